@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - the maps of the XDP program and its load-time settings.
+ *
+ * Every map is pinned by the xdplb command under its pin directory with the
+ * name it has here (XDPLB_PIN_* in xdplb.h); README documents each. The
+ * settings are read-only data fixed at load: the verifier sees them as
+ * constants where it can, and nothing can change them under a running
+ * program.
+ */
+#ifndef XDPLB_MAPS_H
+#define XDPLB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xdplb.h"
+
+/* Set through skel->rodata before load. */
+const volatile __u32 table_size = XDPLB_DEFAULT_TABLE_SIZE;
+const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
+const volatile __u8 ifmac[6];
+
+/* How this instance was attached; the data path does not read it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdplb_config);
+} config SEC(".maps");
+
+/* (VIP, port, protocol) -> service, plus one marker entry per VIP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPLB_MAX_VIP_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xdplb_svc_key);
+	__type(value, struct xdplb_svc);
+} services SEC(".maps");
+
+/* One service's Maglev lookup table: slot -> real id. Its size is set to
+ * the attach-time table size before load; every inner map has that size. */
+struct maglev_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_DEFAULT_TABLE_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* Service id -> its active Maglev table. User space fills a new table and
+ * swaps it in with one update, so the data path never sees half a table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XDPLB_MAX_SERVICES);
+	__type(key, __u32);
+	__array(values, struct maglev_table);
+} maglev SEC(".maps");
+
+/* Real id -> real server (the data path reads its MAC). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct xdplb_real);
+} reals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdplb_global_stats);
+} global_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPLB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct xdplb_counters);
+} svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPLB_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct xdplb_counters);
+} real_stats SEC(".maps");
+
+#endif /* XDPLB_MAPS_H */

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * parse.h - header parsing: Ethernet (up to two VLAN tags), IPv4 (any
+ * header length), IPv6 (extension headers skipped to a bound), TCP, UDP.
+ *
+ * Contract of every parser: the packet's cursor points at the header to
+ * parse; the parser checks the whole header against the end of the frame
+ * before it reads a byte, advances the cursor past it, and fills in the
+ * flow. Nothing is written to the packet. A header that runs past the end
+ * is a counted drop (drop_truncated), one whose fields contradict
+ * themselves is a counted drop (drop_malformed); anything the load
+ * balancer does not handle is a counted XDP_PASS.
+ */
+#ifndef XDPLB_PARSE_H
+#define XDPLB_PARSE_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "xdplb.h"
+#include "verdict.h"
+
+#define IPV4_MF		0x2000	/* more fragments */
+#define IPV4_OFFSET	0x1fff	/* fragment offset, 8-byte units */
+#define IPV6_FRAG_MASK	0xfff9	/* fragment offset and M flag */
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;		/* the ethertype that follows */
+};
+
+struct ipv6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* A packet on its way through the pipeline. */
+struct packet {
+	void *pos;		/* cursor: the next header to parse */
+	void *end;
+	struct ethhdr *eth;
+	__u32 len;		/* frame length */
+	__u16 l3_proto;		/* ethertype after the VLAN tags */
+	bool fragment;
+	struct xdplb_flow flow;
+};
+
+static __always_inline int parse_eth(struct packet *pkt,
+				     struct xdplb_global_stats *gs)
+{
+	struct ethhdr *eth = pkt->pos;
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > pkt->end)
+		return verdict(gs, drop_truncated, XDP_DROP);
+	pkt->eth = eth;
+	pkt->pos = eth + 1;
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < XDPLB_MAX_VLAN_TAGS; i++) {
+		struct vlan_tag *tag = pkt->pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(tag + 1) > pkt->end)
+			return verdict(gs, drop_truncated, XDP_DROP);
+		proto = tag->proto;
+		pkt->pos = tag + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		pkt->flow.family = XDPLB_AF_INET;
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		pkt->flow.family = XDPLB_AF_INET6;
+	else
+		return verdict(gs, pass_not_ip, XDP_PASS);
+	pkt->l3_proto = bpf_ntohs(proto);
+	return XDPLB_NEXT;
+}
+
+static __always_inline int parse_ipv4(struct packet *pkt,
+				      struct xdplb_global_stats *gs)
+{
+	struct iphdr *iph = pkt->pos;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > pkt->end)
+		return verdict(gs, drop_truncated, XDP_DROP);
+	if (iph->version != 4)
+		return verdict(gs, drop_malformed, XDP_DROP);
+	/* ihl is four bits: the verifier knows hlen <= 60. */
+	hlen = iph->ihl * 4;
+	if (hlen < sizeof(*iph))
+		return verdict(gs, drop_malformed, XDP_DROP);
+	if (pkt->pos + hlen > pkt->end)
+		return verdict(gs, drop_truncated, XDP_DROP);
+
+	pkt->flow.src.v4 = iph->saddr;
+	pkt->flow.dst.v4 = iph->daddr;
+	pkt->flow.proto = iph->protocol;
+	pkt->fragment = !!(iph->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET));
+	pkt->pos += hlen;
+	return XDPLB_NEXT;
+}
+
+static __always_inline bool ipv6_is_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	       nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT ||
+	       nh == IPPROTO_AH;
+}
+
+/*
+ * Skip extension headers up to XDPLB_MAX_IPV6_EXT of them. The loop is
+ * unrolled, and each step moves the cursor by at most 2 KiB, so the
+ * verifier can bound the cursor's offset; a longer chain is passed to the
+ * kernel. A fragment header with offset 0 and no M flag (an "atomic
+ * fragment") is skipped like any other header.
+ */
+static __always_inline int parse_ipv6(struct packet *pkt,
+				      struct xdplb_global_stats *gs)
+{
+	struct ipv6hdr *ip6 = pkt->pos;
+	__u8 nh;
+	int i;
+
+	if ((void *)(ip6 + 1) > pkt->end)
+		return verdict(gs, drop_truncated, XDP_DROP);
+	if (ip6->version != 6)
+		return verdict(gs, drop_malformed, XDP_DROP);
+
+	__builtin_memcpy(pkt->flow.src.v6, &ip6->saddr, 16);
+	__builtin_memcpy(pkt->flow.dst.v6, &ip6->daddr, 16);
+	pkt->pos = ip6 + 1;
+	nh = ip6->nexthdr;
+
+#pragma unroll
+	for (i = 0; i < XDPLB_MAX_IPV6_EXT; i++) {
+		if (nh == IPPROTO_FRAGMENT) {
+			struct ipv6_frag *fh = pkt->pos;
+
+			if ((void *)(fh + 1) > pkt->end)
+				return verdict(gs, drop_truncated, XDP_DROP);
+			nh = fh->nexthdr;
+			pkt->pos = fh + 1;
+			if (fh->frag_off & bpf_htons(IPV6_FRAG_MASK)) {
+				pkt->fragment = true;
+				break;
+			}
+		} else if (ipv6_is_ext(nh)) {
+			struct ipv6_opt_hdr *oh = pkt->pos;
+			__u32 len;
+
+			if ((void *)(oh + 1) > pkt->end)
+				return verdict(gs, drop_truncated, XDP_DROP);
+			/* AH counts 4-byte units less two, the others
+			 * 8-byte units less one. */
+			if (nh == IPPROTO_AH)
+				len = ((__u32)oh->hdrlen + 2) * 4;
+			else
+				len = ((__u32)oh->hdrlen + 1) * 8;
+			nh = oh->nexthdr;
+			pkt->pos += len;
+		} else {
+			break;
+		}
+	}
+	if (!pkt->fragment && ipv6_is_ext(nh))
+		return verdict(gs, pass_ipv6_ext, XDP_PASS);
+
+	pkt->flow.proto = nh;
+	return XDPLB_NEXT;
+}
+
+static __always_inline int parse_l3(struct packet *pkt,
+				    struct xdplb_global_stats *gs)
+{
+	if (pkt->flow.family == XDPLB_AF_INET)
+		return parse_ipv4(pkt, gs);
+	return parse_ipv6(pkt, gs);
+}
+
+/* Ports of TCP and UDP; other protocols were passed before this. */
+static __always_inline int parse_l4(struct packet *pkt,
+				    struct xdplb_global_stats *gs)
+{
+	if (pkt->flow.proto == IPPROTO_TCP) {
+		struct tcphdr *th = pkt->pos;
+
+		if ((void *)(th + 1) > pkt->end)
+			return verdict(gs, drop_truncated, XDP_DROP);
+		pkt->flow.sport = th->source;
+		pkt->flow.dport = th->dest;
+		return XDPLB_NEXT;
+	}
+	if (pkt->flow.proto == IPPROTO_UDP) {
+		struct udphdr *uh = pkt->pos;
+
+		if ((void *)(uh + 1) > pkt->end)
+			return verdict(gs, drop_truncated, XDP_DROP);
+		pkt->flow.sport = uh->source;
+		pkt->flow.dport = uh->dest;
+		return XDPLB_NEXT;
+	}
+	return verdict(gs, pass_not_l4, XDP_PASS);
+}
+
+#endif /* XDPLB_PARSE_H */

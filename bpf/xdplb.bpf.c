@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xdplb.bpf.c - the data path: one entry function that reads as the
+ * pipeline. Each stage lives in its own header and either lets the packet
+ * go on (XDPLB_NEXT) or returns a verdict it has counted.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xdplb.h"
+#include "maps.h"
+#include "verdict.h"
+#include "parse.h"
+#include "service.h"
+#include "select.h"
+#include "forward.h"
+
+SEC("xdp")
+int xdplb(struct xdp_md *ctx)
+{
+	struct packet pkt = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct xdplb_global_stats *gs;
+	struct xdplb_real *real;
+	struct xdplb_svc *svc;
+	__u32 zero = 0, real_id, svc_id;
+	int rc;
+
+	gs = bpf_map_lookup_elem(&global_stats, &zero);
+	if (!gs)	/* slot 0 of an array always exists */
+		return XDP_PASS;
+	pkt.len = pkt.end - pkt.pos;
+	gs->rx_packets++;
+	gs->rx_bytes += pkt.len;
+
+	rc = parse_eth(&pkt, gs);
+	if (rc != XDPLB_NEXT)
+		return rc;
+	rc = parse_l3(&pkt, gs);
+	if (rc != XDPLB_NEXT)
+		return rc;
+
+	if (pkt.fragment) {
+		if (is_vip(&pkt.flow))
+			return verdict(gs, drop_fragment, XDP_DROP);
+		return verdict(gs, pass_not_service, XDP_PASS);
+	}
+
+	rc = parse_l4(&pkt, gs);
+	if (rc != XDPLB_NEXT)
+		return rc;
+
+	svc = find_service(&pkt.flow);
+	if (!svc)
+		return verdict(gs, pass_not_service, XDP_PASS);
+	svc_id = svc->id;
+
+	real_id = pick_real(svc, &pkt.flow);
+	real = bpf_map_lookup_elem(&reals, &real_id);
+	if (!real)	/* XDPLB_NO_REAL is out of the array's range */
+		return verdict(gs, drop_no_real, XDP_DROP);
+
+	return forward(pkt.eth, real, svc_id, real_id, pkt.len, gs);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdplb.h - the one definition of everything the XDP program and the
+ * xdplb command share: limits, map names, map keys and values, counters.
+ *
+ * Both sides include this file. Only <linux/types.h> types are used, every
+ * hole is an explicit padding field, byte order is in the type, and the size
+ * of every struct is asserted: a change here is a change of the pinned-map
+ * layout and must bump XDPLB_ABI_VERSION.
+ */
+#ifndef XDPLB_H
+#define XDPLB_H
+
+#include <linux/types.h>
+
+#define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
+#define XDPLB_ABI_VERSION	1
+
+/* Limits. */
+#define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
+#define XDPLB_MAX_VIP_KEYS	(2 * XDPLB_MAX_SERVICES) /* + VIP markers */
+#define XDPLB_MAX_REALS		16384	/* real slots, all services */
+#define XDPLB_MAX_WEIGHT	65535
+#define XDPLB_DEFAULT_WEIGHT	1
+#define XDPLB_DEFAULT_TABLE_SIZE 65537	/* prime; 256 KiB per service */
+#define XDPLB_MIN_TABLE_SIZE	7
+#define XDPLB_MAX_TABLE_SIZE	1048573	/* largest prime below 2^20 */
+#define XDPLB_MAX_VLAN_TAGS	2	/* 802.1Q and 802.1ad (QinQ) */
+#define XDPLB_MAX_IPV6_EXT	6	/* extension headers skipped */
+
+/* The seed of the flow hash. Fixed, so that every load balancer with the
+ * same configuration sends a flow to the same real. */
+#define XDPLB_DEFAULT_HASH_SEED	0x5eed1b00
+
+/* Maglev slot value for "no real": a service with no real of weight > 0. */
+#define XDPLB_NO_REAL		0xffffffffu
+
+/* Address families, as in <sys/socket.h>, which BPF code cannot include. */
+#define XDPLB_AF_INET		2
+#define XDPLB_AF_INET6		10
+
+/* Pinned objects: files under the pin directory, named as the maps in the
+ * BPF object are (the skeleton checks the names at compile time). */
+#define XDPLB_PIN_CONFIG	"config"
+#define XDPLB_PIN_SERVICES	"services"
+#define XDPLB_PIN_MAGLEV	"maglev"
+#define XDPLB_PIN_REALS		"reals"
+#define XDPLB_PIN_GLOBAL_STATS	"global_stats"
+#define XDPLB_PIN_SVC_STATS	"svc_stats"
+#define XDPLB_PIN_REAL_STATS	"real_stats"
+#define XDPLB_PIN_PROG		"prog"
+
+/* An IPv4 or IPv6 address; IPv4 uses v4 and leaves the rest zero. */
+struct xdplb_addr {
+	union {
+		__be32 v4;
+		__be32 v6[4];
+	};
+};
+
+/* config[0]: how this instance was attached. Written once by attach; the
+ * CLI reads it to learn the table size, and checks magic and abi_version
+ * before it touches any other pinned map. */
+struct xdplb_config {
+	__u32 magic;
+	__u32 abi_version;
+	__u32 table_size;	/* Maglev slots per service, prime */
+	__u32 hash_seed;
+	__u32 ifindex;
+	__u32 xdp_mode;		/* XDPLB_MODE_* */
+	__u8 ifmac[6];		/* source MAC of forwarded frames */
+	__u8 pad[2];
+	char ifname[16];
+};
+
+#define XDPLB_MODE_NATIVE	1
+#define XDPLB_MODE_GENERIC	2
+
+/* services key: a virtual service (VIP, port, protocol). port 0 takes every
+ * port of the VIP. proto 0 is the VIP marker: present while any service
+ * uses the address, so that fragments (which carry no port) can be told
+ * apart from traffic to other addresses. */
+struct xdplb_svc_key {
+	struct xdplb_addr addr;
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, 0 = marker */
+	__u8 family;		/* XDPLB_AF_* */
+};
+
+/* services value. id indexes maglev and svc_stats. */
+struct xdplb_svc {
+	__u32 id;
+	__u32 flags;		/* XDPLB_SVC_F_* */
+};
+
+#define XDPLB_SVC_F_MARKER	(1u << 0)	/* proto 0 entry, not a service */
+
+/* reals[id]: one real server of one service. Everything needed to list and
+ * save the configuration is here, not only what the data path reads (mac). */
+struct xdplb_real {
+	struct xdplb_addr addr;
+	__u8 mac[6];
+	__u8 family;		/* XDPLB_AF_* */
+	__u8 flags;		/* XDPLB_REAL_F_* */
+	__u32 svc_id;
+	__u16 weight;		/* 0 drains: no new flows */
+	__u16 pad;
+};
+
+#define XDPLB_REAL_F_USED	(1u << 0)
+#define XDPLB_REAL_F_MAC_MANUAL	(1u << 1)	/* --mac given by hand */
+
+/* svc_stats[id] and real_stats[id], per CPU: what was forwarded. bytes are
+ * Ethernet frame bytes as received. */
+struct xdplb_counters {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* global_stats[0], per CPU: one counter per verdict and reason. Every
+ * packet the program sees lands in exactly one of tx_packets, pass_* and
+ * drop_*, so they add up to rx_packets. */
+struct xdplb_global_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;	/* XDP_TX to a real */
+	__u64 tx_bytes;
+	__u64 pass_not_ip;	/* ARP, LLDP, any other ethertype */
+	__u64 pass_not_l4;	/* ICMP, ND and other non-TCP/UDP protocols */
+	__u64 pass_not_service;	/* TCP/UDP with no matching service */
+	__u64 pass_ipv6_ext;	/* IPv6 header chain longer than the bound */
+	__u64 drop_truncated;	/* a header runs past the end of the frame */
+	__u64 drop_malformed;	/* IP version or header length is wrong */
+	__u64 drop_fragment;	/* IP fragment addressed to a VIP */
+	__u64 drop_no_real;	/* service has no real with weight > 0 */
+};
+
+/* The flow a packet belongs to, in the client -> VIP direction. */
+struct xdplb_flow {
+	struct xdplb_addr src;
+	struct xdplb_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+_Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
+_Static_assert(sizeof(struct xdplb_config) == 48, "xdplb_config");
+_Static_assert(sizeof(struct xdplb_svc_key) == 20, "xdplb_svc_key");
+_Static_assert(sizeof(struct xdplb_svc) == 8, "xdplb_svc");
+_Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
+_Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
+_Static_assert(sizeof(struct xdplb_global_stats) == 12 * 8, "global_stats");
+_Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
+
+#endif /* XDPLB_H */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdplb_hash.h - the flow hash, shared by the XDP program (which picks a
+ * Maglev slot with it) and the xdplb command (which predicts where a flow
+ * lands). Both must compute the same value for the same flow and seed, so
+ * it lives here once.
+ *
+ * The mixing steps are those of MurmurHash3 (public domain): a few
+ * multiply-rotate rounds, no table, no loop the verifier has to bound.
+ */
+#ifndef XDPLB_HASH_H
+#define XDPLB_HASH_H
+
+#include "xdplb.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+static __always_inline __u32 xdplb_rotl32(__u32 x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static __always_inline __u32 xdplb_hash_round(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51;
+	k = xdplb_rotl32(k, 15);
+	k *= 0x1b873593;
+	h ^= k;
+	h = xdplb_rotl32(h, 13);
+	return h * 5 + 0xe6546b64;
+}
+
+static __always_inline __u32 xdplb_hash_final(__u32 h, __u32 len)
+{
+	h ^= len;
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Hash of the 5-tuple. Ports are taken as they sit in the packet (network
+ * order), so the value does not depend on who computes it on this host. */
+static __always_inline __u32 xdplb_flow_hash(const struct xdplb_flow *f,
+					     __u32 seed)
+{
+	__u32 ports = ((__u32)f->sport << 16) | f->dport;
+	__u32 h = seed ^ f->proto;
+
+	if (f->family == XDPLB_AF_INET6) {
+		h = xdplb_hash_round(h, f->src.v6[0]);
+		h = xdplb_hash_round(h, f->src.v6[1]);
+		h = xdplb_hash_round(h, f->src.v6[2]);
+		h = xdplb_hash_round(h, f->src.v6[3]);
+		h = xdplb_hash_round(h, f->dst.v6[0]);
+		h = xdplb_hash_round(h, f->dst.v6[1]);
+		h = xdplb_hash_round(h, f->dst.v6[2]);
+		h = xdplb_hash_round(h, f->dst.v6[3]);
+		h = xdplb_hash_round(h, ports);
+		return xdplb_hash_final(h, 36);
+	}
+	h = xdplb_hash_round(h, f->src.v4);
+	h = xdplb_hash_round(h, f->dst.v4);
+	h = xdplb_hash_round(h, ports);
+	return xdplb_hash_final(h, 12);
+}
+
+#endif /* XDPLB_HASH_H */
