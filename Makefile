@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# xdplb build. Out of tree under build/: bpf/%.bpf.c -> build/%.bpf.o ->
+# build/%.skel.h, user/*.c -> build/xdplb (the BPF object embedded through
+# its skeleton). Quiet by default; V=1 shows the commands. `make help`.
+#
+# Every target first makes sure Debian's packages it needs are installed
+# (target `deps`), so a fresh machine needs nothing but make and apt.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD	?= build
+CC	?= gcc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+PREFIX	?= /usr/local
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+# Debian packages: to build, to test, and for the namespace lab.
+DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
+	     libmnl-dev pkg-config
+DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
+	     tcpdump socat
+DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
+
+# Evaluated when a recipe runs, after `deps` has installed pkg-config.
+PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl)
+PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl) -lelf -lz
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	   -Wstrict-prototypes
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
+	     -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
+# The uapi headers need <asm/types.h> from the host multiarch directory.
+BPF_CFLAGS = -O2 -g -target bpf -mcpu=v3 $(WARN) -Wno-missing-prototypes \
+	      -I/usr/include/$(shell $(CC) -dumpmachine) \
+	      -Iinclude -Ibpf -MMD -MP
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+PROG_SRCS := $(wildcard tests/prog/*.c)
+
+DEPS_STAMP := $(BUILD)/.deps-installed
+
+.PHONY: all deps help test test-unit test-prog test-ns bench demo lab-up \
+	lab-down clean install format
+
+all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o ## build build/xdplb
+
+help: ## this text
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
+
+# Install whatever is missing; a stamp keeps later runs from asking dpkg.
+deps: $(DEPS_STAMP) ## install the Debian packages the build and tests need
+$(DEPS_STAMP):
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT       $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(DEPS_STAMP) $(BUILD)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# User-space objects include the skeletons.
+$(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h
+
+$(BUILD)/user/%.o: user/%.c | $(DEPS_STAMP) $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libxdplb.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/xdplb: $(BUILD)/user/main.o $(BUILD)/libxdplb.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Tests: criterion binaries for the unit and packet tests.
+$(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/xdplb.skel.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/prog/%.c $(BUILD)/xdplb.skel.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/test_unit: $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS)) $(BUILD)/libxdplb.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(BUILD)/test_prog: $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_SRCS)) $(BUILD)/libxdplb.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(BUILD)/xdplb-bench: bench/bench.c $(BUILD)/xdplb.skel.h $(BUILD)/floor.skel.h $(BUILD)/libxdplb.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libxdplb.a $(PKG_LIBS)
+
+test-unit: $(BUILD)/test_unit ## criterion unit tests (Maglev, parsing)
+	$(Q)$(BUILD)/test_unit --jobs 2
+
+test-prog: $(BUILD)/test_prog ## BPF_PROG_TEST_RUN packet tests
+	$(Q)$(BUILD)/test_prog --jobs 1
+
+test-ns: all ## namespace tests with real traffic
+	$(Q)tests/ns/run.sh
+
+test: all $(BUILD)/test_unit $(BUILD)/test_prog ## every test, one summary
+	$(Q)tests/run-all.sh
+
+bench: all $(BUILD)/xdplb-bench ## per-packet cost against a floor program
+	$(Q)$(BUILD)/xdplb-bench
+
+demo: all ## demo cluster in namespaces: traffic, `xdplb list`, teardown
+	$(Q)scripts/demo.sh
+
+lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
+	$(Q)scripts/lab.sh up
+
+lab-down: ## take the namespace lab down
+	$(Q)scripts/lab.sh down
+
+install: all ## install xdplb (PREFIX, DESTDIR)
+	install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+
+format: ## clang-format every C file
+	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.c)
+
+clean: ## remove build/
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+/* An IPv4 address, or an IPv6 one with or without brackets. */
+int parse_addr(const char *s, struct xdplb_addr *addr, __u8 *family)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
+	memset(addr, 0, sizeof(*addr));
+	if (n >= sizeof(buf) || n == 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, &addr->v4) == 1) {
+		*family = XDPLB_AF_INET;
+		return 0;
+	}
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']')
+			return -EINVAL;
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	if (inet_pton(AF_INET6, s, addr->v6) == 1) {
+		*family = XDPLB_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* VIP := ADDR:PORT[/tcp|/udp]; IPv6 ADDR in brackets. tcp by default. */
+int parse_vip(const char *s, struct xdplb_svc_key *key)
+{
+	char buf[ADDR_STRLEN + 8], *slash, *colon, *host;
+	unsigned long port;
+
+	memset(key, 0, sizeof(*key));
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+
+	key->proto = IPPROTO_TCP;
+	slash = strrchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (!strcmp(slash + 1, "tcp"))
+			key->proto = IPPROTO_TCP;
+		else if (!strcmp(slash + 1, "udp"))
+			key->proto = IPPROTO_UDP;
+		else
+			return -EINVAL;
+	}
+
+	host = buf;
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		colon = close + 1;
+	} else {
+		colon = strrchr(buf, ':');
+		if (!colon || strchr(buf, ':') != colon)
+			return -EINVAL;	/* IPv6 without brackets */
+	}
+	*colon = '\0';
+	if (parse_ulong(colon + 1, 65535, &port))
+		return -EINVAL;
+	if (parse_addr(host, &key->addr, &key->family))
+		return -EINVAL;
+	key->port = htons((__u16)port);
+	return 0;
+}
+
+int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) ||
+		    !isxdigit((unsigned char)s[i * 3 + 1]))
+			return -EINVAL;
+		mac[i] = (__u8)b[i];
+	}
+	if (mac[0] & 1)		/* multicast or broadcast: not a host */
+		return -EINVAL;
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -EINVAL;
+	return 0;
+}
+
+/* A decimal number in 0..max, nothing before or after it. */
+int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_weight(const char *s, __u16 *weight)
+{
+	unsigned long v;
+
+	if (parse_ulong(s, XDPLB_MAX_WEIGHT, &v))
+		return -EINVAL;
+	*weight = (__u16)v;
+	return 0;
+}
+
+bool is_prime(unsigned long n)
+{
+	unsigned long d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+const char *proto_name(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	default:
+		return "?";
+	}
+}
+
+void format_addr(const struct xdplb_addr *addr, __u8 family, char *buf,
+		 size_t len)
+{
+	if (!inet_ntop(family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET,
+		       addr, buf, len))
+		snprintf(buf, len, "?");
+}
+
+void format_vip(const struct xdplb_svc_key *key, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	format_addr(&key->addr, key->family, a, sizeof(a));
+	snprintf(buf, len, key->family == XDPLB_AF_INET6 ? "[%s]:%u/%s" :
+		 "%s:%u/%s", a, ntohs(key->port), proto_name(key->proto));
+}
+
+void format_mac(const __u8 mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+}
+
+bool addr_equal(const struct xdplb_addr *a, const struct xdplb_addr *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}

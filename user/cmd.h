@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * cmd.h - the xdplb command's handlers and what they share.
+ *
+ * Each handler takes its own argv (argv[0] is the command's name), parses
+ * all of it before changing anything, and returns the exit status:
+ * EXIT_OK, EXIT_FAIL (the command could not be done; nothing changed) or
+ * EXIT_USAGE (the command line is wrong).
+ */
+#ifndef XDPLB_CMD_H
+#define XDPLB_CMD_H
+
+#include <stdbool.h>
+#include "lb.h"
+
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+#define DEFAULT_PIN_DIR	"/sys/fs/bpf/xdplb"
+
+struct options {
+	const char *pin_dir;
+	bool json;
+	int verbose;
+};
+
+extern struct options opts;
+
+int do_attach(int argc, char **argv);
+int do_detach(int argc, char **argv);
+int do_add_vip(int argc, char **argv);
+int do_del_vip(int argc, char **argv);
+int do_add_real(int argc, char **argv);
+int do_set_real(int argc, char **argv);
+int do_del_real(int argc, char **argv);
+int do_list(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_help(int argc, char **argv);
+
+/* Shared by the handlers (cmd_common.c). */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int open_instance(struct lb *lb, bool lock);
+int parse_vip_arg(const char *s, struct xdplb_svc_key *key);
+int find_service(struct lb *lb, const struct xdplb_svc_key *key,
+		 struct xdplb_svc *svc);
+
+#endif /* XDPLB_CMD_H */

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cmd_attach.c - attach and detach: load the XDP program, attach it
+ * through libxdp (its multi-program dispatcher where the kernel allows it,
+ * the program alone otherwise), pin every map under the pin directory, and
+ * take all of it away again.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "xdplb.skel.h"
+#include "addr.h"
+#include "cmd.h"
+#include "lb.h"
+#include "log.h"
+
+#define MAX_ATTACH_VIPS 64
+
+static const char *const pin_names[] = {
+	XDPLB_PIN_CONFIG, XDPLB_PIN_SERVICES, XDPLB_PIN_MAGLEV,
+	XDPLB_PIN_REALS, XDPLB_PIN_GLOBAL_STATS, XDPLB_PIN_SVC_STATS,
+	XDPLB_PIN_REAL_STATS, XDPLB_PIN_PROG,
+};
+
+#define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
+
+static int if_mac(const char *ifname, __u8 mac[6])
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		err = -EPFNOSUPPORT;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+static void unpin_all(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < N_PINS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
+		unlink(path);
+	}
+	rmdir(dir);	/* fails, harmlessly, on a mount point or if shared */
+}
+
+static int pin_all(struct xdplb_bpf *skel, const char *dir)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;	/* .rodata: part of the program */
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		err = bpf_map__pin(map, path);
+		if (err)
+			return err;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_PROG);
+	return bpf_program__pin(skel->progs.xdplb, path);
+}
+
+/*
+ * libxdp keeps its own pins on a bpffs, by default /sys/fs/bpf. Under `ip
+ * netns exec` that is not a bpffs (the command remounts /sys): then point
+ * libxdp at the bpffs our pin directory is on.
+ */
+static void libxdp_bpffs(const char *pin_dir)
+{
+	char *dir, *slash;
+
+	if (getenv("LIBXDP_BPFFS") || pin_dir_on_bpffs("/sys/fs/bpf"))
+		return;
+	dir = strdup(pin_dir);
+	if (!dir)
+		return;
+	/* The highest ancestor still on bpffs is the mount point. */
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (!pin_dir_on_bpffs(dir)) {
+			*slash = '/';
+			break;
+		}
+	}
+	setenv("LIBXDP_BPFFS", dir, 1);
+	pr_debug("libxdp bpffs: %s\n", dir);
+	free(dir);
+}
+
+/* The pin directory must be on bpffs; create it if its parent is. */
+static int prepare_pin_dir(const char *dir)
+{
+	char parent[PATH_MAX], *slash;
+
+	if (!access(dir, F_OK)) {
+		if (!pin_dir_on_bpffs(dir)) {
+			p_err("pin dir '%s' is not on a bpffs (mount one: "
+			      "mount -t bpf bpf DIR)", dir);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof(parent), "/");
+	if (!pin_dir_on_bpffs(parent)) {
+		p_err("pin dir '%s' is not on a bpffs (mount one: mount -t bpf "
+		      "bpf %s)", dir, parent);
+		return -1;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		p_err("cannot create pin dir '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const struct option attach_opts[] = {
+	{ "vip", required_argument, NULL, 'V' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "table-size", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int do_attach(int argc, char **argv)
+{
+	struct xdplb_svc_key vips[MAX_ATTACH_VIPS];
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	struct xdplb_config cfg = {
+		.magic = XDPLB_MAGIC,
+		.abi_version = XDPLB_ABI_VERSION,
+		.table_size = XDPLB_DEFAULT_TABLE_SIZE,
+		.hash_seed = XDPLB_DEFAULT_HASH_SEED,
+		.xdp_mode = XDPLB_MODE_NATIVE,
+	};
+	struct xdp_program *prog = NULL;
+	struct xdplb_bpf *skel = NULL;
+	const char *ifname, *dir = opts.pin_dir;
+	char path[PATH_MAX], vip[ADDR_STRLEN];
+	int nvips = 0, i, c, err, ret = EXIT_FAIL, template_fd = -1;
+	unsigned long v;
+	struct lb lb;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", attach_opts, NULL)) != -1) {
+		switch (c) {
+		case 'V':
+			if (nvips == MAX_ATTACH_VIPS)
+				return usage_error(argv[0], "at most %d --vip",
+						   MAX_ATTACH_VIPS);
+			if (parse_vip_arg(optarg, &vips[nvips]))
+				return EXIT_FAIL;
+			for (i = 0; i < nvips; i++)
+				if (!memcmp(&vips[i], &vips[nvips],
+					    sizeof(vips[i]))) {
+					p_err("duplicate VIP '%s'", optarg);
+					return EXIT_FAIL;
+				}
+			nvips++;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native")) {
+				mode = XDP_MODE_NATIVE;
+				cfg.xdp_mode = XDPLB_MODE_NATIVE;
+			} else if (!strcmp(optarg, "generic")) {
+				mode = XDP_MODE_SKB;
+				cfg.xdp_mode = XDPLB_MODE_GENERIC;
+			} else {
+				return usage_error(argv[0], "unknown mode '%s' "
+						   "(native or generic)",
+						   optarg);
+			}
+			break;
+		case 't':
+			if (parse_ulong(optarg, XDPLB_MAX_TABLE_SIZE, &v) ||
+			    v < XDPLB_MIN_TABLE_SIZE || !is_prime(v)) {
+				p_err("table size '%s' is not a prime in %d..%d",
+				      optarg, XDPLB_MIN_TABLE_SIZE,
+				      XDPLB_MAX_TABLE_SIZE);
+				return EXIT_FAIL;
+			}
+			cfg.table_size = (__u32)v;
+			break;
+		default:
+			return usage_error(argv[0], "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(argv[0], "expected one IFNAME");
+	if (!nvips)
+		return usage_error(argv[0], "at least one --vip is needed");
+	ifname = argv[optind];
+
+	if (strlen(ifname) >= IFNAMSIZ || !(cfg.ifindex = if_nametoindex(ifname))) {
+		p_err("interface '%s' not found", ifname);
+		return EXIT_FAIL;
+	}
+	snprintf(cfg.ifname, sizeof(cfg.ifname), "%s", ifname);
+	err = if_mac(ifname, cfg.ifmac);
+	if (err) {
+		p_err("cannot use interface '%s': %s", ifname,
+		      err == -EPFNOSUPPORT ? "not an Ethernet device" :
+		      strerror(-err));
+		return EXIT_FAIL;
+	}
+
+	if (prepare_pin_dir(dir))
+		return EXIT_FAIL;
+	lb_init(&lb);
+	err = lb_lock_dir(&lb, dir);
+	if (err) {
+		p_err("cannot lock '%s': %s", dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_CONFIG);
+	if (!access(path, F_OK)) {
+		struct lb other;
+		const char *what;
+
+		lb_init(&other);
+		if (!lb_open(&other, dir, &what))
+			p_err("'%s' already holds an instance attached to '%s' "
+			      "(detach it first)", dir, other.cfg.ifname);
+		else
+			p_err("'%s' already holds pinned maps (detach them "
+			      "first)", dir);
+		lb_close(&other);
+		goto out_unlock;
+	}
+
+	skel = xdplb_bpf__open();
+	if (!skel) {
+		p_err("cannot open the BPF object: %s", strerror(errno));
+		goto out_unlock;
+	}
+	skel->rodata->table_size = cfg.table_size;
+	skel->rodata->hash_seed = cfg.hash_seed;
+	memcpy((void *)skel->rodata->ifmac, cfg.ifmac, 6);
+	template_fd = xdplb_size_tables(skel, cfg.table_size);
+	if (template_fd < 0) {
+		p_err("cannot size the Maglev table: %s",
+		      strerror(-template_fd));
+		goto out_destroy;
+	}
+
+	/* libxdp loads the object, then attaches it. */
+	libxdp_bpffs(dir);
+	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
+	err = libxdp_get_error(prog);
+	if (err) {
+		prog = NULL;
+		p_err("cannot prepare the XDP program: %s", strerror(-err));
+		goto out_destroy;
+	}
+	err = xdp_program__attach(prog, cfg.ifindex, mode, 0);
+	if (err) {
+		p_err("cannot attach to '%s': %s", ifname,
+		      err == -EEXIST || err == -EBUSY ?
+		      "another XDP program is attached" : strerror(-err));
+		goto out_destroy;
+	}
+
+	err = lb_from_skel(&lb, skel, &cfg);
+	for (i = 0; !err && i < nvips; i++)
+		err = lb_svc_add(&lb, &vips[i]);
+	if (err) {
+		p_err("cannot configure the services: %s", strerror(-err));
+		goto out_detach;
+	}
+	err = pin_all(skel, dir);
+	if (err) {
+		p_err("cannot pin maps under '%s': %s", dir, strerror(-err));
+		goto out_detach;
+	}
+
+	if (!opts.json) {
+		printf("attached to %s (%s) with Maglev table %u", ifname,
+		       cfg.xdp_mode == XDPLB_MODE_NATIVE ? "native" : "generic",
+		       cfg.table_size);
+		for (i = 0; i < nvips; i++) {
+			format_vip(&vips[i], vip, sizeof(vip));
+			printf("%s%s", i ? ", " : "; services ", vip);
+		}
+		printf("\n");
+	}
+	ret = EXIT_OK;
+	goto out_destroy;
+
+out_detach:
+	xdp_program__detach(prog, cfg.ifindex, mode, 0);
+	unpin_all(dir);
+out_destroy:
+	if (template_fd >= 0)
+		close(template_fd);
+	xdp_program__close(prog);
+	xdplb_bpf__destroy(skel);
+out_unlock:
+	lb_close(&lb);
+	if (ret != EXIT_OK)
+		rmdir(dir);	/* only if we made it and it is empty */
+	return ret;
+}
+
+int do_detach(int argc, char **argv)
+{
+	struct xdp_program *prog;
+	enum xdp_attach_mode mode;
+	const char *ifname;
+	char path[PATH_MAX];
+	int ifindex, fd, err;
+	struct lb lb;
+
+	if (argc != 2)
+		return usage_error(argv[0], "expected one IFNAME");
+	ifname = argv[1];
+	ifindex = strlen(ifname) < IFNAMSIZ ? (int)if_nametoindex(ifname) : 0;
+	if (!ifindex) {
+		p_err("interface '%s' not found", ifname);
+		return EXIT_FAIL;
+	}
+	if (open_instance(&lb, true))
+		return EXIT_FAIL;
+	if (lb.cfg.ifindex != (__u32)ifindex) {
+		p_err("the instance at '%s' is attached to '%s', not '%s'",
+		      opts.pin_dir, lb.cfg.ifname, ifname);
+		lb_close(&lb);
+		return EXIT_FAIL;
+	}
+	mode = lb.cfg.xdp_mode == XDPLB_MODE_GENERIC ? XDP_MODE_SKB :
+						       XDP_MODE_NATIVE;
+
+	snprintf(path, sizeof(path), "%s/%s", opts.pin_dir, XDPLB_PIN_PROG);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_warn("no pinned program at '%s'; removing the maps\n", path);
+	} else {
+		prog = xdp_program__from_fd(fd);
+		err = libxdp_get_error(prog);
+		if (!err) {
+			err = xdp_program__detach(prog, ifindex, mode, 0);
+			xdp_program__close(prog);
+		} else {
+			close(fd);
+		}
+		if (err == -ENOENT || err == -ENODEV) {
+			pr_warn("the program was no longer attached to '%s'\n",
+				ifname);
+		} else if (err) {
+			p_err("cannot detach from '%s': %s", ifname,
+			      strerror(-err));
+			lb_close(&lb);
+			return EXIT_FAIL;
+		}
+	}
+	unpin_all(opts.pin_dir);
+	lb_close(&lb);
+	if (!opts.json)
+		printf("detached from %s\n", ifname);
+	return EXIT_OK;
+}

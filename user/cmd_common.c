@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "log.h"
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p_err("%s: %s (see 'xdplb help')", cmd, msg);
+	return EXIT_USAGE;
+}
+
+/* Open the instance at --pin-dir, locked for a change when asked; print
+ * why not and return -1 when it cannot be used. */
+int open_instance(struct lb *lb, bool lock)
+{
+	const char *dir = opts.pin_dir, *what = NULL;
+	int err;
+
+	lb_init(lb);
+	if (access(dir, F_OK)) {
+		p_err("no xdplb instance at '%s' (attach one first, or give "
+		      "its --pin-dir)", dir);
+		return -1;
+	}
+	if (!pin_dir_on_bpffs(dir)) {
+		p_err("pin dir '%s' is not on a bpffs", dir);
+		return -1;
+	}
+	if (lock) {
+		err = lb_lock_dir(lb, dir);
+		if (err) {
+			p_err("cannot lock '%s': %s", dir, strerror(-err));
+			return -1;
+		}
+	}
+	err = lb_open(lb, dir, &what);
+	if (!err)
+		return 0;
+	if (err == -ENOENT)
+		p_err("no xdplb instance at '%s' (attach one first, or give "
+		      "its --pin-dir)", dir);
+	else if (err == -EPROTO)
+		p_err("pinned map '%s/%s' has an incompatible layout (not made "
+		      "by this xdplb version, ABI %d)", dir, what,
+		      XDPLB_ABI_VERSION);
+	else
+		p_err("cannot open pinned map '%s/%s': %s", dir,
+		      what ? what : "?", strerror(-err));
+	lb_close(lb);
+	return -1;
+}
+
+int parse_vip_arg(const char *s, struct xdplb_svc_key *key)
+{
+	if (!parse_vip(s, key))
+		return 0;
+	p_err("malformed VIP '%s' (expected ADDR:PORT[/tcp|/udp], IPv6 ADDR "
+	      "in brackets)", s);
+	return -1;
+}
+
+int find_service(struct lb *lb, const struct xdplb_svc_key *key,
+		 struct xdplb_svc *svc)
+{
+	char vip[ADDR_STRLEN];
+
+	if (!lb_svc_get(lb, key, svc))
+		return 0;
+	format_vip(key, vip, sizeof(vip));
+	p_err("unknown VIP %s (add it with add-vip)", vip);
+	return -1;
+}

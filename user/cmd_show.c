@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cmd_show.c - list and stats: what is configured and what it carried.
+ * One printer per object writes text or JSON.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "json.h"
+#include "lb.h"
+#include "log.h"
+
+/* Everything list and stats print, read in one pass. */
+struct snapshot {
+	struct xdplb_global_stats global;
+	struct lb_service *svcs;
+	int nsvcs;
+	struct xdplb_counters svc[XDPLB_MAX_SERVICES];
+	struct xdplb_real *reals;
+	struct xdplb_counters *real;	/* by real id */
+	double at;			/* CLOCK_MONOTONIC seconds */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	free(s->svcs);
+	free(s->reals);
+	free(s->real);
+	free(s);
+}
+
+static struct snapshot *snapshot_take(struct lb *lb)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	int i, err;
+
+	if (!s)
+		return NULL;
+	s->reals = calloc(XDPLB_MAX_REALS, sizeof(*s->reals));
+	s->real = calloc(XDPLB_MAX_REALS, sizeof(*s->real));
+	if (!s->reals || !s->real)
+		goto err;
+	err = lb_services(lb, &s->svcs, &s->nsvcs);
+	if (!err)
+		err = lb_reals(lb, s->reals);
+	if (!err)
+		err = lb_global(lb, &s->global);
+	for (i = 0; !err && i < s->nsvcs; i++)
+		err = lb_counters(lb, lb->svc_stats_fd, s->svcs[i].svc.id,
+				  &s->svc[s->svcs[i].svc.id]);
+	for (i = 0; !err && i < XDPLB_MAX_REALS; i++)
+		if (s->reals[i].flags & XDPLB_REAL_F_USED)
+			err = lb_counters(lb, lb->real_stats_fd, i,
+					  &s->real[i]);
+	if (err) {
+		errno = -err;
+		goto err;
+	}
+	s->at = now_s();
+	return s;
+err:
+	snapshot_free(s);
+	return NULL;
+}
+
+static int real_cmp_addr(const struct xdplb_real *a, const struct xdplb_real *b)
+{
+	return memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+/* Real ids of one service, sorted by address. */
+static int service_reals(const struct snapshot *s, __u32 svc_id, int *ids)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		if (!(s->reals[i].flags & XDPLB_REAL_F_USED) ||
+		    s->reals[i].svc_id != svc_id)
+			continue;
+		for (j = n; j > 0 && real_cmp_addr(&s->reals[ids[j - 1]],
+						   &s->reals[i]) > 0; j--)
+			ids[j] = ids[j - 1];
+		ids[j] = i;
+		n++;
+	}
+	return n;
+}
+
+static const char *mode_name(const struct lb *lb)
+{
+	return lb->cfg.xdp_mode == XDPLB_MODE_GENERIC ? "generic" : "native";
+}
+
+/* list ------------------------------------------------------------------ */
+
+static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
+{
+	char vip[ADDR_STRLEN], addr[ADDR_STRLEN], mac[MAC_STRLEN];
+	int i, j, n;
+
+	printf("xdplb on %s (%s), Maglev table %u slots, pin dir %s\n",
+	       lb->cfg.ifname, mode_name(lb), lb->cfg.table_size, lb->pin_dir);
+	printf("%-4s %-40s %6s  %-17s %12s %14s\n", "Prot",
+	       "VirtualAddress:Port", "", "", "Packets", "Bytes");
+	printf("  -> %-38s %6s  %-17s\n", "RealAddress", "Weight", "MAC");
+	for (i = 0; i < s->nsvcs; i++) {
+		const struct lb_service *sv = &s->svcs[i];
+		const struct xdplb_counters *c = &s->svc[sv->svc.id];
+
+		format_vip(&sv->key, vip, sizeof(vip));
+		*strrchr(vip, '/') = '\0';
+		printf("%-4s %-40s %6s  %-17s %12llu %14llu\n",
+		       sv->key.proto == IPPROTO_UDP ? "UDP" : "TCP", vip, "",
+		       "", c->packets, c->bytes);
+		n = service_reals(s, sv->svc.id, ids);
+		for (j = 0; j < n; j++) {
+			const struct xdplb_real *r = &s->reals[ids[j]];
+
+			format_addr(&r->addr, r->family, addr, sizeof(addr));
+			format_mac(r->mac, mac, sizeof(mac));
+			printf("  -> %-38s %6u  %-17s %12llu %14llu\n", addr,
+			       r->weight, mac, s->real[ids[j]].packets,
+			       s->real[ids[j]].bytes);
+		}
+	}
+}
+
+static void json_service_head(const struct lb_service *sv)
+{
+	char vip[ADDR_STRLEN], addr[ADDR_STRLEN];
+
+	format_vip(&sv->key, vip, sizeof(vip));
+	format_addr(&sv->key.addr, sv->key.family, addr, sizeof(addr));
+	jw_kv_string("vip", vip);
+	jw_kv_string("address", addr);
+	jw_kv_uint("port", ntohs(sv->key.port));
+	jw_kv_string("protocol", proto_name(sv->key.proto));
+}
+
+static void json_real_head(const struct xdplb_real *r)
+{
+	char addr[ADDR_STRLEN];
+
+	format_addr(&r->addr, r->family, addr, sizeof(addr));
+	jw_kv_string("address", addr);
+}
+
+static void list_json(const struct lb *lb, const struct snapshot *s, int *ids)
+{
+	char mac[MAC_STRLEN];
+	int i, j, n;
+
+	jw_start_object();
+	jw_kv_string("interface", lb->cfg.ifname);
+	jw_kv_uint("ifindex", lb->cfg.ifindex);
+	jw_kv_string("mode", mode_name(lb));
+	jw_kv_uint("table_size", lb->cfg.table_size);
+	jw_kv_string("pin_dir", lb->pin_dir);
+	jw_name("services");
+	jw_start_array();
+	for (i = 0; i < s->nsvcs; i++) {
+		const struct lb_service *sv = &s->svcs[i];
+
+		jw_start_object();
+		json_service_head(sv);
+		jw_kv_uint("packets", s->svc[sv->svc.id].packets);
+		jw_kv_uint("bytes", s->svc[sv->svc.id].bytes);
+		jw_name("reals");
+		jw_start_array();
+		n = service_reals(s, sv->svc.id, ids);
+		for (j = 0; j < n; j++) {
+			const struct xdplb_real *r = &s->reals[ids[j]];
+
+			jw_start_object();
+			json_real_head(r);
+			format_mac(r->mac, mac, sizeof(mac));
+			jw_kv_string("mac", mac);
+			jw_kv_bool("mac_manual",
+				   r->flags & XDPLB_REAL_F_MAC_MANUAL);
+			jw_kv_uint("weight", r->weight);
+			jw_kv_uint("packets", s->real[ids[j]].packets);
+			jw_kv_uint("bytes", s->real[ids[j]].bytes);
+			jw_end_object();
+		}
+		jw_end_array();
+		jw_end_object();
+	}
+	jw_end_array();
+	jw_end_object();
+	jw_flush();
+}
+
+int do_list(int argc, char **argv)
+{
+	struct snapshot *s;
+	struct lb lb;
+	int *ids;
+
+	if (argc != 1)
+		return usage_error(argv[0], "takes no arguments");
+	if (open_instance(&lb, false))
+		return EXIT_FAIL;
+	s = snapshot_take(&lb);
+	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));
+	if (!s || !ids) {
+		p_err("cannot read the maps: %s", strerror(errno));
+		free(ids);
+		if (s)
+			snapshot_free(s);
+		lb_close(&lb);
+		return EXIT_FAIL;
+	}
+	if (opts.json)
+		list_json(&lb, s, ids);
+	else
+		list_text(&lb, s, ids);
+	free(ids);
+	snapshot_free(s);
+	lb_close(&lb);
+	return EXIT_OK;
+}
+
+/* stats ----------------------------------------------------------------- */
+
+#define GLOBAL_FIELD(f) { #f, offsetof(struct xdplb_global_stats, f) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} global_fields[] = {
+	GLOBAL_FIELD(rx_packets), GLOBAL_FIELD(rx_bytes),
+	GLOBAL_FIELD(tx_packets), GLOBAL_FIELD(tx_bytes),
+	GLOBAL_FIELD(pass_not_ip), GLOBAL_FIELD(pass_not_l4),
+	GLOBAL_FIELD(pass_not_service), GLOBAL_FIELD(pass_ipv6_ext),
+	GLOBAL_FIELD(drop_truncated), GLOBAL_FIELD(drop_malformed),
+	GLOBAL_FIELD(drop_fragment), GLOBAL_FIELD(drop_no_real),
+};
+
+#define N_GLOBAL (sizeof(global_fields) / sizeof(global_fields[0]))
+
+static __u64 global_value(const struct snapshot *s, size_t i)
+{
+	return *(const __u64 *)((const char *)&s->global +
+				global_fields[i].offset);
+}
+
+/* A counter's value, or with a previous snapshot its rate per second. */
+static double value(__u64 now, __u64 before, double secs)
+{
+	if (secs <= 0)
+		return (double)now;
+	return now >= before ? (now - before) / secs : 0;
+}
+
+static void stats_text(const struct snapshot *s, const struct snapshot *prev,
+		       int *ids)
+{
+	double secs = prev ? s->at - prev->at : 0;
+	const char *pk = prev ? "Packets/s" : "Packets";
+	const char *by = prev ? "Bytes/s" : "Bytes";
+	char vip[ADDR_STRLEN], addr[ADDR_STRLEN];
+	size_t i;
+	int j, n;
+
+	printf("%-44s %14s\n", prev ? "Global (per second)" : "Global", "");
+	for (i = 0; i < N_GLOBAL; i++)
+		printf("  %-42s %14.0f\n", global_fields[i].name,
+		       value(global_value(s, i),
+			     prev ? global_value(prev, i) : 0, secs));
+	printf("%-44s %14s %16s\n", "Services", pk, by);
+	for (i = 0; i < (size_t)s->nsvcs; i++) {
+		const struct lb_service *sv = &s->svcs[i];
+		__u32 id = sv->svc.id;
+
+		format_vip(&sv->key, vip, sizeof(vip));
+		printf("  %-42s %14.0f %16.0f\n", vip,
+		       value(s->svc[id].packets,
+			     prev ? prev->svc[id].packets : 0, secs),
+		       value(s->svc[id].bytes, prev ? prev->svc[id].bytes : 0,
+			     secs));
+		n = service_reals(s, id, ids);
+		for (j = 0; j < n; j++) {
+			const struct xdplb_real *r = &s->reals[ids[j]];
+			const struct xdplb_counters *c = &s->real[ids[j]];
+			const struct xdplb_counters *p =
+				prev ? &prev->real[ids[j]] : NULL;
+
+			format_addr(&r->addr, r->family, addr, sizeof(addr));
+			printf("    -> %-38s %14.0f %16.0f\n", addr,
+			       value(c->packets, p ? p->packets : 0, secs),
+			       value(c->bytes, p ? p->bytes : 0, secs));
+		}
+	}
+}
+
+static void json_counter(const char *name, __u64 now, __u64 before,
+			 double secs)
+{
+	if (secs > 0)
+		jw_kv_double(name, value(now, before, secs));
+	else
+		jw_kv_uint(name, now);
+}
+
+static void stats_json(const struct snapshot *s, const struct snapshot *prev,
+		       int *ids)
+{
+	double secs = prev ? s->at - prev->at : 0;
+	const char *pk = prev ? "packets_per_sec" : "packets";
+	const char *by = prev ? "bytes_per_sec" : "bytes";
+	char name[64];
+	size_t i;
+	int j, n;
+
+	jw_start_object();
+	if (prev)
+		jw_kv_double("interval", secs);
+	jw_name("global");
+	jw_start_object();
+	for (i = 0; i < N_GLOBAL; i++) {
+		snprintf(name, sizeof(name), "%s%s", global_fields[i].name,
+			 prev ? "_per_sec" : "");
+		json_counter(name, global_value(s, i),
+			     prev ? global_value(prev, i) : 0, secs);
+	}
+	jw_end_object();
+	jw_name("services");
+	jw_start_array();
+	for (i = 0; i < (size_t)s->nsvcs; i++) {
+		const struct lb_service *sv = &s->svcs[i];
+		__u32 id = sv->svc.id;
+
+		jw_start_object();
+		json_service_head(sv);
+		json_counter(pk, s->svc[id].packets,
+			     prev ? prev->svc[id].packets : 0, secs);
+		json_counter(by, s->svc[id].bytes,
+			     prev ? prev->svc[id].bytes : 0, secs);
+		jw_name("reals");
+		jw_start_array();
+		n = service_reals(s, id, ids);
+		for (j = 0; j < n; j++) {
+			const struct xdplb_counters *c = &s->real[ids[j]];
+			const struct xdplb_counters *p =
+				prev ? &prev->real[ids[j]] : NULL;
+
+			jw_start_object();
+			json_real_head(&s->reals[ids[j]]);
+			json_counter(pk, c->packets, p ? p->packets : 0, secs);
+			json_counter(by, c->bytes, p ? p->bytes : 0, secs);
+			jw_end_object();
+		}
+		jw_end_array();
+		jw_end_object();
+	}
+	jw_end_array();
+	jw_end_object();
+	jw_flush();
+}
+
+static const struct option stats_opts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int do_stats(int argc, char **argv)
+{
+	struct snapshot *prev = NULL, *s = NULL;
+	double interval = 0;
+	unsigned long count = 1, k;
+	int c, *ids, ret = EXIT_FAIL;
+	char *end;
+	struct lb lb;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", stats_opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0.1 && interval <= 3600)) {
+				p_err("interval '%s' is not a number of seconds "
+				      "in 0.1..3600", optarg);
+				return EXIT_FAIL;
+			}
+			break;
+		case 'c':
+			if (parse_ulong(optarg, 1000000, &count)) {
+				p_err("count '%s' is not a number", optarg);
+				return EXIT_FAIL;
+			}
+			break;
+		default:
+			return usage_error(argv[0], "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error(argv[0], "unexpected argument '%s'",
+				   argv[optind]);
+	if (open_instance(&lb, false))
+		return EXIT_FAIL;
+	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));
+	if (!ids)
+		goto out;
+
+	/* Without --interval: the counters once. With it: rates over each
+	 * interval, --count times (0: until interrupted). */
+	if (interval > 0) {
+		prev = snapshot_take(&lb);
+		if (!prev)
+			goto err_read;
+	}
+	for (k = 0; interval == 0 ? k < 1 : (!count || k < count); k++) {
+		if (interval > 0)
+			usleep((useconds_t)(interval * 1e6));
+		s = snapshot_take(&lb);
+		if (!s)
+			goto err_read;
+		if (opts.json)
+			stats_json(s, prev, ids);
+		else
+			stats_text(s, prev, ids);
+		if (prev)
+			snapshot_free(prev);
+		prev = s;
+		s = NULL;
+		fflush(stdout);
+	}
+	ret = EXIT_OK;
+	goto out;
+err_read:
+	p_err("cannot read the counters: %s", strerror(errno));
+out:
+	if (prev)
+		snapshot_free(prev);
+	free(ids);
+	lb_close(&lb);
+	return ret;
+}

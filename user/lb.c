@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdplb.skel.h"
+#include "addr.h"
+#include "lb.h"
+#include "maglev.h"
+
+/* What each pinned map must look like; anything else is another layout. */
+struct map_spec {
+	const char *name;
+	size_t fd_offset;
+	__u32 type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+};
+
+#define SPEC(pin, field, t, k, v, n) \
+	{ pin, offsetof(struct lb, field), t, k, v, n }
+
+static const struct map_spec map_specs[] = {
+	SPEC(XDPLB_PIN_CONFIG, config_fd, BPF_MAP_TYPE_ARRAY, 4,
+	     sizeof(struct xdplb_config), 1),
+	SPEC(XDPLB_PIN_SERVICES, services_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(struct xdplb_svc_key), sizeof(struct xdplb_svc),
+	     XDPLB_MAX_VIP_KEYS),
+	SPEC(XDPLB_PIN_MAGLEV, maglev_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4,
+	     XDPLB_MAX_SERVICES),
+	SPEC(XDPLB_PIN_REALS, reals_fd, BPF_MAP_TYPE_ARRAY, 4,
+	     sizeof(struct xdplb_real), XDPLB_MAX_REALS),
+	SPEC(XDPLB_PIN_GLOBAL_STATS, global_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	     4, sizeof(struct xdplb_global_stats), 1),
+	SPEC(XDPLB_PIN_SVC_STATS, svc_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	     sizeof(struct xdplb_counters), XDPLB_MAX_SERVICES),
+	SPEC(XDPLB_PIN_REAL_STATS, real_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	     4, sizeof(struct xdplb_counters), XDPLB_MAX_REALS),
+};
+
+#define N_MAPS (sizeof(map_specs) / sizeof(map_specs[0]))
+
+static int *spec_fd(struct lb *lb, const struct map_spec *s)
+{
+	return (int *)((char *)lb + s->fd_offset);
+}
+
+void lb_init(struct lb *lb)
+{
+	size_t i;
+
+	memset(lb, 0, sizeof(*lb));
+	for (i = 0; i < N_MAPS; i++)
+		*spec_fd(lb, &map_specs[i]) = -1;
+	lb->lock_fd = -1;
+	lb->ncpus = libbpf_num_possible_cpus();
+}
+
+void lb_close(struct lb *lb)
+{
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++) {
+		int *fd = spec_fd(lb, &map_specs[i]);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	if (lb->lock_fd >= 0)
+		close(lb->lock_fd);	/* releases the flock */
+	lb->lock_fd = -1;
+}
+
+bool pin_dir_on_bpffs(const char *dir)
+{
+	struct statfs st;
+
+	return !statfs(dir, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+int lb_lock_dir(struct lb *lb, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	lb->lock_fd = fd;
+	return 0;
+}
+
+int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
+{
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_maglev", sizeof(__u32),
+			    sizeof(__u32), table_size, NULL);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(skel->maps.maglev, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
+		 const struct xdplb_config *cfg)
+{
+	__u32 zero = 0;
+
+	lb->config_fd = dup(bpf_map__fd(skel->maps.config));
+	lb->services_fd = dup(bpf_map__fd(skel->maps.services));
+	lb->maglev_fd = dup(bpf_map__fd(skel->maps.maglev));
+	lb->reals_fd = dup(bpf_map__fd(skel->maps.reals));
+	lb->global_stats_fd = dup(bpf_map__fd(skel->maps.global_stats));
+	lb->svc_stats_fd = dup(bpf_map__fd(skel->maps.svc_stats));
+	lb->real_stats_fd = dup(bpf_map__fd(skel->maps.real_stats));
+	if (lb->config_fd < 0 || lb->services_fd < 0 || lb->maglev_fd < 0 ||
+	    lb->reals_fd < 0 || lb->global_stats_fd < 0 ||
+	    lb->svc_stats_fd < 0 || lb->real_stats_fd < 0)
+		return -EBADF;
+	lb->cfg = *cfg;
+	if (bpf_map_update_elem(lb->config_fd, &zero, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int check_map(int fd, const struct map_spec *s)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != s->type || info.key_size != s->key_size ||
+	    info.value_size != s->value_size ||
+	    info.max_entries != s->max_entries)
+		return -EPROTO;
+	return 0;
+}
+
+int lb_open(struct lb *lb, const char *dir, const char **what)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	size_t i;
+	int err;
+
+	*what = NULL;
+	snprintf(lb->pin_dir, sizeof(lb->pin_dir), "%s", dir);
+	if (access(dir, F_OK))
+		return -ENOENT;
+	if (!pin_dir_on_bpffs(dir))
+		return -EMEDIUMTYPE;
+
+	for (i = 0; i < N_MAPS; i++) {
+		const struct map_spec *s = &map_specs[i];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, s->name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			if (err == -ENOENT && i == 0)
+				return -ENOENT;
+			*what = s->name;
+			return err == -ENOENT ? -EPROTO : err;
+		}
+		*spec_fd(lb, s) = fd;
+		err = check_map(fd, s);
+		if (err) {
+			*what = s->name;
+			return err;
+		}
+	}
+
+	if (bpf_map_lookup_elem(lb->config_fd, &zero, &lb->cfg))
+		return -errno;
+	if (lb->cfg.magic != XDPLB_MAGIC ||
+	    lb->cfg.abi_version != XDPLB_ABI_VERSION ||
+	    !is_prime(lb->cfg.table_size)) {
+		*what = XDPLB_PIN_CONFIG;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Set every CPU's copy of a per-CPU array slot to zero. */
+static int zero_percpu(struct lb *lb, int fd, __u32 id, size_t value_size)
+{
+	size_t sz = ((value_size + 7) & ~(size_t)7) * lb->ncpus;
+	void *zeros = calloc(1, sz);
+	int err = 0;
+
+	if (!zeros)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, zeros, BPF_ANY))
+		err = -errno;
+	free(zeros);
+	return err;
+}
+
+int lb_counters(struct lb *lb, int fd, __u32 id, struct xdplb_counters *c)
+{
+	struct xdplb_counters *v = calloc(lb->ncpus, sizeof(*v));
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &id, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < lb->ncpus; i++) {
+		c->packets += v[i].packets;
+		c->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+int lb_global(struct lb *lb, struct xdplb_global_stats *gs)
+{
+	struct xdplb_global_stats *v = calloc(lb->ncpus, sizeof(*v));
+	__u32 zero = 0;
+	size_t f, nf = sizeof(*gs) / sizeof(__u64);
+	int i;
+
+	memset(gs, 0, sizeof(*gs));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(lb->global_stats_fd, &zero, v)) {
+		free(v);
+		return -errno;
+	}
+	/* The struct is all __u64 counters: sum field by field. */
+	for (i = 0; i < lb->ncpus; i++)
+		for (f = 0; f < nf; f++)
+			((__u64 *)gs)[f] += ((__u64 *)&v[i])[f];
+	free(v);
+	return 0;
+}
+
+/* Services ------------------------------------------------------------ */
+
+int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
+	       struct xdplb_svc *svc)
+{
+	if (bpf_map_lookup_elem(lb->services_fd, key, svc))
+		return -errno;
+	return 0;
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	const struct xdplb_svc_key *x = &((const struct lb_service *)a)->key;
+	const struct xdplb_svc_key *y = &((const struct lb_service *)b)->key;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return (int)ntohs(x->port) - (int)ntohs(y->port);
+}
+
+/* Every key of the services map, markers included when all is set. */
+static int svc_keys(struct lb *lb, struct lb_service **out, int *n, bool all)
+{
+	struct xdplb_svc_key key, next, *prev = NULL;
+	struct lb_service *v;
+	int cnt = 0;
+
+	v = calloc(XDPLB_MAX_VIP_KEYS, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(lb->services_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (cnt == XDPLB_MAX_VIP_KEYS)
+			break;
+		if (bpf_map_lookup_elem(lb->services_fd, &key, &v[cnt].svc))
+			continue;	/* deleted meanwhile */
+		if (!all && (v[cnt].svc.flags & XDPLB_SVC_F_MARKER))
+			continue;
+		v[cnt++].key = key;
+	}
+	qsort(v, cnt, sizeof(*v), svc_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int lb_services(struct lb *lb, struct lb_service **out, int *n)
+{
+	return svc_keys(lb, out, n, false);
+}
+
+static struct xdplb_svc_key marker_key(const struct xdplb_svc_key *key)
+{
+	struct xdplb_svc_key m = { .addr = key->addr, .family = key->family };
+
+	return m;
+}
+
+int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key)
+{
+	struct xdplb_svc_key marker = marker_key(key);
+	struct xdplb_svc svc = {}, mval = { .flags = XDPLB_SVC_F_MARKER };
+	static bool used[XDPLB_MAX_SERVICES];
+	struct lb_service *all;
+	int i, n, err;
+	__u32 id;
+
+	if (!lb_svc_get(lb, key, &svc))
+		return -EEXIST;
+	err = svc_keys(lb, &all, &n, false);
+	if (err)
+		return err;
+	memset(used, 0, sizeof(used));
+	for (i = 0; i < n; i++)
+		if (all[i].svc.id < XDPLB_MAX_SERVICES)
+			used[all[i].svc.id] = true;
+	free(all);
+	for (id = 0; id < XDPLB_MAX_SERVICES && used[id]; id++)
+		;
+	if (id == XDPLB_MAX_SERVICES)
+		return -ENOSPC;
+
+	/* A fresh id: no stale table, counters from zero. */
+	bpf_map_delete_elem(lb->maglev_fd, &id);
+	err = zero_percpu(lb, lb->svc_stats_fd, id,
+			  sizeof(struct xdplb_counters));
+	if (err)
+		return err;
+	if (bpf_map_update_elem(lb->services_fd, &marker, &mval, BPF_ANY))
+		return -errno;
+	svc.id = id;
+	svc.flags = 0;
+	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
+{
+	struct xdplb_svc_key marker = marker_key(key);
+	struct xdplb_real *all;
+	struct lb_service *svcs;
+	struct xdplb_svc svc;
+	int i, n, err;
+	bool vip_used = false;
+
+	err = lb_svc_get(lb, key, &svc);
+	if (err)
+		return err;
+	/* Traffic first goes to the kernel, then the table and reals go. */
+	if (bpf_map_delete_elem(lb->services_fd, key))
+		return -errno;
+	bpf_map_delete_elem(lb->maglev_fd, &svc.id);
+
+	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	err = lb_reals(lb, all);
+	for (i = 0; !err && i < XDPLB_MAX_REALS; i++) {
+		struct xdplb_real empty = {};
+		__u32 id = i;
+
+		if (!(all[i].flags & XDPLB_REAL_F_USED) ||
+		    all[i].svc_id != svc.id)
+			continue;
+		if (bpf_map_update_elem(lb->reals_fd, &id, &empty, BPF_ANY))
+			err = -errno;
+	}
+	free(all);
+	if (err)
+		return err;
+
+	err = svc_keys(lb, &svcs, &n, false);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (svcs[i].key.family == key->family &&
+		    addr_equal(&svcs[i].key.addr, &key->addr))
+			vip_used = true;
+	free(svcs);
+	if (!vip_used)
+		bpf_map_delete_elem(lb->services_fd, &marker);
+	return 0;
+}
+
+/* Reals --------------------------------------------------------------- */
+
+int lb_reals(struct lb *lb, struct xdplb_real *all)
+{
+	static __u32 keys[XDPLB_MAX_REALS];
+	__u32 count = XDPLB_MAX_REALS, out, i;
+	int err;
+
+	err = bpf_map_lookup_batch(lb->reals_fd, NULL, &out, keys, all, &count,
+				   NULL);
+	if ((!err || errno == ENOENT) && count == XDPLB_MAX_REALS)
+		return 0;
+	/* Kernels without batch ops on arrays: one by one. */
+	for (i = 0; i < XDPLB_MAX_REALS; i++)
+		if (bpf_map_lookup_elem(lb->reals_fd, &i, &all[i]))
+			return -errno;
+	return 0;
+}
+
+int lb_real_find(const struct xdplb_real *all, __u32 svc_id,
+		 const struct xdplb_addr *addr, __u8 family)
+{
+	int i;
+
+	for (i = 0; i < XDPLB_MAX_REALS; i++)
+		if ((all[i].flags & XDPLB_REAL_F_USED) &&
+		    all[i].svc_id == svc_id && all[i].family == family &&
+		    addr_equal(&all[i].addr, addr))
+			return i;
+	return -ENOENT;
+}
+
+int lb_real_add(struct lb *lb, struct xdplb_real *all,
+		const struct xdplb_real *real, __u32 *id)
+{
+	__u32 i;
+	int err;
+
+	if (lb_real_find(all, real->svc_id, &real->addr, real->family) >= 0)
+		return -EEXIST;
+	for (i = 0; i < XDPLB_MAX_REALS; i++)
+		if (!(all[i].flags & XDPLB_REAL_F_USED))
+			break;
+	if (i == XDPLB_MAX_REALS)
+		return -ENOSPC;
+
+	err = zero_percpu(lb, lb->real_stats_fd, i,
+			  sizeof(struct xdplb_counters));
+	if (err)
+		return err;
+	all[i] = *real;
+	all[i].flags |= XDPLB_REAL_F_USED;
+	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY)) {
+		err = -errno;
+		memset(&all[i], 0, sizeof(all[i]));
+		return err;
+	}
+	*id = i;
+	return 0;
+}
+
+int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real)
+{
+	if (bpf_map_update_elem(lb->reals_fd, &id, real, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int lb_real_del(struct lb *lb, __u32 id)
+{
+	struct xdplb_real empty = {};
+
+	return lb_real_update(lb, id, &empty);
+}
+
+/* Fill a new inner map and make it the service's table in one update. */
+static int swap_table(struct lb *lb, __u32 svc_id, const __u32 *table)
+{
+	__u32 m = lb->cfg.table_size, count = m, i;
+	__u32 *keys = NULL;
+	int fd, err = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_maglev", sizeof(__u32),
+			    sizeof(__u32), m, NULL);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(m * sizeof(*keys));
+	if (!keys) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	for (i = 0; i < m; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(fd, keys, table, &count, NULL)) {
+		for (i = 0; i < m; i++) {
+			if (bpf_map_update_elem(fd, &keys[i], &table[i],
+						BPF_ANY)) {
+				err = -errno;
+				goto out_free;
+			}
+		}
+	}
+	if (bpf_map_update_elem(lb->maglev_fd, &svc_id, &fd, BPF_ANY))
+		err = -errno;
+out_free:
+	free(keys);
+out_close:
+	close(fd);	/* the outer map holds its own reference */
+	return err;
+}
+
+int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id)
+{
+	struct maglev_backend *b;
+	__u32 *table;
+	size_t n = 0;
+	int i, err;
+
+	b = calloc(XDPLB_MAX_REALS, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		const struct xdplb_real *r = &all[i];
+
+		if (!(r->flags & XDPLB_REAL_F_USED) || r->svc_id != svc_id ||
+		    !r->weight)
+			continue;
+		b[n].key[0] = r->family;
+		memcpy(&b[n].key[1], &r->addr, sizeof(r->addr));
+		b[n].weight = r->weight;
+		b[n].id = i;
+		n++;
+	}
+	if (!n) {
+		/* No real takes new flows: the service drops (counted). */
+		free(b);
+		if (bpf_map_delete_elem(lb->maglev_fd, &svc_id) &&
+		    errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+
+	table = malloc(lb->cfg.table_size * sizeof(*table));
+	if (!table) {
+		free(b);
+		return -ENOMEM;
+	}
+	err = maglev_build(b, n, table, lb->cfg.table_size);
+	if (!err)
+		err = swap_table(lb, svc_id, table);
+	free(table);
+	free(b);
+	return err;
+}

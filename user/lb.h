@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * lb.h - the control plane over the data path's maps.
+ *
+ * A struct lb holds one file descriptor per map, either opened from the
+ * pin directory (the xdplb command) or taken from a loaded skeleton (attach
+ * and the packet tests), so that every change is made by the same code.
+ * Functions return 0 or a negative errno and print nothing; callers turn
+ * errors into messages.
+ */
+#ifndef XDPLB_LB_H
+#define XDPLB_LB_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include "xdplb.h"
+
+struct xdplb_bpf;
+
+struct lb {
+	int config_fd;
+	int services_fd;
+	int maglev_fd;
+	int reals_fd;
+	int global_stats_fd;
+	int svc_stats_fd;
+	int real_stats_fd;
+	int lock_fd;
+	int ncpus;
+	struct xdplb_config cfg;
+	char pin_dir[PATH_MAX];
+};
+
+/* One service and its key, as listed. */
+struct lb_service {
+	struct xdplb_svc_key key;
+	struct xdplb_svc svc;
+};
+
+void lb_init(struct lb *lb);
+void lb_close(struct lb *lb);
+
+/*
+ * Before load: make every Maglev table of the skeleton table_size slots.
+ * (The inner map's template is a map of that size; libbpf 1.1 cannot
+ * resize the template it would make from the BPF object.) Returns the
+ * template's fd, which libbpf borrows: close it after the object is
+ * loaded. Or a negative errno.
+ */
+int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size);
+
+/* Fds of a loaded (not yet pinned) skeleton; cfg is written to config. */
+int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
+		 const struct xdplb_config *cfg);
+
+/*
+ * Open the instance pinned at dir. Errors: -ENOENT no instance there,
+ * -EPROTO a map or the config has an incompatible layout (its name is
+ * left in *what), -EMEDIUMTYPE dir is not on bpffs.
+ */
+int lb_open(struct lb *lb, const char *dir, const char **what);
+
+/* Exclusive lock on the pin directory for a change; held until close. */
+int lb_lock_dir(struct lb *lb, const char *dir);
+
+bool pin_dir_on_bpffs(const char *dir);
+
+/* Services. lb_services() returns a sorted array the caller frees. */
+int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
+	       struct xdplb_svc *svc);
+int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key);
+int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key);
+int lb_services(struct lb *lb, struct lb_service **out, int *n);
+
+/* Reals. lb_reals() loads the whole reals array (XDPLB_MAX_REALS). */
+int lb_reals(struct lb *lb, struct xdplb_real *all);
+int lb_real_find(const struct xdplb_real *all, __u32 svc_id,
+		 const struct xdplb_addr *addr, __u8 family);
+int lb_real_add(struct lb *lb, struct xdplb_real *all,
+		const struct xdplb_real *real, __u32 *id);
+int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real);
+int lb_real_del(struct lb *lb, __u32 id);
+
+/* Build the service's Maglev table from its reals and swap it in. */
+int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id);
+
+/* Counters summed over CPUs. */
+int lb_counters(struct lb *lb, int fd, __u32 id, struct xdplb_counters *c);
+int lb_global(struct lb *lb, struct xdplb_global_stats *gs);
+
+#endif /* XDPLB_LB_H */

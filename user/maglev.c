@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "maglev.h"
+
+/* 64-bit FNV-1a then the splitmix64 finaliser: fixed, portable, and
+ * different enough between the two seeds for offset and skip. */
+static uint64_t key_hash(const uint8_t *key, size_t len, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= key[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h;
+}
+
+static int backend_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct maglev_backend *)a)->key,
+		      ((const struct maglev_backend *)b)->key, MAGLEV_KEY_MAX);
+}
+
+struct fill {
+	uint64_t offset;
+	uint64_t skip;
+	uint64_t next;		/* position in the permutation */
+	uint64_t credit;	/* weighted turn-taking */
+	uint32_t quota;		/* slots this backend ends up with */
+	uint32_t count;
+};
+
+/*
+ * Quotas by largest remainder: floor(m * w / W) each, then one more slot to
+ * the backends with the largest remainders (ties to the lower sorted
+ * index) until all m slots are handed out.
+ */
+struct remainder {
+	uint64_t rem;
+	size_t index;
+};
+
+static int remainder_cmp(const void *a, const void *b)
+{
+	const struct remainder *x = a, *y = b;
+
+	if (x->rem != y->rem)
+		return x->rem < y->rem ? 1 : -1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int set_quotas(const struct maglev_backend *b, struct fill *f,
+		      size_t n, uint32_t m, uint64_t total)
+{
+	struct remainder *r;
+	uint64_t given = 0;
+	size_t i;
+
+	r = calloc(n, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		f[i].quota = (uint32_t)((uint64_t)m * b[i].weight / total);
+		given += f[i].quota;
+		r[i].rem = b[i].weight ? (uint64_t)m * b[i].weight % total : 0;
+		r[i].index = i;
+	}
+	qsort(r, n, sizeof(*r), remainder_cmp);
+	/* The remainders sum to (m - given) * total, so at most n - 1 of
+	 * the backends need the extra slot, all with weight > 0. */
+	for (i = 0; given < m && i < n; i++, given++)
+		f[r[i].index].quota++;
+	free(r);
+	return 0;
+}
+
+int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
+		 uint32_t m)
+{
+	uint64_t total = 0, max_weight = 0;
+	struct fill *f;
+	uint32_t filled = 0;
+	size_t i;
+
+	if (m < 2 || !is_prime(m))
+		return -EINVAL;
+	for (i = 0; i < m; i++)
+		table[i] = MAGLEV_EMPTY;
+	for (i = 0; i < n; i++) {
+		total += b[i].weight;
+		if (b[i].weight > max_weight)
+			max_weight = b[i].weight;
+	}
+	if (!total)
+		return 0;
+
+	qsort(b, n, sizeof(*b), backend_cmp);
+	f = calloc(n, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		f[i].offset = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x6d61676c) % m;
+		f[i].skip = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x736b6970) %
+			    (m - 1) + 1;
+	}
+	if (set_quotas(b, f, n, m, total)) {
+		free(f);
+		return -ENOMEM;
+	}
+
+	/*
+	 * Backends take turns in sorted order; each turn adds its weight to
+	 * its credit and it claims a slot for every max_weight of credit,
+	 * so the table fills in proportion to weight throughout, not only in
+	 * the final counts. A claim takes the next slot of the backend's own
+	 * permutation that is still free (m prime, so skip visits all).
+	 */
+	while (filled < m) {
+		for (i = 0; i < n && filled < m; i++) {
+			uint64_t slot;
+
+			if (!b[i].weight || f[i].count >= f[i].quota)
+				continue;
+			f[i].credit += b[i].weight;
+			if (f[i].credit < max_weight)
+				continue;
+			f[i].credit -= max_weight;
+			do {
+				slot = (f[i].offset + f[i].next * f[i].skip) % m;
+				f[i].next++;
+			} while (table[slot] != MAGLEV_EMPTY);
+			table[slot] = b[i].id;
+			f[i].count++;
+			filled++;
+		}
+	}
+	free(f);
+	return 0;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * main.c - xdplb: global options, then one command from the table.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+
+#ifndef XDPLB_VERSION
+#define XDPLB_VERSION "0.1.0"
+#endif
+
+struct options opts = {
+	.pin_dir = DEFAULT_PIN_DIR,
+};
+
+static const char usage_text[] =
+"Usage: xdplb [--pin-dir DIR] [-j|--json] [-v] COMMAND [ARGS]\n"
+"  attach IFNAME --vip VIP [--vip VIP]... [--mode native|generic]\n"
+"                [--table-size PRIME]\n"
+"  detach IFNAME\n"
+"  add-vip VIP\n"
+"  del-vip VIP\n"
+"  add-real --vip VIP REAL [--weight W] [--mac MAC]\n"
+"  set-real --vip VIP REAL --weight W\n"
+"  del-real --vip VIP REAL\n"
+"  list                      services, reals, weights, MACs, packets, bytes\n"
+"  stats [--interval SEC [--count N]]\n"
+"                            global, per-service and per-real counters;\n"
+"                            rates per second with --interval\n"
+"  help\n"
+"\n"
+"VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
+"                               PORT 0 takes every port of ADDR)\n"
+"REAL  := address of a host on the attached interface's layer-2 segment\n"
+"W     := 0..65535, default 1 (0 drains: no new flows)\n"
+"MAC   := xx:xx:xx:xx:xx:xx, the real's MAC when it cannot be resolved\n"
+"PRIME := Maglev slots per service, a prime in 7..1048573 (default 65537)\n"
+"SEC   := seconds, fractions allowed; N := 0 repeats until interrupted\n"
+"\n"
+"Options:\n"
+"  --pin-dir DIR  where the instance's maps are pinned, on a bpffs\n"
+"                 (default " DEFAULT_PIN_DIR ")\n"
+"  -j, --json     JSON output, errors included\n"
+"  -v, --verbose  more messages; twice for libbpf and libxdp debug\n"
+"  -V, --version  print the version\n"
+"  -h, --help     this text\n";
+
+int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(usage_text, stdout);
+	return EXIT_OK;
+}
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	bool needs_root;
+};
+
+static const struct command commands[] = {
+	{ "attach", do_attach, true },
+	{ "detach", do_detach, true },
+	{ "add-vip", do_add_vip, true },
+	{ "del-vip", do_del_vip, true },
+	{ "add-real", do_add_real, true },
+	{ "set-real", do_set_real, true },
+	{ "del-real", do_del_real, true },
+	{ "list", do_list, true },
+	{ "stats", do_stats, true },
+	{ "help", do_help, false },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* The exact name, or an unambiguous prefix of one. */
+static const struct command *find_command(const char *name, bool *ambiguous)
+{
+	const struct command *match = NULL;
+	size_t i, len = strlen(name);
+
+	*ambiguous = false;
+	for (i = 0; i < N_COMMANDS; i++) {
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+		if (!strncmp(commands[i].name, name, len)) {
+			if (match)
+				*ambiguous = true;
+			match = &commands[i];
+		}
+	}
+	return *ambiguous ? NULL : match;
+}
+
+static const struct option global_opts[] = {
+	{ "pin-dir", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	bool ambiguous;
+	int c;
+
+	/* Global options stop at the command ('+'). */
+	while ((c = getopt_long(argc, argv, "+jvVh", global_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			opts.pin_dir = optarg;
+			break;
+		case 'j':
+			opts.json = true;
+			json_output = true;
+			break;
+		case 'v':
+			opts.verbose++;
+			break;
+		case 'V':
+			printf("xdplb %s (map ABI %d)\n", XDPLB_VERSION,
+			       XDPLB_ABI_VERSION);
+			return EXIT_OK;
+		case 'h':
+			return do_help(0, NULL);
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	log_init(opts.verbose);
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+
+	cmd = find_command(argv[optind], &ambiguous);
+	if (!cmd) {
+		p_err("%s command '%s' (see 'xdplb help')",
+		      ambiguous ? "ambiguous" : "unknown", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (cmd->needs_root && geteuid() != 0) {
+		p_err("%s: must be run as root (needs CAP_BPF and "
+		      "CAP_NET_ADMIN)", cmd->name);
+		return EXIT_FAIL;
+	}
+	argv[optind] = (char *)cmd->name;
+	return cmd->fn(argc - optind, argv + optind);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * neigh.h - a real's MAC from the kernel's neighbour table (rtnetlink
+ * through libmnl). When the table has no usable entry, the kernel is asked
+ * to resolve it (ARP for IPv4, neighbour discovery for IPv6) exactly as if
+ * a packet were waiting for it (NTF_USE), and the entry is polled until it
+ * resolves, fails, or the timeout passes.
+ */
+#ifndef XDPLB_NEIGH_H
+#define XDPLB_NEIGH_H
+
+#include "xdplb.h"
+
+/* 0, -EHOSTUNREACH (no answer), or another negative errno. */
+int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
+		  __u8 mac[6], int timeout_ms);
+
+#endif /* XDPLB_NEIGH_H */
