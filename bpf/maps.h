@@ -28,7 +28,8 @@ struct {
 	__type(value, struct xdplb_config);
 } config SEC(".maps");
 
-/* (VIP, port, protocol) -> service, plus one marker entry per VIP. */
+/* (VIP, port, protocol) -> service, plus one marker entry per VIP: the
+ * configuration, which the data path reads through svc_index. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDPLB_MAX_VIP_KEYS);
@@ -36,6 +37,24 @@ struct {
 	__type(key, struct xdplb_svc_key);
 	__type(value, struct xdplb_svc);
 } services SEC(".maps");
+
+/* The compiled service index (struct xdplb_svc_slot in xdplb.h). Sizes,
+ * not types: clang leaves the slot struct a forward declaration in BTF
+ * here, and the inner maps user space creates carry no BTF anyway. */
+struct svc_index_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_SVC_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xdplb_svc_slot));
+};
+
+/* svc_index[0] is the active index; user space swaps in a new one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct svc_index_table);
+} svc_index SEC(".maps");
 
 /* One service's Maglev lookup table: slot -> real id. Its size is set to
  * the attach-time table size before load; every inner map has that size. */

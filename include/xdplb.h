@@ -27,6 +27,8 @@
 #define XDPLB_MAX_TABLE_SIZE	1048573	/* largest prime below 2^20 */
 #define XDPLB_MAX_VLAN_TAGS	2	/* 802.1Q and 802.1ad (QinQ) */
 #define XDPLB_MAX_IPV6_EXT	6	/* extension headers skipped */
+#define XDPLB_SVC_SLOTS		8192	/* service index, a power of two */
+#define XDPLB_SVC_PROBES	16	/* longest probe chain in the index */
 
 /* The seed of the flow hash. Fixed, so that every load balancer with the
  * same configuration sends a flow to the same real. */
@@ -43,6 +45,7 @@
  * BPF object are (the skeleton checks the names at compile time). */
 #define XDPLB_PIN_CONFIG	"config"
 #define XDPLB_PIN_SERVICES	"services"
+#define XDPLB_PIN_SVC_INDEX	"svc_index"
 #define XDPLB_PIN_MAGLEV	"maglev"
 #define XDPLB_PIN_REALS		"reals"
 #define XDPLB_PIN_GLOBAL_STATS	"global_stats"
@@ -94,6 +97,19 @@ struct xdplb_svc {
 };
 
 #define XDPLB_SVC_F_MARKER	(1u << 0)	/* proto 0 entry, not a service */
+
+/*
+ * svc_index: what the data path reads instead of the services hash map (a
+ * hash lookup costs more than the rest of the data path together). An
+ * open-addressing table of XDPLB_SVC_SLOTS slots compiled from services by
+ * user space: a key lives in one of the XDPLB_SVC_PROBES slots that follow
+ * xdplb_svc_hash(key), and an empty slot (family 0) ends a search. It is
+ * rebuilt whole on every change and swapped in with one map update.
+ */
+struct xdplb_svc_slot {
+	struct xdplb_svc_key key;
+	struct xdplb_svc svc;
+};
 
 /* reals[id]: one real server of one service. Everything needed to list and
  * save the configuration is here, not only what the data path reads (mac). */
@@ -150,6 +166,8 @@ _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
 _Static_assert(sizeof(struct xdplb_config) == 48, "xdplb_config");
 _Static_assert(sizeof(struct xdplb_svc_key) == 20, "xdplb_svc_key");
 _Static_assert(sizeof(struct xdplb_svc) == 8, "xdplb_svc");
+_Static_assert(sizeof(struct xdplb_svc_slot) == 28, "xdplb_svc_slot");
+_Static_assert((XDPLB_SVC_SLOTS & (XDPLB_SVC_SLOTS - 1)) == 0, "slots");
 _Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
 _Static_assert(sizeof(struct xdplb_global_stats) == 12 * 8, "global_stats");

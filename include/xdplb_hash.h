@@ -69,4 +69,19 @@ static __always_inline __u32 xdplb_flow_hash(const struct xdplb_flow *f,
 	return xdplb_hash_final(h, 12);
 }
 
+/*
+ * Home slot of a service key in svc_index (before masking). Keys are the
+ * operator's own, not an attacker's, so one multiplicative round over the
+ * folded key spreads them well enough; probing absorbs the rest.
+ */
+static __always_inline __u32 xdplb_svc_hash(const struct xdplb_svc_key *k)
+{
+	__u32 x = k->addr.v6[0] ^ k->addr.v6[1] ^ k->addr.v6[2] ^
+		  k->addr.v6[3];
+
+	x ^= ((__u32)k->port << 16) | ((__u32)k->proto << 8) | k->family;
+	x *= 0x9e3779b1u;
+	return x ^ (x >> 16);
+}
+
 #endif /* XDPLB_HASH_H */

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "xdplb.skel.h"
+#include "xdplb_hash.h"
 #include "addr.h"
 #include "lb.h"
 #include "maglev.h"
@@ -37,6 +38,8 @@ static const struct map_spec map_specs[] = {
 	SPEC(XDPLB_PIN_SERVICES, services_fd, BPF_MAP_TYPE_HASH,
 	     sizeof(struct xdplb_svc_key), sizeof(struct xdplb_svc),
 	     XDPLB_MAX_VIP_KEYS),
+	SPEC(XDPLB_PIN_SVC_INDEX, svc_index_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4,
+	     4, 1),
 	SPEC(XDPLB_PIN_MAGLEV, maglev_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4,
 	     XDPLB_MAX_SERVICES),
 	SPEC(XDPLB_PIN_REALS, reals_fd, BPF_MAP_TYPE_ARRAY, 4,
@@ -129,12 +132,14 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 
 	lb->config_fd = dup(bpf_map__fd(skel->maps.config));
 	lb->services_fd = dup(bpf_map__fd(skel->maps.services));
+	lb->svc_index_fd = dup(bpf_map__fd(skel->maps.svc_index));
 	lb->maglev_fd = dup(bpf_map__fd(skel->maps.maglev));
 	lb->reals_fd = dup(bpf_map__fd(skel->maps.reals));
 	lb->global_stats_fd = dup(bpf_map__fd(skel->maps.global_stats));
 	lb->svc_stats_fd = dup(bpf_map__fd(skel->maps.svc_stats));
 	lb->real_stats_fd = dup(bpf_map__fd(skel->maps.real_stats));
-	if (lb->config_fd < 0 || lb->services_fd < 0 || lb->maglev_fd < 0 ||
+	if (lb->config_fd < 0 || lb->services_fd < 0 ||
+	    lb->svc_index_fd < 0 || lb->maglev_fd < 0 ||
 	    lb->reals_fd < 0 || lb->global_stats_fd < 0 ||
 	    lb->svc_stats_fd < 0 || lb->real_stats_fd < 0)
 		return -EBADF;
@@ -319,6 +324,85 @@ int lb_services(struct lb *lb, struct lb_service **out, int *n)
 	return svc_keys(lb, out, n, false);
 }
 
+/* Write a fully built array into a new inner map; swap it in at key 0 of
+ * outer (or at key slot). The outer map keeps the inner one alive. */
+static int swap_inner(int outer_fd, __u32 slot, const char *name,
+		      const void *values, __u32 value_size, __u32 n)
+{
+	__u32 count = n, i, *keys;
+	int fd, err = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			    value_size, n, NULL);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
+		/* Kernels without batch updates on arrays. */
+		for (i = 0; i < n; i++) {
+			if (bpf_map_update_elem(fd, &keys[i],
+						(const char *)values +
+						(size_t)i * value_size,
+						BPF_ANY)) {
+				err = -errno;
+				goto out_free;
+			}
+		}
+	}
+	if (bpf_map_update_elem(outer_fd, &slot, &fd, BPF_ANY))
+		err = -errno;
+out_free:
+	free(keys);
+out_close:
+	close(fd);
+	return err;
+}
+
+int lb_index_rebuild(struct lb *lb)
+{
+	struct xdplb_svc_slot *slots;
+	struct lb_service *all;
+	int i, n, err;
+
+	err = svc_keys(lb, &all, &n, true);
+	if (err)
+		return err;
+	slots = calloc(XDPLB_SVC_SLOTS, sizeof(*slots));
+	if (!slots) {
+		free(all);
+		return -ENOMEM;
+	}
+	/* Sorted keys: the same services give the same index. */
+	for (i = 0; i < n && !err; i++) {
+		__u32 home = xdplb_svc_hash(&all[i].key), p;
+
+		for (p = 0; p < XDPLB_SVC_PROBES; p++) {
+			struct xdplb_svc_slot *s =
+				&slots[(home + p) & (XDPLB_SVC_SLOTS - 1)];
+
+			if (!s->key.family) {
+				s->key = all[i].key;
+				s->svc = all[i].svc;
+				break;
+			}
+		}
+		if (p == XDPLB_SVC_PROBES)
+			err = -ENOSPC;
+	}
+	if (!err)
+		err = swap_inner(lb->svc_index_fd, 0, "xdplb_svc_index", slots,
+				 sizeof(*slots), XDPLB_SVC_SLOTS);
+	free(slots);
+	free(all);
+	return err;
+}
+
 static struct xdplb_svc_key marker_key(const struct xdplb_svc_key *key)
 {
 	struct xdplb_svc_key m = { .addr = key->addr, .family = key->family };
@@ -362,7 +446,13 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key)
 	svc.flags = 0;
 	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST))
 		return -errno;
-	return 0;
+	err = lb_index_rebuild(lb);
+	if (err) {
+		/* Not in the index, so not in the configuration either. */
+		bpf_map_delete_elem(lb->services_fd, key);
+		lb_index_rebuild(lb);
+	}
+	return err;
 }
 
 int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
@@ -380,6 +470,9 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	/* Traffic first goes to the kernel, then the table and reals go. */
 	if (bpf_map_delete_elem(lb->services_fd, key))
 		return -errno;
+	err = lb_index_rebuild(lb);
+	if (err)
+		return err;
 	bpf_map_delete_elem(lb->maglev_fd, &svc.id);
 
 	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
@@ -408,8 +501,10 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 		    addr_equal(&svcs[i].key.addr, &key->addr))
 			vip_used = true;
 	free(svcs);
-	if (!vip_used)
+	if (!vip_used) {
 		bpf_map_delete_elem(lb->services_fd, &marker);
+		return lb_index_rebuild(lb);
+	}
 	return 0;
 }
 
@@ -488,42 +583,6 @@ int lb_real_del(struct lb *lb, __u32 id)
 	return lb_real_update(lb, id, &empty);
 }
 
-/* Fill a new inner map and make it the service's table in one update. */
-static int swap_table(struct lb *lb, __u32 svc_id, const __u32 *table)
-{
-	__u32 m = lb->cfg.table_size, count = m, i;
-	__u32 *keys = NULL;
-	int fd, err = 0;
-
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_maglev", sizeof(__u32),
-			    sizeof(__u32), m, NULL);
-	if (fd < 0)
-		return -errno;
-	keys = malloc(m * sizeof(*keys));
-	if (!keys) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	for (i = 0; i < m; i++)
-		keys[i] = i;
-	if (bpf_map_update_batch(fd, keys, table, &count, NULL)) {
-		for (i = 0; i < m; i++) {
-			if (bpf_map_update_elem(fd, &keys[i], &table[i],
-						BPF_ANY)) {
-				err = -errno;
-				goto out_free;
-			}
-		}
-	}
-	if (bpf_map_update_elem(lb->maglev_fd, &svc_id, &fd, BPF_ANY))
-		err = -errno;
-out_free:
-	free(keys);
-out_close:
-	close(fd);	/* the outer map holds its own reference */
-	return err;
-}
-
 int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id)
 {
 	struct maglev_backend *b;
@@ -562,7 +621,8 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id)
 	}
 	err = maglev_build(b, n, table, lb->cfg.table_size);
 	if (!err)
-		err = swap_table(lb, svc_id, table);
+		err = swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev", table,
+				 sizeof(*table), lb->cfg.table_size);
 	free(table);
 	free(b);
 	return err;

@@ -20,6 +20,7 @@ struct xdplb_bpf;
 struct lb {
 	int config_fd;
 	int services_fd;
+	int svc_index_fd;
 	int maglev_fd;
 	int reals_fd;
 	int global_stats_fd;
@@ -71,6 +72,10 @@ int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key);
 int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key);
 int lb_services(struct lb *lb, struct lb_service **out, int *n);
+
+/* Compile services into a new svc_index and swap it in (add and del do
+ * this themselves). -ENOSPC when a probe chain would be too long. */
+int lb_index_rebuild(struct lb *lb);
 
 /* Reals. lb_reals() loads the whole reals array (XDPLB_MAX_REALS). */
 int lb_reals(struct lb *lb, struct xdplb_real *all);
