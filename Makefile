@@ -8,6 +8,8 @@
 # (target `deps`), so a fresh machine needs nothing but make and apt.
 
 .DELETE_ON_ERROR:
+# Keep the BPF objects that skeletons are made from.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 BUILD	?= build

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include "xdplb.h"
 
-#define ADDR_STRLEN	48	/* "[ffff:...:ffff]:65535/tcp" and a NUL */
+#define ADDR_STRLEN	64	/* "[ffff:...:ffff]:65535/tcp" (51) and a NUL */
 #define MAC_STRLEN	18
 
 int parse_addr(const char *s, struct xdplb_addr *addr, __u8 *family);
