@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_parse.c - what operators type (user/addr.c): VIPs, addresses, MACs,
+ * weights, table sizes, and the printed form of a VIP.
+ *
+ * Expected values are written out as bytes, or come from inet_pton, never
+ * from the functions under test.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <criterion/criterion.h>
+
+#include "addr.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* parse_vip ------------------------------------------------------------- */
+
+struct vip_ok {
+	const char *in;
+	int family;		/* AF_INET or AF_INET6, for inet_pton */
+	const char *addr;
+	__u16 port;
+	__u8 proto;
+};
+
+static const struct vip_ok vip_ok[] = {
+	{ "10.0.0.1:80", AF_INET, "10.0.0.1", 80, IPPROTO_TCP },
+	{ "10.0.0.1:80/tcp", AF_INET, "10.0.0.1", 80, IPPROTO_TCP },
+	{ "10.0.0.1:53/udp", AF_INET, "10.0.0.1", 53, IPPROTO_UDP },
+	{ "192.0.2.255:0", AF_INET, "192.0.2.255", 0, IPPROTO_TCP },
+	{ "192.0.2.1:65535/udp", AF_INET, "192.0.2.1", 65535, IPPROTO_UDP },
+	{ "0.0.0.0:1", AF_INET, "0.0.0.0", 1, IPPROTO_TCP },
+	{ "[2001:db8::1]:443", AF_INET6, "2001:db8::1", 443, IPPROTO_TCP },
+	{ "[2001:db8::1]:443/tcp", AF_INET6, "2001:db8::1", 443, IPPROTO_TCP },
+	{ "[::1]:53/udp", AF_INET6, "::1", 53, IPPROTO_UDP },
+	{ "[::]:0", AF_INET6, "::", 0, IPPROTO_TCP },
+	{ "[fe80::1:2:3:4]:65535", AF_INET6, "fe80::1:2:3:4", 65535,
+	  IPPROTO_TCP },
+};
+
+Test(parse_vip, accepts)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vip_ok); i++) {
+		const struct vip_ok *c = &vip_ok[i];
+		struct xdplb_svc_key key, want;
+		int err;
+
+		memset(&key, 0xa5, sizeof(key));	/* no stale bytes */
+		memset(&want, 0, sizeof(want));
+		cr_assert_eq(inet_pton(c->family, c->addr, &want.addr), 1);
+		want.family = c->family == AF_INET ? XDPLB_AF_INET :
+						     XDPLB_AF_INET6;
+		want.port = htons(c->port);
+		want.proto = c->proto;
+
+		err = parse_vip(c->in, &key);
+		cr_assert_eq(err, 0, "parse_vip(\"%s\") = %d", c->in, err);
+		cr_expect_eq(key.family, want.family, "\"%s\": family %u",
+			     c->in, key.family);
+		cr_expect_eq(ntohs(key.port), c->port, "\"%s\": port %u",
+			     c->in, ntohs(key.port));
+		cr_expect_eq(key.proto, c->proto, "\"%s\": proto %u", c->in,
+			     key.proto);
+		cr_expect(!memcmp(&key.addr, &want.addr, sizeof(key.addr)),
+			  "\"%s\": address bytes differ", c->in);
+		/* The whole key, as the map will see it. */
+		cr_expect(!memcmp(&key, &want, sizeof(key)),
+			  "\"%s\": key differs from the expected one", c->in);
+	}
+}
+
+static const char *const vip_bad[] = {
+	"",
+	"garbage",
+	"1.2.3.4",		/* no port */
+	"1.2.3.4:",
+	"1.2.3.4:65536",
+	"1.2.3.4:99999999999999999999",
+	"1.2.3.4:-1",
+	"1.2.3.4:+80",
+	"1.2.3.4: 80",
+	"1.2.3.4:08x",
+	"1.2.3.4:80x",
+	"1.2.3.4:80/sctp",
+	"1.2.3.4:80/",
+	"1.2.3.4:80/TCP/udp",
+	"1.2.3.4/tcp",
+	"1.2.3.256:80",
+	"1.2.3:80",
+	"1.2.3.4:80:80",
+	":80",
+	"::1:80",		/* IPv6 without brackets */
+	"2001:db8::1:80",
+	"[::1]80",
+	"[::1]",
+	"[::1]:",
+	"[::1:80",
+	"::1]:80",
+	"[]:80",
+	"[1.2.3.4]:80",
+	"[::1]:65536",
+	"[::1]:80/icmp",
+	"host.example:80",
+	"[2001:db8:0:0:0:0:0:0:1]:80",
+};
+
+Test(parse_vip, rejects)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vip_bad); i++) {
+		struct xdplb_svc_key key;
+		int err = parse_vip(vip_bad[i], &key);
+
+		cr_expect_eq(err, -EINVAL,
+			     "parse_vip(\"%s\") = %d, want -EINVAL", vip_bad[i],
+			     err);
+	}
+}
+
+Test(parse_vip, too_long)
+{
+	char s[256];
+	struct xdplb_svc_key key;
+
+	memset(s, '1', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	cr_assert_eq(parse_vip(s, &key), -EINVAL);
+}
+
+/* parse_addr ------------------------------------------------------------ */
+
+Test(parse_addr, ipv4)
+{
+	struct xdplb_addr a;
+	__u8 family = 0;
+	static const __u8 want[16] = { 192, 0, 2, 7 };
+
+	memset(&a, 0xff, sizeof(a));
+	cr_assert_eq(parse_addr("192.0.2.7", &a, &family), 0);
+	cr_assert_eq(family, XDPLB_AF_INET);
+	cr_assert(!memcmp(&a, want, 16), "IPv4: bytes or zero tail wrong");
+}
+
+Test(parse_addr, ipv6)
+{
+	static const __u8 want[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+				       0, 0, 0, 0, 0, 0, 0xab, 0xcd };
+	static const char *const forms[] = { "2001:db8::abcd",
+					     "[2001:db8::abcd]",
+					     "2001:0DB8:0:0:0:0:0:ABCD" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(forms); i++) {
+		struct xdplb_addr a;
+		__u8 family = 0;
+
+		cr_assert_eq(parse_addr(forms[i], &a, &family), 0, "%s",
+			     forms[i]);
+		cr_assert_eq(family, XDPLB_AF_INET6, "%s", forms[i]);
+		cr_assert(!memcmp(&a, want, 16), "%s: bytes differ",
+			  forms[i]);
+	}
+}
+
+Test(parse_addr, rejects)
+{
+	static const char *const bad[] = {
+		"", "1.2.3", "1.2.3.4.5", "1.2.3.256", " 1.2.3.4", "1.2.3.4 ",
+		"1.2.3.4/32", "[1.2.3.4]", "[", "[]", "[::1", "::1]",
+		"[[::1]]", "2001:db8::g", "2001:db8:::1", "localhost",
+		"[::1]:80",
+		"0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct xdplb_addr a;
+		__u8 family;
+		int err = parse_addr(bad[i], &a, &family);
+
+		cr_expect_eq(err, -EINVAL, "parse_addr(\"%s\") = %d", bad[i],
+			     err);
+	}
+}
+
+/* parse_mac ------------------------------------------------------------- */
+
+Test(parse_mac, accepts)
+{
+	static const struct {
+		const char *in;
+		__u8 mac[6];
+	} ok[] = {
+		{ "02:00:00:00:00:01", { 0x02, 0, 0, 0, 0, 0x01 } },
+		{ "aa:bb:cc:dd:ee:ff", { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff } },
+		{ "AA:BB:CC:DD:EE:0F", { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x0f } },
+		{ "00:00:00:00:00:01", { 0, 0, 0, 0, 0, 0x01 } },
+		{ "fe:ff:ff:ff:ff:ff", { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff } },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		__u8 mac[6];
+		int err;
+
+		memset(mac, 0x5a, sizeof(mac));
+		err = parse_mac(ok[i].in, mac);
+		cr_expect_eq(err, 0, "parse_mac(\"%s\") = %d", ok[i].in, err);
+		cr_expect(!memcmp(mac, ok[i].mac, 6), "\"%s\": bytes differ",
+			  ok[i].in);
+	}
+}
+
+Test(parse_mac, rejects)
+{
+	static const char *const bad[] = {
+		"01:00:5e:00:00:01",	/* IPv4 multicast */
+		"33:33:00:00:00:01",	/* IPv6 multicast */
+		"ff:ff:ff:ff:ff:ff",	/* broadcast */
+		"00:00:00:00:00:00",
+		"",
+		"02:00:00:00:00",
+		"02:00:00:00:00:1",
+		"2:00:00:00:00:01",
+		"02:00:00:00:00:0g",
+		"g2:00:00:00:00:01",
+		"02:00:00:00:00:01x",
+		"02:00:00:00:00:01:",
+		"02:00:00:00:00:01 ",
+		" 2:00:00:00:00:01",
+		"+2:00:00:00:00:01",
+		"02-00-00-00-00-01",
+		"0200.0000.0001",
+		"020000000001",
+		"02:00:00:00:00:001",
+		"02::00:00:00:00:1",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		__u8 mac[6];
+		int err = parse_mac(bad[i], mac);
+
+		cr_expect_eq(err, -EINVAL, "parse_mac(\"%s\") = %d", bad[i],
+			     err);
+	}
+}
+
+Test(parse_mac, format_round_trip)
+{
+	static const __u8 mac[6] = { 0x02, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e };
+	char buf[MAC_STRLEN];
+	__u8 back[6];
+
+	format_mac(mac, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "02:1a:2b:3c:4d:5e");
+	cr_assert_eq(parse_mac(buf, back), 0);
+	cr_assert(!memcmp(mac, back, 6));
+}
+
+/* parse_weight, parse_ulong --------------------------------------------- */
+
+Test(parse_weight, accepts)
+{
+	static const struct {
+		const char *in;
+		__u16 w;
+	} ok[] = { { "0", 0 }, { "1", 1 }, { "100", 100 },
+		   { "65535", 65535 }, { "007", 7 } };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		__u16 w = 12345;
+		int err = parse_weight(ok[i].in, &w);
+
+		cr_expect_eq(err, 0, "parse_weight(\"%s\") = %d", ok[i].in,
+			     err);
+		cr_expect_eq(w, ok[i].w, "\"%s\" -> %u", ok[i].in, w);
+	}
+}
+
+Test(parse_weight, rejects)
+{
+	static const char *const bad[] = {
+		"65536", "-1", "1x", "", " 1", "1 ", "+1", "0x10", "1.5",
+		"99999999999999999999999", "4294967296", "w",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		__u16 w = 12345;
+		int err = parse_weight(bad[i], &w);
+
+		cr_expect_eq(err, -EINVAL, "parse_weight(\"%s\") = %d", bad[i],
+			     err);
+		cr_expect_eq(w, 12345, "\"%s\": weight written on error",
+			     bad[i]);
+	}
+}
+
+Test(parse_ulong, bounds)
+{
+	unsigned long v = 0;
+
+	cr_assert_eq(parse_ulong("1048573", 1048573, &v), 0);
+	cr_assert_eq(v, 1048573);
+	cr_assert_eq(parse_ulong("1048574", 1048573, &v), -EINVAL);
+	cr_assert_eq(parse_ulong("0", 0, &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(parse_ulong("1", 0, &v), -EINVAL);
+	cr_assert_eq(parse_ulong("18446744073709551616", ~0ul, &v), -EINVAL);
+}
+
+/* is_prime -------------------------------------------------------------- */
+
+Test(is_prime, small_numbers_against_a_sieve)
+{
+	enum { N = 20000 };
+	static bool composite[N];
+	unsigned long i, j;
+
+	composite[0] = composite[1] = true;
+	for (i = 2; i * i < N; i++)
+		if (!composite[i])
+			for (j = i * i; j < N; j += i)
+				composite[j] = true;
+	for (i = 0; i < N; i++)
+		cr_assert_eq(is_prime(i), !composite[i], "is_prime(%lu) = %d",
+			     i, is_prime(i));
+}
+
+Test(is_prime, table_sizes)
+{
+	cr_assert(is_prime(XDPLB_DEFAULT_TABLE_SIZE));
+	cr_assert(is_prime(XDPLB_MAX_TABLE_SIZE));
+	cr_assert(is_prime(XDPLB_MIN_TABLE_SIZE));
+	cr_assert(is_prime(251));
+	cr_assert(!is_prime(65536));
+	cr_assert(!is_prime(1048575));		/* 3 * 5^2 * 11 * 31 * 41 */
+	cr_assert(!is_prime(1048576));
+	cr_assert(!is_prime(999983ul * 999983ul));	/* a prime squared */
+	cr_assert(is_prime(4294967291ul));	/* largest prime < 2^32 */
+}
+
+/* format_vip ------------------------------------------------------------ */
+
+Test(format_vip, round_trip)
+{
+	static const struct {
+		const char *in;
+		const char *out;	/* canonical form */
+	} cases[] = {
+		{ "10.0.0.1:80", "10.0.0.1:80/tcp" },
+		{ "10.0.0.1:80/tcp", "10.0.0.1:80/tcp" },
+		{ "10.0.0.1:53/udp", "10.0.0.1:53/udp" },
+		{ "1.2.3.4:0", "1.2.3.4:0/tcp" },
+		{ "1.2.3.4:065535/udp", "1.2.3.4:65535/udp" },
+		{ "[2001:DB8:0::1]:443", "[2001:db8::1]:443/tcp" },
+		{ "[::1]:53/udp", "[::1]:53/udp" },
+		{ "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/udp",
+		  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/udp" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct xdplb_svc_key key, again;
+		char buf[ADDR_STRLEN];
+
+		cr_assert_eq(parse_vip(cases[i].in, &key), 0, "%s",
+			     cases[i].in);
+		format_vip(&key, buf, sizeof(buf));
+		cr_expect_str_eq(buf, cases[i].out,
+				 "format_vip(%s) = \"%s\" (ADDR_STRLEN %d)",
+				 cases[i].in, buf, ADDR_STRLEN);
+		cr_assert_eq(parse_vip(buf, &again), 0, "%s", buf);
+		cr_expect(!memcmp(&key, &again, sizeof(key)),
+			  "%s -> %s parses to another key", cases[i].in, buf);
+	}
+}
