@@ -19,6 +19,10 @@
 const volatile __u32 table_size = XDPLB_DEFAULT_TABLE_SIZE;
 const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
 const volatile __u8 ifmac[6];
+const volatile __u32 ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS;
+const volatile __u64 ct_rate = XDPLB_DEFAULT_CT_RATE;
+const volatile __u64 tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull;
+const volatile __u64 udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull;
 
 /* How this instance was attached; the data path does not read it. */
 struct {
@@ -102,5 +106,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xdplb_counters);
 } real_stats SEC(".maps");
+
+/* The connection table: per CPU, set-associative, sized at attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS);
+	__type(key, __u32);
+	__type(value, struct xdplb_conn_set);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdplb_ct_guard);
+} ct_guard SEC(".maps");
 
 #endif /* XDPLB_MAPS_H */

@@ -51,8 +51,23 @@ struct packet {
 	__u32 len;		/* frame length */
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
 	bool fragment;
+	bool icmp_error;	/* flow is the one the error quotes */
 	struct xdplb_flow flow;
 };
+
+/* The first 8 bytes of ICMP and ICMPv6 headers. */
+struct icmp_head {
+	__u8 type;
+	__u8 code;
+	__be16 checksum;
+	__be32 rest;
+};
+
+#define ICMP_DEST_UNREACH	3
+#define ICMP_TIME_EXCEEDED	11
+#define ICMPV6_DEST_UNREACH	1
+#define ICMPV6_PKT_TOOBIG	2
+#define ICMPV6_TIME_EXCEED	3
 
 static __always_inline int parse_eth(struct packet *pkt,
 				     struct xdplb_global_stats *gs)
@@ -192,6 +207,71 @@ static __always_inline int parse_l3(struct packet *pkt,
 	return parse_ipv6(pkt, gs);
 }
 
+/* The ports the quoted header of an ICMP error carries. */
+struct quoted_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+/*
+ * An ICMP error (destination unreachable, fragmentation needed, time
+ * exceeded; ICMPv6 packet too big) about a packet a real sent from a VIP
+ * quotes that packet's headers. The flow it belongs to is the quote with
+ * addresses and ports swapped: steering the error by that flow brings it
+ * to the real that owns the connection, so path-MTU discovery works.
+ * Anything else, or an error quoting too little, goes to the kernel.
+ */
+static __always_inline int parse_icmp_error(struct packet *pkt,
+					    struct xdplb_global_stats *gs)
+{
+	struct icmp_head *icmp = pkt->pos;
+	struct quoted_ports *ports;
+	__u8 proto;
+
+	if ((void *)(icmp + 1) > pkt->end)
+		return verdict(gs, drop_truncated, XDP_DROP);
+
+	if (pkt->flow.family == XDPLB_AF_INET) {
+		struct iphdr *in = (void *)(icmp + 1);
+		__u32 hlen;
+
+		if (icmp->type != ICMP_DEST_UNREACH &&
+		    icmp->type != ICMP_TIME_EXCEEDED)
+			return verdict(gs, pass_not_l4, XDP_PASS);
+		if ((void *)(in + 1) > pkt->end || in->version != 4)
+			return verdict(gs, pass_not_l4, XDP_PASS);
+		hlen = in->ihl * 4;
+		if (hlen < sizeof(*in))
+			return verdict(gs, pass_not_l4, XDP_PASS);
+		ports = (void *)in + hlen;
+		if ((void *)(ports + 1) > pkt->end)
+			return verdict(gs, pass_not_l4, XDP_PASS);
+		proto = in->protocol;
+		pkt->flow.src.v4 = in->daddr;
+		pkt->flow.dst.v4 = in->saddr;
+	} else {
+		struct ipv6hdr *in = (void *)(icmp + 1);
+
+		if (icmp->type != ICMPV6_DEST_UNREACH &&
+		    icmp->type != ICMPV6_PKT_TOOBIG &&
+		    icmp->type != ICMPV6_TIME_EXCEED)
+			return verdict(gs, pass_not_l4, XDP_PASS);
+		ports = (void *)(in + 1);
+		if ((void *)(ports + 1) > pkt->end)
+			return verdict(gs, pass_not_l4, XDP_PASS);
+		proto = in->nexthdr;
+		__builtin_memcpy(pkt->flow.src.v6, &in->daddr, 16);
+		__builtin_memcpy(pkt->flow.dst.v6, &in->saddr, 16);
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return verdict(gs, pass_not_l4, XDP_PASS);
+	pkt->flow.proto = proto;
+	pkt->flow.sport = ports->dest;
+	pkt->flow.dport = ports->source;
+	pkt->icmp_error = true;
+	return XDPLB_NEXT;
+}
+
 /* Ports of TCP and UDP; other protocols were passed before this. */
 static __always_inline int parse_l4(struct packet *pkt,
 				    struct xdplb_global_stats *gs)
@@ -214,6 +294,9 @@ static __always_inline int parse_l4(struct packet *pkt,
 		pkt->flow.dport = uh->dest;
 		return XDPLB_NEXT;
 	}
+	if (pkt->flow.proto == IPPROTO_ICMP ||
+	    pkt->flow.proto == IPPROTO_ICMPV6)
+		return parse_icmp_error(pkt, gs);
 	return verdict(gs, pass_not_l4, XDP_PASS);
 }
 

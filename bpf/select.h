@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * select.h - the real server of a flow: its Maglev slot, then the real.
+ * select.h - the real server of a flow: the one the connection table
+ * remembers, else the one in the flow's Maglev slot, which is then
+ * remembered.
  *
- * User space built the table (user/maglev.c); here it is one hash, one
- * modulo and two array lookups. A slot holding XDPLB_NO_REAL, or a service
- * without a table, means the service has no real of weight > 0.
+ * User space built the Maglev table (user/maglev.c); placing a flow is one
+ * hash, one modulo and two array lookups. The slot comes from the 5-tuple,
+ * or from the client address alone for src-ip services. A slot holding
+ * XDPLB_NO_REAL, or a service without a table, means the service has no
+ * real of weight > 0.
  */
 #ifndef XDPLB_SELECT_H
 #define XDPLB_SELECT_H
 
+#include <stdbool.h>
+#include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 #include "xdplb.h"
 #include "xdplb_hash.h"
 #include "maps.h"
+#include "conntrack.h"
 
-static __always_inline __u32 pick_real(const struct xdplb_svc *svc,
-				       const struct xdplb_flow *flow)
+static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
+					 const struct xdplb_flow *flow,
+					 __u32 hash)
 {
 	__u32 id = svc->id;
 	__u32 slot, *real_id;
@@ -24,9 +32,68 @@ static __always_inline __u32 pick_real(const struct xdplb_svc *svc,
 	table = bpf_map_lookup_elem(&maglev, &id);
 	if (!table)
 		return XDPLB_NO_REAL;
-	slot = xdplb_flow_hash(flow, hash_seed) % table_size;
+	if (svc->flags & XDPLB_SVC_F_HASH_SRC)
+		hash = xdplb_src_hash(flow, hash_seed);
+	slot = hash % table_size;
 	real_id = bpf_map_lookup_elem(table, &slot);
 	return real_id ? *real_id : XDPLB_NO_REAL;
+}
+
+/*
+ * Returns the real (NULL: none takes new flows) and its id in *id. An ICMP
+ * error follows its flow but starts no tracking of its own.
+ */
+static __always_inline struct xdplb_real *
+select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
+	    bool icmp_error, __u32 *id, struct xdplb_global_stats *gs)
+{
+	__u32 hash = xdplb_flow_hash(flow, hash_seed);
+	struct xdplb_real *real;
+	struct ct_ctx ct;
+	__u32 real_id;
+
+	real_id = ct_lookup(flow, hash, svc->id, &ct, gs);
+	if (real_id != XDPLB_NO_REAL) {
+		*id = real_id;
+		return ct.real;
+	}
+
+	real_id = maglev_pick(svc, flow, hash);
+	real = bpf_map_lookup_elem(&reals, &real_id);
+	if (!real)	/* XDPLB_NO_REAL is out of the array's range */
+		return NULL;
+	*id = real_id;
+	if (icmp_error)
+		return real;
+	if ((svc->flags & XDPLB_SVC_F_OPS) && flow->proto == IPPROTO_UDP)
+		gs->ct_ops++;
+	else
+		ct_insert(flow, real_id, real->gen, &ct, gs);
+	return real;
+}
+
+/*
+ * A fragment of a VIP's traffic carries no ports (or, the first one, is
+ * one packet of several): only the VIP's src-ip service for the protocol,
+ * which places by client address alone, can send it after its flow.
+ */
+static __always_inline struct xdplb_real *
+select_fragment_real(const struct xdplb_svc *marker,
+		     const struct xdplb_flow *flow, __u32 *svc_id, __u32 *id)
+{
+	struct xdplb_svc svc = { .flags = XDPLB_SVC_F_HASH_SRC };
+
+	if (flow->proto == IPPROTO_TCP)
+		svc.id = marker->frag_tcp;
+	else if (flow->proto == IPPROTO_UDP)
+		svc.id = marker->frag_udp;
+	else
+		return NULL;
+	if (svc.id == XDPLB_NO_SVC)
+		return NULL;
+	*svc_id = svc.id;
+	*id = maglev_pick(&svc, flow, 0);
+	return bpf_map_lookup_elem(&reals, id);
 }
 
 #endif /* XDPLB_SELECT_H */

@@ -75,7 +75,9 @@ find_service(const struct xdplb_flow *flow)
 	return index_find(index, &key);
 }
 
-static __always_inline bool is_vip(const struct xdplb_flow *flow)
+/* The VIP marker of the flow's destination: NULL when it is not a VIP. */
+static __always_inline struct xdplb_svc *
+find_vip(const struct xdplb_flow *flow)
 {
 	struct xdplb_svc_key key = {
 		.addr = flow->dst,
@@ -83,7 +85,7 @@ static __always_inline bool is_vip(const struct xdplb_flow *flow)
 	};
 	void *index = active_index();
 
-	return index && index_find(index, &key) != NULL;
+	return index ? index_find(index, &key) : NULL;
 }
 
 #endif /* XDPLB_SERVICE_H */

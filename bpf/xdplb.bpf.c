@@ -11,6 +11,7 @@
 #include "verdict.h"
 #include "parse.h"
 #include "service.h"
+#include "conntrack.h"
 #include "select.h"
 #include "forward.h"
 
@@ -42,9 +43,14 @@ int xdplb(struct xdp_md *ctx)
 		return rc;
 
 	if (pkt.fragment) {
-		if (is_vip(&pkt.flow))
+		svc = find_vip(&pkt.flow);
+		if (!svc)
+			return verdict(gs, pass_not_service, XDP_PASS);
+		real = select_fragment_real(svc, &pkt.flow, &svc_id, &real_id);
+		if (!real)
 			return verdict(gs, drop_fragment, XDP_DROP);
-		return verdict(gs, pass_not_service, XDP_PASS);
+		gs->frag_fwd++;
+		return forward(pkt.eth, real, svc_id, real_id, pkt.len, gs);
 	}
 
 	rc = parse_l4(&pkt, gs);
@@ -56,10 +62,11 @@ int xdplb(struct xdp_md *ctx)
 		return verdict(gs, pass_not_service, XDP_PASS);
 	svc_id = svc->id;
 
-	real_id = pick_real(svc, &pkt.flow);
-	real = bpf_map_lookup_elem(&reals, &real_id);
-	if (!real)	/* XDPLB_NO_REAL is out of the array's range */
+	real = select_real(svc, &pkt.flow, pkt.icmp_error, &real_id, gs);
+	if (!real)
 		return verdict(gs, drop_no_real, XDP_DROP);
+	if (pkt.icmp_error)
+		gs->icmp_fwd++;
 
 	return forward(pkt.eth, real, svc_id, real_id, pkt.len, gs);
 }

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	1
+#define XDPLB_ABI_VERSION	2
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
@@ -27,6 +27,13 @@
 #define XDPLB_MAX_TABLE_SIZE	1048573	/* largest prime below 2^20 */
 #define XDPLB_MAX_VLAN_TAGS	2	/* 802.1Q and 802.1ad (QinQ) */
 #define XDPLB_MAX_IPV6_EXT	6	/* extension headers skipped */
+#define XDPLB_CT_WAYS		4	/* connection table associativity */
+#define XDPLB_DEFAULT_CT_SIZE	65536	/* tracked flows per CPU */
+#define XDPLB_MIN_CT_SIZE	1024	/* powers of two between */
+#define XDPLB_MAX_CT_SIZE	4194304
+#define XDPLB_DEFAULT_CT_RATE	100000	/* new tracked flows per CPU per s */
+#define XDPLB_DEFAULT_TCP_TIMEOUT 900	/* s idle, as IPVS's established */
+#define XDPLB_DEFAULT_UDP_TIMEOUT 300	/* s idle, as IPVS's UDP */
 #define XDPLB_SVC_SLOTS		8192	/* service index, a power of two */
 #define XDPLB_SVC_PROBES	16	/* longest probe chain in the index */
 
@@ -51,6 +58,8 @@
 #define XDPLB_PIN_GLOBAL_STATS	"global_stats"
 #define XDPLB_PIN_SVC_STATS	"svc_stats"
 #define XDPLB_PIN_REAL_STATS	"real_stats"
+#define XDPLB_PIN_CONNS		"conns"
+#define XDPLB_PIN_CT_GUARD	"ct_guard"
 #define XDPLB_PIN_PROG		"prog"
 
 /* An IPv4 or IPv6 address; IPv4 uses v4 and leaves the rest zero. */
@@ -74,6 +83,10 @@ struct xdplb_config {
 	__u8 ifmac[6];		/* source MAC of forwarded frames */
 	__u8 pad[2];
 	char ifname[16];
+	__u32 ct_size;		/* tracked flows per CPU, a power of two */
+	__u32 ct_rate;		/* new tracked flows per CPU per second */
+	__u32 tcp_timeout;	/* seconds a tracked TCP flow may idle */
+	__u32 udp_timeout;	/* seconds a tracked UDP flow may idle */
 };
 
 #define XDPLB_MODE_NATIVE	1
@@ -90,13 +103,24 @@ struct xdplb_svc_key {
 	__u8 family;		/* XDPLB_AF_* */
 };
 
-/* services value. id indexes maglev and svc_stats. */
+/* services value. id indexes maglev and svc_stats. On a VIP marker,
+ * frag_tcp and frag_udp name the src-ip service that takes the VIP's
+ * fragments of that protocol (XDPLB_NO_SVC: they are dropped): with no
+ * ports to go by, only a service placing flows by client address can put
+ * a fragment where the rest of its flow goes. */
 struct xdplb_svc {
 	__u32 id;
 	__u32 flags;		/* XDPLB_SVC_F_* */
+	__u32 frag_tcp;
+	__u32 frag_udp;
 };
 
+#define XDPLB_NO_SVC		0xffffffffu
+
 #define XDPLB_SVC_F_MARKER	(1u << 0)	/* proto 0 entry, not a service */
+#define XDPLB_SVC_F_HASH_SRC	(1u << 1)	/* Maglev on the client address */
+#define XDPLB_SVC_F_OPS		(1u << 2)	/* one-packet scheduling: UDP
+						 * flows are not tracked */
 
 /*
  * svc_index: what the data path reads instead of the services hash map (a
@@ -120,7 +144,9 @@ struct xdplb_real {
 	__u8 flags;		/* XDPLB_REAL_F_* */
 	__u32 svc_id;
 	__u16 weight;		/* 0 drains: no new flows */
-	__u16 pad;
+	__u16 gen;		/* bumped when the slot is reused, so tracked
+				 * flows of a deleted real never follow the
+				 * next real given its id */
 };
 
 #define XDPLB_REAL_F_USED	(1u << 0)
@@ -147,8 +173,16 @@ struct xdplb_global_stats {
 	__u64 pass_ipv6_ext;	/* IPv6 header chain longer than the bound */
 	__u64 drop_truncated;	/* a header runs past the end of the frame */
 	__u64 drop_malformed;	/* IP version or header length is wrong */
-	__u64 drop_fragment;	/* IP fragment addressed to a VIP */
+	__u64 drop_fragment;	/* fragment to a VIP without a src-ip service */
 	__u64 drop_no_real;	/* service has no real with weight > 0 */
+	/* How forwarded flows found their real (not verdicts): */
+	__u64 ct_hit;		/* tracked flow, its real still there */
+	__u64 ct_new;		/* placed by Maglev and tracked */
+	__u64 ct_expired;	/* tracked, but idle too long or real gone */
+	__u64 ct_flood;		/* placed, not tracked: new-flow rate cap */
+	__u64 ct_ops;		/* placed, not tracked: one-packet service */
+	__u64 frag_fwd;		/* fragment forwarded for a src-ip service */
+	__u64 icmp_fwd;		/* ICMP error forwarded to its flow's real */
 };
 
 /* The flow a packet belongs to, in the client -> VIP direction. */
@@ -162,15 +196,40 @@ struct xdplb_flow {
 	__u8 pad[2];
 };
 
+/* One tracked flow: which real it went to. family 0 is an empty way. */
+struct xdplb_conn {
+	struct xdplb_flow flow;
+	__u32 real_id;
+	__u16 real_gen;
+	__u16 pad;
+	__u64 created;		/* bpf_ktime_get_coarse_ns() */
+	__u64 last_seen;
+};
+
+/* conns[set], per CPU: the ways of one set of the connection table, a
+ * set-associative LRU cache. A flow lives in set flow_hash & (sets - 1);
+ * a new flow takes an empty or expired way, else the least recently used. */
+struct xdplb_conn_set {
+	struct xdplb_conn way[XDPLB_CT_WAYS];
+};
+
+/* ct_guard[0], per CPU: the flood guard's window of new tracked flows. */
+struct xdplb_ct_guard {
+	__u64 window_start;
+	__u64 inserts;
+};
+
 _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
-_Static_assert(sizeof(struct xdplb_config) == 48, "xdplb_config");
+_Static_assert(sizeof(struct xdplb_config) == 64, "xdplb_config");
 _Static_assert(sizeof(struct xdplb_svc_key) == 20, "xdplb_svc_key");
-_Static_assert(sizeof(struct xdplb_svc) == 8, "xdplb_svc");
-_Static_assert(sizeof(struct xdplb_svc_slot) == 28, "xdplb_svc_slot");
+_Static_assert(sizeof(struct xdplb_svc) == 16, "xdplb_svc");
+_Static_assert(sizeof(struct xdplb_svc_slot) == 36, "xdplb_svc_slot");
 _Static_assert((XDPLB_SVC_SLOTS & (XDPLB_SVC_SLOTS - 1)) == 0, "slots");
 _Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
-_Static_assert(sizeof(struct xdplb_global_stats) == 12 * 8, "global_stats");
+_Static_assert(sizeof(struct xdplb_global_stats) == 19 * 8, "global_stats");
+_Static_assert(sizeof(struct xdplb_conn) == 64, "xdplb_conn");
+_Static_assert(sizeof(struct xdplb_ct_guard) == 16, "xdplb_ct_guard");
 _Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
 
 #endif /* XDPLB_H */

@@ -69,6 +69,22 @@ static __always_inline __u32 xdplb_flow_hash(const struct xdplb_flow *f,
 	return xdplb_hash_final(h, 12);
 }
 
+/* Hash of the client address alone: src-ip services (client persistence)
+ * place every flow of a client with it. */
+static __always_inline __u32 xdplb_src_hash(const struct xdplb_flow *f,
+					    __u32 seed)
+{
+	__u32 h = seed ^ f->family;
+
+	h = xdplb_hash_round(h, f->src.v6[0]);
+	if (f->family == XDPLB_AF_INET6) {
+		h = xdplb_hash_round(h, f->src.v6[1]);
+		h = xdplb_hash_round(h, f->src.v6[2]);
+		h = xdplb_hash_round(h, f->src.v6[3]);
+	}
+	return xdplb_hash_final(h, 16);
+}
+
 /*
  * Home slot of a service key in svc_index (before masking). Keys are the
  * operator's own, not an attacker's, so one multiplicative round over the

@@ -36,6 +36,8 @@ int do_set_real(int argc, char **argv);
 int do_del_real(int argc, char **argv);
 int do_list(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_conns(int argc, char **argv);
+int do_flow(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 /* Shared by the handlers (cmd_common.c). */
@@ -45,5 +47,8 @@ int open_instance(struct lb *lb, bool lock);
 int parse_vip_arg(const char *s, struct xdplb_svc_key *key);
 int find_service(struct lb *lb, const struct xdplb_svc_key *key,
 		 struct xdplb_svc *svc);
+int parse_svc_option(int opt, const char *arg, const struct xdplb_svc_key *key,
+		     __u32 *flags);
+const char *svc_hash_name(__u32 flags);
 
 #endif /* XDPLB_CMD_H */

@@ -30,9 +30,9 @@
 
 static const char *const pin_names[] = {
 	XDPLB_PIN_CONFIG, XDPLB_PIN_SERVICES, XDPLB_PIN_SVC_INDEX,
-	XDPLB_PIN_MAGLEV,
-	XDPLB_PIN_REALS, XDPLB_PIN_GLOBAL_STATS, XDPLB_PIN_SVC_STATS,
-	XDPLB_PIN_REAL_STATS, XDPLB_PIN_PROG,
+	XDPLB_PIN_MAGLEV, XDPLB_PIN_REALS, XDPLB_PIN_GLOBAL_STATS,
+	XDPLB_PIN_SVC_STATS, XDPLB_PIN_REAL_STATS, XDPLB_PIN_CONNS,
+	XDPLB_PIN_CT_GUARD, XDPLB_PIN_PROG,
 };
 
 #define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
@@ -146,14 +146,35 @@ static int prepare_pin_dir(const char *dir)
 
 static const struct option attach_opts[] = {
 	{ "vip", required_argument, NULL, 'V' },
+	{ "hash", required_argument, NULL, 'H' },
+	{ "ops", no_argument, NULL, 'o' },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "table-size", required_argument, NULL, 't' },
+	{ "conn-table-size", required_argument, NULL, 'c' },
+	{ "conn-rate", required_argument, NULL, 'r' },
+	{ "tcp-timeout", required_argument, NULL, 'T' },
+	{ "udp-timeout", required_argument, NULL, 'U' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A number in lo..hi for option name, or an error naming it. */
+static int parse_range(const char *name, const char *s, unsigned long lo,
+		       unsigned long hi, __u32 *out)
+{
+	unsigned long v;
+
+	if (parse_ulong(s, hi, &v) || v < lo) {
+		p_err("%s '%s' out of range (%lu..%lu)", name, s, lo, hi);
+		return -1;
+	}
+	*out = (__u32)v;
+	return 0;
+}
 
 int do_attach(int argc, char **argv)
 {
 	struct xdplb_svc_key vips[MAX_ATTACH_VIPS];
+	__u32 vip_flags[MAX_ATTACH_VIPS] = {};
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	struct xdplb_config cfg = {
 		.magic = XDPLB_MAGIC,
@@ -161,6 +182,10 @@ int do_attach(int argc, char **argv)
 		.table_size = XDPLB_DEFAULT_TABLE_SIZE,
 		.hash_seed = XDPLB_DEFAULT_HASH_SEED,
 		.xdp_mode = XDPLB_MODE_NATIVE,
+		.ct_size = XDPLB_DEFAULT_CT_SIZE,
+		.ct_rate = XDPLB_DEFAULT_CT_RATE,
+		.tcp_timeout = XDPLB_DEFAULT_TCP_TIMEOUT,
+		.udp_timeout = XDPLB_DEFAULT_UDP_TIMEOUT,
 	};
 	struct xdp_program *prog = NULL;
 	struct xdplb_bpf *skel = NULL;
@@ -186,6 +211,43 @@ int do_attach(int argc, char **argv)
 					return EXIT_FAIL;
 				}
 			nvips++;
+			break;
+		case 'H':
+		case 'o':
+			/* Options of the --vip they follow. */
+			if (!nvips)
+				return usage_error(argv[0], "--%s goes after "
+						   "the --vip it is for",
+						   c == 'H' ? "hash" : "ops");
+			if (parse_svc_option(c, optarg, &vips[nvips - 1],
+					     &vip_flags[nvips - 1]))
+				return EXIT_FAIL;
+			break;
+		case 'c':
+			if (parse_range("connection table size", optarg,
+					XDPLB_MIN_CT_SIZE, XDPLB_MAX_CT_SIZE,
+					&cfg.ct_size))
+				return EXIT_FAIL;
+			if (cfg.ct_size & (cfg.ct_size - 1)) {
+				p_err("connection table size '%s' is not a "
+				      "power of two", optarg);
+				return EXIT_FAIL;
+			}
+			break;
+		case 'r':
+			if (parse_range("connection rate", optarg, 1,
+					100000000, &cfg.ct_rate))
+				return EXIT_FAIL;
+			break;
+		case 'T':
+			if (parse_range("TCP timeout", optarg, 1, 86400 * 7,
+					&cfg.tcp_timeout))
+				return EXIT_FAIL;
+			break;
+		case 'U':
+			if (parse_range("UDP timeout", optarg, 1, 86400 * 7,
+					&cfg.udp_timeout))
+				return EXIT_FAIL;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "native")) {
@@ -265,6 +327,16 @@ int do_attach(int argc, char **argv)
 	skel->rodata->table_size = cfg.table_size;
 	skel->rodata->hash_seed = cfg.hash_seed;
 	memcpy((void *)skel->rodata->ifmac, cfg.ifmac, 6);
+	skel->rodata->ct_sets = cfg.ct_size / XDPLB_CT_WAYS;
+	skel->rodata->ct_rate = cfg.ct_rate;
+	skel->rodata->tcp_timeout_ns = cfg.tcp_timeout * 1000000000ull;
+	skel->rodata->udp_timeout_ns = cfg.udp_timeout * 1000000000ull;
+	err = bpf_map__set_max_entries(skel->maps.conns,
+				       cfg.ct_size / XDPLB_CT_WAYS);
+	if (err) {
+		p_err("cannot size the connection table: %s", strerror(-err));
+		goto out_destroy;
+	}
 	template_fd = xdplb_size_tables(skel, cfg.table_size);
 	if (template_fd < 0) {
 		p_err("cannot size the Maglev table: %s",
@@ -291,7 +363,7 @@ int do_attach(int argc, char **argv)
 
 	err = lb_from_skel(&lb, skel, &cfg);
 	for (i = 0; !err && i < nvips; i++)
-		err = lb_svc_add(&lb, &vips[i]);
+		err = lb_svc_add(&lb, &vips[i], vip_flags[i]);
 	if (err) {
 		p_err("cannot configure the services: %s", strerror(-err));
 		goto out_detach;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,4 +82,33 @@ int find_service(struct lb *lb, const struct xdplb_svc_key *key,
 	format_vip(key, vip, sizeof(vip));
 	p_err("unknown VIP %s (add it with add-vip)", vip);
 	return -1;
+}
+
+/* A service's own options: --hash MODE ('H') and --ops ('o'). */
+int parse_svc_option(int opt, const char *arg, const struct xdplb_svc_key *key,
+		     __u32 *flags)
+{
+	if (opt == 'o') {
+		if (key->proto != IPPROTO_UDP) {
+			p_err("--ops is for UDP services (one-packet "
+			      "scheduling)");
+			return -1;
+		}
+		*flags |= XDPLB_SVC_F_OPS;
+		return 0;
+	}
+	if (!strcmp(arg, "5tuple")) {
+		*flags &= ~XDPLB_SVC_F_HASH_SRC;
+	} else if (!strcmp(arg, "src-ip")) {
+		*flags |= XDPLB_SVC_F_HASH_SRC;
+	} else {
+		p_err("unknown hash mode '%s' (5tuple or src-ip)", arg);
+		return -1;
+	}
+	return 0;
+}
+
+const char *svc_hash_name(__u32 flags)
+{
+	return flags & XDPLB_SVC_F_HASH_SRC ? "src-ip" : "5tuple";
 }

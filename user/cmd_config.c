@@ -21,19 +21,39 @@
 
 int do_add_vip(int argc, char **argv)
 {
+	static const struct option vip_opts[] = {
+		{ "hash", required_argument, NULL, 'H' },
+		{ "ops", no_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *hash = NULL;
 	struct xdplb_svc_key key;
 	char vip[ADDR_STRLEN];
+	bool ops = false;
+	__u32 flags = 0;
 	struct lb lb;
-	int err;
+	int c, err;
 
-	if (argc != 2)
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", vip_opts, NULL)) != -1) {
+		if (c == 'H')
+			hash = optarg;
+		else if (c == 'o')
+			ops = true;
+		else
+			return usage_error(argv[0], "bad option");
+	}
+	if (optind != argc - 1)
 		return usage_error(argv[0], "expected one VIP");
-	if (parse_vip_arg(argv[1], &key))
+	if (parse_vip_arg(argv[optind], &key))
+		return EXIT_FAIL;
+	if ((hash && parse_svc_option('H', hash, &key, &flags)) ||
+	    (ops && parse_svc_option('o', NULL, &key, &flags)))
 		return EXIT_FAIL;
 	if (open_instance(&lb, true))
 		return EXIT_FAIL;
 	format_vip(&key, vip, sizeof(vip));
-	err = lb_svc_add(&lb, &key);
+	err = lb_svc_add(&lb, &key, flags);
 	lb_close(&lb);
 	if (err == -EEXIST)
 		p_err("VIP %s already exists", vip);
@@ -308,6 +328,8 @@ out:
 
 int do_del_real(int argc, char **argv)
 {
+	struct xdplb_real real;
+	__u64 tracked = 0;
 	struct real_args a;
 	struct real_ctx x;
 	int ret, id, err;
@@ -323,7 +345,10 @@ int do_del_real(int argc, char **argv)
 		goto out;
 
 	/* Out of the table first, so no new packet goes to it, then out
-	 * of the reals. */
+	 * of the reals, which ends its tracked flows. */
+	real = x.all[id];
+	if (lb_real_conns(&x.lb, id, &real, &tracked))
+		tracked = 0;
 	x.all[id].flags = 0;
 	err = lb_rebuild(&x.lb, x.all, x.svc.id);
 	if (!err)
@@ -333,6 +358,10 @@ int do_del_real(int argc, char **argv)
 		      strerror(-err));
 		goto out;
 	}
+	if (!opts.json)
+		printf("deleted real %s from VIP %s: %llu tracked flow%s "
+		       "ended\n", a.real, a.vip, tracked,
+		       tracked == 1 ? "" : "s");
 	ret = EXIT_OK;
 out:
 	real_ctx_close(&x);

@@ -127,6 +127,12 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 
 		format_vip(&sv->key, vip, sizeof(vip));
 		*strrchr(vip, '/') = '\0';
+		if (sv->svc.flags & (XDPLB_SVC_F_HASH_SRC | XDPLB_SVC_F_OPS))
+			snprintf(vip + strlen(vip), sizeof(vip) - strlen(vip),
+				 "%s%s",
+				 sv->svc.flags & XDPLB_SVC_F_HASH_SRC ?
+				 " src-ip" : "",
+				 sv->svc.flags & XDPLB_SVC_F_OPS ? " ops" : "");
 		printf("%-4s %-40s %6s  %-17s %12llu %14llu\n",
 		       sv->key.proto == IPPROTO_UDP ? "UDP" : "TCP", vip, "",
 		       "", c->packets, c->bytes);
@@ -181,6 +187,8 @@ static void list_json(const struct lb *lb, const struct snapshot *s, int *ids)
 
 		jw_start_object();
 		json_service_head(sv);
+		jw_kv_string("hash", svc_hash_name(sv->svc.flags));
+		jw_kv_bool("ops", sv->svc.flags & XDPLB_SVC_F_OPS);
 		jw_kv_uint("packets", s->svc[sv->svc.id].packets);
 		jw_kv_uint("bytes", s->svc[sv->svc.id].bytes);
 		jw_name("reals");
@@ -252,6 +260,9 @@ static const struct {
 	GLOBAL_FIELD(pass_not_service), GLOBAL_FIELD(pass_ipv6_ext),
 	GLOBAL_FIELD(drop_truncated), GLOBAL_FIELD(drop_malformed),
 	GLOBAL_FIELD(drop_fragment), GLOBAL_FIELD(drop_no_real),
+	GLOBAL_FIELD(ct_hit), GLOBAL_FIELD(ct_new), GLOBAL_FIELD(ct_expired),
+	GLOBAL_FIELD(ct_flood), GLOBAL_FIELD(ct_ops),
+	GLOBAL_FIELD(frag_fwd), GLOBAL_FIELD(icmp_fwd),
 };
 
 #define N_GLOBAL (sizeof(global_fields) / sizeof(global_fields[0]))

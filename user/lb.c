@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -50,6 +52,11 @@ static const struct map_spec map_specs[] = {
 	     sizeof(struct xdplb_counters), XDPLB_MAX_SERVICES),
 	SPEC(XDPLB_PIN_REAL_STATS, real_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	     4, sizeof(struct xdplb_counters), XDPLB_MAX_REALS),
+	/* max_entries 0: sized at attach, checked against the config. */
+	SPEC(XDPLB_PIN_CONNS, conns_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	     sizeof(struct xdplb_conn_set), 0),
+	SPEC(XDPLB_PIN_CT_GUARD, ct_guard_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	     sizeof(struct xdplb_ct_guard), 1),
 };
 
 #define N_MAPS (sizeof(map_specs) / sizeof(map_specs[0]))
@@ -138,10 +145,13 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 	lb->global_stats_fd = dup(bpf_map__fd(skel->maps.global_stats));
 	lb->svc_stats_fd = dup(bpf_map__fd(skel->maps.svc_stats));
 	lb->real_stats_fd = dup(bpf_map__fd(skel->maps.real_stats));
+	lb->conns_fd = dup(bpf_map__fd(skel->maps.conns));
+	lb->ct_guard_fd = dup(bpf_map__fd(skel->maps.ct_guard));
 	if (lb->config_fd < 0 || lb->services_fd < 0 ||
 	    lb->svc_index_fd < 0 || lb->maglev_fd < 0 ||
 	    lb->reals_fd < 0 || lb->global_stats_fd < 0 ||
-	    lb->svc_stats_fd < 0 || lb->real_stats_fd < 0)
+	    lb->svc_stats_fd < 0 || lb->real_stats_fd < 0 ||
+	    lb->conns_fd < 0 || lb->ct_guard_fd < 0)
 		return -EBADF;
 	lb->cfg = *cfg;
 	if (bpf_map_update_elem(lb->config_fd, &zero, cfg, BPF_ANY))
@@ -158,7 +168,7 @@ static int check_map(int fd, const struct map_spec *s)
 		return -errno;
 	if (info.type != s->type || info.key_size != s->key_size ||
 	    info.value_size != s->value_size ||
-	    info.max_entries != s->max_entries)
+	    (s->max_entries && info.max_entries != s->max_entries))
 		return -EPROTO;
 	return 0;
 }
@@ -205,6 +215,17 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 	    !is_prime(lb->cfg.table_size)) {
 		*what = XDPLB_PIN_CONFIG;
 		return -EPROTO;
+	}
+	{
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(lb->conns_fd, &info, &len))
+			return -errno;
+		if (info.max_entries * XDPLB_CT_WAYS != lb->cfg.ct_size) {
+			*what = XDPLB_PIN_CONNS;
+			return -EPROTO;
+		}
 	}
 	return 0;
 }
@@ -378,6 +399,31 @@ int lb_index_rebuild(struct lb *lb)
 		free(all);
 		return -ENOMEM;
 	}
+	/* Each VIP marker names the src-ip service (port 0 first, else the
+	 * lowest port) that takes the VIP's fragments of each protocol. */
+	for (i = 0; i < n; i++) {
+		struct xdplb_svc *m = &all[i].svc;
+		int j;
+
+		if (!(m->flags & XDPLB_SVC_F_MARKER))
+			continue;
+		m->frag_tcp = m->frag_udp = XDPLB_NO_SVC;
+		for (j = 0; j < n; j++) {
+			const struct lb_service *o = &all[j];
+			__u32 *slot;
+
+			if (o->key.family != all[i].key.family ||
+			    !addr_equal(&o->key.addr, &all[i].key.addr) ||
+			    !(o->svc.flags & XDPLB_SVC_F_HASH_SRC))
+				continue;
+			slot = o->key.proto == IPPROTO_TCP ? &m->frag_tcp :
+			       o->key.proto == IPPROTO_UDP ? &m->frag_udp :
+			       NULL;
+			if (slot && *slot == XDPLB_NO_SVC)
+				*slot = o->svc.id;	/* sorted: first wins */
+		}
+	}
+
 	/* Sorted keys: the same services give the same index. */
 	for (i = 0; i < n && !err; i++) {
 		__u32 home = xdplb_svc_hash(&all[i].key), p;
@@ -410,10 +456,14 @@ static struct xdplb_svc_key marker_key(const struct xdplb_svc_key *key)
 	return m;
 }
 
-int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key)
+int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
 {
 	struct xdplb_svc_key marker = marker_key(key);
-	struct xdplb_svc svc = {}, mval = { .flags = XDPLB_SVC_F_MARKER };
+	struct xdplb_svc svc = { .frag_tcp = XDPLB_NO_SVC,
+				 .frag_udp = XDPLB_NO_SVC };
+	struct xdplb_svc mval = { .flags = XDPLB_SVC_F_MARKER,
+				  .frag_tcp = XDPLB_NO_SVC,
+				  .frag_udp = XDPLB_NO_SVC };
 	static bool used[XDPLB_MAX_SERVICES];
 	struct lb_service *all;
 	int i, n, err;
@@ -443,7 +493,7 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key)
 	if (bpf_map_update_elem(lb->services_fd, &marker, &mval, BPF_ANY))
 		return -errno;
 	svc.id = id;
-	svc.flags = 0;
+	svc.flags = flags;
 	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST))
 		return -errno;
 	err = lb_index_rebuild(lb);
@@ -480,7 +530,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 		return -ENOMEM;
 	err = lb_reals(lb, all);
 	for (i = 0; !err && i < XDPLB_MAX_REALS; i++) {
-		struct xdplb_real empty = {};
+		struct xdplb_real empty = { .gen = all[i].gen };
 		__u32 id = i;
 
 		if (!(all[i].flags & XDPLB_REAL_F_USED) ||
@@ -543,6 +593,7 @@ int lb_real_find(const struct xdplb_real *all, __u32 svc_id,
 int lb_real_add(struct lb *lb, struct xdplb_real *all,
 		const struct xdplb_real *real, __u32 *id)
 {
+	__u16 real_gen;
 	__u32 i;
 	int err;
 
@@ -558,8 +609,10 @@ int lb_real_add(struct lb *lb, struct xdplb_real *all,
 			  sizeof(struct xdplb_counters));
 	if (err)
 		return err;
+	real_gen = all[i].gen;	/* kept when the slot was freed */
 	all[i] = *real;
 	all[i].flags |= XDPLB_REAL_F_USED;
+	all[i].gen = real_gen + 1;
 	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY)) {
 		err = -errno;
 		memset(&all[i], 0, sizeof(all[i]));
@@ -576,11 +629,75 @@ int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real)
 	return 0;
 }
 
+/* Free the slot but keep its generation, so the next real given this id
+ * gets a new one and no tracked flow of this real follows it. */
 int lb_real_del(struct lb *lb, __u32 id)
 {
-	struct xdplb_real empty = {};
+	struct xdplb_real old, empty = {};
 
+	if (bpf_map_lookup_elem(lb->reals_fd, &id, &old))
+		return -errno;
+	empty.gen = old.gen;
 	return lb_real_update(lb, id, &empty);
+}
+
+__u64 lb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int lb_conns(struct lb *lb, struct xdplb_conn_set **out, __u32 *nsets)
+{
+	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
+	struct xdplb_conn_set *v;
+
+	v = calloc((size_t)sets * lb->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (s = 0; s < sets; s++) {
+		if (bpf_map_lookup_elem(lb->conns_fd, &s,
+					&v[(size_t)s * lb->ncpus])) {
+			int err = -errno;
+
+			free(v);
+			return err;
+		}
+	}
+	*out = v;
+	*nsets = sets;
+	return 0;
+}
+
+int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
+		  __u64 *count)
+{
+	struct xdplb_conn_set *sets;
+	__u64 now = lb_now_ns();
+	__u32 n, i;
+	int err, w;
+
+	*count = 0;
+	err = lb_conns(lb, &sets, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n * (__u32)lb->ncpus; i++) {
+		for (w = 0; w < XDPLB_CT_WAYS; w++) {
+			const struct xdplb_conn *c = &sets[i].way[w];
+			__u64 timeout = (c->flow.proto == IPPROTO_UDP ?
+					 lb->cfg.udp_timeout :
+					 lb->cfg.tcp_timeout) * 1000000000ull;
+
+			if (c->flow.family && c->real_id == id &&
+			    c->real_gen == real->gen &&
+			    now - c->last_seen <= timeout)
+				(*count)++;
+		}
+	}
+	free(sets);
+	return 0;
 }
 
 int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id)

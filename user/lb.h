@@ -26,6 +26,8 @@ struct lb {
 	int global_stats_fd;
 	int svc_stats_fd;
 	int real_stats_fd;
+	int conns_fd;
+	int ct_guard_fd;
 	int lock_fd;
 	int ncpus;
 	struct xdplb_config cfg;
@@ -69,7 +71,7 @@ bool pin_dir_on_bpffs(const char *dir);
 /* Services. lb_services() returns a sorted array the caller frees. */
 int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 	       struct xdplb_svc *svc);
-int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key);
+int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags);
 int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key);
 int lb_services(struct lb *lb, struct lb_service **out, int *n);
 
@@ -88,6 +90,17 @@ int lb_real_del(struct lb *lb, __u32 id);
 
 /* Build the service's Maglev table from its reals and swap it in. */
 int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id);
+
+/* Tracked flows of a real that are still good (every CPU's table). */
+int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
+		  __u64 *count);
+
+/* Read the whole connection table: sets x ncpus entries, CPU-major per
+ * set (value of set s on cpu c at [s * ncpus + c]). Caller frees. */
+int lb_conns(struct lb *lb, struct xdplb_conn_set **out, __u32 *nsets);
+
+/* Now on the data path's clock (bpf_ktime_get_coarse_ns). */
+__u64 lb_now_ns(void);
 
 /* Counters summed over CPUs. */
 int lb_counters(struct lb *lb, int fd, __u32 id, struct xdplb_counters *c);

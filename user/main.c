@@ -21,10 +21,12 @@ struct options opts = {
 
 static const char usage_text[] =
 "Usage: xdplb [--pin-dir DIR] [-j|--json] [-v] COMMAND [ARGS]\n"
-"  attach IFNAME --vip VIP [--vip VIP]... [--mode native|generic]\n"
-"                [--table-size PRIME]\n"
+"  attach IFNAME --vip VIP [SVCOPTS] [--vip VIP [SVCOPTS]]...\n"
+"                [--mode native|generic] [--table-size PRIME]\n"
+"                [--conn-table-size N] [--conn-rate N]\n"
+"                [--tcp-timeout SEC] [--udp-timeout SEC]\n"
 "  detach IFNAME\n"
-"  add-vip VIP\n"
+"  add-vip VIP [SVCOPTS]\n"
 "  del-vip VIP\n"
 "  add-real --vip VIP REAL [--weight W] [--mac MAC]\n"
 "  set-real --vip VIP REAL --weight W\n"
@@ -33,15 +35,25 @@ static const char usage_text[] =
 "  stats [--interval SEC [--count N]]\n"
 "                            global, per-service and per-real counters;\n"
 "                            rates per second with --interval\n"
+"  conns [--vip VIP]         tracked flows: client, VIP, real, CPU, age\n"
+"  flow --vip VIP CLIENT     which real this flow goes to now, and why\n"
 "  help\n"
 "\n"
 "VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
 "                               PORT 0 takes every port of ADDR)\n"
 "REAL  := address of a host on the attached interface's layer-2 segment\n"
+"SVCOPTS := [--hash 5tuple|src-ip] [--ops]\n"
+"             src-ip: Maglev on the client address (persistence);\n"
+"             --ops: one-packet scheduling, UDP flows are not tracked\n"
+"CLIENT := ADDR:PORT           (IPv6 ADDR in brackets)\n"
 "W     := 0..65535, default 1 (0 drains: no new flows)\n"
 "MAC   := xx:xx:xx:xx:xx:xx, the real's MAC when it cannot be resolved\n"
 "PRIME := Maglev slots per service, a prime in 7..1048573 (default 65537)\n"
-"SEC   := seconds, fractions allowed; N := 0 repeats until interrupted\n"
+"N     := for --conn-table-size, tracked flows per CPU, a power of two\n"
+"         in 1024..4194304 (default 65536); for --conn-rate, new tracked\n"
+"         flows per CPU per second (default 100000); for --count, 0\n"
+"         repeats until interrupted\n"
+"SEC   := seconds (default TCP 900, UDP 300; --interval takes fractions)\n"
 "\n"
 "Options:\n"
 "  --pin-dir DIR  where the instance's maps are pinned, on a bpffs\n"
@@ -75,6 +87,8 @@ static const struct command commands[] = {
 	{ "del-real", do_del_real, true },
 	{ "list", do_list, true },
 	{ "stats", do_stats, true },
+	{ "conns", do_conns, true },
+	{ "flow", do_flow, true },
 	{ "help", do_help, false },
 };
 

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * conntrack.h - the connection table: which real each tracked flow went
+ * to, so that no change of reals, weights or tables moves it.
+ *
+ * Per CPU (RSS keeps a flow on one CPU; a flow that moves CPU is placed by
+ * Maglev again, which agrees unless the reals changed meanwhile) and
+ * set-associative: a flow can only live in the XDPLB_CT_WAYS ways of its
+ * set, found with one inlined array access. A hit is good while the real
+ * it names still exists (same slot generation, same service) and the flow
+ * has not idled past its protocol's timeout; weight does not matter, so a
+ * drained real keeps its flows. New entries per CPU per second are capped,
+ * so a flood of new flows cannot evict the established ones.
+ */
+#ifndef XDPLB_CONNTRACK_H
+#define XDPLB_CONNTRACK_H
+
+#include <stdbool.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include "xdplb.h"
+#include "maps.h"
+#include "verdict.h"
+
+struct ct_ctx {
+	struct xdplb_conn_set *set;
+	struct xdplb_conn *way;		/* the flow's way, or the victim */
+	struct xdplb_real *real;	/* on a hit */
+	__u64 now;
+};
+
+static __always_inline bool flow_equal(const struct xdplb_flow *a,
+				       const struct xdplb_flow *b)
+{
+	const __u32 *x = (const void *)a, *y = (const void *)b;
+
+	/* Ten words; pad bytes are zero on both sides. */
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] &&
+	       x[3] == y[3] && x[4] == y[4] && x[5] == y[5] &&
+	       x[6] == y[6] && x[7] == y[7] && x[8] == y[8] && x[9] == y[9];
+}
+
+static __always_inline __u64 ct_timeout(const struct xdplb_flow *flow)
+{
+	return flow->proto == IPPROTO_UDP ? udp_timeout_ns : tcp_timeout_ns;
+}
+
+/*
+ * Look the flow up. Returns its real id when tracked and still good (and
+ * refreshes it); otherwise XDPLB_NO_REAL, with ct->way set to the way a
+ * new entry should take: the flow's own stale way, an empty or expired
+ * one, or the least recently used.
+ */
+static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
+				       __u32 hash, __u32 svc_id,
+				       struct ct_ctx *ct,
+				       struct xdplb_global_stats *gs)
+{
+	__u32 idx = hash & (ct_sets - 1);
+	struct xdplb_conn *victim = NULL, *w;
+	struct xdplb_real *real;
+	__u64 oldest = ~0ull;
+	int i;
+
+	ct->now = bpf_ktime_get_coarse_ns();
+	ct->set = bpf_map_lookup_elem(&conns, &idx);
+	ct->way = NULL;
+	if (!ct->set)
+		return XDPLB_NO_REAL;
+
+#pragma unroll
+	for (i = 0; i < XDPLB_CT_WAYS; i++) {
+		w = &ct->set->way[i];
+		if (!w->flow.family) {
+			if (oldest) {		/* the first empty way */
+				victim = w;
+				oldest = 0;
+			}
+			continue;
+		}
+		if (flow_equal(&w->flow, flow)) {
+			__u32 id = w->real_id;
+
+			real = bpf_map_lookup_elem(&reals, &id);
+			if (real && (real->flags & XDPLB_REAL_F_USED) &&
+			    real->gen == w->real_gen &&
+			    real->svc_id == svc_id &&
+			    ct->now - w->last_seen <= ct_timeout(flow)) {
+				w->last_seen = ct->now;
+				ct->real = real;
+				gs->ct_hit++;
+				return id;
+			}
+			gs->ct_expired++;
+			ct->way = w;
+			return XDPLB_NO_REAL;
+		}
+		if (w->last_seen < oldest) {
+			oldest = w->last_seen;
+			victim = w;
+		}
+	}
+	ct->way = victim;
+	return XDPLB_NO_REAL;
+}
+
+/* Track a flow Maglev just placed, within the per-CPU rate cap. */
+static __always_inline void ct_insert(const struct xdplb_flow *flow,
+				      __u32 real_id, __u16 real_gen,
+				      struct ct_ctx *ct,
+				      struct xdplb_global_stats *gs)
+{
+	struct xdplb_ct_guard *g;
+	__u32 zero = 0;
+
+	if (!ct->way)
+		return;
+	g = bpf_map_lookup_elem(&ct_guard, &zero);
+	if (!g)
+		return;
+	if (ct->now - g->window_start >= 1000000000ull) {
+		g->window_start = ct->now;
+		g->inserts = 0;
+	}
+	if (g->inserts >= ct_rate) {
+		gs->ct_flood++;
+		return;
+	}
+	g->inserts++;
+	ct->way->flow = *flow;
+	ct->way->real_id = real_id;
+	ct->way->real_gen = real_gen;
+	ct->way->created = ct->now;
+	ct->way->last_seen = ct->now;
+	gs->ct_new++;
+}
+
+#endif /* XDPLB_CONNTRACK_H */

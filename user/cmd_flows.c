@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cmd_flows.c - conns and flow: the connection table as operators ask
+ * about it. conns lists the tracked flows; flow answers "where does this
+ * client land", computing exactly what the data path would.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "json.h"
+#include "lb.h"
+#include "log.h"
+#include "xdplb_hash.h"
+
+static __u64 conn_timeout_ns(const struct lb *lb, const struct xdplb_flow *f)
+{
+	return (f->proto == IPPROTO_UDP ? lb->cfg.udp_timeout :
+		lb->cfg.tcp_timeout) * 1000000000ull;
+}
+
+/* A tracked entry the data path would still follow. */
+static bool conn_live(const struct lb *lb, const struct xdplb_conn *c,
+		      const struct xdplb_real *all, __u64 now)
+{
+	const struct xdplb_real *r;
+
+	if (!c->flow.family || c->real_id >= XDPLB_MAX_REALS)
+		return false;
+	r = &all[c->real_id];
+	return (r->flags & XDPLB_REAL_F_USED) && r->gen == c->real_gen &&
+	       now - c->last_seen <= conn_timeout_ns(lb, &c->flow);
+}
+
+static void format_endpoint(const struct xdplb_addr *a, __u8 family,
+			    __be16 port, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	format_addr(a, family, s, sizeof(s));
+	snprintf(buf, len, family == XDPLB_AF_INET6 ? "[%s]:%u" : "%s:%u", s,
+		 ntohs(port));
+}
+
+static double secs(__u64 ns)
+{
+	return ns / 1e9;
+}
+
+static void print_conn(const struct lb *lb, const struct xdplb_conn *c,
+		       const struct xdplb_real *r, int cpu, __u64 now)
+{
+	char client[ADDR_STRLEN], vip[ADDR_STRLEN], real[ADDR_STRLEN];
+
+	(void)lb;
+	format_endpoint(&c->flow.src, c->flow.family, c->flow.sport, client,
+			sizeof(client));
+	format_endpoint(&c->flow.dst, c->flow.family, c->flow.dport, vip,
+			sizeof(vip));
+	format_addr(&r->addr, r->family, real, sizeof(real));
+	if (opts.json) {
+		jw_start_object();
+		jw_kv_string("protocol", proto_name(c->flow.proto));
+		jw_kv_string("client", client);
+		jw_kv_string("vip", vip);
+		jw_kv_string("real", real);
+		jw_kv_uint("cpu", cpu);
+		jw_kv_double("age", secs(now - c->created));
+		jw_kv_double("idle", secs(now - c->last_seen));
+		jw_end_object();
+	} else {
+		printf("%-4s %-40s %-40s %-24s %3d %8.0f %6.0f\n",
+		       c->flow.proto == IPPROTO_UDP ? "UDP" : "TCP", client,
+		       vip, real, cpu, secs(now - c->created),
+		       secs(now - c->last_seen));
+	}
+}
+
+static const struct option vip_only_opts[] = {
+	{ "vip", required_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int do_conns(int argc, char **argv)
+{
+	struct xdplb_conn_set *sets = NULL;
+	struct xdplb_real *all = NULL;
+	struct xdplb_svc_key key;
+	struct xdplb_svc svc;
+	bool filter = false;
+	__u32 nsets, i;
+	__u64 now, shown = 0;
+	int c, w, err, ret = EXIT_FAIL;
+	struct lb lb;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", vip_only_opts, NULL)) != -1) {
+		if (c != 'V')
+			return usage_error(argv[0], "bad option");
+		if (parse_vip_arg(optarg, &key))
+			return EXIT_FAIL;
+		filter = true;
+	}
+	if (optind != argc)
+		return usage_error(argv[0], "unexpected argument '%s'",
+				   argv[optind]);
+	if (open_instance(&lb, false))
+		return EXIT_FAIL;
+	if (filter && find_service(&lb, &key, &svc))
+		goto out;
+	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
+	if (!all) {
+		p_err("out of memory");
+		goto out;
+	}
+	err = lb_reals(&lb, all);
+	if (!err)
+		err = lb_conns(&lb, &sets, &nsets);
+	if (err) {
+		p_err("cannot read the connection table: %s", strerror(-err));
+		goto out;
+	}
+
+	now = lb_now_ns();
+	if (opts.json) {
+		jw_start_object();
+		jw_name("conns");
+		jw_start_array();
+	} else {
+		printf("%-4s %-40s %-40s %-24s %3s %8s %6s\n", "Prot",
+		       "Client", "VirtualAddress:Port", "Real", "CPU",
+		       "Age(s)", "Idle");
+	}
+	for (i = 0; i < nsets * (__u32)lb.ncpus; i++) {
+		for (w = 0; w < XDPLB_CT_WAYS; w++) {
+			const struct xdplb_conn *cn = &sets[i].way[w];
+
+			if (!conn_live(&lb, cn, all, now))
+				continue;
+			if (filter && all[cn->real_id].svc_id != svc.id)
+				continue;
+			print_conn(&lb, cn, &all[cn->real_id],
+				   (int)(i % lb.ncpus), now);
+			shown++;
+		}
+	}
+	if (opts.json) {
+		jw_end_array();
+		jw_kv_uint("count", shown);
+		jw_end_object();
+		jw_flush();
+	}
+	ret = EXIT_OK;
+out:
+	free(sets);
+	free(all);
+	lb_close(&lb);
+	return ret;
+}
+
+/* The real in the flow's Maglev slot, as the data path computes it. */
+static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
+		       const struct xdplb_flow *flow, __u32 *slot,
+		       __u32 *real_id)
+{
+	__u32 hash, inner_id;
+	int fd, err = 0;
+
+	hash = svc->flags & XDPLB_SVC_F_HASH_SRC ?
+	       xdplb_src_hash(flow, lb->cfg.hash_seed) :
+	       xdplb_flow_hash(flow, lb->cfg.hash_seed);
+	*slot = hash % lb->cfg.table_size;
+	*real_id = XDPLB_NO_REAL;
+	if (bpf_map_lookup_elem(lb->maglev_fd, &svc->id, &inner_id))
+		return 0;	/* no table: no real takes new flows */
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, slot, real_id))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int do_flow(int argc, char **argv)
+{
+	char real[ADDR_STRLEN], vip[ADDR_STRLEN], client[ADDR_STRLEN];
+	struct xdplb_conn_set *set = NULL;
+	struct xdplb_real *all = NULL;
+	struct xdplb_svc_key key, ckey;
+	struct xdplb_flow flow = {};
+	struct xdplb_svc svc;
+	const struct xdplb_conn *hit = NULL;
+	int c, w, cpu, hit_cpu = -1, err, ret = EXIT_FAIL;
+	__u32 idx, slot, mag_real;
+	__u64 now;
+	struct lb lb;
+
+	optind = 0;
+	key.family = 0;
+	while ((c = getopt_long(argc, argv, "", vip_only_opts, NULL)) != -1) {
+		if (c != 'V')
+			return usage_error(argv[0], "bad option");
+		if (parse_vip_arg(optarg, &key))
+			return EXIT_FAIL;
+	}
+	if (!key.family)
+		return usage_error(argv[0], "--vip VIP is required");
+	if (optind != argc - 1)
+		return usage_error(argv[0], "expected one CLIENT_ADDR:PORT");
+	if (parse_vip(argv[optind], &ckey) || strchr(argv[optind], '/')) {
+		p_err("malformed client '%s' (expected ADDR:PORT, IPv6 ADDR "
+		      "in brackets)", argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (ckey.family != key.family) {
+		p_err("client %s and VIP are not of the same address family",
+		      argv[optind]);
+		return EXIT_FAIL;
+	}
+	if (open_instance(&lb, false))
+		return EXIT_FAIL;
+
+	/* The service the data path would find: exact port, then port 0. */
+	if (lb_svc_get(&lb, &key, &svc)) {
+		struct xdplb_svc_key any = key;
+
+		any.port = 0;
+		if (lb_svc_get(&lb, &any, &svc)) {
+			find_service(&lb, &key, &svc);	/* prints why */
+			goto out;
+		}
+	}
+	flow.src = ckey.addr;
+	flow.dst = key.addr;
+	flow.sport = ckey.port;
+	flow.dport = key.port;
+	flow.proto = key.proto;
+	flow.family = key.family;
+
+	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
+	set = calloc(lb.ncpus, sizeof(*set));
+	if (!all || !set) {
+		p_err("out of memory");
+		goto out;
+	}
+	err = lb_reals(&lb, all);
+	if (!err)
+		err = maglev_slot(&lb, &svc, &flow, &slot, &mag_real);
+	idx = xdplb_flow_hash(&flow, lb.cfg.hash_seed) &
+	      (lb.cfg.ct_size / XDPLB_CT_WAYS - 1);
+	if (!err && bpf_map_lookup_elem(lb.conns_fd, &idx, set))
+		err = -errno;
+	if (err) {
+		p_err("cannot read the maps: %s", strerror(-err));
+		goto out;
+	}
+	now = lb_now_ns();
+	for (cpu = 0; cpu < lb.ncpus && !hit; cpu++)
+		for (w = 0; w < XDPLB_CT_WAYS; w++) {
+			const struct xdplb_conn *cn = &set[cpu].way[w];
+
+			if (!memcmp(&cn->flow, &flow, sizeof(flow)) &&
+			    conn_live(&lb, cn, all, now) &&
+			    all[cn->real_id].svc_id == svc.id) {
+				hit = cn;
+				hit_cpu = cpu;
+				break;
+			}
+		}
+
+	format_endpoint(&flow.src, flow.family, flow.sport, client,
+			sizeof(client));
+	format_vip(&key, vip, sizeof(vip));
+	if (opts.json) {
+		jw_start_object();
+		jw_kv_string("client", client);
+		jw_kv_string("vip", vip);
+		jw_kv_string("hash", svc_hash_name(svc.flags));
+		jw_kv_uint("maglev_slot", slot);
+	} else {
+		printf("flow %s -> %s (hash %s)\n", client, vip,
+		       svc_hash_name(svc.flags));
+	}
+	if (mag_real < XDPLB_MAX_REALS) {
+		format_addr(&all[mag_real].addr, all[mag_real].family, real,
+			    sizeof(real));
+		if (opts.json)
+			jw_kv_string("maglev_real", real);
+		else
+			printf("  Maglev slot %u: real %s\n", slot, real);
+	} else if (!opts.json) {
+		printf("  Maglev slot %u: no real takes new flows\n", slot);
+	}
+	if (hit) {
+		format_addr(&all[hit->real_id].addr, all[hit->real_id].family,
+			    real, sizeof(real));
+		if (opts.json) {
+			jw_kv_string("real", real);
+			jw_kv_bool("tracked", true);
+			jw_kv_uint("cpu", hit_cpu);
+			jw_kv_double("age", secs(now - hit->created));
+			jw_kv_double("idle", secs(now - hit->last_seen));
+		} else {
+			printf("  tracked on CPU %d: real %s, age %.0fs, idle "
+			       "%.0fs\n", hit_cpu, real,
+			       secs(now - hit->created),
+			       secs(now - hit->last_seen));
+			printf("goes to %s (tracked)\n", real);
+		}
+	} else {
+		if (opts.json) {
+			if (mag_real < XDPLB_MAX_REALS)
+				jw_kv_string("real", real);
+			jw_kv_bool("tracked", false);
+		} else if (mag_real < XDPLB_MAX_REALS) {
+			printf("goes to %s (placed by Maglev, not tracked)\n",
+			       real);
+		} else {
+			printf("dropped: the service has no real with weight "
+			       "> 0\n");
+		}
+	}
+	if (opts.json) {
+		jw_end_object();
+		jw_flush();
+	}
+	ret = EXIT_OK;
+out:
+	free(set);
+	free(all);
+	lb_close(&lb);
+	return ret;
+}
