@@ -120,7 +120,7 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 	       lb->cfg.ifname, mode_name(lb), lb->cfg.table_size, lb->pin_dir);
 	printf("%-4s %-40s %6s  %-17s %12s %14s\n", "Prot",
 	       "VirtualAddress:Port", "", "", "Packets", "Bytes");
-	printf("  -> %-38s %6s  %-17s\n", "RealAddress", "Weight", "MAC");
+	printf("  -> %-38s %6s  %s\n", "RealAddress", "Weight", "MAC");
 	for (i = 0; i < s->nsvcs; i++) {
 		const struct lb_service *sv = &s->svcs[i];
 		const struct xdplb_counters *c = &s->svc[sv->svc.id];

@@ -1,0 +1,144 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# test_cli.sh - the command line refuses bad input: the right exit code, one
+# line of message, and no change to the instance; and it refuses a pin dir
+# whose maps another layout made.
+# Sourced by run.sh (helpers and variables are defined there).
+
+ns_tests+=(bad_input incompatible_layout)
+
+# bad_case WANT_RC REGEX DESC CMD...: run CMD; record a problem in BAD unless
+# it exits WANT_RC with exactly one line (stdout and stderr together) that
+# matches REGEX (grep -E, case-insensitive), and the configuration and the XDP
+# program on eth0 are what they were (CFG0, PROG0; reset after a change, so
+# that each case is judged on its own).
+bad_case() {
+	local want=$1 re=$2 desc=$3 rc o e all cfg
+	shift 3
+	o=$T_TMP/bad.out
+	e=$T_TMP/bad.err
+	"$@" >"$o" 2>"$e"
+	rc=$?
+	all=$(cat "$o" "$e")
+	log "$desc: rc $rc: $all"
+	if ((rc != want)); then
+		BAD+=("$desc: exit $rc, want $want ($all)")
+	elif [[ -z $all || $all == *$'\n'* ]]; then
+		BAD+=("$desc: $(wc -l <<<"$all") lines of output, want 1")
+	elif ! grep -Eiq -- "$re" <<<"$all"; then
+		BAD+=("$desc: message '$all' does not match /$re/")
+	fi
+	cfg=$(xlb -j list | nsutil config)
+	if [[ $cfg != "$CFG0" ]]; then
+		BAD+=("$desc: changed the configuration")
+		log "$desc: configuration before: $CFG0"
+		log "$desc: configuration after:  $cfg"
+		CFG0=$cfg # judge the next case on its own
+	fi
+	if [[ $(lb_xdp_prog eth0) != "$PROG0" ]]; then
+		BAD+=("$desc: changed eth0's XDP program")
+		PROG0=$(lb_xdp_prog eth0)
+	fi
+}
+
+test_bad_input() {
+	local V="$VIP4:80" V6="[$VIP6]:80" r3 notbpffs out
+	lb_fresh "$V" "$V6"
+	add_reals "$V" 1 r1 r2
+	add_reals "$V6" 1 r1
+	r3=$(lab_ip4 r3)
+	CFG0=$(xlb -j list | nsutil config) || fail "list: $CFG0"
+	PROG0=$(lb_xdp_prog eth0)
+	[[ -n $PROG0 ]] || fail "no XDP program on eth0 after attach"
+	notbpffs=$T_TMP/notbpffs
+	mkdir -p "$notbpffs"
+	BAD=()
+
+	bad_case 1 'VIP' "add-vip 1.2.3:80" xlb add-vip 1.2.3:80
+	bad_case 1 'VIP' "add-vip port 99999" xlb add-vip "$VIP4:99999"
+	bad_case 1 'VIP' "add-vip [fd00::1:80" xlb add-vip '[fd00::1:80'
+	bad_case 1 'VIP' "add-vip proto" xlb add-vip "$VIP4:80/sctp"
+	bad_case 1 'real' "add-real 198.18.0.300" xlb add-real --vip "$V" 198.18.0.300
+	bad_case 1 'real' "add-real fd00:18::zz" xlb add-real --vip "$V6" fd00:18::zz
+	bad_case 1 'unknown VIP|no .*VIP' "add-real to unknown VIP" \
+		xlb add-real --vip "$VIP4:81" "$r3"
+	bad_case 1 'exists|already' "duplicate add-vip" xlb add-vip "$V"
+	bad_case 1 'exists|already' "duplicate add-real" xlb add-real --vip "$V" "$(lab_ip4 r1)"
+	bad_case 1 'weight' "add-real weight 65536" xlb add-real --vip "$V" "$r3" --weight 65536
+	bad_case 1 'weight' "add-real weight -1" xlb add-real --vip "$V" "$r3" --weight -1
+	bad_case 1 'weight' "set-real weight 65536" \
+		xlb set-real --vip "$V" "$(lab_ip4 r1)" --weight 65536
+	bad_case 1 'weight' "set-real weight -1" xlb set-real --vip "$V" "$(lab_ip4 r1)" --weight -1
+	bad_case 1 'MAC' "add-real bad --mac" xlb add-real --vip "$V" "$r3" --mac 02:00:zz:00:00:0d
+	bad_case 1 'layer-2.*--mac|--mac.*layer-2' "add-real unresolvable 198.18.0.77" \
+		xlb add-real --vip "$V" 198.18.0.77
+	bad_case 1 'nosuch0' "attach missing interface" \
+		xlb_at "$PIN_NONE" attach nosuch0 --vip "$V"
+	[[ ! -e $PIN_NONE ]] || BAD+=("attach missing interface: left $PIN_NONE behind")
+	bad_case 1 'attached|already|detach' "attach twice" xlb attach eth0 --vip "$V"
+	bad_case 1 'bpffs' "attach, pin dir not on a bpffs" \
+		xlb_at "$notbpffs" attach eth0 --vip "$V"
+	[[ -z $(ls -A "$notbpffs") ]] || BAD+=("not bpffs: pinned something in $notbpffs")
+	bad_case 1 '.' "list, pin dir not on a bpffs" xlb_at "$notbpffs" list
+	bad_case 2 'vip' "attach without --vip" xlb attach eth0
+	bad_case 2 'vip' "add-real without --vip" xlb add-real "$r3"
+	bad_case 2 'frobnicate' "unknown command" xlb frobnicate
+	bad_case 1 'root' "list as nobody" lb_ns_exec setpriv --reuid=nobody \
+		--regid="$(id -g nobody)" --clear-groups "$XDPLB" --pin-dir "$PIN" list
+	bad_case 1 'root' "add-vip as nobody" lb_ns_exec setpriv --reuid=nobody \
+		--regid="$(id -g nobody)" --clear-groups "$XDPLB" --pin-dir "$PIN" add-vip "$VIP4:81"
+
+	# JSON mode: the error is a JSON object on stdout, nothing on stderr.
+	bad_case 1 'error' "-j add-vip bogus" xlb -j add-vip bogus
+	out=$(xlb -j add-vip bogus 2>"$T_TMP/bad.err")
+	[[ ! -s $T_TMP/bad.err ]] || BAD+=("-j add-vip bogus: wrote to stderr: $(cat "$T_TMP/bad.err")")
+	[[ $(jget "$out" 'isinstance(d, dict) and isinstance(d.get("error"), str) and len(d["error"]) > 0' 2>/dev/null) == true ]] ||
+		BAD+=("-j add-vip bogus: stdout is not {\"error\": \"...\"}: $out")
+	bad_case 2 'error' "-j unknown command" xlb -j frobnicate
+	out=$(xlb -j frobnicate 2>/dev/null)
+	[[ $(jget "$out" '"error" in d' 2>/dev/null) == true ]] ||
+		BAD+=("-j frobnicate: stdout is not a JSON error: $out")
+
+	# Still working after all that.
+	out=$(curl_burst 6 "http://$VIP4/")
+	expect_dist "$out" --total 6 --allowed r1,r2
+
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+}
+
+# A pin dir whose config map has the wrong value size: refused, by name, and
+# the fake map is left as it was.
+test_incompatible_layout() {
+	local out rc
+	require_cmd bpftool
+	rm -rf "$PIN_BAD"
+	on_exit "rm -rf '$PIN_BAD'"
+	mkdir -p "$PIN_BAD" || fail "mkdir $PIN_BAD"
+	out=$(bpftool map create "$PIN_BAD/config" type array key 4 value 8 entries 1 name config 2>&1) ||
+		fail "bpftool map create: $out"
+
+	out=$(xlb_at "$PIN_BAD" list 2>&1)
+	rc=$?
+	log "list: rc $rc: $out"
+	((rc == 1)) || fail "list on an incompatible pin dir: exit $rc, want 1 ($out)"
+	[[ $out != *$'\n'* ]] || fail "list: more than one line: $out"
+	grep -q "config" <<<"$out" || fail "the message does not name the config map: $out"
+	grep -Eiq "incompatible|layout" <<<"$out" || fail "the message does not say incompatible: $out"
+
+	out=$(xlb_at "$PIN_BAD" -j list 2>/dev/null)
+	rc=$?
+	((rc == 1)) || fail "-j list: exit $rc, want 1"
+	[[ $(jget "$out" '"config" in d.get("error", "")' 2>/dev/null) == true ]] ||
+		fail "-j list: no JSON error naming config: $out"
+
+	out=$(xlb_at "$PIN_BAD" add-vip "$VIP4:80" 2>&1)
+	rc=$?
+	((rc == 1)) || fail "add-vip on an incompatible pin dir: exit $rc, want 1 ($out)"
+	out=$(ls "$PIN_BAD")
+	[[ $out == config ]] || fail "the pin dir now holds: $(tr '\n' ' ' <<<"$out")"
+	out=$(bpftool -j map show pinned "$PIN_BAD/config" 2>&1)
+	[[ $(jget "$out" 'd["bytes_value"]') == 8 ]] || fail "the fake map changed: $out"
+
+	rm -rf "$PIN_BAD"
+	[[ ! -e $PIN_BAD ]] || fail "cannot remove $PIN_BAD"
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# run-all.sh - every test suite, then one closing line for all of them:
+#   unit   criterion: Maglev, argument and address parsing   (build/test_unit)
+#   prog   criterion: packets through BPF_PROG_TEST_RUN       (build/test_prog)
+#   ns     namespace tests with real traffic                  (tests/ns/run.sh)
+# Exits non-zero if any suite failed or did not run.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if ((EUID != 0)); then
+	echo "tests: must run as root (BPF, network namespaces)" >&2
+	exit 1
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+passed=0 failed=0 skipped=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# criterion SUITE BINARY: run it and add its Synthesis line to the totals.
+criterion() {
+	local name=$1 bin=$2 line t p f c
+	echo "== $name"
+	"$bin" --jobs 2 2>&1 | tee "$log"
+	line=$(grep -a 'Synthesis:' "$log" | tail -1)
+	if [[ $line =~ Tested:\ ([0-9]+).*Passing:\ ([0-9]+).*Failing:\ ([0-9]+).*Crashing:\ ([0-9]+) ]]; then
+		t=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
+		f=${BASH_REMATCH[3]} c=${BASH_REMATCH[4]}
+		passed=$((passed + p))
+		failed=$((failed + f + c))
+		skipped=$((skipped + t - p - f - c))
+		((f + c == 0)) || status=1
+	else
+		echo "FAIL $name: the suite did not report"
+		failed=$((failed + 1))
+		status=1
+	fi
+}
+
+criterion unit build/test_unit
+criterion prog build/test_prog
+
+echo "== ns"
+tests/ns/run.sh 2>&1 | tee "$log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+line=$(grep -a '^ns: ' "$log" | tail -1)
+if [[ $line =~ ns:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
+	passed=$((passed + BASH_REMATCH[1]))
+	failed=$((failed + BASH_REMATCH[2]))
+	skipped=$((skipped + BASH_REMATCH[3]))
+else
+	echo "FAIL ns: the suite did not report"
+	failed=$((failed + 1))
+	status=1
+fi
+
+echo "total: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
