@@ -70,9 +70,20 @@ struct xdplb_addr {
 	};
 };
 
+/* The first fields of config[0] in every version, so that any xdplb can
+ * tell who made an instance and detach it. Never change them. */
+struct xdplb_config_header {
+	__u32 magic;
+	__u32 abi_version;
+	__u32 table_size;
+	__u32 hash_seed;
+	__u32 ifindex;
+	__u32 xdp_mode;
+};
+
 /* config[0]: how this instance was attached. Written once by attach; the
  * CLI reads it to learn the table size, and checks magic and abi_version
- * before it touches any other pinned map. */
+ * before it touches any other pinned map. Starts with the header above. */
 struct xdplb_config {
 	__u32 magic;
 	__u32 abi_version;
@@ -221,6 +232,7 @@ struct xdplb_ct_guard {
 
 _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
 _Static_assert(sizeof(struct xdplb_config) == 64, "xdplb_config");
+_Static_assert(sizeof(struct xdplb_config_header) == 24, "config header");
 _Static_assert(sizeof(struct xdplb_svc_key) == 20, "xdplb_svc_key");
 _Static_assert(sizeof(struct xdplb_svc) == 16, "xdplb_svc");
 _Static_assert(sizeof(struct xdplb_svc_slot) == 36, "xdplb_svc_slot");

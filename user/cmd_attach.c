@@ -402,12 +402,18 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Detach reads only the config header and the pinned program, which every
+ * version keeps, so an instance made by another xdplb can be taken down
+ * too (an upgrade must never leave one that nothing can remove).
+ */
 int do_detach(int argc, char **argv)
 {
+	struct xdplb_config_header hdr;
+	const char *ifname, *dir = opts.pin_dir;
 	struct xdp_program *prog;
 	enum xdp_attach_mode mode;
-	const char *ifname;
-	char path[PATH_MAX];
+	char path[PATH_MAX], other[IF_NAMESIZE];
 	int ifindex, fd, err;
 	struct lb lb;
 
@@ -419,18 +425,37 @@ int do_detach(int argc, char **argv)
 		p_err("interface '%s' not found", ifname);
 		return EXIT_FAIL;
 	}
-	if (open_instance(&lb, true))
-		return EXIT_FAIL;
-	if (lb.cfg.ifindex != (__u32)ifindex) {
-		p_err("the instance at '%s' is attached to '%s', not '%s'",
-		      opts.pin_dir, lb.cfg.ifname, ifname);
-		lb_close(&lb);
+	if (access(dir, F_OK)) {
+		p_err("no xdplb instance at '%s' (give its --pin-dir)", dir);
 		return EXIT_FAIL;
 	}
-	mode = lb.cfg.xdp_mode == XDPLB_MODE_GENERIC ? XDP_MODE_SKB :
-						       XDP_MODE_NATIVE;
+	if (!pin_dir_on_bpffs(dir)) {
+		p_err("pin dir '%s' is not on a bpffs", dir);
+		return EXIT_FAIL;
+	}
+	lb_init(&lb);
+	err = lb_lock_dir(&lb, dir);
+	if (err) {
+		p_err("cannot lock '%s': %s", dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	err = lb_read_header(dir, &hdr);
+	if (err) {
+		p_err(err == -ENOENT ? "no xdplb instance at '%s' (give its "
+		      "--pin-dir)" : "'%s' does not hold an xdplb instance",
+		      dir);
+		goto err_close;
+	}
+	if (hdr.ifindex != (__u32)ifindex) {
+		p_err("the instance at '%s' is attached to '%s', not '%s'",
+		      dir, if_indextoname(hdr.ifindex, other) ? other : "?",
+		      ifname);
+		goto err_close;
+	}
+	mode = hdr.xdp_mode == XDPLB_MODE_GENERIC ? XDP_MODE_SKB :
+						    XDP_MODE_NATIVE;
 
-	snprintf(path, sizeof(path), "%s/%s", opts.pin_dir, XDPLB_PIN_PROG);
+	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_PROG);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		pr_warn("no pinned program at '%s'; removing the maps\n", path);
@@ -449,13 +474,16 @@ int do_detach(int argc, char **argv)
 		} else if (err) {
 			p_err("cannot detach from '%s': %s", ifname,
 			      strerror(-err));
-			lb_close(&lb);
-			return EXIT_FAIL;
+			goto err_close;
 		}
 	}
-	unpin_all(opts.pin_dir);
+	unpin_all(dir);
 	lb_close(&lb);
 	if (!opts.json)
 		printf("detached from %s\n", ifname);
 	return EXIT_OK;
+
+err_close:
+	lb_close(&lb);
+	return EXIT_FAIL;
 }

@@ -49,9 +49,16 @@ int open_instance(struct lb *lb, bool lock)
 	err = lb_open(lb, dir, &what);
 	if (!err)
 		return 0;
-	if (err == -ENOENT)
+	if (err == -ENOENT && !what)
 		p_err("no xdplb instance at '%s' (attach one first, or give "
 		      "its --pin-dir)", dir);
+	else if (err == -ENOENT)
+		p_err("pinned map '%s/%s' is missing: not a whole xdplb "
+		      "instance", dir, what);
+	else if (err == -EPROTONOSUPPORT)
+		p_err("the instance at '%s' was made by an xdplb with map ABI "
+		      "%u; this one is ABI %d (detach works across versions)",
+		      dir, lb->abi_found, XDPLB_ABI_VERSION);
 	else if (err == -EPROTO)
 		p_err("pinned map '%s/%s' has an incompatible layout (not made "
 		      "by this xdplb version, ABI %d)", dir, what,

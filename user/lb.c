@@ -173,8 +173,47 @@ static int check_map(int fd, const struct map_spec *s)
 	return 0;
 }
 
+int lb_read_header(const char *dir, struct xdplb_config_header *hdr)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	char path[PATH_MAX];
+	void *value = NULL;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
+	    info.value_size < sizeof(*hdr)) {
+		err = -EPROTO;
+		goto out;
+	}
+	value = calloc(1, info.value_size);
+	if (!value) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, value))
+		err = -errno;
+	else
+		memcpy(hdr, value, sizeof(*hdr));
+	if (!err && hdr->magic != XDPLB_MAGIC)
+		err = -EPROTO;
+out:
+	free(value);
+	close(fd);
+	return err;
+}
+
 int lb_open(struct lb *lb, const char *dir, const char **what)
 {
+	struct xdplb_config_header hdr;
 	char path[PATH_MAX];
 	__u32 zero = 0;
 	size_t i;
@@ -187,46 +226,48 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 	if (!pin_dir_on_bpffs(dir))
 		return -EMEDIUMTYPE;
 
+	/* Who made the instance, before anything else is read. */
+	err = lb_read_header(dir, &hdr);
+	if (err == -ENOENT)
+		return -ENOENT;
+	*what = XDPLB_PIN_CONFIG;
+	if (err)
+		return err;
+	lb->abi_found = hdr.abi_version;
+	if (hdr.abi_version != XDPLB_ABI_VERSION)
+		return -EPROTONOSUPPORT;
+
 	for (i = 0; i < N_MAPS; i++) {
 		const struct map_spec *s = &map_specs[i];
 		int fd;
 
+		*what = s->name;
 		snprintf(path, sizeof(path), "%s/%s", dir, s->name);
 		fd = bpf_obj_get(path);
-		if (fd < 0) {
-			err = -errno;
-			if (err == -ENOENT && i == 0)
-				return -ENOENT;
-			*what = s->name;
-			return err == -ENOENT ? -EPROTO : err;
-		}
+		if (fd < 0)
+			return -errno;	/* -ENOENT: this map is missing */
 		*spec_fd(lb, s) = fd;
 		err = check_map(fd, s);
-		if (err) {
-			*what = s->name;
+		if (err)
 			return err;
-		}
 	}
 
+	*what = XDPLB_PIN_CONFIG;
 	if (bpf_map_lookup_elem(lb->config_fd, &zero, &lb->cfg))
 		return -errno;
-	if (lb->cfg.magic != XDPLB_MAGIC ||
-	    lb->cfg.abi_version != XDPLB_ABI_VERSION ||
-	    !is_prime(lb->cfg.table_size)) {
-		*what = XDPLB_PIN_CONFIG;
+	if (!is_prime(lb->cfg.table_size))
 		return -EPROTO;
-	}
 	{
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 
+		*what = XDPLB_PIN_CONNS;
 		if (bpf_obj_get_info_by_fd(lb->conns_fd, &info, &len))
 			return -errno;
-		if (info.max_entries * XDPLB_CT_WAYS != lb->cfg.ct_size) {
-			*what = XDPLB_PIN_CONNS;
+		if (info.max_entries * XDPLB_CT_WAYS != lb->cfg.ct_size)
 			return -EPROTO;
-		}
 	}
+	*what = NULL;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct lb {
 	int ct_guard_fd;
 	int lock_fd;
 	int ncpus;
+	__u32 abi_found;	/* the instance's ABI, once its config is read */
 	struct xdplb_config cfg;
 	char pin_dir[PATH_MAX];
 };
@@ -57,11 +58,16 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 		 const struct xdplb_config *cfg);
 
 /*
- * Open the instance pinned at dir. Errors: -ENOENT no instance there,
- * -EPROTO a map or the config has an incompatible layout (its name is
- * left in *what), -EMEDIUMTYPE dir is not on bpffs.
+ * Open the instance pinned at dir. Errors: -ENOENT with *what NULL, no
+ * instance there; -ENOENT with *what set, that map is missing;
+ * -EPROTONOSUPPORT, made by an xdplb of another map ABI (lb->abi_found);
+ * -EPROTO, the map in *what has another layout; -EMEDIUMTYPE, dir is not
+ * on bpffs.
  */
 int lb_open(struct lb *lb, const char *dir, const char **what);
+
+/* The fields every version's config starts with (see xdplb.h). */
+int lb_read_header(const char *dir, struct xdplb_config_header *hdr);
 
 /* Exclusive lock on the pin directory for a change; held until close. */
 int lb_lock_dir(struct lb *lb, const char *dir);
