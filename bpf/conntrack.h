@@ -95,6 +95,13 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			ct->way = w;
 			return XDPLB_NO_REAL;
 		}
+		if (ct->now - w->last_seen > ct_timeout(&w->flow)) {
+			if (oldest) {		/* reusable like an empty way */
+				victim = w;
+				oldest = 0;
+			}
+			continue;
+		}
 		if (w->last_seen < oldest) {
 			oldest = w->last_seen;
 			victim = w;

@@ -241,7 +241,10 @@ static __always_inline int parse_icmp_error(struct packet *pkt,
 		if ((void *)(in + 1) > pkt->end || in->version != 4)
 			return verdict(gs, pass_not_l4, XDP_PASS);
 		hlen = in->ihl * 4;
-		if (hlen < sizeof(*in))
+		/* The quote must be of a packet sent from the address the
+		 * error comes back to, and carry its ports. */
+		if (hlen < sizeof(*in) || in->saddr != pkt->flow.dst.v4 ||
+		    (in->frag_off & bpf_htons(IPV4_OFFSET)))
 			return verdict(gs, pass_not_l4, XDP_PASS);
 		ports = (void *)in + hlen;
 		if ((void *)(ports + 1) > pkt->end)
@@ -257,7 +260,11 @@ static __always_inline int parse_icmp_error(struct packet *pkt,
 		    icmp->type != ICMPV6_TIME_EXCEED)
 			return verdict(gs, pass_not_l4, XDP_PASS);
 		ports = (void *)(in + 1);
-		if ((void *)(ports + 1) > pkt->end)
+		if ((void *)(ports + 1) > pkt->end || in->version != 6 ||
+		    in->saddr.in6_u.u6_addr32[0] != pkt->flow.dst.v6[0] ||
+		    in->saddr.in6_u.u6_addr32[1] != pkt->flow.dst.v6[1] ||
+		    in->saddr.in6_u.u6_addr32[2] != pkt->flow.dst.v6[2] ||
+		    in->saddr.in6_u.u6_addr32[3] != pkt->flow.dst.v6[3])
 			return verdict(gs, pass_not_l4, XDP_PASS);
 		proto = in->nexthdr;
 		__builtin_memcpy(pkt->flow.src.v6, &in->daddr, 16);
