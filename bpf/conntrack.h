@@ -3,8 +3,8 @@
  * conntrack.h - the connection table: which real each tracked flow went
  * to, so that no change of reals, weights or tables moves it.
  *
- * Per CPU (RSS keeps a flow on one CPU; a flow that moves CPU is placed by
- * Maglev again, which agrees unless the reals changed meanwhile) and
+ * Per CPU (RSS mostly keeps a flow on one CPU; a flow that misses on this
+ * CPU is looked for on the others and adopted before Maglev places it) and
  * set-associative: a flow can only live in the XDPLB_CT_WAYS ways of its
  * set, found with one inlined array access. A hit is good while the real
  * it names still exists (same slot generation, same service) and the flow
@@ -45,14 +45,93 @@ static __always_inline __u64 ct_timeout(const struct xdplb_flow *flow)
 	return flow->proto == IPPROTO_UDP ? udp_timeout_ns : tcp_timeout_ns;
 }
 
+#define XDPLB_CT_MAX_CPUS 256	/* bpf_loop bound; stops at the last CPU */
+
+/* Where ct_adopt_cpu() reports an entry it found (scalars only: bpf_loop
+ * callbacks cannot hand pointers back through the caller's stack). */
+struct ct_adopt_ctx {
+	struct xdplb_flow flow;
+	__u64 now, created;
+	__u32 idx, svc_id, self, id;
+	__u16 gen;
+};
+
+static long ct_adopt_cpu(__u32 cpu, void *data)
+{
+	struct ct_adopt_ctx *a = data;
+	struct xdplb_conn_set *s;
+	struct xdplb_real *real;
+	int i;
+
+	if (cpu == a->self)
+		return 0;
+	s = bpf_map_lookup_percpu_elem(&conns, &a->idx, cpu);
+	if (!s)
+		return 1;	/* past the last possible CPU */
+	for (i = 0; i < XDPLB_CT_WAYS; i++) {
+		struct xdplb_conn *w = &s->way[i];
+		__u32 id = w->real_id;
+
+		if (!w->flow.family || !flow_equal(&w->flow, &a->flow))
+			continue;
+		real = bpf_map_lookup_elem(&reals, &id);
+		if (!real || !(real->flags & XDPLB_REAL_F_USED) ||
+		    real->gen != w->real_gen || real->svc_id != a->svc_id ||
+		    a->now - w->last_seen > ct_timeout(&a->flow))
+			continue;
+		a->id = id;
+		a->gen = w->real_gen;
+		a->created = w->created;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A miss on this CPU: the flow may be tracked on another one (its packets
+ * are not pinned to one CPU: veth runs XDP on the sending CPU, RSS
+ * indirection tables change). Adopt that entry into ct->way, so the flow
+ * keeps its real instead of being placed by Maglev again.
+ */
+static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
+				      __u32 idx, __u32 svc_id,
+				      struct ct_ctx *ct,
+				      struct xdplb_global_stats *gs)
+{
+	struct ct_adopt_ctx a = {
+		.flow = *flow, .now = ct->now, .idx = idx, .svc_id = svc_id,
+		.self = bpf_get_smp_processor_id(), .id = XDPLB_NO_REAL,
+	};
+	__u32 id;
+
+	bpf_loop(XDPLB_CT_MAX_CPUS, ct_adopt_cpu, &a, 0);
+	id = a.id;
+	if (id == XDPLB_NO_REAL)
+		return XDPLB_NO_REAL;
+	ct->real = bpf_map_lookup_elem(&reals, &id);
+	if (!ct->real)
+		return XDPLB_NO_REAL;
+	if (ct->way) {
+		ct->way->flow = *flow;
+		ct->way->real_id = id;
+		ct->way->real_gen = a.gen;
+		ct->way->created = a.created;
+		ct->way->last_seen = ct->now;
+	}
+	gs->ct_hit++;
+	return id;
+}
+
 /*
  * Look the flow up. Returns its real id when tracked and still good (and
  * refreshes it); otherwise XDPLB_NO_REAL, with ct->way set to the way a
  * new entry should take: the flow's own stale way, an empty or expired
- * one, or the least recently used.
+ * one, or the least recently used. A SYN (fresh) is a new connection that
+ * happens to reuse a tracked client port: it is placed anew, never sent
+ * after the old one, which may have gone to a real drained since.
  */
 static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
-				       __u32 hash, __u32 svc_id,
+				       __u32 hash, __u32 svc_id, bool fresh,
 				       struct ct_ctx *ct,
 				       struct xdplb_global_stats *gs)
 {
@@ -81,6 +160,11 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 		if (flow_equal(&w->flow, flow)) {
 			__u32 id = w->real_id;
 
+			if (fresh) {
+				ct->way = w;
+				return XDPLB_NO_REAL;
+			}
+
 			real = bpf_map_lookup_elem(&reals, &id);
 			if (real && (real->flags & XDPLB_REAL_F_USED) &&
 			    real->gen == w->real_gen &&
@@ -108,7 +192,9 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 		}
 	}
 	ct->way = victim;
-	return XDPLB_NO_REAL;
+	if (fresh)
+		return XDPLB_NO_REAL;
+	return ct_adopt(flow, idx, svc_id, ct, gs);
 }
 
 /* Track a flow Maglev just placed, within the per-CPU rate cap. */

@@ -52,6 +52,7 @@ struct packet {
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
 	bool fragment;
 	bool icmp_error;	/* flow is the one the error quotes */
+	bool tcp_syn;		/* SYN without ACK: a new connection */
 	struct xdplb_flow flow;
 };
 
@@ -290,6 +291,7 @@ static __always_inline int parse_l4(struct packet *pkt,
 			return verdict(gs, drop_truncated, XDP_DROP);
 		pkt->flow.sport = th->source;
 		pkt->flow.dport = th->dest;
+		pkt->tcp_syn = th->syn && !th->ack;
 		return XDPLB_NEXT;
 	}
 	if (pkt->flow.proto == IPPROTO_UDP) {

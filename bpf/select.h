@@ -45,14 +45,15 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
  */
 static __always_inline struct xdplb_real *
 select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
-	    bool icmp_error, __u32 *id, struct xdplb_global_stats *gs)
+	    bool icmp_error, bool fresh, __u32 *id,
+	    struct xdplb_global_stats *gs)
 {
 	__u32 hash = xdplb_flow_hash(flow, hash_seed);
 	struct xdplb_real *real;
 	struct ct_ctx ct;
 	__u32 real_id;
 
-	real_id = ct_lookup(flow, hash, svc->id, &ct, gs);
+	real_id = ct_lookup(flow, hash, svc->id, fresh, &ct, gs);
 	if (real_id != XDPLB_NO_REAL) {
 		*id = real_id;
 		return ct.real;

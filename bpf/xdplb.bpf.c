@@ -62,7 +62,8 @@ int xdplb(struct xdp_md *ctx)
 		return verdict(gs, pass_not_service, XDP_PASS);
 	svc_id = svc->id;
 
-	real = select_real(svc, &pkt.flow, pkt.icmp_error, &real_id, gs);
+	real = select_real(svc, &pkt.flow, pkt.icmp_error, pkt.tcp_syn,
+			   &real_id, gs);
 	if (!real)
 		return verdict(gs, drop_no_real, XDP_DROP);
 	if (pkt.icmp_error)

@@ -712,19 +712,31 @@ int lb_conns(struct lb *lb, struct xdplb_conn_set **out, __u32 *nsets)
 	return 0;
 }
 
+static int flow_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xdplb_flow));
+}
+
+/* Flows, not entries: a flow seen on two CPUs has an entry on each. */
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 		  __u64 *count)
 {
 	struct xdplb_conn_set *sets;
-	__u64 now = lb_now_ns();
-	__u32 n, i;
+	struct xdplb_flow *flows;
+	__u64 now = lb_now_ns(), n_flows = 0, i;
+	__u32 n;
 	int err, w;
 
 	*count = 0;
 	err = lb_conns(lb, &sets, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n * (__u32)lb->ncpus; i++) {
+	flows = calloc((size_t)n * lb->ncpus * XDPLB_CT_WAYS, sizeof(*flows));
+	if (!flows) {
+		free(sets);
+		return -ENOMEM;
+	}
+	for (i = 0; i < (__u64)n * lb->ncpus; i++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			const struct xdplb_conn *c = &sets[i].way[w];
 			__u64 timeout = (c->flow.proto == IPPROTO_UDP ?
@@ -734,9 +746,14 @@ int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 			if (c->flow.family && c->real_id == id &&
 			    c->real_gen == real->gen &&
 			    now - c->last_seen <= timeout)
-				(*count)++;
+				flows[n_flows++] = c->flow;
 		}
 	}
+	qsort(flows, n_flows, sizeof(*flows), flow_cmp);
+	for (i = 0; i < n_flows; i++)
+		if (!i || flow_cmp(&flows[i], &flows[i - 1]))
+			(*count)++;
+	free(flows);
 	free(sets);
 	return 0;
 }

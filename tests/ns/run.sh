@@ -47,7 +47,7 @@ REPO="$(cd "$NS_DIR/../.." && pwd -P)"
 : "${XDPLB_TEST_TIMEOUT:=60}"
 : "${XDPLB_TEST_NO_BUILD:=0}"
 LAB=$XDPLB_TEST_LAB
-NREALS=3
+NREALS=4 # r1..r3 serve most tests; r4 is the real added mid-run (long_transfers)
 export XDPLB_TEST_LAB XDPLB_TEST_TIMEOUT LAB NREALS
 
 # shellcheck source=SCRIPTDIR/../../scripts/lab-lib.sh
@@ -59,6 +59,8 @@ PIN=$BPFFS/$LAB            # the main instance, on eth0 of the LB
 PIN2=$BPFFS/$LAB-2         # a second instance (two_instances)
 PIN_BAD=$BPFFS/$LAB-bad    # a fake, incompatible instance (incompatible_layout)
 PIN_NONE=$BPFFS/$LAB-none  # must never come into being (bad_input)
+PIN_LB2=$BPFFS/$LAB-lb2    # a second load balancer's instance (lb_takeover)
+LB2_NS=/var/run/netns/$LAB-lb2 # its namespace, on the lab's bridge (lb_takeover)
 RUN_BPFFS=/run/$LAB-bpffs  # a bpffs outside /sys (ip_netns_exec)
 LB_NS=/var/run/netns/$LAB-lb
 VETH2=${LAB:0:8}-x2        # a veth pair in the LB namespace (two_instances)
@@ -201,6 +203,10 @@ import http.client
 import json
 import socket
 import sys
+import threading
+import time
+
+PATTERN_PERIOD = 251  # scripts/realsrv.py: byte k of a /bytes body is k % 251
 
 
 def tally_add(t, name):
@@ -246,6 +252,70 @@ def cmd_udp(args):
             error(t, repr(e))
         finally:
             s.close()
+    print(json.dumps(t, sort_keys=True))
+
+
+def fetch_one(host, port, n, rate, expected, started, lock, out):
+    """One paced download on its own connection; fills out (a dict)."""
+    t0 = time.monotonic()
+    c = http.client.HTTPConnection(host, port, timeout=5)  # 5 s without a byte: stalled
+    got, bad_at = 0, None
+    try:
+        c.connect()
+        out["port"] = c.sock.getsockname()[1]
+        c.request("GET", "/bytes?n=%d&rate=%d" % (n, rate), headers={"Connection": "close"})
+        r = c.getresponse()
+        out["real"] = r.getheader("X-Real") or "?"
+        with lock:
+            started.write("%d %s\n" % (out["port"], out["real"]))
+            started.flush()
+        if r.status != 200:
+            raise http.client.HTTPException("status %d" % r.status)
+        while True:
+            b = r.read(16384)
+            if not b:
+                break
+            if bad_at is None and b != expected[got:got + len(b)]:
+                bad_at = got + next((i for i in range(len(b))
+                                     if got + i >= n or b[i] != expected[got + i]), len(b))
+            got += len(b)
+        if got != n:
+            raise http.client.HTTPException("%d bytes, want %d" % (got, n))
+        if bad_at is not None:
+            raise http.client.HTTPException("pattern differs at byte %d" % bad_at)
+        out["ok"] = True
+    except (OSError, http.client.HTTPException) as e:
+        out["error"] = "%s after %d bytes" % (repr(e), got)
+    finally:
+        c.close()
+        out["bytes"] = got
+        out["secs"] = round(time.monotonic() - t0, 2)
+
+
+def cmd_fetch(args):
+    """fetch N HOST PORT BYTES RATE STARTED: N concurrent downloads of
+    GET /bytes?n=BYTES&rate=RATE, each on a connection of its own. When one
+    has its response headers, "PORT REAL" (client port, X-Real) is appended
+    to the file STARTED. Every body is checked byte for byte against the
+    pattern. Prints {"ok": N, "errors": N, "first_error": ..., "transfers":
+    [{"port", "real", "bytes", "secs", "ok" | "error"}]}."""
+    count, host, port, n, rate = int(args[0]), args[1], int(args[2]), int(args[3]), int(args[4])
+    expected = bytes(i % PATTERN_PERIOD for i in range(n))
+    lock = threading.Lock()
+    res = [{"ok": False} for _ in range(count)]
+    with open(args[5], "a") as started:
+        threads = [threading.Thread(target=fetch_one, args=(
+            host, port, n, rate, expected, started, lock, res[i])) for i in range(count)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    t = {"ok": sum(1 for x in res if x["ok"]), "transfers": res}
+    t["errors"] = count - t["ok"]
+    bad = [x for x in res if not x["ok"]]
+    if bad:
+        t["first_error"] = "port %s real %s: %s" % (
+            bad[0].get("port"), bad[0].get("real"), bad[0].get("error"))
     print(json.dumps(t, sort_keys=True))
 
 
@@ -346,8 +416,8 @@ def cmd_config(args):
     print(json.dumps(strip_counters(json.load(sys.stdin)), sort_keys=True))
 
 
-CMDS = {"http": cmd_http, "udp": cmd_udp, "tally": cmd_tally, "dist": cmd_dist,
-        "get": cmd_get, "config": cmd_config}
+CMDS = {"http": cmd_http, "udp": cmd_udp, "fetch": cmd_fetch, "tally": cmd_tally,
+        "dist": cmd_dist, "get": cmd_get, "config": cmd_config}
 
 if __name__ == "__main__":
     CMDS[sys.argv[1]](sys.argv[2:])
@@ -429,8 +499,15 @@ ns_teardown() {
 		timeout 10 nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$PIN2" detach "$VETH2" \
 			>/dev/null 2>&1
 	fi
+	if [[ -e $LB2_NS ]]; then
+		if [[ -e $PIN_LB2/config ]]; then
+			timeout 10 nsenter --net="$LB2_NS" -- "$XDPLB" --pin-dir "$PIN_LB2" detach eth0 \
+				>/dev/null 2>&1
+		fi
+		ip netns del "$LAB-lb2" 2>/dev/null
+	fi
 	lab_down >/dev/null 2>&1
-	rm -rf "$PIN" "$PIN2" "$PIN_BAD" "$PIN_NONE" 2>/dev/null
+	rm -rf "$PIN" "$PIN2" "$PIN_BAD" "$PIN_NONE" "$PIN_LB2" 2>/dev/null
 	if mountpoint -q "$RUN_BPFFS" 2>/dev/null; then umount "$RUN_BPFFS" 2>/dev/null; fi
 	rmdir "$RUN_BPFFS" 2>/dev/null
 	if ((MOUNTED_BPFFS)) && mountpoint -q "$BPFFS"; then umount "$BPFFS" 2>/dev/null; fi

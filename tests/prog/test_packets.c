@@ -597,6 +597,12 @@ static void ipv6_ext(struct pkt *p, __u8 type, __u8 next, __u16 frag_off)
 	}
 }
 
+/* Flags of the TCP segments built: ACK, a segment of an established
+ * connection; a test sets TCP_SYN to open a new one. */
+#define TCP_ACK 0x10
+#define TCP_SYN 0x02
+static __u16 tcp_flags = TCP_ACK;
+
 static void tcp(struct pkt *p, __u16 sport, __u16 dport)
 {
 	p->l4_off = p->len;
@@ -607,7 +613,7 @@ static void tcp(struct pkt *p, __u16 sport, __u16 dport)
 	put16(p, "tcp.dest", dport);
 	put32(p, "tcp.seq", 0x01020304);
 	put32(p, "tcp.ack_seq", 0);
-	put16(p, "tcp.doff_flags", 5 << 12 | 0x02);	/* SYN */
+	put16(p, "tcp.doff_flags", 5 << 12 | tcp_flags);
 	put16(p, "tcp.window", 65535);
 	put16(p, "tcp.check", 0x5a5a);
 	put16(p, "tcp.urg_ptr", 0);
@@ -1140,6 +1146,8 @@ enum ct_how {
 	CT_OPS,		/* one-packet scheduling: placed; ct_ops */
 	CT_MISS,	/* untracked: an ICMP error placed by Maglev, or a
 			 * service with no real; nothing tracked */
+	CT_FRESH,	/* a SYN of a tracked flow: a new connection on a
+			 * reused port, placed again in its way; ct_new */
 };
 
 static const char *const ct_names[] = {
@@ -1151,6 +1159,7 @@ static const char *const ct_names[] = {
 	[CT_FLOOD] = "over the rate cap",
 	[CT_OPS] = "one-packet scheduled",
 	[CT_MISS] = "placed, not tracked",
+	[CT_FRESH] = "a SYN, placed again",
 };
 
 struct expect {
@@ -1343,7 +1352,8 @@ static bool ct_after(const char *desc, const struct pkt *p, int how,
 	const struct xdplb_conn *c;
 	bool ok = true;
 
-	if (how == CT_HIT || how == CT_NEW || how == CT_RENEW) {
+	if (how == CT_HIT || how == CT_NEW || how == CT_RENEW ||
+	    how == CT_FRESH) {
 		way = ct_way(s1, &p->flow);
 		if (way < 0) {
 			cr_expect_fail("%s: the flow is not tracked after the "
@@ -1461,6 +1471,10 @@ static int ct_expect(const struct pkt *p, const struct expect *e, int way,
 		return CT_NONE;	/* by client address, untracked */
 	if (e->action != XDP_TX && e->counter != CNT(drop_no_real))
 		return CT_NONE;
+	if (way >= 0 && e->action == XDP_TX && !p->icmp_error &&
+	    p->flow.proto == IPPROTO_TCP && !p->fragment &&
+	    (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return CT_FRESH;
 	if (way >= 0 && !stale)
 		return CT_HIT;
 	if (p->icmp_error || e->action != XDP_TX)
@@ -1574,10 +1588,11 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	if (e->action == XDP_TX)
 		want.tx_bytes = len;
 	want.ct_hit = how == CT_HIT;
-	want.ct_new = how == CT_NEW || how == CT_RENEW;
+	want.ct_new = how == CT_NEW || how == CT_RENEW || how == CT_FRESH;
 	want.ct_flood = how == CT_FLOOD;
 	want.ct_ops = how == CT_OPS;
-	want.ct_expired = how != CT_NONE && how != CT_HIT && way >= 0;
+	want.ct_expired = how != CT_NONE && how != CT_HIT &&
+			  how != CT_FRESH && way >= 0;
 	want.frag_fwd = e->action == XDP_TX && p->fragment;
 	want.icmp_fwd = e->action == XDP_TX && !p->fragment && p->icmp_error;
 	for (i = 0; i < ARRAY_SIZE(gs_fields); i++) {
@@ -2665,6 +2680,43 @@ Test(packets, drain_keeps_established_flows)
 	flows_start(&g, S_V6_UDP, &base, 30000, 200, hits);
 	cr_expect_eq(hits[0], 0, "drained real got %d of 200 new flows",
 		     hits[0]);
+}
+
+/*
+ * A SYN is a new connection even when its 5-tuple is tracked (a client
+ * reusing a port): it is placed by Maglev again, so it never follows the
+ * old entry to a real drained since; the ACKs after it follow the SYN.
+ */
+Test(packets, syn_is_placed_anew)
+{
+	static struct flows f;
+	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
+	struct expect fresh = TXCT(S_CHURN, CT_FRESH);
+	struct expect hit = TXCT(S_CHURN, CT_HIT);
+	int hits[MAX_REALS_PER_SVC], i, moved = 0;
+	struct result r;
+	struct pkt p;
+
+	flows_start(&f, S_CHURN, &base, 5000, 100, hits);
+	cr_assert_gt(hits[0], 0);
+	set_weight(S_CHURN, 0, 0);
+	for (i = 0; i < f.n; i++) {
+		if (f.real[i] != 0)
+			continue;
+		tcp_flags = TCP_SYN;
+		flow_pkt(&f, i, &p);
+		if (!check("SYN on a port tracked to the drained real", &p,
+			   p.len, &fresh, &r))
+			cr_assert_fail("stopping after the first failure");
+		cr_expect_neq(r.real, 0, "a new connection went to the "
+			      "drained real");
+		tcp_flags = TCP_ACK;
+		flow_pkt(&f, i, &p);
+		if (!check("ACK after it", &p, p.len, &hit, &r))
+			cr_assert_fail("stopping after the first failure");
+		moved++;
+	}
+	cr_expect_eq(moved, hits[0]);
 }
 
 /*
