@@ -156,6 +156,22 @@ static int seed(struct xdplb_bpf *skel)
 	return err;
 }
 
+/* A loaded and seeded xdplb; *tfd is the table template to close. */
+static struct xdplb_bpf *load_xdplb(int *tfd)
+{
+	struct xdplb_bpf *skel = xdplb_bpf__open();
+
+	if (!skel)
+		return NULL;
+	memcpy((void *)skel->rodata->ifmac, lb_mac, 6);
+	*tfd = xdplb_size_tables(skel, XDPLB_DEFAULT_TABLE_SIZE);
+	if (*tfd < 0 || xdplb_bpf__load(skel) || seed(skel)) {
+		xdplb_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
 static int run_once(int prog_fd, struct bench_case *c, __u32 repeat,
 		    __u32 *duration)
 {
@@ -266,8 +282,9 @@ int main(void)
 	};
 	const size_t n = sizeof(cases) / sizeof(cases[0]);
 	struct floor_bpf *floor = NULL;
-	struct xdplb_bpf *skel = NULL;
-	int floor_fd, lb_fd, tfd = -1, err = 1, round;
+	struct xdplb_bpf *skel = NULL, *skel_new = NULL;
+	int floor_fd, lb_fd, lb_new_fd, tfd = -1, tfd_new = -1, err = 1;
+	int round;
 	double base = 1;
 	cpu_set_t cpus;
 	size_t i;
@@ -281,20 +298,19 @@ int main(void)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		perror("bench: cannot pin to CPU 0 (figures are noisier)");
 
+	/* Two instances: the new-flow cases fill their connection table
+	 * (and use up its rate cap), which must not evict the flows the
+	 * established cases measure. */
 	floor = floor_bpf__open_and_load();
-	skel = xdplb_bpf__open();
-	if (!floor || !skel) {
-		fprintf(stderr, "bench: cannot open the BPF objects\n");
-		goto out;
-	}
-	memcpy((void *)skel->rodata->ifmac, lb_mac, 6);
-	tfd = xdplb_size_tables(skel, XDPLB_DEFAULT_TABLE_SIZE);
-	if (tfd < 0 || xdplb_bpf__load(skel) || seed(skel)) {
+	skel = load_xdplb(&tfd);
+	skel_new = load_xdplb(&tfd_new);
+	if (!floor || !skel || !skel_new) {
 		fprintf(stderr, "bench: cannot load and seed xdplb\n");
 		goto out;
 	}
 	floor_fd = bpf_program__fd(floor->progs.xdp_floor);
 	lb_fd = bpf_program__fd(skel->progs.xdplb);
+	lb_new_fd = bpf_program__fd(skel_new->progs.xdplb);
 	for (i = 0; i < n; i++)
 		build(&cases[i]);
 
@@ -306,7 +322,8 @@ int main(void)
 	       "same way\n", REPEAT, DISTINCT);
 	for (round = 0; round < ROUNDS; round++)
 		for (i = 0; i < n; i++)
-			if (run(cases[i].floor ? floor_fd : lb_fd, &cases[i],
+			if (run(cases[i].floor ? floor_fd :
+				cases[i].distinct ? lb_new_fd : lb_fd, &cases[i],
 				round))
 				goto out;
 
@@ -328,7 +345,10 @@ int main(void)
 out:
 	if (tfd >= 0)
 		close(tfd);
+	if (tfd_new >= 0)
+		close(tfd_new);
 	xdplb_bpf__destroy(skel);
+	xdplb_bpf__destroy(skel_new);
 	floor_bpf__destroy(floor);
 	return err;
 }

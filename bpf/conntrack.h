@@ -27,6 +27,7 @@ struct ct_ctx {
 	struct xdplb_conn *way;		/* the flow's way, or the victim */
 	struct xdplb_real *real;	/* on a hit */
 	__u64 now;
+	__u16 tag;
 };
 
 static __always_inline bool flow_equal(const struct xdplb_flow *a,
@@ -115,6 +116,7 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
 		ct->way->flow = *flow;
 		ct->way->real_id = id;
 		ct->way->real_gen = a.gen;
+		ct->way->tag = ct->tag;
 		ct->way->created = a.created;
 		ct->way->last_seen = ct->now;
 	}
@@ -138,10 +140,12 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 	__u32 idx = hash & (ct_sets - 1);
 	struct xdplb_conn *victim = NULL, *w;
 	struct xdplb_real *real;
+	__u16 tag = hash >> 16;
 	__u64 oldest = ~0ull;
 	int i;
 
 	ct->now = bpf_ktime_get_coarse_ns();
+	ct->tag = tag;
 	ct->set = bpf_map_lookup_elem(&conns, &idx);
 	ct->way = NULL;
 	if (!ct->set)
@@ -157,7 +161,7 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			}
 			continue;
 		}
-		if (flow_equal(&w->flow, flow)) {
+		if (w->tag == tag && flow_equal(&w->flow, flow)) {
 			__u32 id = w->real_id;
 
 			if (fresh) {
@@ -223,6 +227,7 @@ static __always_inline void ct_insert(const struct xdplb_flow *flow,
 	ct->way->flow = *flow;
 	ct->way->real_id = real_id;
 	ct->way->real_gen = real_gen;
+	ct->way->tag = ct->tag;
 	ct->way->created = ct->now;
 	ct->way->last_seen = ct->now;
 	gs->ct_new++;

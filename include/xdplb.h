@@ -212,7 +212,7 @@ struct xdplb_conn {
 	struct xdplb_flow flow;
 	__u32 real_id;
 	__u16 real_gen;
-	__u16 pad;
+	__u16 tag;		/* flow hash >> 16: a cheap first compare */
 	__u64 created;		/* bpf_ktime_get_coarse_ns() */
 	__u64 last_seen;
 };

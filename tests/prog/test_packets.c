@@ -1400,8 +1400,10 @@ static bool ct_after(const char *desc, const struct pkt *p, int how,
 				       (unsigned long long)t1);
 			ok = false;
 		}
-		if (c->pad) {
-			cr_expect_fail("%s: entry pad is %u", desc, c->pad);
+		if (c->tag != (__u16)(xdplb_flow_hash(&p->flow,
+						      XDPLB_DEFAULT_HASH_SEED) >> 16)) {
+			cr_expect_fail("%s: entry tag is %#x, want the flow "
+				       "hash's top 16 bits", desc, c->tag);
 			ok = false;
 		}
 	}
