@@ -78,7 +78,7 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 		real = bpf_map_lookup_elem(&reals, &id);
 		if (!real || !(real->flags & XDPLB_REAL_F_USED) ||
 		    real->gen != w->real_gen || real->svc_id != a->svc_id ||
-		    a->now - w->last_seen > ct_timeout(&a->flow))
+		    (__s64)(a->now - w->last_seen) > (__s64)ct_timeout(&a->flow))
 			continue;
 		a->id = id;
 		a->gen = w->real_gen;
@@ -165,6 +165,9 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			__u32 id = w->real_id;
 
 			if (fresh) {
+				/* Forget the old connection even if the
+				 * rate cap keeps the new one untracked. */
+				w->flow.family = 0;
 				ct->way = w;
 				return XDPLB_NO_REAL;
 			}

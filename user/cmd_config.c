@@ -351,8 +351,13 @@ int do_del_real(int argc, char **argv)
 		tracked = 0;
 	x.all[id].flags = 0;
 	err = lb_rebuild(&x.lb, x.all, x.svc.id);
-	if (!err)
+	if (!err) {
 		err = lb_real_del(&x.lb, id);
+		if (err) {	/* put it back in the table */
+			x.all[id] = real;
+			lb_rebuild(&x.lb, x.all, x.svc.id);
+		}
+	}
 	if (err) {
 		p_err("cannot delete real %s from VIP %s: %s", a.real, a.vip,
 		      strerror(-err));

@@ -37,7 +37,8 @@ static bool conn_live(const struct lb *lb, const struct xdplb_conn *c,
 		return false;
 	r = &all[c->real_id];
 	return (r->flags & XDPLB_REAL_F_USED) && r->gen == c->real_gen &&
-	       now - c->last_seen <= conn_timeout_ns(lb, &c->flow);
+	       (__s64)(now - c->last_seen) <=
+	       (__s64)conn_timeout_ns(lb, &c->flow);
 }
 
 static void format_endpoint(const struct xdplb_addr *a, __u8 family,

@@ -291,7 +291,7 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 	size_t i;
 	int j, n;
 
-	printf("%-44s %14s\n", prev ? "Global (per second)" : "Global", "");
+	printf("%s\n", prev ? "Global (per second)" : "Global");
 	for (i = 0; i < N_GLOBAL; i++)
 		printf("  %-42s %14.0f\n", global_fields[i].name,
 		       value(global_value(s, i),

@@ -506,7 +506,10 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
 				  .frag_tcp = XDPLB_NO_SVC,
 				  .frag_udp = XDPLB_NO_SVC };
 	static bool used[XDPLB_MAX_SERVICES];
+	struct xdplb_svc old_marker;
+	struct xdplb_real *reals;
 	struct lb_service *all;
+	bool had_marker;
 	int i, n, err;
 	__u32 id;
 
@@ -520,6 +523,19 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
 		if (all[i].svc.id < XDPLB_MAX_SERVICES)
 			used[all[i].svc.id] = true;
 	free(all);
+	/* An id some real still names (a del-vip that failed half-way) is
+	 * not free: its reals would join the new service's table. */
+	reals = calloc(XDPLB_MAX_REALS, sizeof(*reals));
+	if (!reals)
+		return -ENOMEM;
+	err = lb_reals(lb, reals);
+	for (i = 0; !err && i < XDPLB_MAX_REALS; i++)
+		if ((reals[i].flags & XDPLB_REAL_F_USED) &&
+		    reals[i].svc_id < XDPLB_MAX_SERVICES)
+			used[reals[i].svc_id] = true;
+	free(reals);
+	if (err)
+		return err;
 	for (id = 0; id < XDPLB_MAX_SERVICES && used[id]; id++)
 		;
 	if (id == XDPLB_MAX_SERVICES)
@@ -531,18 +547,24 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
 			  sizeof(struct xdplb_counters));
 	if (err)
 		return err;
+	had_marker = !lb_svc_get(lb, &marker, &old_marker);
 	if (bpf_map_update_elem(lb->services_fd, &marker, &mval, BPF_ANY))
 		return -errno;
 	svc.id = id;
 	svc.flags = flags;
-	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST))
-		return -errno;
-	err = lb_index_rebuild(lb);
-	if (err) {
-		/* Not in the index, so not in the configuration either. */
-		bpf_map_delete_elem(lb->services_fd, key);
-		lb_index_rebuild(lb);
+	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST)) {
+		err = -errno;
+		goto err_marker;
 	}
+	err = lb_index_rebuild(lb);
+	if (!err)
+		return 0;
+	/* Not in the index, so not in the configuration either. */
+	bpf_map_delete_elem(lb->services_fd, key);
+err_marker:
+	if (!had_marker)
+		bpf_map_delete_elem(lb->services_fd, &marker);
+	lb_index_rebuild(lb);
 	return err;
 }
 
@@ -562,8 +584,11 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	if (bpf_map_delete_elem(lb->services_fd, key))
 		return -errno;
 	err = lb_index_rebuild(lb);
-	if (err)
+	if (err) {
+		/* Still in the live index: keep it configured too. */
+		bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST);
 		return err;
+	}
 	bpf_map_delete_elem(lb->maglev_fd, &svc.id);
 
 	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
@@ -571,13 +596,14 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 		return -ENOMEM;
 	err = lb_reals(lb, all);
 	for (i = 0; !err && i < XDPLB_MAX_REALS; i++) {
-		struct xdplb_real empty = { .gen = all[i].gen };
+		struct xdplb_real gone = all[i];
 		__u32 id = i;
 
 		if (!(all[i].flags & XDPLB_REAL_F_USED) ||
 		    all[i].svc_id != svc.id)
 			continue;
-		if (bpf_map_update_elem(lb->reals_fd, &id, &empty, BPF_ANY))
+		gone.flags = 0;		/* as lb_real_del: flags only */
+		if (bpf_map_update_elem(lb->reals_fd, &id, &gone, BPF_ANY))
 			err = -errno;
 	}
 	free(all);
@@ -652,15 +678,23 @@ int lb_real_add(struct lb *lb, struct xdplb_real *all,
 		return err;
 	real_gen = all[i].gen;	/* kept when the slot was freed */
 	all[i] = *real;
-	all[i].flags |= XDPLB_REAL_F_USED;
 	all[i].gen = real_gen + 1;
-	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY)) {
-		err = -errno;
-		memset(&all[i], 0, sizeof(all[i]));
-		return err;
-	}
+	/* Written unused first, then marked used: a reader that catches
+	 * the slot half-written never sees the old generation as used. */
+	all[i].flags &= ~XDPLB_REAL_F_USED;
+	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY))
+		goto err_slot;
+	all[i].flags |= XDPLB_REAL_F_USED;
+	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY))
+		goto err_slot;
 	*id = i;
 	return 0;
+
+err_slot:
+	err = -errno;
+	all[i].flags = 0;
+	all[i].gen = real_gen;
+	return err;
 }
 
 int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real)
@@ -674,12 +708,14 @@ int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real)
  * gets a new one and no tracked flow of this real follows it. */
 int lb_real_del(struct lb *lb, __u32 id)
 {
-	struct xdplb_real old, empty = {};
+	struct xdplb_real old;
 
+	/* Only the flag changes: a packet that has just matched the entry
+	 * still reads the real's MAC, not zeros. */
 	if (bpf_map_lookup_elem(lb->reals_fd, &id, &old))
 		return -errno;
-	empty.gen = old.gen;
-	return lb_real_update(lb, id, &empty);
+	old.flags = 0;
+	return lb_real_update(lb, id, &old);
 }
 
 __u64 lb_now_ns(void)
@@ -723,7 +759,7 @@ int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 {
 	struct xdplb_conn_set *sets;
 	struct xdplb_flow *flows;
-	__u64 now = lb_now_ns(), n_flows = 0, i;
+	__u64 now, n_flows = 0, i;
 	__u32 n;
 	int err, w;
 
@@ -731,6 +767,7 @@ int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 	err = lb_conns(lb, &sets, &n);
 	if (err)
 		return err;
+	now = lb_now_ns();	/* after the read: no entry is newer */
 	flows = calloc((size_t)n * lb->ncpus * XDPLB_CT_WAYS, sizeof(*flows));
 	if (!flows) {
 		free(sets);
@@ -745,7 +782,7 @@ int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 
 			if (c->flow.family && c->real_id == id &&
 			    c->real_gen == real->gen &&
-			    now - c->last_seen <= timeout)
+			    (__s64)(now - c->last_seen) <= (__s64)timeout)
 				flows[n_flows++] = c->flow;
 		}
 	}
