@@ -44,6 +44,8 @@ int do_help(int argc, char **argv);
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int open_instance(struct lb *lb, bool lock);
+/* Check the pin directory and take its lock (lb_init first). */
+int lock_pin_dir(struct lb *lb, const char *dir);
 int parse_vip_arg(const char *s, struct xdplb_svc_key *key);
 int find_service(struct lb *lb, const struct xdplb_svc_key *key,
 		 struct xdplb_svc *svc);

@@ -295,14 +295,9 @@ int do_attach(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 
-	if (prepare_pin_dir(dir))
-		return EXIT_FAIL;
 	lb_init(&lb);
-	err = lb_lock_dir(&lb, dir);
-	if (err) {
-		p_err("cannot lock '%s': %s", dir, strerror(-err));
+	if (prepare_pin_dir(dir) || lock_pin_dir(&lb, dir))
 		return EXIT_FAIL;
-	}
 	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_CONFIG);
 	if (!access(path, F_OK)) {
 		struct lb other;
@@ -425,20 +420,9 @@ int do_detach(int argc, char **argv)
 		p_err("interface '%s' not found", ifname);
 		return EXIT_FAIL;
 	}
-	if (access(dir, F_OK)) {
-		p_err("no xdplb instance at '%s' (give its --pin-dir)", dir);
-		return EXIT_FAIL;
-	}
-	if (!pin_dir_on_bpffs(dir)) {
-		p_err("pin dir '%s' is not on a bpffs", dir);
-		return EXIT_FAIL;
-	}
 	lb_init(&lb);
-	err = lb_lock_dir(&lb, dir);
-	if (err) {
-		p_err("cannot lock '%s': %s", dir, strerror(-err));
+	if (lock_pin_dir(&lb, dir))
 		return EXIT_FAIL;
-	}
 	err = lb_read_header(dir, &hdr);
 	if (err) {
 		p_err(err == -ENOENT ? "no xdplb instance at '%s' (give its "

@@ -24,12 +24,9 @@ int usage_error(const char *cmd, const char *fmt, ...)
 
 /* Open the instance at --pin-dir, locked for a change when asked; print
  * why not and return -1 when it cannot be used. */
-int open_instance(struct lb *lb, bool lock)
+/* The pin directory must exist and be on bpffs; say why not. */
+static int check_pin_dir(const char *dir)
 {
-	const char *dir = opts.pin_dir, *what = NULL;
-	int err;
-
-	lb_init(lb);
 	if (access(dir, F_OK)) {
 		p_err("no xdplb instance at '%s' (attach one first, or give "
 		      "its --pin-dir)", dir);
@@ -39,13 +36,31 @@ int open_instance(struct lb *lb, bool lock)
 		p_err("pin dir '%s' is not on a bpffs", dir);
 		return -1;
 	}
-	if (lock) {
-		err = lb_lock_dir(lb, dir);
-		if (err) {
-			p_err("cannot lock '%s': %s", dir, strerror(-err));
-			return -1;
-		}
+	return 0;
+}
+
+int lock_pin_dir(struct lb *lb, const char *dir)
+{
+	int err;
+
+	if (check_pin_dir(dir))
+		return -1;
+	err = lb_lock_dir(lb, dir);
+	if (err) {
+		p_err("cannot lock '%s': %s", dir, strerror(-err));
+		return -1;
 	}
+	return 0;
+}
+
+int open_instance(struct lb *lb, bool lock)
+{
+	const char *dir = opts.pin_dir, *what = NULL;
+	int err;
+
+	lb_init(lb);
+	if (lock ? lock_pin_dir(lb, dir) : check_pin_dir(dir))
+		return -1;
 	err = lb_open(lb, dir, &what);
 	if (!err)
 		return 0;

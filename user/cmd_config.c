@@ -213,6 +213,28 @@ static void real_ctx_close(struct real_ctx *x)
 	lb_close(&x->lb);
 }
 
+/*
+ * Make reals[id] what *changed says: the service's table is rebuilt from
+ * the new state first, so no new flow goes where it should not, then the
+ * entry is written. Either failing puts the old table and entry back.
+ */
+static int commit_real(struct real_ctx *x, int id,
+		       const struct xdplb_real *changed)
+{
+	struct xdplb_real old = x->all[id];
+	int err;
+
+	x->all[id] = *changed;
+	err = lb_rebuild(&x->lb, x->all, x->svc.id);
+	if (!err)
+		err = lb_real_update(&x->lb, id, changed);
+	if (err) {
+		x->all[id] = old;
+		lb_rebuild(&x->lb, x->all, x->svc.id);
+	}
+	return err;
+}
+
 static int find_real(struct real_ctx *x, const struct real_args *a)
 {
 	int id = lb_real_find(x->all, x->svc.id, &a->addr, a->family);
@@ -292,7 +314,7 @@ out:
 
 int do_set_real(int argc, char **argv)
 {
-	struct xdplb_real old;
+	struct xdplb_real changed;
 	struct real_args a;
 	struct real_ctx x;
 	int ret, id, err;
@@ -309,13 +331,10 @@ int do_set_real(int argc, char **argv)
 	if (id < 0)
 		goto out;
 
-	old = x.all[id];
-	x.all[id].weight = a.weight;
-	err = lb_real_update(&x.lb, id, &x.all[id]);
-	if (!err)
-		err = lb_rebuild(&x.lb, x.all, x.svc.id);
+	changed = x.all[id];
+	changed.weight = a.weight;
+	err = commit_real(&x, id, &changed);
 	if (err) {
-		lb_real_update(&x.lb, id, &old);
 		p_err("cannot set the weight of %s in VIP %s: %s", a.real,
 		      a.vip, strerror(-err));
 		goto out;
@@ -344,20 +363,13 @@ int do_del_real(int argc, char **argv)
 	if (id < 0)
 		goto out;
 
-	/* Out of the table first, so no new packet goes to it, then out
-	 * of the reals, which ends its tracked flows. */
+	/* Out of the table, then out of the reals, which ends its tracked
+	 * flows. */
 	real = x.all[id];
 	if (lb_real_conns(&x.lb, id, &real, &tracked))
 		tracked = 0;
-	x.all[id].flags = 0;
-	err = lb_rebuild(&x.lb, x.all, x.svc.id);
-	if (!err) {
-		err = lb_real_del(&x.lb, id);
-		if (err) {	/* put it back in the table */
-			x.all[id] = real;
-			lb_rebuild(&x.lb, x.all, x.svc.id);
-		}
-	}
+	real.flags = 0;	/* the slot keeps its generation and MAC */
+	err = commit_real(&x, id, &real);
 	if (err) {
 		p_err("cannot delete real %s from VIP %s: %s", a.real, a.vip,
 		      strerror(-err));
