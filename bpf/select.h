@@ -49,14 +49,19 @@ select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	    struct xdplb_global_stats *gs)
 {
 	__u32 hash = xdplb_flow_hash(flow, hash_seed);
+	/* One-packet services (UDP only: the CLI refuses --ops for TCP)
+	 * track nothing, so they have nothing to look up either. */
+	bool ops = svc->flags & XDPLB_SVC_F_OPS;
 	struct xdplb_real *real;
 	struct ct_ctx ct;
 	__u32 real_id;
 
-	real_id = ct_lookup(flow, hash, svc->id, fresh, &ct, gs);
-	if (real_id != XDPLB_NO_REAL) {
-		*id = real_id;
-		return ct.real;
+	if (!ops) {
+		real_id = ct_lookup(flow, hash, svc->id, fresh, &ct, gs);
+		if (real_id != XDPLB_NO_REAL) {
+			*id = real_id;
+			return ct.real;
+		}
 	}
 
 	real_id = maglev_pick(svc, flow, hash);
@@ -66,7 +71,7 @@ select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	*id = real_id;
 	if (icmp_error)
 		return real;
-	if ((svc->flags & XDPLB_SVC_F_OPS) && flow->proto == IPPROTO_UDP)
+	if (ops)
 		gs->ct_ops++;
 	else
 		ct_insert(flow, real_id, real->gen, &ct, gs);
