@@ -133,7 +133,7 @@ static int seed(struct xdplb_bpf *skel)
 		struct xdplb_svc svc;
 
 		parse_vip(vips[v], &key);
-		err = lb_svc_add(&lb, &key, 0);
+		err = lb_svc_add(&lb, &key, 0, 0);
 		if (!err)
 			err = lb_svc_get(&lb, &key, &svc);
 		for (r = 0; !err && r < 3; r++) {
@@ -149,7 +149,7 @@ static int seed(struct xdplb_bpf *skel)
 			err = lb_real_add(&lb, all, &real, &id);
 		}
 		if (!err)
-			err = lb_rebuild(&lb, all, svc.id);
+			err = lb_rebuild(&lb, all, &svc);
 	}
 	lb_close(&lb);
 	free(all);

@@ -16,7 +16,6 @@
 #include "xdplb.h"
 
 /* Set through skel->rodata before load. */
-const volatile __u32 table_size = XDPLB_DEFAULT_TABLE_SIZE;
 const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
 const volatile __u8 ifmac[6];
 const volatile __u32 ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS;
@@ -60,11 +59,13 @@ struct {
 	__array(values, struct svc_index_table);
 } svc_index SEC(".maps");
 
-/* One service's Maglev lookup table: slot -> real id. Its size is set to
- * the attach-time table size before load; every inner map has that size. */
+/* One service's Maglev lookup table: slot -> real id, svc->table_size
+ * slots. BPF_F_INNER_MAP lets every service have its own size, so a
+ * service's size can change without touching any other. */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XDPLB_DEFAULT_TABLE_SIZE);
+	__uint(map_flags, BPF_F_INNER_MAP);
 	__type(key, __u32);
 	__type(value, __u32);
 };
@@ -77,6 +78,14 @@ struct {
 	__type(key, __u32);
 	__array(values, struct maglev_table);
 } maglev SEC(".maps");
+
+/* Service id -> health check and quorum: the control plane's only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct xdplb_svc_opts);
+} svc_opts SEC(".maps");
 
 /* Real id -> real server (the data path reads its MAC). */
 struct {

@@ -19,6 +19,7 @@
 #include "xdplb.h"
 #include "xdplb_hash.h"
 #include "maps.h"
+#include "service.h"
 #include "conntrack.h"
 
 static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
@@ -34,7 +35,7 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
 		return XDPLB_NO_REAL;
 	if (svc->flags & XDPLB_SVC_F_HASH_SRC)
 		hash = xdplb_src_hash(flow, hash_seed);
-	slot = hash % table_size;
+	slot = hash % svc->table_size;
 	real_id = bpf_map_lookup_elem(table, &slot);
 	return real_id ? *real_id : XDPLB_NO_REAL;
 }
@@ -81,24 +82,29 @@ select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 /*
  * A fragment of a VIP's traffic carries no ports (or, the first one, is
  * one packet of several): only the VIP's src-ip service for the protocol,
- * which places by client address alone, can send it after its flow.
+ * which places by client address alone, can send it after its flow. The
+ * VIP marker names that service's port.
  */
 static __always_inline struct xdplb_real *
 select_fragment_real(const struct xdplb_svc *marker,
 		     const struct xdplb_flow *flow, __u32 *svc_id, __u32 *id)
 {
-	struct xdplb_svc svc = { .flags = XDPLB_SVC_F_HASH_SRC };
+	struct xdplb_svc *svc;
+	__u32 port;
 
 	if (flow->proto == IPPROTO_TCP)
-		svc.id = marker->frag_tcp;
+		port = marker->frag_tcp;
 	else if (flow->proto == IPPROTO_UDP)
-		svc.id = marker->frag_udp;
+		port = marker->frag_udp;
 	else
 		return NULL;
-	if (svc.id == XDPLB_NO_SVC)
+	if (port == XDPLB_NO_FRAG)
 		return NULL;
-	*svc_id = svc.id;
-	*id = maglev_pick(&svc, flow, 0);
+	svc = find_port_service(flow, port);
+	if (!svc)
+		return NULL;
+	*svc_id = svc->id;
+	*id = maglev_pick(svc, flow, 0);
 	return bpf_map_lookup_elem(&reals, id);
 }
 

@@ -75,6 +75,22 @@ find_service(const struct xdplb_flow *flow)
 	return index_find(index, &key);
 }
 
+/* The flow's VIP's service on one port (a fragment's, named by the VIP
+ * marker), without falling back to port 0. */
+static __always_inline struct xdplb_svc *
+find_port_service(const struct xdplb_flow *flow, __u32 port)
+{
+	struct xdplb_svc_key key = {
+		.addr = flow->dst,
+		.port = (__be16)port,
+		.proto = flow->proto,
+		.family = flow->family,
+	};
+	void *index = active_index();
+
+	return index ? index_find(index, &key) : NULL;
+}
+
 /* The VIP marker of the flow's destination: NULL when it is not a VIP. */
 static __always_inline struct xdplb_svc *
 find_vip(const struct xdplb_flow *flow)

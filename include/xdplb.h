@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	2
+#define XDPLB_ABI_VERSION	3
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
@@ -60,6 +60,7 @@
 #define XDPLB_PIN_REAL_STATS	"real_stats"
 #define XDPLB_PIN_CONNS		"conns"
 #define XDPLB_PIN_CT_GUARD	"ct_guard"
+#define XDPLB_PIN_SVC_OPTS	"svc_opts"
 #define XDPLB_PIN_PROG		"prog"
 
 /* An IPv4 or IPv6 address; IPv4 uses v4 and leaves the rest zero. */
@@ -87,7 +88,8 @@ struct xdplb_config_header {
 struct xdplb_config {
 	__u32 magic;
 	__u32 abi_version;
-	__u32 table_size;	/* Maglev slots per service, prime */
+	__u32 table_size;	/* Maglev slots of a service added without
+				 * --table-size, prime */
 	__u32 hash_seed;
 	__u32 ifindex;
 	__u32 xdp_mode;		/* XDPLB_MODE_* */
@@ -114,19 +116,21 @@ struct xdplb_svc_key {
 	__u8 family;		/* XDPLB_AF_* */
 };
 
-/* services value. id indexes maglev and svc_stats. On a VIP marker,
- * frag_tcp and frag_udp name the src-ip service that takes the VIP's
- * fragments of that protocol (XDPLB_NO_SVC: they are dropped): with no
- * ports to go by, only a service placing flows by client address can put
- * a fragment where the rest of its flow goes. */
+/* services value. id indexes maglev, svc_stats and svc_opts; table_size is
+ * the number of slots of the service's Maglev table. On a VIP marker,
+ * frag_tcp and frag_udp hold the port (network order) of the src-ip service
+ * that takes the VIP's fragments of that protocol (XDPLB_NO_FRAG: they are
+ * dropped): with no ports to go by, only a service placing flows by client
+ * address can put a fragment where the rest of its flow goes. */
 struct xdplb_svc {
 	__u32 id;
 	__u32 flags;		/* XDPLB_SVC_F_* */
+	__u32 table_size;	/* prime, XDPLB_MIN..MAX_TABLE_SIZE */
 	__u32 frag_tcp;
 	__u32 frag_udp;
 };
 
-#define XDPLB_NO_SVC		0xffffffffu
+#define XDPLB_NO_FRAG		0xffffffffu
 
 #define XDPLB_SVC_F_MARKER	(1u << 0)	/* proto 0 entry, not a service */
 #define XDPLB_SVC_F_HASH_SRC	(1u << 1)	/* Maglev on the client address */
@@ -162,6 +166,40 @@ struct xdplb_real {
 
 #define XDPLB_REAL_F_USED	(1u << 0)
 #define XDPLB_REAL_F_MAC_MANUAL	(1u << 1)	/* --mac given by hand */
+#define XDPLB_REAL_F_DOWN	(1u << 2)	/* failed its health check:
+						 * no new flows, weight kept */
+#define XDPLB_REAL_F_SORRY	(1u << 3)	/* fallback: new flows only
+						 * while the service is
+						 * below its quorum */
+
+/* svc_opts[id]: a service's health check and quorum, kept with the
+ * instance so that `save` prints them and the daemon finds them. Only the
+ * control plane reads it; the data path never does. */
+struct xdplb_svc_opts {
+	__u8 check;		/* XDPLB_CHECK_* */
+	__u8 pad;
+	__u16 http_status;	/* status an http check expects */
+	__u16 rise;		/* passes in a row that bring a real up */
+	__u16 fall;		/* failures in a row that take it down */
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	__u32 quorum;		/* reals up below which new flows go to the
+				 * service's sorry reals */
+	__u32 pad2;
+	char arg[232];		/* http: the path; exec: the command line */
+};
+
+#define XDPLB_CHECK_NONE	0
+#define XDPLB_CHECK_TCP		1	/* connect to the real's port */
+#define XDPLB_CHECK_HTTP	2	/* GET arg, expect http_status */
+#define XDPLB_CHECK_EXEC	3	/* run arg; exit 0 passes */
+
+#define XDPLB_DEFAULT_CHECK_INTERVAL_MS	2000
+#define XDPLB_DEFAULT_CHECK_TIMEOUT_MS	1000
+#define XDPLB_DEFAULT_CHECK_RISE	2
+#define XDPLB_DEFAULT_CHECK_FALL	3
+#define XDPLB_DEFAULT_HTTP_STATUS	200
+#define XDPLB_DEFAULT_QUORUM		1
 
 /* svc_stats[id] and real_stats[id], per CPU: what was forwarded. bytes are
  * Ethernet frame bytes as received. */
@@ -234,8 +272,9 @@ _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
 _Static_assert(sizeof(struct xdplb_config) == 64, "xdplb_config");
 _Static_assert(sizeof(struct xdplb_config_header) == 24, "config header");
 _Static_assert(sizeof(struct xdplb_svc_key) == 20, "xdplb_svc_key");
-_Static_assert(sizeof(struct xdplb_svc) == 16, "xdplb_svc");
-_Static_assert(sizeof(struct xdplb_svc_slot) == 36, "xdplb_svc_slot");
+_Static_assert(sizeof(struct xdplb_svc) == 20, "xdplb_svc");
+_Static_assert(sizeof(struct xdplb_svc_slot) == 40, "xdplb_svc_slot");
+_Static_assert(sizeof(struct xdplb_svc_opts) == 256, "xdplb_svc_opts");
 _Static_assert((XDPLB_SVC_SLOTS & (XDPLB_SVC_SLOTS - 1)) == 0, "slots");
 _Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");

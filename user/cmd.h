@@ -30,6 +30,7 @@ extern struct options opts;
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_add_vip(int argc, char **argv);
+int do_set_vip(int argc, char **argv);
 int do_del_vip(int argc, char **argv);
 int do_add_real(int argc, char **argv);
 int do_set_real(int argc, char **argv);
@@ -51,6 +52,8 @@ int find_service(struct lb *lb, const struct xdplb_svc_key *key,
 		 struct xdplb_svc *svc);
 int parse_svc_option(int opt, const char *arg, const struct xdplb_svc_key *key,
 		     __u32 *flags);
+/* A Maglev table size: a prime in XDPLB_MIN..MAX_TABLE_SIZE. */
+int parse_table_size(const char *arg, __u32 *size);
 const char *svc_hash_name(__u32 flags);
 
 #endif /* XDPLB_CMD_H */

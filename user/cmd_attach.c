@@ -32,7 +32,7 @@ static const char *const pin_names[] = {
 	XDPLB_PIN_CONFIG, XDPLB_PIN_SERVICES, XDPLB_PIN_SVC_INDEX,
 	XDPLB_PIN_MAGLEV, XDPLB_PIN_REALS, XDPLB_PIN_GLOBAL_STATS,
 	XDPLB_PIN_SVC_STATS, XDPLB_PIN_REAL_STATS, XDPLB_PIN_CONNS,
-	XDPLB_PIN_CT_GUARD, XDPLB_PIN_PROG,
+	XDPLB_PIN_CT_GUARD, XDPLB_PIN_SVC_OPTS, XDPLB_PIN_PROG,
 };
 
 #define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
@@ -68,15 +68,23 @@ static void unpin_all(const char *dir)
 	rmdir(dir);	/* fails, harmlessly, on a mount point or if shared */
 }
 
+/* Pin every map of the object; each must be in pin_names, which detach
+ * removes (-ENOTUNIQ: one is not, a bug caught by any attach). */
 static int pin_all(struct xdplb_bpf *skel, const char *dir)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
+	size_t i;
 	int err;
 
 	bpf_object__for_each_map(map, skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;	/* .rodata: part of the program */
+		for (i = 0; i < N_PINS; i++)
+			if (!strcmp(pin_names[i], bpf_map__name(map)))
+				break;
+		if (i == N_PINS)
+			return -ENOTUNIQ;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		err = bpf_map__pin(map, path);
 		if (err)
@@ -192,7 +200,6 @@ int do_attach(int argc, char **argv)
 	const char *ifname, *dir = opts.pin_dir;
 	char path[PATH_MAX], vip[ADDR_STRLEN];
 	int nvips = 0, i, c, err, ret = EXIT_FAIL, template_fd = -1;
-	unsigned long v;
 	struct lb lb;
 
 	optind = 0;
@@ -263,14 +270,8 @@ int do_attach(int argc, char **argv)
 			}
 			break;
 		case 't':
-			if (parse_ulong(optarg, XDPLB_MAX_TABLE_SIZE, &v) ||
-			    v < XDPLB_MIN_TABLE_SIZE || !is_prime(v)) {
-				p_err("table size '%s' is not a prime in %d..%d",
-				      optarg, XDPLB_MIN_TABLE_SIZE,
-				      XDPLB_MAX_TABLE_SIZE);
+			if (parse_table_size(optarg, &cfg.table_size))
 				return EXIT_FAIL;
-			}
-			cfg.table_size = (__u32)v;
 			break;
 		default:
 			return usage_error(argv[0], "bad option");
@@ -319,7 +320,6 @@ int do_attach(int argc, char **argv)
 		p_err("cannot open the BPF object: %s", strerror(errno));
 		goto out_unlock;
 	}
-	skel->rodata->table_size = cfg.table_size;
 	skel->rodata->hash_seed = cfg.hash_seed;
 	memcpy((void *)skel->rodata->ifmac, cfg.ifmac, 6);
 	skel->rodata->ct_sets = cfg.ct_size / XDPLB_CT_WAYS;
@@ -358,7 +358,7 @@ int do_attach(int argc, char **argv)
 
 	err = lb_from_skel(&lb, skel, &cfg);
 	for (i = 0; !err && i < nvips; i++)
-		err = lb_svc_add(&lb, &vips[i], vip_flags[i]);
+		err = lb_svc_add(&lb, &vips[i], vip_flags[i], 0);
 	if (err) {
 		p_err("cannot configure the services: %s", strerror(-err));
 		goto out_detach;

@@ -130,6 +130,20 @@ int parse_svc_option(int opt, const char *arg, const struct xdplb_svc_key *key,
 	return 0;
 }
 
+int parse_table_size(const char *arg, __u32 *size)
+{
+	unsigned long v;
+
+	if (parse_ulong(arg, XDPLB_MAX_TABLE_SIZE, &v) ||
+	    v < XDPLB_MIN_TABLE_SIZE || !is_prime(v)) {
+		p_err("table size '%s' is not a prime in %d..%d", arg,
+		      XDPLB_MIN_TABLE_SIZE, XDPLB_MAX_TABLE_SIZE);
+		return -1;
+	}
+	*size = (__u32)v;
+	return 0;
+}
+
 const char *svc_hash_name(__u32 flags)
 {
 	return flags & XDPLB_SVC_F_HASH_SRC ? "src-ip" : "5tuple";

@@ -19,50 +19,130 @@
 
 #define NEIGH_TIMEOUT_MS 3000
 
-int do_add_vip(int argc, char **argv)
+/* The options add-vip and set-vip share, as given on the command line. */
+struct vip_args {
+	struct xdplb_svc_key key;
+	const char *hash, *table_size;
+	bool ops, no_ops;
+	char vip[ADDR_STRLEN];
+};
+
+static int parse_vip_args(int argc, char **argv, bool set,
+			  struct vip_args *a)
 {
 	static const struct option vip_opts[] = {
 		{ "hash", required_argument, NULL, 'H' },
 		{ "ops", no_argument, NULL, 'o' },
+		{ "no-ops", no_argument, NULL, 'O' },
+		{ "table-size", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *hash = NULL;
-	struct xdplb_svc_key key;
-	char vip[ADDR_STRLEN];
-	bool ops = false;
-	__u32 flags = 0;
-	struct lb lb;
-	int c, err;
+	int c;
 
+	memset(a, 0, sizeof(*a));
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", vip_opts, NULL)) != -1) {
 		if (c == 'H')
-			hash = optarg;
+			a->hash = optarg;
 		else if (c == 'o')
-			ops = true;
+			a->ops = true;
+		else if (c == 'O' && set)
+			a->no_ops = true;
+		else if (c == 't')
+			a->table_size = optarg;
 		else
 			return usage_error(argv[0], "bad option");
 	}
 	if (optind != argc - 1)
 		return usage_error(argv[0], "expected one VIP");
-	if (parse_vip_arg(argv[optind], &key))
+	if (set && !a->hash && !a->ops && !a->no_ops && !a->table_size)
+		return usage_error(argv[0], "nothing to change (--hash, "
+				   "--ops, --no-ops, --table-size)");
+	if (a->ops && a->no_ops)
+		return usage_error(argv[0], "--ops and --no-ops conflict");
+	if (parse_vip_arg(argv[optind], &a->key))
 		return EXIT_FAIL;
-	if ((hash && parse_svc_option('H', hash, &key, &flags)) ||
-	    (ops && parse_svc_option('o', NULL, &key, &flags)))
+	format_vip(&a->key, a->vip, sizeof(a->vip));
+	return EXIT_OK;
+}
+
+/* Apply the parsed options to a service's flags and table size. */
+static int vip_options(const struct vip_args *a, __u32 *flags, __u32 *size)
+{
+	if ((a->hash && parse_svc_option('H', a->hash, &a->key, flags)) ||
+	    (a->ops && parse_svc_option('o', NULL, &a->key, flags)) ||
+	    (a->table_size && parse_table_size(a->table_size, size)))
+		return -1;
+	if (a->no_ops)
+		*flags &= ~XDPLB_SVC_F_OPS;
+	return 0;
+}
+
+int do_add_vip(int argc, char **argv)
+{
+	__u32 flags = 0, size = 0;
+	struct vip_args a;
+	struct lb lb;
+	int err;
+
+	err = parse_vip_args(argc, argv, false, &a);
+	if (err)
+		return err;
+	if (vip_options(&a, &flags, &size))
 		return EXIT_FAIL;
 	if (open_instance(&lb, true))
 		return EXIT_FAIL;
-	format_vip(&key, vip, sizeof(vip));
-	err = lb_svc_add(&lb, &key, flags);
+	err = lb_svc_add(&lb, &a.key, flags, size);
 	lb_close(&lb);
 	if (err == -EEXIST)
-		p_err("VIP %s already exists", vip);
+		p_err("VIP %s already exists", a.vip);
 	else if (err == -ENOSPC)
-		p_err("no room for VIP %s (at most %d services)", vip,
+		p_err("no room for VIP %s (at most %d services)", a.vip,
 		      XDPLB_MAX_SERVICES);
 	else if (err)
-		p_err("cannot add VIP %s: %s", vip, strerror(-err));
+		p_err("cannot add VIP %s: %s", a.vip, strerror(-err));
 	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/*
+ * Change a service in place. Its tracked flows keep their reals; a new
+ * table size or hash mode only changes where new flows are placed.
+ */
+int do_set_vip(int argc, char **argv)
+{
+	struct xdplb_real *all = NULL;
+	struct xdplb_svc svc;
+	struct vip_args a;
+	__u32 flags, size;
+	struct lb lb;
+	int err;
+
+	err = parse_vip_args(argc, argv, true, &a);
+	if (err)
+		return err;
+	if (open_instance(&lb, true))
+		return EXIT_FAIL;
+	if (find_service(&lb, &a.key, &svc))
+		goto fail;
+	flags = svc.flags;
+	size = svc.table_size;
+	if (vip_options(&a, &flags, &size))
+		goto fail;
+	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
+	err = all ? lb_reals(&lb, all) : -ENOMEM;
+	if (!err)
+		err = lb_svc_set(&lb, &a.key, flags, size, all);
+	if (err) {
+		p_err("cannot change VIP %s: %s", a.vip, strerror(-err));
+		goto fail;
+	}
+	free(all);
+	lb_close(&lb);
+	return EXIT_OK;
+fail:
+	free(all);
+	lb_close(&lb);
+	return EXIT_FAIL;
 }
 
 int do_del_vip(int argc, char **argv)
@@ -225,12 +305,12 @@ static int commit_real(struct real_ctx *x, int id,
 	int err;
 
 	x->all[id] = *changed;
-	err = lb_rebuild(&x->lb, x->all, x->svc.id);
+	err = lb_rebuild(&x->lb, x->all, &x->svc);
 	if (!err)
 		err = lb_real_update(&x->lb, id, changed);
 	if (err) {
 		x->all[id] = old;
-		lb_rebuild(&x->lb, x->all, x->svc.id);
+		lb_rebuild(&x->lb, x->all, &x->svc);
 	}
 	return err;
 }
@@ -299,7 +379,7 @@ int do_add_real(int argc, char **argv)
 			      strerror(-err));
 		goto out;
 	}
-	err = lb_rebuild(&x.lb, x.all, x.svc.id);
+	err = lb_rebuild(&x.lb, x.all, &x.svc);
 	if (err) {
 		lb_real_del(&x.lb, id);
 		p_err("cannot rebuild the table of VIP %s: %s", a.vip,

@@ -178,7 +178,7 @@ static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
 	hash = svc->flags & XDPLB_SVC_F_HASH_SRC ?
 	       xdplb_src_hash(flow, lb->cfg.hash_seed) :
 	       xdplb_flow_hash(flow, lb->cfg.hash_seed);
-	*slot = hash % lb->cfg.table_size;
+	*slot = hash % svc->table_size;
 	*real_id = XDPLB_NO_REAL;
 	if (bpf_map_lookup_elem(lb->maglev_fd, &svc->id, &inner_id))
 		return 0;	/* no table: no real takes new flows */

@@ -113,10 +113,11 @@ static const char *mode_name(const struct lb *lb)
 
 static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 {
-	char vip[ADDR_STRLEN], addr[ADDR_STRLEN], mac[MAC_STRLEN];
+	/* The VIP and its options: " src-ip ops table 1048573". */
+	char vip[ADDR_STRLEN + 32], addr[ADDR_STRLEN], mac[MAC_STRLEN];
 	int i, j, n;
 
-	printf("xdplb on %s (%s), Maglev table %u slots, pin dir %s\n",
+	printf("xdplb on %s (%s), Maglev tables %u slots, pin dir %s\n",
 	       lb->cfg.ifname, mode_name(lb), lb->cfg.table_size, lb->pin_dir);
 	printf("%-4s %-40s %6s  %-17s %12s %14s\n", "Prot",
 	       "VirtualAddress:Port", "", "", "Packets", "Bytes");
@@ -127,12 +128,12 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 
 		format_vip(&sv->key, vip, sizeof(vip));
 		*strrchr(vip, '/') = '\0';
-		if (sv->svc.flags & (XDPLB_SVC_F_HASH_SRC | XDPLB_SVC_F_OPS))
+		snprintf(vip + strlen(vip), sizeof(vip) - strlen(vip), "%s%s",
+			 sv->svc.flags & XDPLB_SVC_F_HASH_SRC ? " src-ip" : "",
+			 sv->svc.flags & XDPLB_SVC_F_OPS ? " ops" : "");
+		if (sv->svc.table_size != lb->cfg.table_size)
 			snprintf(vip + strlen(vip), sizeof(vip) - strlen(vip),
-				 "%s%s",
-				 sv->svc.flags & XDPLB_SVC_F_HASH_SRC ?
-				 " src-ip" : "",
-				 sv->svc.flags & XDPLB_SVC_F_OPS ? " ops" : "");
+				 " table %u", sv->svc.table_size);
 		printf("%-4s %-40s %6s  %-17s %12llu %14llu\n",
 		       sv->key.proto == IPPROTO_UDP ? "UDP" : "TCP", vip, "",
 		       "", c->packets, c->bytes);
@@ -189,6 +190,7 @@ static void list_json(const struct lb *lb, const struct snapshot *s, int *ids)
 		json_service_head(sv);
 		jw_kv_string("hash", svc_hash_name(sv->svc.flags));
 		jw_kv_bool("ops", sv->svc.flags & XDPLB_SVC_F_OPS);
+		jw_kv_uint("table_size", sv->svc.table_size);
 		jw_kv_uint("packets", s->svc[sv->svc.id].packets);
 		jw_kv_uint("bytes", s->svc[sv->svc.id].bytes);
 		jw_name("reals");

@@ -57,6 +57,8 @@ static const struct map_spec map_specs[] = {
 	     sizeof(struct xdplb_conn_set), 0),
 	SPEC(XDPLB_PIN_CT_GUARD, ct_guard_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 	     sizeof(struct xdplb_ct_guard), 1),
+	SPEC(XDPLB_PIN_SVC_OPTS, svc_opts_fd, BPF_MAP_TYPE_ARRAY, 4,
+	     sizeof(struct xdplb_svc_opts), XDPLB_MAX_SERVICES),
 };
 
 #define N_MAPS (sizeof(map_specs) / sizeof(map_specs[0]))
@@ -120,8 +122,10 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 {
 	int fd, err;
 
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_maglev", sizeof(__u32),
-			    sizeof(__u32), table_size, NULL);
+			    sizeof(__u32), table_size, &o);
 	if (fd < 0)
 		return -errno;
 	err = bpf_map__set_inner_map_fd(skel->maps.maglev, fd);
@@ -147,11 +151,12 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 	lb->real_stats_fd = dup(bpf_map__fd(skel->maps.real_stats));
 	lb->conns_fd = dup(bpf_map__fd(skel->maps.conns));
 	lb->ct_guard_fd = dup(bpf_map__fd(skel->maps.ct_guard));
+	lb->svc_opts_fd = dup(bpf_map__fd(skel->maps.svc_opts));
 	if (lb->config_fd < 0 || lb->services_fd < 0 ||
 	    lb->svc_index_fd < 0 || lb->maglev_fd < 0 ||
 	    lb->reals_fd < 0 || lb->global_stats_fd < 0 ||
 	    lb->svc_stats_fd < 0 || lb->real_stats_fd < 0 ||
-	    lb->conns_fd < 0 || lb->ct_guard_fd < 0)
+	    lb->conns_fd < 0 || lb->ct_guard_fd < 0 || lb->svc_opts_fd < 0)
 		return -EBADF;
 	lb->cfg = *cfg;
 	if (bpf_map_update_elem(lb->config_fd, &zero, cfg, BPF_ANY))
@@ -386,16 +391,19 @@ int lb_services(struct lb *lb, struct lb_service **out, int *n)
 	return svc_keys(lb, out, n, false);
 }
 
-/* Write a fully built array into a new inner map; swap it in at key 0 of
- * outer (or at key slot). The outer map keeps the inner one alive. */
+/* Write a fully built array into a new inner map (created with
+ * map_flags, which must be the outer map's template's); swap it in at key
+ * slot of outer. The outer map keeps the inner one alive. */
 static int swap_inner(int outer_fd, __u32 slot, const char *name,
-		      const void *values, __u32 value_size, __u32 n)
+		      __u32 map_flags, const void *values, __u32 value_size,
+		      __u32 n)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = map_flags);
 	__u32 count = n, i, *keys;
 	int fd, err = 0;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-			    value_size, n, NULL);
+			    value_size, n, &o);
 	if (fd < 0)
 		return -errno;
 	keys = malloc(n * sizeof(*keys));
@@ -440,15 +448,16 @@ int lb_index_rebuild(struct lb *lb)
 		free(all);
 		return -ENOMEM;
 	}
-	/* Each VIP marker names the src-ip service (port 0 first, else the
-	 * lowest port) that takes the VIP's fragments of each protocol. */
+	/* Each VIP marker names the port of the src-ip service (port 0
+	 * first, else the lowest port) that takes the VIP's fragments of
+	 * each protocol. */
 	for (i = 0; i < n; i++) {
 		struct xdplb_svc *m = &all[i].svc;
 		int j;
 
 		if (!(m->flags & XDPLB_SVC_F_MARKER))
 			continue;
-		m->frag_tcp = m->frag_udp = XDPLB_NO_SVC;
+		m->frag_tcp = m->frag_udp = XDPLB_NO_FRAG;
 		for (j = 0; j < n; j++) {
 			const struct lb_service *o = &all[j];
 			__u32 *slot;
@@ -460,8 +469,8 @@ int lb_index_rebuild(struct lb *lb)
 			slot = o->key.proto == IPPROTO_TCP ? &m->frag_tcp :
 			       o->key.proto == IPPROTO_UDP ? &m->frag_udp :
 			       NULL;
-			if (slot && *slot == XDPLB_NO_SVC)
-				*slot = o->svc.id;	/* sorted: first wins */
+			if (slot && *slot == XDPLB_NO_FRAG)
+				*slot = o->key.port;	/* sorted: first wins */
 		}
 	}
 
@@ -483,8 +492,8 @@ int lb_index_rebuild(struct lb *lb)
 			err = -ENOSPC;
 	}
 	if (!err)
-		err = swap_inner(lb->svc_index_fd, 0, "xdplb_svc_index", slots,
-				 sizeof(*slots), XDPLB_SVC_SLOTS);
+		err = swap_inner(lb->svc_index_fd, 0, "xdplb_svc_index", 0,
+				 slots, sizeof(*slots), XDPLB_SVC_SLOTS);
 	free(slots);
 	free(all);
 	return err;
@@ -497,14 +506,16 @@ static struct xdplb_svc_key marker_key(const struct xdplb_svc_key *key)
 	return m;
 }
 
-int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
+int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
+	       __u32 table_size)
 {
 	struct xdplb_svc_key marker = marker_key(key);
-	struct xdplb_svc svc = { .frag_tcp = XDPLB_NO_SVC,
-				 .frag_udp = XDPLB_NO_SVC };
+	struct xdplb_svc svc = { .frag_tcp = XDPLB_NO_FRAG,
+				 .frag_udp = XDPLB_NO_FRAG };
 	struct xdplb_svc mval = { .flags = XDPLB_SVC_F_MARKER,
-				  .frag_tcp = XDPLB_NO_SVC,
-				  .frag_udp = XDPLB_NO_SVC };
+				  .frag_tcp = XDPLB_NO_FRAG,
+				  .frag_udp = XDPLB_NO_FRAG };
+	struct xdplb_svc_opts no_opts = {};
 	static bool used[XDPLB_MAX_SERVICES];
 	struct xdplb_svc old_marker;
 	struct xdplb_real *reals;
@@ -541,10 +552,13 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
 	if (id == XDPLB_MAX_SERVICES)
 		return -ENOSPC;
 
-	/* A fresh id: no stale table, counters from zero. */
+	/* A fresh id: no stale table or options, counters from zero. */
 	bpf_map_delete_elem(lb->maglev_fd, &id);
 	err = zero_percpu(lb, lb->svc_stats_fd, id,
 			  sizeof(struct xdplb_counters));
+	if (!err && bpf_map_update_elem(lb->svc_opts_fd, &id, &no_opts,
+					BPF_ANY))
+		err = -errno;
 	if (err)
 		return err;
 	had_marker = !lb_svc_get(lb, &marker, &old_marker);
@@ -552,6 +566,7 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags)
 		return -errno;
 	svc.id = id;
 	svc.flags = flags;
+	svc.table_size = table_size ? table_size : lb->cfg.table_size;
 	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST)) {
 		err = -errno;
 		goto err_marker;
@@ -566,6 +581,65 @@ err_marker:
 		bpf_map_delete_elem(lb->services_fd, &marker);
 	lb_index_rebuild(lb);
 	return err;
+}
+
+/*
+ * The new table size's Maglev table and the index entry that names its
+ * size cannot change in one update. Whichever goes first, the data path
+ * must never index past the end of the table it finds: a table that grows
+ * is swapped in before the index, one that shrinks after it.
+ */
+int lb_svc_set(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
+	       __u32 table_size, const struct xdplb_real *all)
+{
+	struct xdplb_svc old, svc;
+	bool resize, grow;
+	int err;
+
+	err = lb_svc_get(lb, key, &old);
+	if (err)
+		return err;
+	svc = old;
+	svc.flags = flags;
+	svc.table_size = table_size ? table_size : old.table_size;
+	if (!memcmp(&svc, &old, sizeof(svc)))
+		return 0;
+	resize = svc.table_size != old.table_size;
+	grow = svc.table_size > old.table_size;
+	if (grow && (err = lb_rebuild(lb, all, &svc)))
+		return err;
+	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_EXIST)) {
+		err = -errno;
+		goto undo_table;
+	}
+	err = lb_index_rebuild(lb);
+	if (err)
+		goto undo_svc;
+	if (resize && !grow && (err = lb_rebuild(lb, all, &svc)))
+		goto undo_svc;
+	return 0;
+
+undo_svc:
+	bpf_map_update_elem(lb->services_fd, key, &old, BPF_EXIST);
+	lb_index_rebuild(lb);
+undo_table:
+	if (resize)
+		lb_rebuild(lb, all, &old);
+	return err;
+}
+
+int lb_svc_opts_get(struct lb *lb, __u32 id, struct xdplb_svc_opts *opts)
+{
+	if (bpf_map_lookup_elem(lb->svc_opts_fd, &id, opts))
+		return -errno;
+	return 0;
+}
+
+int lb_svc_opts_set(struct lb *lb, __u32 id, const struct xdplb_svc_opts *opts)
+{
+	if (bpf_map_update_elem(lb->svc_opts_fd, &id, opts, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
@@ -795,28 +869,64 @@ int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 	return 0;
 }
 
-int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id)
+/*
+ * The reals a service's new flows go to: those of weight > 0 not marked
+ * down by their health check; or, while fewer of them than the service's
+ * quorum are up, its sorry reals (when it has any). Fills b, returns how
+ * many.
+ */
+static size_t table_backends(struct lb *lb, const struct xdplb_real *all,
+			     __u32 svc_id, struct maglev_backend *b)
 {
+	struct xdplb_svc_opts opts = {};
+	size_t n = 0, up = 0, quorum;
+	bool sorry;
+	int i;
+
+	lb_svc_opts_get(lb, svc_id, &opts);	/* none: zeros, quorum 1 */
+	quorum = opts.quorum ? opts.quorum : XDPLB_DEFAULT_QUORUM;
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		const struct xdplb_real *r = &all[i];
+
+		if ((r->flags & XDPLB_REAL_F_USED) && r->svc_id == svc_id &&
+		    r->weight && !(r->flags & (XDPLB_REAL_F_DOWN |
+					      XDPLB_REAL_F_SORRY)))
+			up++;
+	}
+	for (sorry = up < quorum;; sorry = false) {
+		for (i = 0; i < XDPLB_MAX_REALS; i++) {
+			const struct xdplb_real *r = &all[i];
+
+			if (!(r->flags & XDPLB_REAL_F_USED) ||
+			    r->svc_id != svc_id || !r->weight ||
+			    (r->flags & XDPLB_REAL_F_DOWN) ||
+			    !(r->flags & XDPLB_REAL_F_SORRY) != !sorry)
+				continue;
+			b[n].key[0] = r->family;
+			memcpy(&b[n].key[1], &r->addr, sizeof(r->addr));
+			b[n].weight = r->weight;
+			b[n].id = i;
+			n++;
+		}
+		/* Below quorum without a sorry real: what is up serves. */
+		if (n || !sorry)
+			return n;
+	}
+}
+
+int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
+	       const struct xdplb_svc *svc)
+{
+	__u32 svc_id = svc->id, size = svc->table_size;
 	struct maglev_backend *b;
 	__u32 *table;
-	size_t n = 0;
-	int i, err;
+	size_t n;
+	int err;
 
 	b = calloc(XDPLB_MAX_REALS, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	for (i = 0; i < XDPLB_MAX_REALS; i++) {
-		const struct xdplb_real *r = &all[i];
-
-		if (!(r->flags & XDPLB_REAL_F_USED) || r->svc_id != svc_id ||
-		    !r->weight)
-			continue;
-		b[n].key[0] = r->family;
-		memcpy(&b[n].key[1], &r->addr, sizeof(r->addr));
-		b[n].weight = r->weight;
-		b[n].id = i;
-		n++;
-	}
+	n = table_backends(lb, all, svc_id, b);
 	if (!n) {
 		/* No real takes new flows: the service drops (counted). */
 		free(b);
@@ -826,15 +936,15 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id)
 		return 0;
 	}
 
-	table = malloc(lb->cfg.table_size * sizeof(*table));
+	table = malloc(size * sizeof(*table));
 	if (!table) {
 		free(b);
 		return -ENOMEM;
 	}
-	err = maglev_build(b, n, table, lb->cfg.table_size);
+	err = maglev_build(b, n, table, size);
 	if (!err)
-		err = swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev", table,
-				 sizeof(*table), lb->cfg.table_size);
+		err = swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev",
+				 BPF_F_INNER_MAP, table, sizeof(*table), size);
 	free(table);
 	free(b);
 	return err;

@@ -28,6 +28,7 @@ struct lb {
 	int real_stats_fd;
 	int conns_fd;
 	int ct_guard_fd;
+	int svc_opts_fd;
 	int lock_fd;
 	int ncpus;
 	__u32 abi_found;	/* the instance's ABI, once its config is read */
@@ -77,7 +78,17 @@ bool pin_dir_on_bpffs(const char *dir);
 /* Services. lb_services() returns a sorted array the caller frees. */
 int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 	       struct xdplb_svc *svc);
-int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags);
+/* table_size 0: the instance's default (config). */
+int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
+	       __u32 table_size);
+/* Change a service's flags and table size (0: keep it) in place: its id,
+ * reals, counters and tracked flows stay. all: lb_reals(). */
+int lb_svc_set(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
+	       __u32 table_size, const struct xdplb_real *all);
+/* Health check and quorum of service id (svc_opts). */
+int lb_svc_opts_get(struct lb *lb, __u32 id, struct xdplb_svc_opts *opts);
+int lb_svc_opts_set(struct lb *lb, __u32 id,
+		    const struct xdplb_svc_opts *opts);
 int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key);
 int lb_services(struct lb *lb, struct lb_service **out, int *n);
 
@@ -94,8 +105,10 @@ int lb_real_add(struct lb *lb, struct xdplb_real *all,
 int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real);
 int lb_real_del(struct lb *lb, __u32 id);
 
-/* Build the service's Maglev table from its reals and swap it in. */
-int lb_rebuild(struct lb *lb, const struct xdplb_real *all, __u32 svc_id);
+/* Build the service's Maglev table from its reals (those up and of
+ * weight > 0, or its sorry reals below quorum) and swap it in. */
+int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
+	       const struct xdplb_svc *svc);
 
 /* Tracked flows of a real that are still good (every CPU's table). */
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,

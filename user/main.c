@@ -26,7 +26,9 @@ static const char usage_text[] =
 "                [--conn-table-size N] [--conn-rate N]\n"
 "                [--tcp-timeout SEC] [--udp-timeout SEC]\n"
 "  detach IFNAME\n"
-"  add-vip VIP [SVCOPTS]\n"
+"  add-vip VIP [SVCOPTS] [--table-size PRIME]\n"
+"  set-vip VIP [SVCOPTS] [--no-ops] [--table-size PRIME]\n"
+"                            change a service in place: tracked flows stay\n"
 "  del-vip VIP\n"
 "  add-real --vip VIP REAL [--weight W] [--mac MAC]\n"
 "  set-real --vip VIP REAL --weight W\n"
@@ -48,7 +50,8 @@ static const char usage_text[] =
 "CLIENT := ADDR:PORT           (IPv6 ADDR in brackets)\n"
 "W     := 0..65535, default 1 (0 drains: no new flows)\n"
 "MAC   := xx:xx:xx:xx:xx:xx, the real's MAC when it cannot be resolved\n"
-"PRIME := Maglev slots per service, a prime in 7..1048573 (default 65537)\n"
+"PRIME := Maglev slots of a service, a prime in 7..1048573; attach's\n"
+"         sets the default of services added without one (65537)\n"
 "N     := for --conn-table-size, tracked flows per CPU, a power of two\n"
 "         in 1024..4194304 (default 65536); for --conn-rate, new tracked\n"
 "         flows per CPU per second (default 100000); for --count, 0\n"
@@ -81,6 +84,7 @@ static const struct command commands[] = {
 	{ "attach", do_attach, true },
 	{ "detach", do_detach, true },
 	{ "add-vip", do_add_vip, true },
+	{ "set-vip", do_set_vip, true },
 	{ "del-vip", do_del_vip, true },
 	{ "add-real", do_add_real, true },
 	{ "set-real", do_set_real, true },

@@ -58,6 +58,12 @@ test_bad_input() {
 	bad_case 1 'VIP' "add-vip port 99999" xlb add-vip "$VIP4:99999"
 	bad_case 1 'VIP' "add-vip [fd00::1:80" xlb add-vip '[fd00::1:80'
 	bad_case 1 'VIP' "add-vip proto" xlb add-vip "$VIP4:80/sctp"
+	bad_case 1 'table size' "add-vip --table-size 1000" xlb add-vip "$VIP4:81" --table-size 1000
+	bad_case 1 'table size' "add-vip --table-size 5" xlb add-vip "$VIP4:81" --table-size 5
+	bad_case 1 'table size' "set-vip --table-size 2000003" xlb set-vip "$V" --table-size 2000003
+	bad_case 1 'unknown VIP' "set-vip unknown VIP" xlb set-vip "$VIP4:81" --table-size 7
+	bad_case 2 'nothing to change' "set-vip without options" xlb set-vip "$V"
+	bad_case 1 'UDP' "set-vip --ops on TCP" xlb set-vip "$V" --ops
 	bad_case 1 'real' "add-real 198.18.0.300" xlb add-real --vip "$V" 198.18.0.300
 	bad_case 1 'real' "add-real fd00:18::zz" xlb add-real --vip "$V6" fd00:18::zz
 	bad_case 1 'unknown VIP|no .*VIP' "add-real to unknown VIP" \

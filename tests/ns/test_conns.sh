@@ -137,8 +137,8 @@ stat_grew() { jget "[$1, $2]" "d[1]['global']['$3'] - d[0]['global']['$3']"; }
 
 # ---------------------------------------------------------------- tests
 
-# Paced downloads keep every byte while a real is added, weights change and
-# the busiest real is drained; the table lists each of them on the real that
+# Paced downloads keep every byte while a real is added, weights change, the
+# table size changes and the busiest real is drained; the table lists each of them on the real that
 # answers it; new connections after the drain avoid the drained real.
 test_long_transfers() {
 	local n=40 size=360000 rate=60000 st c v busiest others=() h out s0 s1 t f port
@@ -166,6 +166,12 @@ test_long_transfers() {
 	out=$(xlb set-real --vip "$VIP4:80" "$(lab_ip4 "${others[1]}")" --weight 2 2>&1) ||
 		fail "set-real ${others[1]} --weight 2: $out"
 	sleep 0.5
+	# A new table size re-places every Maglev slot.
+	out=$(xlb set-vip "$VIP4:80" --table-size 1009 2>&1) || fail "set-vip --table-size 1009: $out"
+	v=$(xlb -j list) || fail "list after set-vip: $v"
+	v=$(jget "$v" "[s['table_size'] for s in d['services']]")
+	[[ $v == "[1009]" ]] || fail "after set-vip --table-size 1009, list shows table sizes $v"
+	sleep 0.5
 	out=$(xlb set-real --vip "$VIP4:80" "$(lab_ip4 "$busiest")" --weight 0 2>&1) ||
 		fail "set-real $busiest --weight 0: $out"
 
@@ -184,7 +190,7 @@ test_long_transfers() {
 	log "flow of a download on $busiest: $f"
 	[[ $(jget "$f" "d['tracked'] and d['real'] == '$(lab_ip4 "$busiest")' and d.get('maglev_real') != d['real']") == true ]] ||
 		fail "flow $CLIENT_IP4:$port: want tracked to the drained $busiest, Maglev elsewhere: $f"
-	fetch_running long "the add, the weight changes and the drain"
+	fetch_running long "the add, the weight changes, the new table size and the drain"
 
 	fetch_wait long "$n" "$size" "$rate"
 	s1=$(xlb -j stats) || fail "stats: $s1"

@@ -129,6 +129,7 @@ static struct xdplb_bpf *skel;
 static struct lb lb;
 static struct xdplb_real *reals;	/* the whole reals array */
 static __u32 svc_id[N_SVC];
+static struct xdplb_svc svc_rec[N_SVC];	/* as added */
 static __u32 real_id[N_SVC][MAX_REALS_PER_SVC];
 static int n_real[N_SVC];		/* reals given, deleted ones too */
 static int prog_fd = -1;
@@ -166,7 +167,7 @@ static void real_mac(int s, int r, __u8 mac[ETH_ALEN])
 /* Rebuild the Maglev table of service s from the reals. */
 static void rebuild(int s)
 {
-	int err = lb_rebuild(&lb, reals, svc_id[s]);
+	int err = lb_rebuild(&lb, reals, &svc_rec[s]);
 
 	cr_assert_eq(err, 0, "lb_rebuild %s: %s", svc_defs[s].vip,
 		     strerror(-err));
@@ -218,11 +219,12 @@ static void add_service(int s)
 	int err;
 
 	cr_assert_eq(parse_vip(svc_defs[s].vip, &key), 0);
-	err = lb_svc_add(&lb, &key, svc_defs[s].flags);
+	err = lb_svc_add(&lb, &key, svc_defs[s].flags, 0);
 	cr_assert_eq(err, 0, "lb_svc_add %s: %s", svc_defs[s].vip,
 		     strerror(-err));
 	cr_assert_eq(lb_svc_get(&lb, &key, &svc), 0);
 	svc_id[s] = svc.id;
+	svc_rec[s] = svc;
 	add_reals(s);
 }
 
@@ -309,7 +311,6 @@ static void setup_with(const struct load *l)
 
 	skel = xdplb_bpf__open();
 	cr_assert_not_null(skel, "xdplb_bpf__open: %s", strerror(errno));
-	skel->rodata->table_size = TABLE_SIZE;
 	skel->rodata->hash_seed = SEED;
 	memcpy((void *)skel->rodata->ifmac, lb_mac, ETH_ALEN);
 	memcpy(cfg.ifmac, lb_mac, ETH_ALEN);
@@ -1244,7 +1245,7 @@ static __u32 predict(const struct xdplb_flow *flow, int s)
 		hash = xdplb_src_hash(flow, SEED);
 	else
 		hash = xdplb_flow_hash(flow, SEED);
-	slot = hash % TABLE_SIZE;
+	slot = hash % svc_rec[s].table_size;
 	cr_assert_eq(bpf_map_lookup_elem(fd, &slot, &real), 0);
 	close(fd);
 	return real;
@@ -2662,6 +2663,120 @@ Test(packets, tracked_flows_stay_put)
 	flows_start(&g, S_CHURN, &base, 30000, 200, hits);
 	cr_expect_gt(hits[added], 0, "the added real gets no new flow");
 	cr_expect_eq(hits[3], 0, "the deleted real gets new flows");
+}
+
+/*
+ * A service's table size changes in place (set-vip --table-size): its
+ * inner map takes the new size, new flows are placed by it, and tracked
+ * flows stay put, whether the table shrinks or grows.
+ */
+Test(packets, table_resize_keeps_tracked_flows)
+{
+	static const __u32 sizes[] = { 7, 65521, 1009 };
+	static struct flows f, g;
+	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
+	int hits[MAX_REALS_PER_SVC], moved, i, err;
+	struct bpf_map_info info;
+	__u32 len, inner, id;
+	struct xdplb_svc_key key;
+	struct pkt p;
+	size_t k;
+	int fd;
+
+	cr_assert_eq(parse_vip(svc_defs[S_CHURN].vip, &key), 0);
+	flows_start(&f, S_CHURN, &base, 3000, 200, hits);
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		err = lb_svc_set(&lb, &key, svc_rec[S_CHURN].flags, sizes[k],
+				 reals);
+		cr_assert_eq(err, 0, "lb_svc_set %u: %s", sizes[k],
+			     strerror(-err));
+		cr_assert_eq(lb_svc_get(&lb, &key, &svc_rec[S_CHURN]), 0);
+		cr_assert_eq(svc_rec[S_CHURN].table_size, sizes[k]);
+		cr_assert_eq(svc_rec[S_CHURN].id, svc_id[S_CHURN],
+			     "resizing changed the service's id");
+
+		id = svc_id[S_CHURN];
+		cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(skel->maps.maglev),
+						 &id, &inner), 0);
+		fd = bpf_map_get_fd_by_id(inner);
+		cr_assert_geq(fd, 0);
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+		close(fd);
+		cr_assert_eq(info.max_entries, sizes[k], "inner map has %u "
+			     "slots, want %u", info.max_entries, sizes[k]);
+
+		/* The new size would move some: the test proves something. */
+		for (i = 0, moved = 0; i < f.n; i++) {
+			flow_pkt(&f, i, &p);
+			if (predict(&p.flow, S_CHURN) !=
+			    real_id[S_CHURN][f.real[i]])
+				moved++;
+		}
+		cr_log_info("table size %u moves %d of %d flows\n", sizes[k],
+			    moved, f.n);
+		cr_assert_gt(moved, 0, "size %u moves no tracked flow",
+			     sizes[k]);
+		flows_again(&f, "table resized", NULL);
+		/* New flows: placed by the new table (predict checks it). */
+		flows_start(&g, S_CHURN, &base, 20000 + 1000 * k, 100, hits);
+	}
+}
+
+/* Set or clear flag on real r of service s and rebuild its table. */
+static void set_real_flag(int s, int r, __u8 flag, bool on)
+{
+	__u32 id = real_id[s][r];
+	int err;
+
+	if (on)
+		reals[id].flags |= flag;
+	else
+		reals[id].flags &= ~flag;
+	err = lb_real_update(&lb, id, &reals[id]);
+	cr_assert_eq(err, 0, "lb_real_update: %s", strerror(-err));
+	rebuild(s);
+}
+
+/*
+ * Health and quorum, as the daemon drives them: a real marked down gets no
+ * new flow and keeps its tracked ones; a sorry real gets new flows only
+ * while fewer reals than the service's quorum are up, and then all of them.
+ */
+Test(packets, down_and_sorry_reals)
+{
+	static struct flows f, g;
+	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
+	struct xdplb_svc_opts o = { .quorum = 3 };
+	int hits[MAX_REALS_PER_SVC];
+
+	/* Real 3, the spare, becomes the sorry real. */
+	update_weight(S_CHURN, 3, 1);
+	set_real_flag(S_CHURN, 3, XDPLB_REAL_F_SORRY, true);
+	flows_start(&f, S_CHURN, &base, 3000, 300, hits);
+	cr_expect_eq(hits[3], 0, "the sorry real got %d flows with every "
+		     "real up", hits[3]);
+	cr_assert_gt(hits[0], 0);
+
+	set_real_flag(S_CHURN, 0, XDPLB_REAL_F_DOWN, true);
+	flows_again(&f, "real 0 down", NULL);
+	flows_start(&g, S_CHURN, &base, 20000, 200, hits);
+	cr_expect(hits[0] == 0 && hits[3] == 0, "real 0 down: %d new flows "
+		  "to it, %d to the sorry real", hits[0], hits[3]);
+
+	/* Two reals up, quorum three: the sorry real takes every new flow. */
+	cr_assert_eq(lb_svc_opts_set(&lb, svc_id[S_CHURN], &o), 0);
+	rebuild(S_CHURN);
+	flows_again(&f, "below quorum", NULL);
+	flows_start(&g, S_CHURN, &base, 30000, 100, hits);
+	cr_expect_eq(hits[3], 100, "below quorum: %d of 100 new flows to the "
+		     "sorry real", hits[3]);
+
+	set_real_flag(S_CHURN, 0, XDPLB_REAL_F_DOWN, false);
+	flows_start(&g, S_CHURN, &base, 40000, 200, hits);
+	cr_expect(hits[0] > 0 && hits[3] == 0, "back to quorum: %d new flows "
+		  "to real 0, %d to the sorry real", hits[0], hits[3]);
 }
 
 /* Draining, IPv6 and UDP: the drained real keeps its flows and gets no
