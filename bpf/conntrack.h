@@ -23,6 +23,7 @@
 #include "verdict.h"
 
 struct ct_ctx {
+	struct xdplb_ct_guard *guard;
 	struct xdplb_conn_set *set;
 	struct xdplb_conn *way;		/* the flow's way, or the victim */
 	struct xdplb_real *real;	/* on a hit */
@@ -44,6 +45,24 @@ static __always_inline bool flow_equal(const struct xdplb_flow *a,
 static __always_inline __u64 ct_timeout(const struct xdplb_flow *flow)
 {
 	return flow->proto == IPPROTO_UDP ? udp_timeout_ns : tcp_timeout_ns;
+}
+
+/*
+ * The coarse clock, read once per tick. bpf_jiffies64() is inlined by the
+ * verifier into one load; bpf_ktime_get_coarse_ns() is a helper call that
+ * costs as much as the rest of a table hit. The coarse clock only moves on
+ * a tick, so the value read at this CPU's first packet after a tick is the
+ * one every packet until the next would read.
+ */
+static __always_inline __u64 ct_clock(struct xdplb_ct_guard *g)
+{
+	__u64 j = bpf_jiffies64();
+
+	if (j != g->jiffies) {
+		g->jiffies = j;
+		g->now = bpf_ktime_get_coarse_ns();
+	}
+	return g->now;
 }
 
 #define XDPLB_CT_MAX_CPUS 256	/* bpf_loop bound; stops at the last CPU */
@@ -142,14 +161,16 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 	struct xdplb_real *real;
 	__u16 tag = hash >> 16;
 	__u64 oldest = ~0ull;
+	__u32 zero = 0;
 	int i;
 
-	ct->now = bpf_ktime_get_coarse_ns();
-	ct->tag = tag;
-	ct->set = bpf_map_lookup_elem(&conns, &idx);
 	ct->way = NULL;
-	if (!ct->set)
+	ct->guard = bpf_map_lookup_elem(&ct_guard, &zero);
+	ct->set = bpf_map_lookup_elem(&conns, &idx);
+	if (!ct->guard || !ct->set)
 		return XDPLB_NO_REAL;
+	ct->now = ct_clock(ct->guard);
+	ct->tag = tag;
 
 #pragma unroll
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
@@ -210,13 +231,9 @@ static __always_inline void ct_insert(const struct xdplb_flow *flow,
 				      struct ct_ctx *ct,
 				      struct xdplb_global_stats *gs)
 {
-	struct xdplb_ct_guard *g;
-	__u32 zero = 0;
+	struct xdplb_ct_guard *g = ct->guard;
 
 	if (!ct->way)
-		return;
-	g = bpf_map_lookup_elem(&ct_guard, &zero);
-	if (!g)
 		return;
 	if (ct->now - g->window_start >= 1000000000ull) {
 		g->window_start = ct->now;

@@ -262,10 +262,13 @@ struct xdplb_conn_set {
 	struct xdplb_conn way[XDPLB_CT_WAYS];
 };
 
-/* ct_guard[0], per CPU: the flood guard's window of new tracked flows. */
+/* ct_guard[0], per CPU: the flood guard's window of new tracked flows,
+ * and the coarse clock as read at this CPU's last tick. */
 struct xdplb_ct_guard {
 	__u64 window_start;
 	__u64 inserts;
+	__u64 jiffies;		/* bpf_jiffies64() when now was read */
+	__u64 now;		/* bpf_ktime_get_coarse_ns() then */
 };
 
 _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
@@ -280,7 +283,7 @@ _Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
 _Static_assert(sizeof(struct xdplb_global_stats) == 19 * 8, "global_stats");
 _Static_assert(sizeof(struct xdplb_conn) == 64, "xdplb_conn");
-_Static_assert(sizeof(struct xdplb_ct_guard) == 16, "xdplb_ct_guard");
+_Static_assert(sizeof(struct xdplb_ct_guard) == 32, "xdplb_ct_guard");
 _Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
 
 #endif /* XDPLB_H */
