@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * conntrack.h - the connection table: which real each tracked flow went
- * to, so that no change of reals, weights or tables moves it.
+ * to, so that no change of reals, weights, tables or services moves it.
  *
  * Per CPU (RSS mostly keeps a flow on one CPU; a flow that misses on this
  * CPU is looked for on the others and adopted before Maglev places it) and
  * set-associative: a flow can only live in the XDPLB_CT_WAYS ways of its
- * set, found with one inlined array access. A hit is good while the real
- * it names still exists (same slot generation, same service) and the flow
- * has not idled past its protocol's timeout; weight does not matter, so a
- * drained real keeps its flows. New entries per CPU per second are capped,
- * so a flood of new flows cannot evict the established ones.
+ * set, found with one inlined array access. It is consulted before the
+ * service index: a hit is good while the real it names still exists (same
+ * slot generation) and the flow has not idled past its protocol's timeout,
+ * and the real names its service. Weight does not matter, so a drained
+ * real keeps its flows; nor does a service added later that would match
+ * the flow, so it keeps its real as in IPVS. New entries per CPU per
+ * second are capped, so a flood of new flows cannot evict the established
+ * ones.
  */
 #ifndef XDPLB_CONNTRACK_H
 #define XDPLB_CONNTRACK_H
@@ -24,10 +27,11 @@
 
 struct ct_ctx {
 	struct xdplb_ct_guard *guard;
-	struct xdplb_conn_set *set;
+	struct xdplb_conn_set *set;	/* NULL: no table to use */
 	struct xdplb_conn *way;		/* the flow's way, or the victim */
 	struct xdplb_real *real;	/* on a hit */
 	__u64 now;
+	__u32 idx;
 	__u16 tag;
 };
 
@@ -36,10 +40,13 @@ static __always_inline bool flow_equal(const struct xdplb_flow *a,
 {
 	const __u32 *x = (const void *)a, *y = (const void *)b;
 
-	/* Ten words; pad bytes are zero on both sides. */
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] &&
-	       x[3] == y[3] && x[4] == y[4] && x[5] == y[5] &&
-	       x[6] == y[6] && x[7] == y[7] && x[8] == y[8] && x[9] == y[9];
+	/* Ten words; pad bytes are zero on both sides. Word 9 holds the
+	 * family: IPv4 flows differ in words 0, 4 and 8 at most. */
+	if (x[9] != y[9] || x[0] != y[0] || x[4] != y[4] || x[8] != y[8])
+		return false;
+	return a->family != XDPLB_AF_INET6 ||
+	       (x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+		x[5] == y[5] && x[6] == y[6] && x[7] == y[7]);
 }
 
 static __always_inline __u64 ct_timeout(const struct xdplb_flow *flow)
@@ -72,7 +79,7 @@ static __always_inline __u64 ct_clock(struct xdplb_ct_guard *g)
 struct ct_adopt_ctx {
 	struct xdplb_flow flow;
 	__u64 now, created;
-	__u32 idx, svc_id, self, id;
+	__u32 idx, self, id;
 	__u16 gen;
 };
 
@@ -96,7 +103,7 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 			continue;
 		real = bpf_map_lookup_elem(&reals, &id);
 		if (!real || !(real->flags & XDPLB_REAL_F_USED) ||
-		    real->gen != w->real_gen || real->svc_id != a->svc_id ||
+		    real->gen != w->real_gen ||
 		    (__s64)(a->now - w->last_seen) > (__s64)ct_timeout(&a->flow))
 			continue;
 		a->id = id;
@@ -114,16 +121,17 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
  * keeps its real instead of being placed by Maglev again.
  */
 static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
-				      __u32 idx, __u32 svc_id,
 				      struct ct_ctx *ct,
 				      struct xdplb_global_stats *gs)
 {
 	struct ct_adopt_ctx a = {
-		.flow = *flow, .now = ct->now, .idx = idx, .svc_id = svc_id,
+		.flow = *flow, .now = ct->now, .idx = ct->idx,
 		.self = bpf_get_smp_processor_id(), .id = XDPLB_NO_REAL,
 	};
 	__u32 id;
 
+	if (!ct->set)
+		return XDPLB_NO_REAL;
 	bpf_loop(XDPLB_CT_MAX_CPUS, ct_adopt_cpu, &a, 0);
 	id = a.id;
 	if (id == XDPLB_NO_REAL)
@@ -144,15 +152,16 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
 }
 
 /*
- * Look the flow up. Returns its real id when tracked and still good (and
- * refreshes it); otherwise XDPLB_NO_REAL, with ct->way set to the way a
- * new entry should take: the flow's own stale way, an empty or expired
- * one, or the least recently used. A SYN (fresh) is a new connection that
- * happens to reuse a tracked client port: it is placed anew, never sent
- * after the old one, which may have gone to a real drained since.
+ * Look the flow up in this CPU's table. Returns its real id when tracked
+ * and still good (and refreshes it); otherwise XDPLB_NO_REAL, with ct->way
+ * set to the way a new entry should take: the flow's own stale way, an
+ * empty or expired one, or the least recently used (ct_adopt then looks on
+ * the other CPUs). A SYN (fresh) is a new connection that happens to reuse
+ * a tracked client port: it is placed anew, never sent after the old one,
+ * which may have gone to a real drained since.
  */
 static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
-				       __u32 hash, __u32 svc_id, bool fresh,
+				       __u32 hash, bool fresh,
 				       struct ct_ctx *ct,
 				       struct xdplb_global_stats *gs)
 {
@@ -167,9 +176,12 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 	ct->way = NULL;
 	ct->guard = bpf_map_lookup_elem(&ct_guard, &zero);
 	ct->set = bpf_map_lookup_elem(&conns, &idx);
-	if (!ct->guard || !ct->set)
+	if (!ct->guard || !ct->set) {
+		ct->set = NULL;
 		return XDPLB_NO_REAL;
+	}
 	ct->now = ct_clock(ct->guard);
+	ct->idx = idx;
 	ct->tag = tag;
 
 #pragma unroll
@@ -196,7 +208,6 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			real = bpf_map_lookup_elem(&reals, &id);
 			if (real && (real->flags & XDPLB_REAL_F_USED) &&
 			    real->gen == w->real_gen &&
-			    real->svc_id == svc_id &&
 			    ct->now - w->last_seen <= ct_timeout(flow)) {
 				w->last_seen = ct->now;
 				ct->real = real;
@@ -220,9 +231,7 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 		}
 	}
 	ct->way = victim;
-	if (fresh)
-		return XDPLB_NO_REAL;
-	return ct_adopt(flow, idx, svc_id, ct, gs);
+	return XDPLB_NO_REAL;
 }
 
 /* Track a flow Maglev just placed, within the per-CPU rate cap. */

@@ -79,6 +79,14 @@ struct {
 	__array(values, struct maglev_table);
 } maglev SEC(".maps");
 
+/* A bit per possible VIP address: "maybe a VIP" (xdplb.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_VIP_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vip_filter SEC(".maps");
+
 /* Service id -> health check and quorum: the control plane's only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

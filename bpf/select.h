@@ -41,27 +41,27 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
 }
 
 /*
- * Returns the real (NULL: none takes new flows) and its id in *id. An ICMP
- * error follows its flow but starts no tracking of its own.
+ * A flow this CPU's table does not know (ct_lookup missed): tracked on
+ * another CPU, else placed by Maglev and tracked. Returns the real (NULL:
+ * none takes new flows) and its id in *id. An ICMP error follows its flow
+ * but starts no tracking of its own.
  */
 static __always_inline struct xdplb_real *
 select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
-	    bool icmp_error, bool fresh, __u32 *id,
-	    struct xdplb_global_stats *gs)
+	    __u32 hash, bool icmp_error, bool fresh, struct ct_ctx *ct,
+	    __u32 *id, struct xdplb_global_stats *gs)
 {
-	__u32 hash = xdplb_flow_hash(flow, hash_seed);
 	/* One-packet services (UDP only: the CLI refuses --ops for TCP)
-	 * track nothing, so they have nothing to look up either. */
+	 * track nothing, so they have nothing to adopt either. */
 	bool ops = svc->flags & XDPLB_SVC_F_OPS;
 	struct xdplb_real *real;
-	struct ct_ctx ct;
 	__u32 real_id;
 
-	if (!ops) {
-		real_id = ct_lookup(flow, hash, svc->id, fresh, &ct, gs);
+	if (!ops && !fresh) {
+		real_id = ct_adopt(flow, ct, gs);
 		if (real_id != XDPLB_NO_REAL) {
 			*id = real_id;
-			return ct.real;
+			return ct->real;
 		}
 	}
 
@@ -75,7 +75,7 @@ select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	if (ops)
 		gs->ct_ops++;
 	else
-		ct_insert(flow, real_id, real->gen, &ct, gs);
+		ct_insert(flow, real_id, real->gen, ct, gs);
 	return real;
 }
 

@@ -91,6 +91,15 @@ find_port_service(const struct xdplb_flow *flow, __u32 port)
 	return index ? index_find(index, &key) : NULL;
 }
 
+/* False when the flow's destination is certainly not a VIP. */
+static __always_inline bool maybe_vip(const struct xdplb_flow *flow)
+{
+	__u32 bit = xdplb_vip_bit(&flow->dst), word = bit >> 6;
+	__u64 *w = bpf_map_lookup_elem(&vip_filter, &word);
+
+	return w && (*w >> (bit & 63)) & 1;
+}
+
 /* The VIP marker of the flow's destination: NULL when it is not a VIP. */
 static __always_inline struct xdplb_svc *
 find_vip(const struct xdplb_flow *flow)

@@ -25,7 +25,8 @@ int xdplb(struct xdp_md *ctx)
 	struct xdplb_global_stats *gs;
 	struct xdplb_real *real;
 	struct xdplb_svc *svc;
-	__u32 zero = 0, real_id, svc_id;
+	__u32 zero = 0, real_id, svc_id, hash;
+	struct ct_ctx ct;
 	int rc;
 
 	gs = bpf_map_lookup_elem(&global_stats, &zero);
@@ -57,18 +58,28 @@ int xdplb(struct xdp_md *ctx)
 	if (rc != XDPLB_NEXT)
 		return rc;
 
+	/* Tracked flows first: their real names their service. */
+	if (!maybe_vip(&pkt.flow))
+		return verdict(gs, pass_not_service, XDP_PASS);
+	hash = xdplb_flow_hash(&pkt.flow, hash_seed);
+	real_id = ct_lookup(&pkt.flow, hash, pkt.tcp_syn, &ct, gs);
+	if (real_id != XDPLB_NO_REAL) {
+		real = ct.real;
+		svc_id = real->svc_id;
+		goto out;
+	}
+
 	svc = find_service(&pkt.flow);
 	if (!svc)
 		return verdict(gs, pass_not_service, XDP_PASS);
 	svc_id = svc->id;
-
-	real = select_real(svc, &pkt.flow, pkt.icmp_error, pkt.tcp_syn,
-			   &real_id, gs);
+	real = select_real(svc, &pkt.flow, hash, pkt.icmp_error, pkt.tcp_syn,
+			   &ct, &real_id, gs);
 	if (!real)
 		return verdict(gs, drop_no_real, XDP_DROP);
+out:
 	if (pkt.icmp_error)
 		gs->icmp_fwd++;
-
 	return forward(pkt.eth, real, svc_id, real_id, pkt.len, gs);
 }
 

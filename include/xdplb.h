@@ -36,6 +36,7 @@
 #define XDPLB_DEFAULT_UDP_TIMEOUT 300	/* s idle, as IPVS's UDP */
 #define XDPLB_SVC_SLOTS		8192	/* service index, a power of two */
 #define XDPLB_SVC_PROBES	16	/* longest probe chain in the index */
+#define XDPLB_VIP_FILTER_WORDS	1024	/* vip_filter: 65536 bits */
 
 /* The seed of the flow hash. Fixed, so that every load balancer with the
  * same configuration sends a flow to the same real. */
@@ -61,6 +62,7 @@
 #define XDPLB_PIN_CONNS		"conns"
 #define XDPLB_PIN_CT_GUARD	"ct_guard"
 #define XDPLB_PIN_SVC_OPTS	"svc_opts"
+#define XDPLB_PIN_VIP_FILTER	"vip_filter"
 #define XDPLB_PIN_PROG		"prog"
 
 /* An IPv4 or IPv6 address; IPv4 uses v4 and leaves the rest zero. */
@@ -149,6 +151,15 @@ struct xdplb_svc_slot {
 	struct xdplb_svc_key key;
 	struct xdplb_svc svc;
 };
+
+/*
+ * vip_filter: a bit per xdplb_vip_bit() of every VIP address, so that the
+ * data path can tell, with one array access, that a packet is not for a
+ * VIP (a bit clear) before it hashes the flow and looks it up in the
+ * connection table. A set bit only means "maybe": the index decides.
+ * User space sets the bits of new VIPs before it swaps in their index and
+ * clears those of deleted VIPs after.
+ */
 
 /* reals[id]: one real server of one service. Everything needed to list and
  * save the configuration is here, not only what the data path reads (mac). */

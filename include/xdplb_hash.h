@@ -100,4 +100,15 @@ static __always_inline __u32 xdplb_svc_hash(const struct xdplb_svc_key *k)
 	return x ^ (x >> 16);
 }
 
+/* The vip_filter bit of an address (IPv4: v6[1..3] are zero). */
+static __always_inline __u32 xdplb_vip_bit(const struct xdplb_addr *a)
+{
+	__u32 x = a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
+
+	x *= 0x9e3779b1u;
+	return x >> 16;		/* XDPLB_VIP_FILTER_WORDS * 64 bits */
+}
+
+_Static_assert(XDPLB_VIP_FILTER_WORDS * 64 == 1 << 16, "vip_filter bits");
+
 #endif /* XDPLB_HASH_H */

@@ -59,6 +59,8 @@ static const struct map_spec map_specs[] = {
 	     sizeof(struct xdplb_ct_guard), 1),
 	SPEC(XDPLB_PIN_SVC_OPTS, svc_opts_fd, BPF_MAP_TYPE_ARRAY, 4,
 	     sizeof(struct xdplb_svc_opts), XDPLB_MAX_SERVICES),
+	SPEC(XDPLB_PIN_VIP_FILTER, vip_filter_fd, BPF_MAP_TYPE_ARRAY, 4, 8,
+	     XDPLB_VIP_FILTER_WORDS),
 };
 
 #define N_MAPS (sizeof(map_specs) / sizeof(map_specs[0]))
@@ -152,11 +154,13 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 	lb->conns_fd = dup(bpf_map__fd(skel->maps.conns));
 	lb->ct_guard_fd = dup(bpf_map__fd(skel->maps.ct_guard));
 	lb->svc_opts_fd = dup(bpf_map__fd(skel->maps.svc_opts));
+	lb->vip_filter_fd = dup(bpf_map__fd(skel->maps.vip_filter));
 	if (lb->config_fd < 0 || lb->services_fd < 0 ||
 	    lb->svc_index_fd < 0 || lb->maglev_fd < 0 ||
 	    lb->reals_fd < 0 || lb->global_stats_fd < 0 ||
 	    lb->svc_stats_fd < 0 || lb->real_stats_fd < 0 ||
-	    lb->conns_fd < 0 || lb->ct_guard_fd < 0 || lb->svc_opts_fd < 0)
+	    lb->conns_fd < 0 || lb->ct_guard_fd < 0 || lb->svc_opts_fd < 0 ||
+	    lb->vip_filter_fd < 0)
 		return -EBADF;
 	lb->cfg = *cfg;
 	if (bpf_map_update_elem(lb->config_fd, &zero, cfg, BPF_ANY))
@@ -434,6 +438,46 @@ out_close:
 	return err;
 }
 
+/* Write the words of vip_filter that differ from want (old: as it is). */
+static int filter_write(struct lb *lb, const __u64 *want, const __u64 *old)
+{
+	__u32 i;
+
+	for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
+		if (want[i] != old[i] &&
+		    bpf_map_update_elem(lb->vip_filter_fd, &i, &want[i],
+					BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/*
+ * vip_filter around an index swap: the bits of every VIP of the new index
+ * are set before it goes in (so no packet to a new VIP is passed to the
+ * kernel unlooked at), the bits only old VIPs needed cleared after.
+ */
+static int filter_update(struct lb *lb, const struct lb_service *all, int n,
+			 bool before)
+{
+	__u64 old[XDPLB_VIP_FILTER_WORDS], want[XDPLB_VIP_FILTER_WORDS];
+	__u32 i;
+	int k;
+
+	for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
+		if (bpf_map_lookup_elem(lb->vip_filter_fd, &i, &old[i]))
+			return -errno;
+	memset(want, 0, sizeof(want));
+	for (k = 0; k < n; k++) {
+		__u32 bit = xdplb_vip_bit(&all[k].key.addr);
+
+		want[bit >> 6] |= 1ull << (bit & 63);
+	}
+	if (before)
+		for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
+			want[i] |= old[i];
+	return filter_write(lb, want, old);
+}
+
 int lb_index_rebuild(struct lb *lb)
 {
 	struct xdplb_svc_slot *slots;
@@ -443,6 +487,11 @@ int lb_index_rebuild(struct lb *lb)
 	err = svc_keys(lb, &all, &n, true);
 	if (err)
 		return err;
+	err = filter_update(lb, all, n, true);
+	if (err) {
+		free(all);
+		return err;
+	}
 	slots = calloc(XDPLB_SVC_SLOTS, sizeof(*slots));
 	if (!slots) {
 		free(all);
@@ -494,6 +543,8 @@ int lb_index_rebuild(struct lb *lb)
 	if (!err)
 		err = swap_inner(lb->svc_index_fd, 0, "xdplb_svc_index", 0,
 				 slots, sizeof(*slots), XDPLB_SVC_SLOTS);
+	if (!err)
+		err = filter_update(lb, all, n, false);
 	free(slots);
 	free(all);
 	return err;

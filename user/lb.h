@@ -29,6 +29,7 @@ struct lb {
 	int conns_fd;
 	int ct_guard_fd;
 	int svc_opts_fd;
+	int vip_filter_fd;
 	int lock_fd;
 	int ncpus;
 	__u32 abi_found;	/* the instance's ABI, once its config is read */

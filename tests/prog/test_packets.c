@@ -2915,18 +2915,20 @@ Test(packets, deleted_real_ends_its_flows)
 }
 
 /*
- * A flow belongs to the service that matches it now. An exact-port service
- * added over a port-0 one takes the port-0 service's tracked flows to that
- * port (the entry names another service's real: ct_expired, placed by the
- * new service); deleted, it gives them back the same way.
+ * A tracked flow keeps its real when a service added later would match it
+ * (an exact-port service over a port-0 one), as an IPVS connection does:
+ * the connection lives on. A new connection from the same port (a SYN)
+ * goes to the new service; deleting that service ends the flows of its
+ * reals, which the port-0 service then places again.
  */
-Test(packets, new_service_takes_its_flows)
+Test(packets, new_service_takes_new_flows)
 {
 	struct spec sp = { V4, .dst = VIP4B, TCP, .dport = 8443,
 			   .sport = 6000 };
 	struct expect any_new = TXCT(S_ANY_PORT, CT_NEW);
+	struct expect any_hit = TXCT(S_ANY_PORT, CT_HIT);
 	struct expect any_renew = TXCT(S_ANY_PORT, CT_RENEW);
-	struct expect late_renew = TXCT(S_LATE, CT_RENEW);
+	struct expect late_fresh = TXCT(S_LATE, CT_FRESH);
 	struct expect late_hit = TXCT(S_LATE, CT_HIT);
 	struct xdplb_svc_key key;
 	struct result r;
@@ -2936,14 +2938,76 @@ Test(packets, new_service_takes_its_flows)
 	build(&p, &sp);
 	check("port-0 service", &p, p.len, &any_new, &r);
 	add_service(S_LATE);
-	check("exact-port service added", &p, p.len, &late_renew, &r);
-	check("exact-port service, again", &p, p.len, &late_hit, &r);
+	check("exact-port service added: the tracked flow", &p, p.len,
+	      &any_hit, &r);
+
+	tcp_flags = TCP_SYN;
+	build(&p, &sp);
+	check("exact-port service added: a new connection", &p, p.len,
+	      &late_fresh, &r);
+	tcp_flags = TCP_ACK;
+	build(&p, &sp);
+	check("exact-port service, the new connection again", &p, p.len,
+	      &late_hit, &r);
 
 	cr_assert_eq(parse_vip(svc_defs[S_LATE].vip, &key), 0);
 	err = lb_svc_del(&lb, &key);
 	cr_assert_eq(err, 0, "lb_svc_del: %s", strerror(-err));
 	cr_assert_eq(lb_reals(&lb, reals), 0);
 	check("exact-port service deleted", &p, p.len, &any_renew, &r);
+}
+
+/* vip_filter bit of a VIP address, read from the map. */
+static bool filter_bit(const char *vip)
+{
+	struct xdplb_svc_key key;
+	__u32 bit, word;
+	__u64 w = 0;
+
+	cr_assert_eq(parse_vip(vip, &key), 0);
+	bit = xdplb_vip_bit(&key.addr);
+	word = bit >> 6;
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(skel->maps.vip_filter),
+					 &word, &w), 0);
+	return (w >> (bit & 63)) & 1;
+}
+
+/*
+ * The VIP filter the data path checks first: a bit for every VIP address,
+ * cleared when the address's last service goes (so traffic to it is
+ * passed without a connection table lookup); then a packet to it passes.
+ */
+Test(packets, vip_filter_follows_services)
+{
+	struct spec sp = { V4, .dst = VIP4C, TCP, .dport = 80 };
+	struct expect pass = PASS(pass_not_service);
+	struct xdplb_svc_key key;
+	struct result r;
+	struct pkt p;
+	int s, err;
+
+	for (s = 0; s < N_SVC; s++)
+		if (!svc_defs[s].late)
+			cr_expect(filter_bit(svc_defs[s].vip), "no filter bit "
+				  "for %s", svc_defs[s].vip);
+	cr_assert_eq(parse_vip(svc_defs[S_CHURN].vip, &key), 0);
+	err = lb_svc_del(&lb, &key);
+	cr_assert_eq(err, 0, "lb_svc_del: %s", strerror(-err));
+	for (s = 0; s < N_SVC; s++) {
+		struct xdplb_svc_key other;
+
+		cr_assert_eq(parse_vip(svc_defs[s].vip, &other), 0);
+		if (s != S_CHURN && !svc_defs[s].late &&
+		    xdplb_vip_bit(&other.addr) == xdplb_vip_bit(&key.addr))
+			cr_assert_fail("%s shares the bit of %s: pick another "
+				       "address", svc_defs[s].vip,
+				       svc_defs[S_CHURN].vip);
+	}
+	cr_expect_not(filter_bit(svc_defs[S_CHURN].vip),
+		      "the bit of deleted %s is still set",
+		      svc_defs[S_CHURN].vip);
+	build(&p, &sp);
+	check("to the deleted VIP", &p, p.len, &pass, &r);
 }
 
 /* A freed real slot reads svc_id 0, service 0's id: for service 0 only its
