@@ -12,13 +12,14 @@ ns_tests+=(long_transfers lb_takeover conns_and_flow src_ip_persistence udp_ops
 # ---------------------------------------------------------------- helpers
 
 # fetch_start NAME N BYTES RATE: N concurrent paced downloads of BYTES at
-# RATE bytes/s from the client to VIP4:80, in the background (nsutil fetch).
-# Sets FETCH_PID; $T_TMP/NAME.started gets "PORT REAL" per started download.
+# RATE bytes/s from the client (the namespace LAB-FETCH_FROM when set) to
+# VIP4:80, in the background (nsutil fetch). Sets FETCH_PID;
+# $T_TMP/NAME.started gets "PORT REAL" per started download.
 fetch_start() {
 	local name=$1
 	: >"$T_TMP/$name.started"
 	# nsenter itself, not the client function: $! must be python's pid.
-	nsenter --net="/var/run/netns/$LAB-client" -- /usr/bin/python3 "$T_NSUTIL" fetch \
+	nsenter --net="/var/run/netns/$LAB-${FETCH_FROM:-client}" -- /usr/bin/python3 "$T_NSUTIL" fetch \
 		"$2" "$VIP4" 80 "$3" "$4" "$T_TMP/$name.started" \
 		</dev/null >"$T_TMP/$name.json" 2>"$T_TMP/$name.err" &
 	FETCH_PID=$!
