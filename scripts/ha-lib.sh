@@ -448,7 +448,8 @@ _ha_build() {
 }
 
 # ha_down: stop what ha_up started, delete rt, ext and lb2, remove the reals'
-# routes to ext, put the VIPs back on lb's eth0. Never fails.
+# routes to ext, put the VIPs back on lb's eth0 and make the client forget
+# where it saw them. Never fails.
 ha_down() {
 	local dir f r
 	dir=$(ha_dir)
@@ -460,6 +461,7 @@ ha_down() {
 	for r in $HA_LBS; do ha_lb_detach "$r"; done
 	for r in rt ext lb2; do
 		if [[ -e /var/run/netns/$(ha_ns "$r") ]]; then
+			# shellcheck disable=SC2046 # a list of pids
 			_lab_kill_pids $(ip netns pids "$(ha_ns "$r")" 2>/dev/null)
 			ip netns del "$(ha_ns "$r")" 2>/dev/null || true
 		fi
@@ -476,6 +478,12 @@ ha_down() {
 	fi
 	if [[ -e /var/run/netns/$(lab_ns br) ]]; then
 		ip -n "$(lab_ns br)" link set lb up 2>/dev/null || true
+	fi
+	# The client learnt lb2's MAC for the VIPs from its gratuitous ARP or NA:
+	# let it ask again, and find lb.
+	if [[ -e /var/run/netns/$(lab_ns client) ]]; then
+		ip -n "$(lab_ns client)" neigh del "$VIP4" dev eth0 2>/dev/null || true
+		ip -n "$(lab_ns client)" neigh del "$VIP6" dev eth0 2>/dev/null || true
 	fi
 	rm -rf "$dir"
 	return 0
