@@ -31,7 +31,7 @@ endif
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	     libmnl-dev pkg-config
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
-	     tcpdump socat
+	     tcpdump socat keepalived bird2
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
@@ -66,9 +66,10 @@ help: ## this text
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
 
-# Install whatever is missing; a stamp keeps later runs from asking dpkg.
+# Install whatever is missing; a stamp keeps later runs from asking dpkg
+# (until this file, and so perhaps the list, changes).
 deps: $(DEPS_STAMP) ## install the Debian packages the build and tests need
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
