@@ -151,8 +151,12 @@ lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
 lab-down: ## take the namespace lab down
 	$(Q)scripts/lab.sh down
 
-install: all ## install xdplb (PREFIX, DESTDIR)
+install: all ## install xdplb and its failover files (PREFIX, DESTDIR)
 	install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/xdplb ha/xdplb-alive \
+		ha/keepalived-notify
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/xdplb ha/keepalived.conf.in \
+		ha/bird-lb.conf.in
 
 format: ## clang-format every C file
 	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.c)
