@@ -31,7 +31,7 @@ endif
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	     libmnl-dev pkg-config
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
-	     tcpdump socat
+	     tcpdump socat keepalived bird2
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
@@ -66,9 +66,10 @@ help: ## this text
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
 
-# Install whatever is missing; a stamp keeps later runs from asking dpkg.
+# Install whatever is missing; a stamp keeps later runs from asking dpkg
+# (until this file, and so perhaps the list, changes).
 deps: $(DEPS_STAMP) ## install the Debian packages the build and tests need
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -150,8 +151,12 @@ lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
 lab-down: ## take the namespace lab down
 	$(Q)scripts/lab.sh down
 
-install: all ## install xdplb (PREFIX, DESTDIR)
+install: all ## install xdplb and its failover files (PREFIX, DESTDIR)
 	install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/xdplb ha/xdplb-alive \
+		ha/keepalived-notify
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/xdplb ha/keepalived.conf.in \
+		ha/bird-lb.conf.in
 
 format: ## clang-format every C file
 	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.c)

@@ -12,6 +12,8 @@
 #   host    IPv4           IPv6            MAC
 #   client  198.18.0.10    fd00:18::10     02:00:00:00:00:0a
 #   lb      198.18.0.2     fd00:18::2      02:00:00:00:00:02   + VIPs on eth0 (answers ARP/ND)
+#   lbI     198.18.0.(1+I) fd00:18::(1+I)  02:00:00:00:00:0(1+I)  I = 2..9, no VIP: extra
+#                                          load balancers, only through lab_add_lb (HA lab)
 #   rI      198.18.0.(10+I) fd00:18::(10+I) 02:00:00:00:00:hex(10+I)  + VIPs on lo (silent)
 #   VIP     198.18.0.100   fd00:18::100
 #   (IPv6 host parts are written like the decimal IPv4 ones: r1 = fd00:18::11.)
@@ -102,19 +104,20 @@ lab_hosts() {
 # lab_ns HOST: print the namespace name of HOST (client, lb, rI or br).
 lab_ns() {
 	case "${1:-}" in
-	client | lb | br | r[1-9] | r[1-9][0-9]) echo "$LAB-$1" ;;
+	client | lb | lb[2-9] | br | r[1-9] | r[1-9][0-9]) echo "$LAB-$1" ;;
 	*)
-		_lab_err "unknown host '${1:-}' (client, lb, br, r1..r89)"
+		_lab_err "unknown host '${1:-}' (client, lb, lb2..lb9, br, r1..r89)"
 		return 1
 		;;
 	esac
 }
 
-# _lab_octet HOST: print the host number: client 10, lb 2, rI 10+I.
+# _lab_octet HOST: print the host number: client 10, lb 2, lbI 1+I, rI 10+I.
 _lab_octet() {
 	case "${1:-}" in
 	client) echo 10 ;;
 	lb) echo 2 ;;
+	lb[2-9]) echo $((1 + ${1#lb})) ;;
 	r[1-9] | r[1-9][0-9])
 		if ((${1#r} > 89)); then
 			_lab_err "real '$1' out of range (r1..r89)"
@@ -123,7 +126,7 @@ _lab_octet() {
 		echo $((10 + ${1#r}))
 		;;
 	*)
-		_lab_err "host '${1:-}' has no address (client, lb, r1..r89)"
+		_lab_err "host '${1:-}' has no address (client, lb, lb2..lb9, r1..r89)"
 		return 1
 		;;
 	esac
@@ -165,12 +168,12 @@ lab_exec() {
 lab_run_dir() { echo "$LAB_RUN_BASE/$LAB"; }
 
 # _lab_existing_ns: print the namespaces that exist now and belong to this lab
-# (LAB-br, LAB-client, LAB-lb, LAB-rI for any I), whatever NREALS is.
+# (LAB-br, LAB-client, LAB-lb, LAB-lbI, LAB-rI for any I), whatever NREALS is.
 _lab_existing_ns() {
 	local name
 	ip netns list 2>/dev/null | while read -r name _; do
 		if [[ $name == "$LAB-br" || $name == "$LAB-client" || $name == "$LAB-lb" ||
-			$name =~ ^"$LAB"-r[1-9][0-9]?$ ]]; then
+			$name =~ ^"$LAB"-(r[1-9][0-9]?|lb[2-9])$ ]]; then
 			echo "$name"
 		fi
 	done
@@ -260,16 +263,35 @@ _lab_make_host() {
 	_lab_do ip -n "$br" link set "$host" up || return 1
 }
 
-# _lab_attach_xdp_pass: native XDP_PASS program on the bridge-side port "lb", so
-# frames the LB turns around with XDP_TX are delivered (shared/LAB.md, gotcha 1).
+# _lab_attach_xdp_pass [PORT]: native XDP_PASS program on the bridge-side port
+# PORT (default "lb", the load balancer's), so frames the LB turns around with
+# XDP_TX are delivered (shared/LAB.md, gotcha 1).
 _lab_attach_xdp_pass() {
-	local br
+	local br port=${1:-lb}
 	br=$(lab_ns br) || return 1
-	_lab_do ip -n "$br" link set dev lb xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
-	if ! ip -n "$br" -d link show dev lb | grep -q 'prog/xdp'; then
-		_lab_err "no XDP program on $br/lb after attaching $XDP_PASS_OBJ"
+	_lab_do ip -n "$br" link set dev "$port" xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+	if ! ip -n "$br" -d link show dev "$port" | grep -q 'prog/xdp'; then
+		_lab_err "no XDP program on $br/$port after attaching $XDP_PASS_OBJ"
 		return 1
 	fi
+}
+
+# lab_add_lb HOST: add a further load balancer lb2..lb9 to a lab that is up:
+# its host as any other (no VIP: whoever runs it decides who owns the VIP) and
+# an XDP_PASS program on its bridge port. lab_down removes it. Returns 1 when
+# it exists already or anything fails (what was made is left for lab_down).
+lab_add_lb() {
+	local ns
+	[[ ${1:-} == lb[2-9] ]] || {
+		_lab_err "lab_add_lb: '${1:-}' is not lb2..lb9"
+		return 1
+	}
+	ns=$(lab_ns "$1") || return 1
+	if [[ -e /var/run/netns/$ns ]]; then
+		_lab_err "lab_add_lb: $ns exists already"
+		return 1
+	fi
+	_lab_make_host "$1" && _lab_attach_xdp_pass "$1"
 }
 
 # _lab_pid_alive PIDFILE: true when PIDFILE names a live realsrv.py process.

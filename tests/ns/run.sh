@@ -506,6 +506,9 @@ ns_teardown() {
 		fi
 		ip netns del "$LAB-lb2" 2>/dev/null
 	fi
+	# The HA tests' extra hosts and daemons (test_ha.sh), while the lab's run
+	# dir still names them.
+	if declare -F ha_down >/dev/null; then ha_down >/dev/null 2>&1; fi
 	lab_down >/dev/null 2>&1
 	rm -rf "$PIN" "$PIN2" "$PIN_BAD" "$PIN_NONE" "$PIN_LB2" 2>/dev/null
 	if mountpoint -q "$RUN_BPFFS" 2>/dev/null; then umount "$RUN_BPFFS" 2>/dev/null; fi

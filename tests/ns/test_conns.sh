@@ -12,13 +12,14 @@ ns_tests+=(long_transfers lb_takeover conns_and_flow src_ip_persistence udp_ops
 # ---------------------------------------------------------------- helpers
 
 # fetch_start NAME N BYTES RATE: N concurrent paced downloads of BYTES at
-# RATE bytes/s from the client to VIP4:80, in the background (nsutil fetch).
-# Sets FETCH_PID; $T_TMP/NAME.started gets "PORT REAL" per started download.
+# RATE bytes/s from the client (the namespace LAB-FETCH_FROM when set) to
+# VIP4:80, in the background (nsutil fetch). Sets FETCH_PID;
+# $T_TMP/NAME.started gets "PORT REAL" per started download.
 fetch_start() {
 	local name=$1
 	: >"$T_TMP/$name.started"
 	# nsenter itself, not the client function: $! must be python's pid.
-	nsenter --net="/var/run/netns/$LAB-client" -- /usr/bin/python3 "$T_NSUTIL" fetch \
+	nsenter --net="/var/run/netns/$LAB-${FETCH_FROM:-client}" -- /usr/bin/python3 "$T_NSUTIL" fetch \
 		"$2" "$VIP4" 80 "$3" "$4" "$T_TMP/$name.started" \
 		</dev/null >"$T_TMP/$name.json" 2>"$T_TMP/$name.err" &
 	FETCH_PID=$!
@@ -86,11 +87,10 @@ conns_missing() {
 	jget "[$1, $2]" "[p for p, r in sorted(d[1].items()) if not any(c['protocol'] == 'tcp' and c['client'] == '$CLIENT_IP4:' + p and c['vip'] == '$VIP4:80' and c['real'] == $PY_ADDR(r) for c in d[0]['conns'])]"
 }
 
-# The second load balancer (lb_takeover): namespace LAB-lb2 on the lab's
-# bridge, port lb2, 198.18.0.3, no VIP (so it never answers ARP for it).
-LB2_MAC=02:00:00:00:00:03
-LB2_IP4=198.18.0.3
-LB2_IP6=fd00:18::3
+# The second load balancer (lb_takeover): lab-lib.sh's lb2, namespace
+# LAB-lb2 on the lab's bridge, port lb2, no VIP (so it never answers ARP for
+# it).
+LB2_MAC=$(lab_mac lb2)
 
 # Python (for nsutil get) over `list -j`: the services with reals sorted.
 PY_SVCS='sorted((dict(s, reals=sorted(s["reals"], key=lambda r: r["address"])) for s in d["services"]), key=lambda s: s["vip"])'
@@ -109,27 +109,14 @@ lb2_down() {
 }
 
 # lb2_up: build the second load balancer's host as lab-lib.sh builds `lb`
-# (tx checksum offload off on both ends, an XDP_PASS program on the bridge
-# side so its XDP_TX frames are delivered: shared/LAB.md gotchas 1 and 2).
+# (lab_add_lb: tx checksum offload off on both ends, an XDP_PASS program on
+# the bridge side so its XDP_TX frames are delivered: shared/LAB.md gotchas 1
+# and 2).
 lb2_up() {
-	local ns=$LAB-lb2 br=$LAB-br out
+	local out
 	lb2_down
 	on_exit lb2_down
-	out=$({
-		ip netns add "$ns" &&
-			nsenter --net="$LB2_NS" -- sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
-				net.ipv6.conf.default.accept_dad=0 &&
-			ip -n "$ns" link set lo up &&
-			ip -n "$ns" link add eth0 address "$LB2_MAC" type veth peer name lb2 netns "$br" &&
-			ip -n "$ns" addr add "$LB2_IP4/24" dev eth0 &&
-			ip -n "$ns" addr add "$LB2_IP6/64" dev eth0 nodad &&
-			nsenter --net="$LB2_NS" -- ethtool -K eth0 tx off &&
-			lab_exec br ethtool -K lb2 tx off &&
-			ip -n "$ns" link set eth0 up &&
-			ip -n "$br" link set lb2 master "$LAB_BRIDGE" &&
-			ip -n "$br" link set lb2 up &&
-			ip -n "$br" link set dev lb2 xdpdrv obj "$XDP_PASS_OBJ" sec xdp
-	} 2>&1) || fail "cannot build $ns: $out"
+	out=$(lab_add_lb lb2 2>&1) || fail "cannot build $LAB-lb2: $out"
 }
 
 # stat_grew S0 S1 NAME: how much global counter NAME grew from stats S0 to S1.
