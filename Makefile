@@ -34,7 +34,7 @@ DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
-DEB_BENCH := wrk
+DEB_BENCH := wrk nginx-light
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
 PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl)

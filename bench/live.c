@@ -108,7 +108,9 @@ static int send_for(int gen_fd, struct bench_sink_bpf *sink, int ncpus,
 		    struct target *t, double secs, int round)
 {
 	__u8 frame[PKT_LEN];
-	struct xdp_md ctx = { .ingress_ifindex = t->ifindex };
+	/* The kernel wants data_end to be the frame's length. */
+	struct xdp_md ctx = { .data_end = sizeof(frame),
+			      .ingress_ifindex = t->ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = frame, .data_size_in = sizeof(frame),
 		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),

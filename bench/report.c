@@ -110,6 +110,16 @@ static int read_rows(const char *path, struct rrow *rows, int *n)
 	return 0;
 }
 
+/* A figure with its unit, as many decimals as its size deserves. */
+static void fmt_value(char *buf, size_t len, double v, const char *unit)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f %s", v >= 100 ? 0 : v >= 10 ? 1 : 2,
+			 v, unit ? unit : "");
+}
+
 static void print_table(const struct rrow *rows, int n)
 {
 	size_t s;
@@ -120,7 +130,7 @@ static void print_table(const struct rrow *rows, int n)
 
 		for (i = 0; i < n; i++) {
 			const struct rrow *r = &rows[i];
-			char val[32], ratio_s[16], tgt[32];
+			char val[32], ratio_s[16], tgt[32], base[32];
 			double ratio, v = num(r->f[F_VALUE]);
 			int met;
 
@@ -134,12 +144,7 @@ static void print_table(const struct rrow *rows, int n)
 				first = 0;
 			}
 			met = judge(r, &ratio);
-			if (isnan(v))
-				snprintf(val, sizeof(val), "-");
-			else
-				snprintf(val, sizeof(val), "%.*f %s",
-					 v >= 100 ? 0 : v >= 10 ? 1 : 2, v,
-					 r->f[F_UNIT] ? r->f[F_UNIT] : "");
+			fmt_value(val, sizeof(val), v, r->f[F_UNIT]);
 			if (isnan(ratio))
 				snprintf(ratio_s, sizeof(ratio_s), "%s", "");
 			else
@@ -149,9 +154,10 @@ static void print_table(const struct rrow *rows, int n)
 			printf("  %-40.40s %12s %7s %9s %-8s", r->f[F_NAME],
 			       val, ratio_s, tgt, met < 0 ? "" : met ?
 			       "met" : "NOT met");
+			fmt_value(base, sizeof(base), num(r->f[F_BASE]),
+				  r->f[F_UNIT]);
 			if (r->f[F_BASE_NAME])
-				printf(" %s (%.4g)", r->f[F_BASE_NAME],
-				       num(r->f[F_BASE]));
+				printf(" %s (%s)", r->f[F_BASE_NAME], base);
 			printf("\n");
 			if (r->f[F_NOTE])
 				printf("  %40s   (%s)\n", "", r->f[F_NOTE]);
