@@ -163,7 +163,7 @@ int cmd_maps(int argc, char **argv)
 			 ents[i]->d_name);
 		fd = ents[i]->d_name[0] == '.' ? -1 : bpf_obj_get(path);
 		if (fd >= 0 && !fd_map_info(fd, &bytes, &type, &entries)) {
-			snprintf(note, sizeof(note), "%s, %u entries",
+			snprintf(note, sizeof(note), "%s, max_entries %u",
 				 libbpf_bpf_map_type_str(type), entries);
 			map_row(ents[i]->d_name, bytes, note);
 			total += bytes;
