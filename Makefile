@@ -33,6 +33,8 @@ DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat keepalived bird2
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
+# Only `make bench` needs these; `make test` does not wait for them.
+DEB_BENCH := wrk nginx-light
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
 PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl)
@@ -52,10 +54,15 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_OBJS := $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(BENCH_SRCS))
+BENCH_SKELS := $(patsubst %,$(BUILD)/%.skel.h,xdplb floor bench_flows \
+	       bench_sink)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROG_SRCS := $(wildcard tests/prog/*.c)
 
 DEPS_STAMP := $(BUILD)/.deps-installed
+BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 
 .PHONY: all deps help test test-unit test-prog test-ns bench demo lab-up \
 	lab-down clean install format
@@ -67,10 +74,10 @@ help: ## this text
 		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
 
 # Install whatever is missing; a stamp keeps later runs from asking dpkg
-# (until this file, and so perhaps the list, changes).
-deps: $(DEPS_STAMP) ## install the Debian packages the build and tests need
-$(DEPS_STAMP): Makefile
-	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+# (until this file, and so perhaps a list, changes).
+# $(call apt_missing,PACKAGES): the recipe lines that install PACKAGES.
+define apt_missing
+	$(Q)missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -79,8 +86,16 @@ $(DEPS_STAMP): Makefile
 		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	$(Q)mkdir -p $(@D) && touch $@
+endef
 
-$(BUILD) $(BUILD)/user $(BUILD)/tests:
+deps: $(DEPS_STAMP) ## install the Debian packages the build and tests need
+$(DEPS_STAMP): Makefile
+	$(call apt_missing,$(DEB_PKGS))
+
+$(BENCH_DEPS_STAMP): $(DEPS_STAMP)
+	$(call apt_missing,$(DEB_BENCH))
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(DEPS_STAMP) $(BUILD)
@@ -123,9 +138,17 @@ $(BUILD)/test_prog: $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_SRCS)) $
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
-$(BUILD)/xdplb-bench: bench/bench.c $(BUILD)/xdplb.skel.h $(BUILD)/floor.skel.h $(BUILD)/libxdplb.a
+# The benchmark: bench/*.c with the skeletons of xdplb, the floor and the
+# bench-only programs (bpf/bench_*.bpf.c), and user/ through libxdplb.a.
+$(BENCH_OBJS): $(BENCH_SKELS)
+
+$(BUILD)/bench/%.o: bench/%.c | $(DEPS_STAMP) $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libxdplb.a $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/xdplb-bench: $(BENCH_OBJS) $(BUILD)/libxdplb.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 test-unit: $(BUILD)/test_unit ## criterion unit tests (Maglev, parsing)
 	$(Q)$(BUILD)/test_unit --jobs 2
@@ -139,8 +162,8 @@ test-ns: all ## namespace tests with real traffic
 test: all $(BUILD)/test_unit $(BUILD)/test_prog ## every test, one summary
 	$(Q)tests/run-all.sh
 
-bench: all $(BUILD)/xdplb-bench ## per-packet cost against a floor program
-	$(Q)$(BUILD)/xdplb-bench
+bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## every figure next to a floor; docs/PERFORMANCE.md
+	$(Q)scripts/bench-run.sh
 
 demo: all ## demo cluster in namespaces: traffic, `xdplb list`, teardown
 	$(Q)scripts/demo.sh
@@ -159,10 +182,11 @@ install: all ## install xdplb and its failover files (PREFIX, DESTDIR)
 		ha/bird-lb.conf.in
 
 format: ## clang-format every C file
-	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.c)
+	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.[ch])
 
 clean: ## remove build/
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
+	$(BUILD)/bench/*.d)
