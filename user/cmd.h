@@ -39,6 +39,8 @@ int do_list(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_conns(int argc, char **argv);
 int do_flow(int argc, char **argv);
+int do_save(int argc, char **argv);
+int do_restore(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 /* Shared by the handlers (cmd_common.c). */
@@ -47,6 +49,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 int open_instance(struct lb *lb, bool lock);
 /* Check the pin directory and take its lock (lb_init first). */
 int lock_pin_dir(struct lb *lb, const char *dir);
+/* Print a parser's message (spec.h) when ret says it failed; ret. */
+int spec_report(int ret, const char *err);
 int parse_vip_arg(const char *s, struct xdplb_svc_key *key);
 int find_service(struct lb *lb, const struct xdplb_svc_key *key,
 		 struct xdplb_svc *svc);

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "cmd.h"
 #include "log.h"
+#include "spec.h"
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -85,13 +86,20 @@ int open_instance(struct lb *lb, bool lock)
 	return -1;
 }
 
+int spec_report(int ret, const char *err)
+{
+	if (ret == EXIT_USAGE)
+		p_err("%s (see 'xdplb help')", err);
+	else if (ret)
+		p_err("%s", err);
+	return ret;
+}
+
 int parse_vip_arg(const char *s, struct xdplb_svc_key *key)
 {
-	if (!parse_vip(s, key))
-		return 0;
-	p_err("malformed VIP '%s' (expected ADDR:PORT[/tcp|/udp], IPv6 ADDR "
-	      "in brackets)", s);
-	return -1;
+	char err[SPEC_ERRLEN];
+
+	return spec_report(spec_vip(s, key, err, sizeof(err)), err) ? -1 : 0;
 }
 
 int find_service(struct lb *lb, const struct xdplb_svc_key *key,
@@ -110,38 +118,20 @@ int find_service(struct lb *lb, const struct xdplb_svc_key *key,
 int parse_svc_option(int opt, const char *arg, const struct xdplb_svc_key *key,
 		     __u32 *flags)
 {
-	if (opt == 'o') {
-		if (key->proto != IPPROTO_UDP) {
-			p_err("--ops is for UDP services (one-packet "
-			      "scheduling)");
-			return -1;
-		}
-		*flags |= XDPLB_SVC_F_OPS;
-		return 0;
-	}
-	if (!strcmp(arg, "5tuple")) {
-		*flags &= ~XDPLB_SVC_F_HASH_SRC;
-	} else if (!strcmp(arg, "src-ip")) {
-		*flags |= XDPLB_SVC_F_HASH_SRC;
-	} else {
-		p_err("unknown hash mode '%s' (5tuple or src-ip)", arg);
-		return -1;
-	}
-	return 0;
+	char err[SPEC_ERRLEN];
+	int ret;
+
+	ret = opt == 'o' ? spec_ops(key, flags, err, sizeof(err)) :
+			   spec_hash_mode(arg, flags, err, sizeof(err));
+	return spec_report(ret, err) ? -1 : 0;
 }
 
 int parse_table_size(const char *arg, __u32 *size)
 {
-	unsigned long v;
+	char err[SPEC_ERRLEN];
 
-	if (parse_ulong(arg, XDPLB_MAX_TABLE_SIZE, &v) ||
-	    v < XDPLB_MIN_TABLE_SIZE || !is_prime(v)) {
-		p_err("table size '%s' is not a prime in %d..%d", arg,
-		      XDPLB_MIN_TABLE_SIZE, XDPLB_MAX_TABLE_SIZE);
-		return -1;
-	}
-	*size = (__u32)v;
-	return 0;
+	return spec_report(spec_table_size(arg, size, err, sizeof(err)), err) ?
+	       -1 : 0;
 }
 
 const char *svc_hash_name(__u32 flags)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * cmd_config.c - services and reals: add-vip, del-vip, add-real, set-real,
- * del-real. Each parses and checks everything first, then takes the pin
+ * cmd_config.c - services and reals: add-vip, set-vip, del-vip, add-real,
+ * set-real, del-real. Each parses and checks everything first, then takes the pin
  * directory's lock and changes the maps; a service's Maglev table is
  * rebuilt and swapped in whole after every change of its reals.
  */
@@ -13,136 +13,96 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "config.h"
 #include "lb.h"
 #include "log.h"
-#include "neigh.h"
-
-#define NEIGH_TIMEOUT_MS 3000
-
-/* The options add-vip and set-vip share, as given on the command line. */
-struct vip_args {
-	struct xdplb_svc_key key;
-	const char *hash, *table_size;
-	bool ops, no_ops;
-	char vip[ADDR_STRLEN];
-};
-
-static int parse_vip_args(int argc, char **argv, bool set,
-			  struct vip_args *a)
-{
-	static const struct option vip_opts[] = {
-		{ "hash", required_argument, NULL, 'H' },
-		{ "ops", no_argument, NULL, 'o' },
-		{ "no-ops", no_argument, NULL, 'O' },
-		{ "table-size", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", vip_opts, NULL)) != -1) {
-		if (c == 'H')
-			a->hash = optarg;
-		else if (c == 'o')
-			a->ops = true;
-		else if (c == 'O' && set)
-			a->no_ops = true;
-		else if (c == 't')
-			a->table_size = optarg;
-		else
-			return usage_error(argv[0], "bad option");
-	}
-	if (optind != argc - 1)
-		return usage_error(argv[0], "expected one VIP");
-	if (set && !a->hash && !a->ops && !a->no_ops && !a->table_size)
-		return usage_error(argv[0], "nothing to change (--hash, "
-				   "--ops, --no-ops, --table-size)");
-	if (a->ops && a->no_ops)
-		return usage_error(argv[0], "--ops and --no-ops conflict");
-	if (parse_vip_arg(argv[optind], &a->key))
-		return EXIT_FAIL;
-	format_vip(&a->key, a->vip, sizeof(a->vip));
-	return EXIT_OK;
-}
-
-/* Apply the parsed options to a service's flags and table size. */
-static int vip_options(const struct vip_args *a, __u32 *flags, __u32 *size)
-{
-	if ((a->hash && parse_svc_option('H', a->hash, &a->key, flags)) ||
-	    (a->ops && parse_svc_option('o', NULL, &a->key, flags)) ||
-	    (a->table_size && parse_table_size(a->table_size, size)))
-		return -1;
-	if (a->no_ops)
-		*flags &= ~XDPLB_SVC_F_OPS;
-	return 0;
-}
+#include "spec.h"
 
 int do_add_vip(int argc, char **argv)
 {
+	char msg[SPEC_ERRLEN], vip[ADDR_STRLEN];
 	__u32 flags = 0, size = 0;
-	struct vip_args a;
+	struct xdplb_svc_opts o;
+	struct xdplb_svc svc;
+	struct vip_spec v;
 	struct lb lb;
-	int err;
+	int ret, err;
 
-	err = parse_vip_args(argc, argv, false, &a);
-	if (err)
-		return err;
-	if (vip_options(&a, &flags, &size))
-		return EXIT_FAIL;
+	svc_opts_default(&o);
+	ret = vip_spec_parse(argc, argv, false, &v, msg, sizeof(msg));
+	if (!ret)
+		ret = vip_spec_merge(&v, &flags, &size, &o, msg, sizeof(msg));
+	if (ret)
+		return spec_report(ret, msg);
 	if (open_instance(&lb, true))
 		return EXIT_FAIL;
-	err = lb_svc_add(&lb, &a.key, flags, size);
+	format_vip(&v.key, vip, sizeof(vip));
+	err = lb_svc_add(&lb, &v.key, flags, size);
+	if (!err) {
+		err = lb_svc_get(&lb, &v.key, &svc);
+		if (!err)
+			err = lb_svc_opts_set(&lb, svc.id, &o);
+		if (err)
+			lb_svc_del(&lb, &v.key);
+	}
 	lb_close(&lb);
 	if (err == -EEXIST)
-		p_err("VIP %s already exists", a.vip);
+		p_err("VIP %s already exists", vip);
 	else if (err == -ENOSPC)
-		p_err("no room for VIP %s (at most %d services)", a.vip,
+		p_err("no room for VIP %s (at most %d services)", vip,
 		      XDPLB_MAX_SERVICES);
 	else if (err)
-		p_err("cannot add VIP %s: %s", a.vip, strerror(-err));
+		p_err("cannot add VIP %s: %s", vip, strerror(-err));
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 /*
- * Change a service in place. Its tracked flows keep their reals; a new
- * table size or hash mode only changes where new flows are placed.
+ * Change a service in place, as restore would: its reals, counters and
+ * tracked flows stay; a new table size, hash mode or quorum only changes
+ * where new flows are placed.
  */
 int do_set_vip(int argc, char **argv)
 {
-	struct xdplb_real *all = NULL;
+	char msg[SPEC_ERRLEN], vip[ADDR_STRLEN];
+	struct config_service *s = NULL;
+	struct config *c = NULL;
+	struct config_diff d;
 	struct xdplb_svc svc;
-	struct vip_args a;
-	__u32 flags, size;
+	struct vip_spec v;
+	int i, ret, err;
 	struct lb lb;
-	int err;
 
-	err = parse_vip_args(argc, argv, true, &a);
-	if (err)
-		return err;
+	ret = vip_spec_parse(argc, argv, true, &v, msg, sizeof(msg));
+	if (ret)
+		return spec_report(ret, msg);
 	if (open_instance(&lb, true))
 		return EXIT_FAIL;
-	if (find_service(&lb, &a.key, &svc))
-		goto fail;
-	flags = svc.flags;
-	size = svc.table_size;
-	if (vip_options(&a, &flags, &size))
-		goto fail;
-	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
-	err = all ? lb_reals(&lb, all) : -ENOMEM;
-	if (!err)
-		err = lb_svc_set(&lb, &a.key, flags, size, all);
+	ret = EXIT_FAIL;
+	format_vip(&v.key, vip, sizeof(vip));
+	if (find_service(&lb, &v.key, &svc))
+		goto out;
+	err = config_from_lb(&lb, &c);
 	if (err) {
-		p_err("cannot change VIP %s: %s", a.vip, strerror(-err));
-		goto fail;
+		p_err("cannot read the instance: %s", strerror(-err));
+		goto out;
 	}
-	free(all);
+	for (i = 0; i < c->nsvcs; i++)
+		if (!memcmp(&c->svcs[i].key, &v.key, sizeof(v.key)))
+			s = &c->svcs[i];
+	if (!s->table_size)
+		s->table_size = lb.cfg.table_size;
+	if (spec_report(vip_spec_merge(&v, &s->flags, &s->table_size,
+				       &s->opts, msg, sizeof(msg)), msg))
+		goto out;
+	if (config_apply(&lb, c, &d)) {
+		p_err("cannot change VIP %s: %s", vip, d.error);
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	config_free(c);
 	lb_close(&lb);
-	return EXIT_OK;
-fail:
-	free(all);
-	lb_close(&lb);
-	return EXIT_FAIL;
+	return ret;
 }
 
 int do_del_vip(int argc, char **argv)
@@ -171,88 +131,6 @@ int do_del_vip(int argc, char **argv)
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
-/* What the real-server commands share: --vip VIP REAL [--weight W]
- * [--mac MAC], parsed and checked against the running instance. */
-struct real_args {
-	const char *cmd;
-	struct xdplb_svc_key key;
-	struct xdplb_addr addr;
-	__u8 family;
-	bool has_vip, has_weight, has_mac;
-	__u16 weight;
-	__u8 mac[6];
-	char vip[ADDR_STRLEN];
-	char real[ADDR_STRLEN];
-};
-
-enum { ALLOW_WEIGHT = 1, ALLOW_MAC = 2 };
-
-static int parse_real_args(int argc, char **argv, int allow,
-			   struct real_args *a)
-{
-	static const struct option real_opts[] = {
-		{ "vip", required_argument, NULL, 'V' },
-		{ "weight", required_argument, NULL, 'w' },
-		{ "mac", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	a->cmd = argv[0];
-	a->weight = XDPLB_DEFAULT_WEIGHT;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", real_opts, NULL)) != -1) {
-		switch (c) {
-		case 'V':
-			if (parse_vip_arg(optarg, &a->key))
-				return EXIT_FAIL;
-			a->has_vip = true;
-			break;
-		case 'w':
-			if (!(allow & ALLOW_WEIGHT))
-				return usage_error(a->cmd, "--weight is not "
-						   "an option here");
-			if (parse_weight(optarg, &a->weight)) {
-				p_err("weight '%s' out of range (0..%d)",
-				      optarg, XDPLB_MAX_WEIGHT);
-				return EXIT_FAIL;
-			}
-			a->has_weight = true;
-			break;
-		case 'M':
-			if (!(allow & ALLOW_MAC))
-				return usage_error(a->cmd, "--mac is not an "
-						   "option here");
-			if (parse_mac(optarg, a->mac)) {
-				p_err("malformed MAC '%s' (expected a unicast "
-				      "xx:xx:xx:xx:xx:xx)", optarg);
-				return EXIT_FAIL;
-			}
-			a->has_mac = true;
-			break;
-		default:
-			return usage_error(a->cmd, "bad option");
-		}
-	}
-	if (!a->has_vip)
-		return usage_error(a->cmd, "--vip VIP is required");
-	if (optind != argc - 1)
-		return usage_error(a->cmd, "expected one REAL address");
-	if (parse_addr(argv[optind], &a->addr, &a->family)) {
-		p_err("malformed real address '%s'", argv[optind]);
-		return EXIT_FAIL;
-	}
-	format_vip(&a->key, a->vip, sizeof(a->vip));
-	format_addr(&a->addr, a->family, a->real, sizeof(a->real));
-	if (a->family != a->key.family) {
-		p_err("real %s and VIP %s are not of the same address family",
-		      a->real, a->vip);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
 /* The instance, the service and all reals, ready for a change. */
 struct real_ctx {
 	struct lb lb;
@@ -260,7 +138,7 @@ struct real_ctx {
 	struct xdplb_real *all;
 };
 
-static int real_ctx_open(struct real_ctx *x, const struct real_args *a)
+static int real_ctx_open(struct real_ctx *x, const struct real_spec *a)
 {
 	int err;
 
@@ -315,7 +193,7 @@ static int commit_real(struct real_ctx *x, int id,
 	return err;
 }
 
-static int find_real(struct real_ctx *x, const struct real_args *a)
+static int find_real(struct real_ctx *x, const struct real_spec *a)
 {
 	int id = lb_real_find(x->all, x->svc.id, &a->addr, a->family);
 
@@ -324,16 +202,27 @@ static int find_real(struct real_ctx *x, const struct real_args *a)
 	return id;
 }
 
+/* Parse a real command's line; EXIT_OK or what to exit with. */
+static int parse_real_cmd(int argc, char **argv, int allow,
+			  struct real_spec *a)
+{
+	char msg[SPEC_ERRLEN];
+
+	return spec_report(real_spec_parse(argc, argv, allow, a, msg,
+					   sizeof(msg)), msg);
+}
+
 int do_add_real(int argc, char **argv)
 {
 	struct xdplb_real real = {};
-	struct real_args a;
+	char msg[SPEC_ERRLEN];
+	struct real_spec a;
 	struct real_ctx x;
-	char ifname[sizeof(x.lb.cfg.ifname)];
 	int ret, err;
 	__u32 id;
 
-	ret = parse_real_args(argc, argv, ALLOW_WEIGHT | ALLOW_MAC, &a);
+	ret = parse_real_cmd(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY,
+			     &a);
 	if (ret)
 		return ret;
 	if (real_ctx_open(&x, &a))
@@ -348,25 +237,15 @@ int do_add_real(int argc, char **argv)
 	real.family = a.family;
 	real.svc_id = x.svc.id;
 	real.weight = a.weight;
+	if (a.sorry)
+		real.flags |= XDPLB_REAL_F_SORRY;
 	if (a.has_mac) {
 		memcpy(real.mac, a.mac, 6);
-		real.flags = XDPLB_REAL_F_MAC_MANUAL;
-	} else {
-		snprintf(ifname, sizeof(ifname), "%s", x.lb.cfg.ifname);
-		err = neigh_resolve(x.lb.cfg.ifindex, a.family, &a.addr,
-				    real.mac, NEIGH_TIMEOUT_MS);
-		if (err == -EHOSTUNREACH) {
-			p_err("cannot resolve the MAC of %s on '%s': no %s "
-			      "reply (is it on %s's layer-2 segment? --mac "
-			      "sets it by hand)", a.real, ifname,
-			      a.family == XDPLB_AF_INET ? "ARP" :
-			      "neighbour discovery", ifname);
-			goto out;
-		} else if (err) {
-			p_err("cannot resolve the MAC of %s on '%s': %s",
-			      a.real, ifname, strerror(-err));
-			goto out;
-		}
+		real.flags |= XDPLB_REAL_F_MAC_MANUAL;
+	} else if (config_resolve_mac(&x.lb, a.family, &a.addr, real.mac,
+				      msg, sizeof(msg))) {
+		p_err("%s", msg);
+		goto out;
 	}
 
 	err = lb_real_add(&x.lb, x.all, &real, &id);
@@ -395,15 +274,15 @@ out:
 int do_set_real(int argc, char **argv)
 {
 	struct xdplb_real changed;
-	struct real_args a;
+	struct real_spec a;
 	struct real_ctx x;
 	int ret, id, err;
 
-	ret = parse_real_args(argc, argv, ALLOW_WEIGHT, &a);
+	ret = parse_real_cmd(argc, argv, REAL_WEIGHT, &a);
 	if (ret)
 		return ret;
 	if (!a.has_weight)
-		return usage_error(a.cmd, "--weight W is required");
+		return usage_error(argv[0], "--weight W is required");
 	if (real_ctx_open(&x, &a))
 		return EXIT_FAIL;
 	ret = EXIT_FAIL;
@@ -429,11 +308,11 @@ int do_del_real(int argc, char **argv)
 {
 	struct xdplb_real real;
 	__u64 tracked = 0;
-	struct real_args a;
+	struct real_spec a;
 	struct real_ctx x;
 	int ret, id, err;
 
-	ret = parse_real_args(argc, argv, 0, &a);
+	ret = parse_real_cmd(argc, argv, 0, &a);
 	if (ret)
 		return ret;
 	if (real_ctx_open(&x, &a))

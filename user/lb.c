@@ -343,10 +343,9 @@ int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 	return 0;
 }
 
-static int svc_cmp(const void *a, const void *b)
+int lb_svc_key_cmp(const struct xdplb_svc_key *x,
+		   const struct xdplb_svc_key *y)
 {
-	const struct xdplb_svc_key *x = &((const struct lb_service *)a)->key;
-	const struct xdplb_svc_key *y = &((const struct lb_service *)b)->key;
 	int c;
 
 	if (x->family != y->family)
@@ -357,6 +356,12 @@ static int svc_cmp(const void *a, const void *b)
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
 	return (int)ntohs(x->port) - (int)ntohs(y->port);
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	return lb_svc_key_cmp(&((const struct lb_service *)a)->key,
+			      &((const struct lb_service *)b)->key);
 }
 
 /* Every key of the services map, markers included when all is set. */

@@ -75,7 +75,10 @@ int lb_lock_dir(struct lb *lb, const char *dir);
 
 bool pin_dir_on_bpffs(const char *dir);
 
-/* Services. lb_services() returns a sorted array the caller frees. */
+/* Services. lb_services() returns an array the caller frees, sorted by
+ * lb_svc_key_cmp: family, address, protocol, port. */
+int lb_svc_key_cmp(const struct xdplb_svc_key *a,
+		   const struct xdplb_svc_key *b);
 int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 	       struct xdplb_svc *svc);
 /* table_size 0: the instance's default (config). */

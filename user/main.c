@@ -93,6 +93,8 @@ static const struct command commands[] = {
 	{ "stats", do_stats, true },
 	{ "conns", do_conns, true },
 	{ "flow", do_flow, true },
+	{ "save", do_save, true },
+	{ "restore", do_restore, true },
 	{ "help", do_help, false },
 };
 

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cmd_save.c - save and restore: the whole configuration as xdplb command
+ * lines, and such lines applied as a difference (config.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "json.h"
+#include "log.h"
+
+/* The lines of c, one JSON string each: {"lines": [...]}. */
+static int save_json(const struct config *c)
+{
+	char *buf = NULL, *line, *next;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	err = config_write(f, c);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err) {
+		jw_start_object();
+		jw_name("lines");
+		jw_start_array();
+		for (line = buf; *line; line = next) {
+			next = strchr(line, '\n');
+			*next++ = '\0';
+			jw_string(line);
+		}
+		jw_end_array();
+		jw_end_object();
+		jw_flush();
+	}
+	free(buf);
+	return err;
+}
+
+int do_save(int argc, char **argv)
+{
+	struct config *c = NULL;
+	struct lb lb;
+	int err;
+
+	if (argc != 1)
+		return usage_error(argv[0], "takes no arguments");
+	/* Locked: never half of a restore. */
+	if (open_instance(&lb, true))
+		return EXIT_FAIL;
+	err = config_from_lb(&lb, &c);
+	lb_close(&lb);
+	if (!err)
+		err = opts.json ? save_json(c) : config_write(stdout, c);
+	config_free(c);
+	if (err) {
+		p_err("cannot save the configuration: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static void json_counts(const char *name, int added, int removed,
+			int changed)
+{
+	jw_name(name);
+	jw_start_object();
+	jw_kv_uint("added", added);
+	jw_kv_uint("removed", removed);
+	jw_kv_uint("changed", changed);
+	jw_end_object();
+}
+
+static void print_diff(const struct config_diff *d)
+{
+	if (opts.json) {
+		jw_start_object();
+		json_counts("services", d->svcs_added, d->svcs_removed,
+			    d->svcs_changed);
+		json_counts("reals", d->reals_added, d->reals_removed,
+			    d->reals_changed);
+		jw_end_object();
+		jw_flush();
+		return;
+	}
+	printf("restored: services %d added, %d removed, %d changed; reals %d "
+	       "added, %d removed, %d changed\n", d->svcs_added,
+	       d->svcs_removed, d->svcs_changed, d->reals_added,
+	       d->reals_removed, d->reals_changed);
+}
+
+int do_restore(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : "-";
+	bool std_in = !strcmp(path, "-");
+	char msg[1024] = "";
+	struct config *c = NULL;
+	struct config_diff d;
+	struct lb lb;
+	FILE *f;
+	int err;
+
+	if (argc > 2)
+		return usage_error(argv[0], "expected at most one FILE");
+	f = std_in ? stdin : fopen(path, "r");
+	if (!f) {
+		p_err("cannot open '%s': %s", path, strerror(errno));
+		return EXIT_FAIL;
+	}
+	/* The whole file is checked before anything changes. */
+	err = config_parse(f, std_in ? "<stdin>" : path, &c, msg, sizeof(msg));
+	if (!std_in)
+		fclose(f);
+	if (err) {
+		p_err("%s", msg[0] ? msg : strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (open_instance(&lb, true)) {
+		config_free(c);
+		return EXIT_FAIL;
+	}
+	err = config_apply(&lb, c, &d);
+	lb_close(&lb);
+	config_free(c);
+	if (err) {
+		p_err("%s", d.error);
+		return EXIT_FAIL;
+	}
+	print_diff(&d);
+	return EXIT_OK;
+}

@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * config.c - configurations: parsed from files of command lines, read from
+ * an instance, written as command lines, applied as a difference. See
+ * config.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "config.h"
+#include "neigh.h"
+#include "spec.h"
+
+#define NEIGH_TIMEOUT_MS	3000
+#define MAX_WORDS		64	/* words of one line */
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->svcs);
+	free(c->reals);
+	free(c);
+}
+
+static int find_svc(const struct config *c, const struct xdplb_svc_key *key)
+{
+	int i;
+
+	for (i = 0; i < c->nsvcs; i++)
+		if (!memcmp(&c->svcs[i].key, key, sizeof(*key)))
+			return i;
+	return -1;
+}
+
+static int find_real(const struct config *c, const struct xdplb_svc_key *svc,
+		     const struct xdplb_addr *addr)
+{
+	int i;
+
+	for (i = 0; i < c->nreals; i++)
+		if (addr_equal(&c->reals[i].addr, addr) &&
+		    !memcmp(&c->reals[i].svc, svc, sizeof(*svc)))
+			return i;
+	return -1;
+}
+
+/* Room for element n of *v, which has room for n elements when n is 16
+ * or a larger power of two, and for 16 or the next one otherwise. NULL
+ * when out of memory. */
+static void *grow(void **v, int n, size_t size)
+{
+	void *p;
+
+	if (n > 16 && (n & (n - 1)))
+		return (char *)*v + n * size;
+	p = realloc(*v, (n < 16 ? 16 : 2 * (size_t)n) * size);
+	if (!p)
+		return NULL;
+	*v = p;
+	return (char *)p + n * size;
+}
+
+/* parse ---------------------------------------------------------------- */
+
+/*
+ * Split line into words in place, as the shell does: blanks separate
+ * words, '...' quotes everything, "..." everything but \" and \\, a \
+ * outside quotes the next character, and a word starting with # starts a
+ * comment. Returns the number of words, or -1 with the message in err.
+ */
+static int split_words(char *line, char **argv, char *err, size_t errlen)
+{
+	char *in = line, *out = line;
+	int argc = 0;
+
+	for (;;) {
+		while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r')
+			in++;
+		if (!*in || *in == '#')
+			return argc;
+		if (argc == MAX_WORDS) {
+			snprintf(err, errlen, "more than %d words", MAX_WORDS);
+			return -1;
+		}
+		argv[argc++] = out;
+		while (*in && !strchr(" \t\n\r", *in)) {
+			char q = *in;
+
+			if (q == '\\' && in[1]) {
+				*out++ = in[1];
+				in += 2;
+			} else if (q == '\'' || q == '"') {
+				for (in++; *in && *in != q; in++) {
+					if (q == '"' && *in == '\\' &&
+					    (in[1] == '"' || in[1] == '\\'))
+						in++;
+					*out++ = *in;
+				}
+				if (!*in) {
+					snprintf(err, errlen, "unterminated "
+						 "%c quote", q);
+					return -1;
+				}
+				in++;
+			} else {
+				*out++ = *in++;
+			}
+		}
+		if (*in)
+			in++;
+		*out++ = '\0';
+	}
+}
+
+static int parse_svc_line(struct config *c, int argc, char **argv, int line,
+			  char *err, size_t errlen)
+{
+	struct config_service s = { .line = line };
+	struct vip_spec v;
+	int ret, dup;
+
+	ret = vip_spec_parse(argc, argv, false, &v, err, errlen);
+	if (ret)
+		return ret;
+	svc_opts_default(&s.opts);
+	ret = vip_spec_merge(&v, &s.flags, &s.table_size, &s.opts, err,
+			     errlen);
+	if (ret)
+		return ret;
+	s.key = v.key;
+	dup = find_svc(c, &s.key);
+	if (dup >= 0) {
+		snprintf(err, errlen, "VIP %s is already declared on line %d",
+			 v.vip, c->svcs[dup].line);
+		return EXIT_FAIL;
+	}
+	if (c->nsvcs == XDPLB_MAX_SERVICES) {
+		snprintf(err, errlen, "more than %d services",
+			 XDPLB_MAX_SERVICES);
+		return EXIT_FAIL;
+	}
+	if (!grow((void **)&c->svcs, c->nsvcs, sizeof(s))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAIL;
+	}
+	c->svcs[c->nsvcs++] = s;
+	return 0;
+}
+
+static int parse_real_line(struct config *c, int argc, char **argv, int line,
+			   char *err, size_t errlen)
+{
+	struct config_real r = { .line = line };
+	struct real_spec a;
+	int ret, dup;
+
+	ret = real_spec_parse(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY,
+			      &a, err, errlen);
+	if (ret)
+		return ret;
+	if (find_svc(c, &a.key) < 0) {
+		snprintf(err, errlen, "VIP %s is not declared (by an add-vip "
+			 "line before this one)", a.vip);
+		return EXIT_FAIL;
+	}
+	dup = find_real(c, &a.key, &a.addr);
+	if (dup >= 0) {
+		snprintf(err, errlen, "real %s of VIP %s is already declared "
+			 "on line %d", a.real, a.vip, c->reals[dup].line);
+		return EXIT_FAIL;
+	}
+	if (c->nreals == XDPLB_MAX_REALS) {
+		snprintf(err, errlen, "more than %d reals", XDPLB_MAX_REALS);
+		return EXIT_FAIL;
+	}
+	r.svc = a.key;
+	r.addr = a.addr;
+	r.family = a.family;
+	r.weight = a.weight;
+	r.sorry = a.sorry;
+	r.mac_manual = a.has_mac;
+	memcpy(r.mac, a.mac, sizeof(r.mac));
+	if (!grow((void **)&c->reals, c->nreals, sizeof(r))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAIL;
+	}
+	c->reals[c->nreals++] = r;
+	return 0;
+}
+
+int config_parse(FILE *f, const char *name, struct config **out, char *err,
+		 size_t errlen)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	char msg[SPEC_ERRLEN], *argv[MAX_WORDS + 1], *buf = NULL;
+	int line = 0, argc, ret = 0;
+	size_t cap = 0;
+
+	if (!c)
+		return -ENOMEM;
+	while (getline(&buf, &cap, f) >= 0) {
+		line++;
+		argc = split_words(buf, argv, msg, sizeof(msg));
+		if (argc <= 0) {
+			ret = argc;
+		} else if (!strcmp(argv[0], "add-vip")) {
+			ret = parse_svc_line(c, argc, argv, line, msg,
+					     sizeof(msg));
+		} else if (!strcmp(argv[0], "add-real")) {
+			ret = parse_real_line(c, argc, argv, line, msg,
+					      sizeof(msg));
+		} else {
+			snprintf(msg, sizeof(msg), "'%s' does not declare "
+				 "anything (a configuration has add-vip and "
+				 "add-real lines)", argv[0]);
+			ret = -1;
+		}
+		if (ret) {
+			snprintf(err, errlen, "%s:%d: %s", name, line, msg);
+			ret = -EINVAL;
+			goto err;
+		}
+	}
+	if (ferror(f)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		goto err;
+	}
+	free(buf);
+	*out = c;
+	return 0;
+err:
+	free(buf);
+	config_free(c);
+	return ret;
+}
+
+/* from an instance ------------------------------------------------------ */
+
+/* Sort order of reals: their service's place, then the address. */
+struct real_order {
+	int svc;
+	const struct config_real *r;
+};
+
+static int real_order_cmp(const void *a, const void *b)
+{
+	const struct real_order *x = a, *y = b;
+
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	return memcmp(&x->r->addr, &y->r->addr, sizeof(x->r->addr));
+}
+
+int config_from_lb(struct lb *lb, struct config **out)
+{
+	struct xdplb_real *all = calloc(XDPLB_MAX_REALS, sizeof(*all));
+	struct config *c = calloc(1, sizeof(*c));
+	int *place = calloc(XDPLB_MAX_SERVICES, sizeof(*place));
+	struct lb_service *svcs = NULL;
+	struct real_order *order = NULL;
+	struct config_real *sorted;
+	int i, n = 0, err = -ENOMEM;
+
+	if (!all || !c || !place)
+		goto out;
+	err = lb_services(lb, &svcs, &n);
+	if (!err)
+		err = lb_reals(lb, all);
+	if (err)
+		goto out;
+	c->svcs = calloc(n + 1, sizeof(*c->svcs));
+	c->reals = calloc(XDPLB_MAX_REALS, sizeof(*c->reals));
+	order = calloc(XDPLB_MAX_REALS, sizeof(*order));
+	err = -ENOMEM;
+	if (!c->svcs || !c->reals || !order)
+		goto out;
+	for (i = 0; i < XDPLB_MAX_SERVICES; i++)
+		place[i] = -1;
+	for (i = 0; i < n; i++) {
+		struct config_service *s = &c->svcs[i];
+
+		s->key = svcs[i].key;
+		s->flags = svcs[i].svc.flags &
+			   (XDPLB_SVC_F_HASH_SRC | XDPLB_SVC_F_OPS);
+		s->table_size = svcs[i].svc.table_size == lb->cfg.table_size ?
+				0 : svcs[i].svc.table_size;
+		err = lb_svc_opts_get(lb, svcs[i].svc.id, &s->opts);
+		if (err)
+			goto out;
+		svc_opts_normalize(&s->opts);
+		if (svcs[i].svc.id < XDPLB_MAX_SERVICES)
+			place[svcs[i].svc.id] = i;
+	}
+	c->nsvcs = n;
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		const struct xdplb_real *x = &all[i];
+		struct config_real *r = &c->reals[c->nreals];
+
+		if (!(x->flags & XDPLB_REAL_F_USED) ||
+		    x->svc_id >= XDPLB_MAX_SERVICES || place[x->svc_id] < 0)
+			continue;	/* left by a failed del-vip */
+		r->svc = c->svcs[place[x->svc_id]].key;
+		r->addr = x->addr;
+		r->family = x->family;
+		r->weight = x->weight;
+		r->mac_manual = x->flags & XDPLB_REAL_F_MAC_MANUAL;
+		r->sorry = x->flags & XDPLB_REAL_F_SORRY;
+		memcpy(r->mac, x->mac, sizeof(r->mac));
+		order[c->nreals].svc = place[x->svc_id];
+		order[c->nreals].r = r;
+		c->nreals++;
+	}
+	/* By service, then address: sort a copy through the order. */
+	qsort(order, c->nreals, sizeof(*order), real_order_cmp);
+	sorted = calloc(c->nreals + 1, sizeof(*sorted));
+	if (!sorted)
+		goto out;
+	for (i = 0; i < c->nreals; i++)
+		sorted[i] = *order[i].r;
+	free(c->reals);
+	c->reals = sorted;
+	*out = c;
+	c = NULL;
+	err = 0;
+out:
+	free(order);
+	free(svcs);
+	free(place);
+	free(all);
+	config_free(c);
+	return err;
+}
+
+/* write ----------------------------------------------------------------- */
+
+/* A word as config_parse reads it back: bare when it can be, else in
+ * single quotes ('\'' for a quote). */
+static void put_word(FILE *f, const char *w)
+{
+	static const char bare[] = "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789@%+=:,./-_[]";
+
+	fputc(' ', f);
+	if (*w && *w != '#' && strspn(w, bare) == strlen(w)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++) {
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w, f);
+	}
+	fputc('\'', f);
+}
+
+static void put_opt(FILE *f, const char *name, const char *value)
+{
+	put_word(f, name);
+	if (value)
+		put_word(f, value);
+}
+
+static void put_uint(FILE *f, const char *name, unsigned long v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lu", v);
+	put_opt(f, name, buf);
+}
+
+static void put_secs(FILE *f, const char *name, __u32 ms)
+{
+	char buf[24];
+
+	format_secs(ms, buf, sizeof(buf));
+	put_opt(f, name, buf);
+}
+
+static void write_service(FILE *f, const struct config_service *s)
+{
+	struct xdplb_svc_opts o = s->opts;
+	char buf[sizeof(o.arg) + 16];
+
+	svc_opts_normalize(&o);
+	format_vip(&s->key, buf, sizeof(buf));
+	fputs("add-vip", f);
+	put_word(f, buf);
+	if (s->flags & XDPLB_SVC_F_HASH_SRC)
+		put_opt(f, "--hash", "src-ip");
+	if (s->flags & XDPLB_SVC_F_OPS)
+		put_opt(f, "--ops", NULL);
+	if (s->table_size)
+		put_uint(f, "--table-size", s->table_size);
+	if (o.check != XDPLB_CHECK_NONE) {
+		format_check(&o, buf, sizeof(buf));
+		put_opt(f, "--check", buf);
+		if (o.interval_ms != XDPLB_DEFAULT_CHECK_INTERVAL_MS)
+			put_secs(f, "--interval", o.interval_ms);
+		if (o.timeout_ms != XDPLB_DEFAULT_CHECK_TIMEOUT_MS)
+			put_secs(f, "--timeout", o.timeout_ms);
+		if (o.rise != XDPLB_DEFAULT_CHECK_RISE)
+			put_uint(f, "--rise", o.rise);
+		if (o.fall != XDPLB_DEFAULT_CHECK_FALL)
+			put_uint(f, "--fall", o.fall);
+	}
+	if (o.quorum != XDPLB_DEFAULT_QUORUM)
+		put_uint(f, "--quorum", o.quorum);
+	fputc('\n', f);
+}
+
+static void write_real(FILE *f, const struct config_real *r)
+{
+	char buf[ADDR_STRLEN];
+
+	fputs("add-real", f);
+	format_vip(&r->svc, buf, sizeof(buf));
+	put_opt(f, "--vip", buf);
+	format_addr(&r->addr, r->family, buf, sizeof(buf));
+	put_word(f, buf);
+	put_uint(f, "--weight", r->weight);
+	if (r->mac_manual) {
+		format_mac(r->mac, buf, sizeof(buf));
+		put_opt(f, "--mac", buf);
+	}
+	if (r->sorry)
+		put_opt(f, "--sorry", NULL);
+	fputc('\n', f);
+}
+
+static int svc_place_cmp(const void *a, const void *b)
+{
+	return lb_svc_key_cmp(&(*(const struct config_service *const *)a)->key,
+			      &(*(const struct config_service *const *)b)->key);
+}
+
+int config_write(FILE *f, const struct config *c)
+{
+	const struct config_service **svcs;
+	struct real_order *order;
+	int i, j, err = 0;
+
+	svcs = calloc(c->nsvcs + 1, sizeof(*svcs));
+	order = calloc(c->nreals + 1, sizeof(*order));
+	if (!svcs || !order) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < c->nsvcs; i++)
+		svcs[i] = &c->svcs[i];
+	qsort(svcs, c->nsvcs, sizeof(*svcs), svc_place_cmp);
+	for (i = 0; i < c->nreals; i++) {
+		order[i].r = &c->reals[i];
+		for (j = 0; j < c->nsvcs; j++)
+			if (!memcmp(&svcs[j]->key, &c->reals[i].svc,
+				    sizeof(svcs[j]->key)))
+				order[i].svc = j;
+	}
+	qsort(order, c->nreals, sizeof(*order), real_order_cmp);
+	for (i = 0, j = 0; i < c->nsvcs; i++) {
+		write_service(f, svcs[i]);
+		for (; j < c->nreals && order[j].svc == i; j++)
+			write_real(f, order[j].r);
+	}
+	if (fflush(f) || ferror(f))
+		err = -errno;
+out:
+	free(order);
+	free(svcs);
+	return err;
+}
+
+/* apply ----------------------------------------------------------------- */
+
+static int fail(struct config_diff *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record why the apply failed (the first reason only); return err. */
+static int fail(struct config_diff *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(d->error, sizeof(d->error), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+int config_resolve_mac(struct lb *lb, __u8 family,
+		       const struct xdplb_addr *addr, __u8 mac[6], char *err,
+		       size_t errlen)
+{
+	const char *ifname = lb->cfg.ifname;
+	char real[ADDR_STRLEN];
+	int ret;
+
+	ret = neigh_resolve(lb->cfg.ifindex, family, addr, mac,
+			    NEIGH_TIMEOUT_MS);
+	if (!ret)
+		return 0;
+	format_addr(addr, family, real, sizeof(real));
+	if (ret == -EHOSTUNREACH)
+		snprintf(err, errlen, "cannot resolve the MAC of %s on '%.16s': "
+			 "no %s reply (is it on %.16s's layer-2 segment? --mac "
+			 "sets it by hand)", real, ifname,
+			 family == XDPLB_AF_INET ? "ARP" :
+			 "neighbour discovery", ifname);
+	else
+		snprintf(err, errlen, "cannot resolve the MAC of %s on '%.16s': "
+			 "%s", real, ifname, strerror(-ret));
+	return ret;
+}
+
+/* What reals[id] becomes for want: weight, sorry, MAC; health kept. */
+static struct xdplb_real real_wanted(const struct xdplb_real *cur,
+				     const struct config_real *w)
+{
+	struct xdplb_real r = *cur;
+
+	r.weight = w->weight;
+	r.flags &= ~(XDPLB_REAL_F_SORRY | XDPLB_REAL_F_MAC_MANUAL);
+	if (w->sorry)
+		r.flags |= XDPLB_REAL_F_SORRY;
+	if (w->mac_manual)
+		r.flags |= XDPLB_REAL_F_MAC_MANUAL;
+	/* A resolved MAC stays; one given by hand, or given up, changes. */
+	if (w->mac_manual || (cur->flags & XDPLB_REAL_F_MAC_MANUAL))
+		memcpy(r.mac, w->mac, sizeof(r.mac));
+	return r;
+}
+
+/* The reals of one service, made what want says; its table rebuilt once
+ * when anything that shapes it changed (rebuild: its options did). */
+static int apply_reals(struct lb *lb, const struct config *want,
+		       const struct config_service *s, struct xdplb_svc *svc,
+		       struct xdplb_real *all, bool *matched, bool rebuild,
+		       struct config_diff *d)
+{
+	__u32 size = s->table_size ? s->table_size : lb->cfg.table_size;
+	int i, j, ngone = 0, err = 0;
+	char vip[ADDR_STRLEN];
+	__u32 *gone, id;
+
+	format_vip(&s->key, vip, sizeof(vip));
+	gone = calloc(XDPLB_MAX_REALS, sizeof(*gone));
+	if (!gone)
+		return fail(d, -ENOMEM, "out of memory");
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		struct xdplb_real r;
+
+		if (!(all[i].flags & XDPLB_REAL_F_USED) ||
+		    all[i].svc_id != svc->id)
+			continue;
+		j = find_real(want, &s->key, &all[i].addr);
+		if (j < 0) {
+			gone[ngone++] = i;
+			continue;
+		}
+		matched[j] = true;
+		r = real_wanted(&all[i], &want->reals[j]);
+		if (!memcmp(&r, &all[i], sizeof(r)))
+			continue;
+		err = lb_real_update(lb, i, &r);
+		if (err)
+			goto fail_real;
+		all[i] = r;
+		d->reals_changed++;
+		rebuild = true;
+	}
+	/* New reals first, while the slots of those going are taken. */
+	for (j = 0; j < want->nreals; j++) {
+		const struct config_real *w = &want->reals[j];
+		struct xdplb_real r = { .addr = w->addr, .family = w->family,
+					.svc_id = svc->id };
+
+		if (matched[j] || memcmp(&w->svc, &s->key, sizeof(s->key)))
+			continue;
+		r = real_wanted(&r, w);
+		memcpy(r.mac, w->mac, sizeof(r.mac));
+		err = lb_real_add(lb, all, &r, &id);
+		if (err)
+			goto fail_real;
+		matched[j] = true;
+		d->reals_added++;
+		rebuild = true;
+	}
+	/* Out of the table first, then out of the reals. */
+	for (i = 0; i < ngone; i++)
+		all[gone[i]].flags &= ~XDPLB_REAL_F_USED;
+	d->reals_removed += ngone;
+	if (size != svc->table_size ||
+	    s->flags != (svc->flags & (XDPLB_SVC_F_HASH_SRC |
+				       XDPLB_SVC_F_OPS))) {
+		/* lb_svc_set rebuilds the table when its size changes. */
+		err = lb_svc_set(lb, &s->key, s->flags, size, all);
+		if (err)
+			goto fail_svc;
+		if (size != svc->table_size)
+			rebuild = false;
+		svc->flags = s->flags;
+		svc->table_size = size;
+	}
+	if (rebuild || ngone) {
+		err = lb_rebuild(lb, all, svc);
+		if (err)
+			goto fail_svc;
+	}
+	for (i = 0; i < ngone; i++) {
+		err = lb_real_del(lb, gone[i]);
+		if (err) {
+			goto fail_real;
+		}
+	}
+	free(gone);
+	return 0;
+
+fail_svc:
+	free(gone);
+	return fail(d, err, "cannot change VIP %s: %s", vip, strerror(-err));
+fail_real:
+	free(gone);
+	return fail(d, err, "cannot change the reals of VIP %s: %s", vip,
+		    err == -ENOSPC ? "no room for more reals" :
+		    strerror(-err));
+}
+
+/* One pass from what runs to want, stopping at the first failure. */
+static int apply_config(struct lb *lb, const struct config *want,
+			struct config_diff *d)
+{
+	struct xdplb_real *all = calloc(XDPLB_MAX_REALS, sizeof(*all));
+	bool *matched = calloc(want->nreals + 1, sizeof(*matched));
+	struct lb_service *svcs = NULL;
+	char vip[ADDR_STRLEN];
+	int i, k, n, err;
+
+	if (!all || !matched) {
+		err = fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	err = lb_services(lb, &svcs, &n);
+	if (!err)
+		err = lb_reals(lb, all);
+	if (err) {
+		fail(d, err, "cannot read the instance: %s", strerror(-err));
+		goto out;
+	}
+	/* Services that go, with their reals. */
+	for (i = 0; i < n; i++) {
+		if (find_svc(want, &svcs[i].key) >= 0)
+			continue;
+		format_vip(&svcs[i].key, vip, sizeof(vip));
+		err = lb_svc_del(lb, &svcs[i].key);
+		if (err) {
+			fail(d, err, "cannot delete VIP %s: %s", vip,
+			     strerror(-err));
+			goto out;
+		}
+		d->svcs_removed++;
+		for (k = 0; k < XDPLB_MAX_REALS; k++)
+			if ((all[k].flags & XDPLB_REAL_F_USED) &&
+			    all[k].svc_id == svcs[i].svc.id)
+				d->reals_removed++;
+	}
+	err = lb_reals(lb, all);
+	if (err) {
+		fail(d, err, "cannot read the reals: %s", strerror(-err));
+		goto out;
+	}
+
+	for (i = 0; i < want->nsvcs; i++) {
+		const struct config_service *s = &want->svcs[i];
+		struct xdplb_svc_opts cur;
+		struct xdplb_svc svc;
+		bool added = false, rebuild = false;
+
+		format_vip(&s->key, vip, sizeof(vip));
+		if (lb_svc_get(lb, &s->key, &svc)) {
+			err = lb_svc_add(lb, &s->key, s->flags, s->table_size);
+			if (!err)
+				err = lb_svc_get(lb, &s->key, &svc);
+			if (err) {
+				fail(d, err, "cannot add VIP %s: %s", vip,
+				     err == -ENOSPC ? "no room" :
+				     strerror(-err));
+				goto out;
+			}
+			added = true;
+			d->svcs_added++;
+		}
+		err = lb_svc_opts_get(lb, svc.id, &cur);
+		if (!err && !svc_opts_equal(&cur, &s->opts)) {
+			svc_opts_normalize(&cur);
+			rebuild = cur.quorum != s->opts.quorum;
+			err = lb_svc_opts_set(lb, svc.id, &s->opts);
+			if (!added && !err)
+				d->svcs_changed++;
+		} else if (!added &&
+			   (svc.flags & (XDPLB_SVC_F_HASH_SRC |
+					 XDPLB_SVC_F_OPS)) != s->flags) {
+			d->svcs_changed++;
+		} else if (!added && svc.table_size !=
+			   (s->table_size ? s->table_size :
+			    lb->cfg.table_size)) {
+			d->svcs_changed++;
+		}
+		if (err) {
+			fail(d, err, "cannot set the options of VIP %s: %s",
+			     vip, strerror(-err));
+			goto out;
+		}
+		err = apply_reals(lb, want, s, &svc, all, matched, rebuild, d);
+		if (err)
+			goto out;
+	}
+out:
+	free(svcs);
+	free(matched);
+	free(all);
+	return err;
+}
+
+static struct config *config_dup(const struct config *c)
+{
+	struct config *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->svcs = calloc(c->nsvcs + 1, sizeof(*d->svcs));
+	d->reals = calloc(c->nreals + 1, sizeof(*d->reals));
+	if (!d->svcs || !d->reals) {
+		config_free(d);
+		return NULL;
+	}
+	memcpy(d->svcs, c->svcs, c->nsvcs * sizeof(*d->svcs));
+	memcpy(d->reals, c->reals, c->nreals * sizeof(*d->reals));
+	d->nsvcs = c->nsvcs;
+	d->nreals = c->nreals;
+	return d;
+}
+
+int config_apply(struct lb *lb, const struct config *want,
+		 struct config_diff *out)
+{
+	struct config *have = NULL, *w = NULL;
+	struct config_diff undo = {};
+	int i, j, err;
+
+	memset(out, 0, sizeof(*out));
+	err = config_from_lb(lb, &have);
+	if (err)
+		return fail(out, err, "cannot read the instance: %s",
+			    strerror(-err));
+	w = config_dup(want);
+	if (!w) {
+		err = fail(out, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Every MAC first: a real that cannot be resolved changes nothing. */
+	for (i = 0; i < w->nreals; i++) {
+		struct config_real *r = &w->reals[i];
+
+		if (r->mac_manual)
+			continue;
+		j = find_real(have, &r->svc, &r->addr);
+		if (j >= 0 && !have->reals[j].mac_manual) {
+			memcpy(r->mac, have->reals[j].mac, sizeof(r->mac));
+			continue;
+		}
+		err = config_resolve_mac(lb, r->family, &r->addr, r->mac,
+					 out->error, sizeof(out->error));
+		if (err)
+			goto out;
+	}
+	err = apply_config(lb, w, out);
+	if (err && apply_config(lb, have, &undo)) {
+		char why[sizeof(out->error)];
+
+		snprintf(why, sizeof(why), "%s", out->error);
+		snprintf(out->error, sizeof(out->error), "%.120s; and undoing "
+			 "it failed: %.100s", why, undo.error);
+	}
+out:
+	config_free(w);
+	config_free(have);
+	return err;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - a load balancer's configuration as data: services with their
+ * options and health checks, reals with their weights. It is read from a
+ * file of xdplb command lines (`add-vip ...`, `add-real ...`, the grammar
+ * of the command line itself, spec.h), taken from a running instance,
+ * written back as such lines (`xdplb save`), and applied to an instance as
+ * the difference from what runs there (`xdplb restore`, the daemon).
+ *
+ * The interface attachment is not part of it: one file serves several
+ * load balancers. Runtime state is not part of it either: counters,
+ * tracked flows and the health state (XDPLB_REAL_F_DOWN) of reals.
+ *
+ * Functions return 0 or a negative errno.
+ */
+#ifndef XDPLB_CONFIG_H
+#define XDPLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "lb.h"
+
+/* One service. */
+struct config_service {
+	struct xdplb_svc_key key;
+	__u32 flags;		/* XDPLB_SVC_F_HASH_SRC, XDPLB_SVC_F_OPS */
+	__u32 table_size;	/* 0: the instance's default */
+	struct xdplb_svc_opts opts;	/* normalized (spec.h) */
+	int line;		/* in the file; 0 when from an instance */
+};
+
+/* One real of one service. */
+struct config_real {
+	struct xdplb_svc_key svc;	/* the key of its service */
+	struct xdplb_addr addr;
+	__u8 family;		/* XDPLB_AF_*, the service's */
+	bool mac_manual;	/* --mac given: mac is the real's MAC */
+	bool sorry;		/* --sorry: a fallback real */
+	__u16 weight;
+	__u8 mac[6];		/* mac_manual, or from an instance: its MAC */
+	int line;
+};
+
+struct config {
+	struct config_service *svcs;
+	int nsvcs;
+	struct config_real *reals;
+	int nreals;
+};
+
+/* What config_apply changed, and why it failed when it did. The reals
+ * of a removed service count as removed. */
+struct config_diff {
+	int svcs_added, svcs_removed, svcs_changed;
+	int reals_added, reals_removed, reals_changed;
+	char error[256];	/* set when config_apply fails */
+};
+
+/*
+ * Read a configuration file: add-vip and add-real lines (options as on the
+ * command line), '#' comments, blank lines; words may be quoted as in the
+ * shell ('...', "...", \). Every line is checked: a real's VIP must be
+ * declared by an earlier line, nothing may be declared twice. On a bad
+ * line: -EINVAL with "NAME:LINE: message" in err, and *out untouched.
+ */
+int config_parse(FILE *f, const char *name, struct config **out, char *err,
+		 size_t errlen);
+
+/* The configuration running on lb: services in `list` order, the reals
+ * of each by address, table sizes equal to the instance's default as 0. */
+int config_from_lb(struct lb *lb, struct config **out);
+
+/*
+ * Write c as lines config_parse reads (the lines of `xdplb save`):
+ * services in `list` order, each followed by its reals by address;
+ * options only where they are not the default, --mac only for reals given
+ * one by hand, --weight always.
+ */
+int config_write(FILE *f, const struct config *c);
+
+/*
+ * Make lb's configuration what want says, changing only what differs:
+ * services and reals not in want are deleted, new ones added, changed
+ * ones changed in place (a service keeps its reals, counters and tracked
+ * flows; a real its flows and its health state), and each service whose
+ * reals or quorum changed gets one new Maglev table at the end. Applying
+ * what runs changes nothing at all. MACs of new reals without --mac are
+ * resolved first (neighbour table, ARP or ND), so an unresolvable real
+ * changes nothing. When a step fails, what was done is undone as far as
+ * it can be, and out->error says what failed.
+ * Take the pin directory's lock (lb_lock_dir) around it.
+ */
+int config_apply(struct lb *lb, const struct config *want,
+		 struct config_diff *out);
+
+void config_free(struct config *c);
+
+/*
+ * The MAC of real addr on lb's interface, as add-real finds it: the
+ * neighbour table, else an ARP or ND exchange (up to 3 s). On failure
+ * err says why, naming the real and the interface.
+ */
+int config_resolve_mac(struct lb *lb, __u8 family,
+		       const struct xdplb_addr *addr, __u8 mac[6], char *err,
+		       size_t errlen);
+
+#endif /* XDPLB_CONFIG_H */
