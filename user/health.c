@@ -821,11 +821,18 @@ static struct check *find_check(struct check **v, size_t n, __u32 id,
 	return NULL;
 }
 
+/* The same check of the same real (the quorum is not the check's). */
 static bool same_check(const struct hc_target *a, const struct hc_target *b)
 {
+	const struct xdplb_svc_opts *x = &a->opts, *y = &b->opts;
+
 	return !memcmp(&a->vip, &b->vip, sizeof(a->vip)) &&
 	       addr_equal(&a->addr, &b->addr) && a->family == b->family &&
-	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
+	       x->check == y->check && x->http_status == y->http_status &&
+	       x->rise == y->rise && x->fall == y->fall &&
+	       x->interval_ms == y->interval_ms &&
+	       x->timeout_ms == y->timeout_ms &&
+	       !strncmp(x->arg, y->arg, sizeof(x->arg));
 }
 
 static int reserve(struct hc_engine *e, size_t want)
@@ -915,18 +922,16 @@ int hc_sync(struct hc_engine *e, const struct hc_target *t, size_t n)
 		c->gone = true;
 	}
 	compact(e);
+	/* Sorted for hc_state (compact keeps the order). */
+	qsort(e->v, e->n, sizeof(*e->v), check_cmp);
 	return 0;
 }
 
 int hc_state(const struct hc_engine *e, __u32 real_id, __u16 real_gen)
 {
-	size_t i;
+	struct check *c = find_check(e->v, e->n, real_id, real_gen);
 
-	for (i = 0; i < e->n; i++)
-		if (!e->v[i]->gone && e->v[i]->t.real_id == real_id &&
-		    e->v[i]->t.real_gen == real_gen)
-			return e->v[i]->count.up;
-	return -ENOENT;
+	return c ? c->count.up : -ENOENT;
 }
 
 void hc_counts(const struct hc_engine *e, size_t *checked, size_t *up)
