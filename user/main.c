@@ -39,6 +39,11 @@ static const char usage_text[] =
 "                            rates per second with --interval\n"
 "  conns [--vip VIP]         tracked flows: client, VIP, real, CPU, age\n"
 "  flow --vip VIP CLIENT     which real this flow goes to now, and why\n"
+"  daemon --config FILE [--announce IFNAME]\n"
+"                            apply FILE (again on SIGHUP), health-check\n"
+"                            every real and drain those that fail, keep\n"
+"                            MACs fresh; IFNAME: a TUN device that is up\n"
+"                            while it is healthy; runs in the foreground\n"
 "  help\n"
 "\n"
 "VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
@@ -95,6 +100,7 @@ static const struct command commands[] = {
 	{ "flow", do_flow, true },
 	{ "save", do_save, true },
 	{ "restore", do_restore, true },
+	{ "daemon", do_daemon, true },
 	{ "help", do_help, false },
 };
 
