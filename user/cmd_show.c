@@ -19,6 +19,7 @@
 #include "json.h"
 #include "lb.h"
 #include "log.h"
+#include "spec.h"
 
 /* Everything list and stats print, read in one pass. */
 struct snapshot {
@@ -26,6 +27,7 @@ struct snapshot {
 	struct lb_service *svcs;
 	int nsvcs;
 	struct xdplb_counters svc[XDPLB_MAX_SERVICES];
+	struct xdplb_svc_opts opts[XDPLB_MAX_SERVICES];	/* normalized */
 	struct xdplb_real *reals;
 	struct xdplb_counters *real;	/* by real id */
 	double at;			/* CLOCK_MONOTONIC seconds */
@@ -63,9 +65,14 @@ static struct snapshot *snapshot_take(struct lb *lb)
 		err = lb_reals(lb, s->reals);
 	if (!err)
 		err = lb_global(lb, &s->global);
-	for (i = 0; !err && i < s->nsvcs; i++)
-		err = lb_counters(lb, lb->svc_stats_fd, s->svcs[i].svc.id,
-				  &s->svc[s->svcs[i].svc.id]);
+	for (i = 0; !err && i < s->nsvcs; i++) {
+		__u32 id = s->svcs[i].svc.id;
+
+		err = lb_counters(lb, lb->svc_stats_fd, id, &s->svc[id]);
+		if (!err)
+			err = lb_svc_opts_get(lb, id, &s->opts[id]);
+		svc_opts_normalize(&s->opts[id]);
+	}
 	for (i = 0; !err && i < XDPLB_MAX_REALS; i++)
 		if (s->reals[i].flags & XDPLB_REAL_F_USED)
 			err = lb_counters(lb, lb->real_stats_fd, i,
@@ -111,6 +118,46 @@ static const char *mode_name(const struct lb *lb)
 
 /* list ------------------------------------------------------------------ */
 
+/* A real's health state, and whether it is a fallback. */
+static const char *real_health(const struct xdplb_real *r)
+{
+	bool down = r->flags & XDPLB_REAL_F_DOWN;
+
+	if (r->flags & XDPLB_REAL_F_SORRY)
+		return down ? "down,sorry" : "up,sorry";
+	return down ? "down" : "up";
+}
+
+/* A service's check and quorum, on a line of their own when set. */
+static void check_text(const struct xdplb_svc_opts *o)
+{
+	char check[sizeof(o->arg) + 16], iv[16], to[16];
+
+	if (o->check != XDPLB_CHECK_NONE) {
+		format_check(o, check, sizeof(check));
+		format_secs(o->interval_ms, iv, sizeof(iv));
+		format_secs(o->timeout_ms, to, sizeof(to));
+		printf("     check %s, every %ss, timeout %ss, rise %u, fall "
+		       "%u, quorum %u\n", check, iv, to, o->rise, o->fall,
+		       o->quorum);
+	} else if (o->quorum != XDPLB_DEFAULT_QUORUM) {
+		printf("     no check, quorum %u\n", o->quorum);
+	}
+}
+
+static void check_json(const struct xdplb_svc_opts *o)
+{
+	char check[sizeof(o->arg) + 16];
+
+	format_check(o, check, sizeof(check));
+	jw_kv_string("check", check);
+	jw_kv_double("interval", o->interval_ms / 1000.0);
+	jw_kv_double("timeout", o->timeout_ms / 1000.0);
+	jw_kv_uint("rise", o->rise);
+	jw_kv_uint("fall", o->fall);
+	jw_kv_uint("quorum", o->quorum);
+}
+
 static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 {
 	/* The VIP and its options: " src-ip ops table 1048573". */
@@ -119,9 +166,10 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 
 	printf("xdplb on %s (%s), Maglev tables %u slots, pin dir %s\n",
 	       lb->cfg.ifname, mode_name(lb), lb->cfg.table_size, lb->pin_dir);
-	printf("%-4s %-40s %6s  %-17s %12s %14s\n", "Prot",
-	       "VirtualAddress:Port", "", "", "Packets", "Bytes");
-	printf("  -> %-38s %6s  %s\n", "RealAddress", "Weight", "MAC");
+	printf("%-4s %-40s %6s  %-17s %-10s %12s %14s\n", "Prot",
+	       "VirtualAddress:Port", "", "", "", "Packets", "Bytes");
+	printf("  -> %-38s %6s  %-17s %s\n", "RealAddress", "Weight", "MAC",
+	       "Health");
 	for (i = 0; i < s->nsvcs; i++) {
 		const struct lb_service *sv = &s->svcs[i];
 		const struct xdplb_counters *c = &s->svc[sv->svc.id];
@@ -134,17 +182,19 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 		if (sv->svc.table_size != lb->cfg.table_size)
 			snprintf(vip + strlen(vip), sizeof(vip) - strlen(vip),
 				 " table %u", sv->svc.table_size);
-		printf("%-4s %-40s %6s  %-17s %12llu %14llu\n",
+		printf("%-4s %-40s %6s  %-17s %-10s %12llu %14llu\n",
 		       sv->key.proto == IPPROTO_UDP ? "UDP" : "TCP", vip, "",
-		       "", c->packets, c->bytes);
+		       "", "", c->packets, c->bytes);
+		check_text(&s->opts[sv->svc.id]);
 		n = service_reals(s, sv->svc.id, ids);
 		for (j = 0; j < n; j++) {
 			const struct xdplb_real *r = &s->reals[ids[j]];
 
 			format_addr(&r->addr, r->family, addr, sizeof(addr));
 			format_mac(r->mac, mac, sizeof(mac));
-			printf("  -> %-38s %6u  %-17s %12llu %14llu\n", addr,
-			       r->weight, mac, s->real[ids[j]].packets,
+			printf("  -> %-38s %6u  %-17s %-10s %12llu %14llu\n",
+			       addr, r->weight, mac, real_health(r),
+			       s->real[ids[j]].packets,
 			       s->real[ids[j]].bytes);
 		}
 	}
@@ -191,6 +241,7 @@ static void list_json(const struct lb *lb, const struct snapshot *s, int *ids)
 		jw_kv_string("hash", svc_hash_name(sv->svc.flags));
 		jw_kv_bool("ops", sv->svc.flags & XDPLB_SVC_F_OPS);
 		jw_kv_uint("table_size", sv->svc.table_size);
+		check_json(&s->opts[sv->svc.id]);
 		jw_kv_uint("packets", s->svc[sv->svc.id].packets);
 		jw_kv_uint("bytes", s->svc[sv->svc.id].bytes);
 		jw_name("reals");
@@ -206,6 +257,9 @@ static void list_json(const struct lb *lb, const struct snapshot *s, int *ids)
 			jw_kv_bool("mac_manual",
 				   r->flags & XDPLB_REAL_F_MAC_MANUAL);
 			jw_kv_uint("weight", r->weight);
+			jw_kv_string("health", r->flags & XDPLB_REAL_F_DOWN ?
+				     "down" : "up");
+			jw_kv_bool("sorry", r->flags & XDPLB_REAL_F_SORRY);
 			jw_kv_uint("packets", s->real[ids[j]].packets);
 			jw_kv_uint("bytes", s->real[ids[j]].bytes);
 			jw_end_object();

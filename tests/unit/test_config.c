@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_config.c - configuration files (user/config.c): what config_parse
+ * accepts and what it makes of it, every kind of bad line with its line
+ * number, and config_write's lines read back to the same configuration.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <criterion/criterion.h>
+
+#include "config.h"
+#include "spec.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* config_parse over a string; err holds the message. */
+static int parse(const char *text, struct config **c, char *err, size_t len)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	cr_assert(f);
+	err[0] = '\0';
+	ret = config_parse(f, "test.conf", c, err, len);
+	fclose(f);
+	return ret;
+}
+
+/* config_write into a string the caller frees. */
+static char *write_str(const struct config *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert(f);
+	cr_assert_eq(config_write(f, c), 0);
+	fclose(f);
+	return buf;
+}
+
+static const char good[] =
+	"# a comment, then a blank line\n"
+	"\n"
+	"add-vip 10.0.0.1:80 --check http:/health:204 --interval 0.5 "
+	"--timeout 0.25 --rise 3 --fall 4 --quorum 2   # trailing comment\n"
+	"add-real --vip 10.0.0.1:80/tcp 10.0.0.11 --weight 2\n"
+	"   add-real --vip 10.0.0.1:80 10.0.0.12 --mac 02:00:00:00:00:0c "
+	"--sorry\n"
+	"add-vip 10.0.0.1:53/udp --ops --hash src-ip --table-size 7 "
+	"--check 'exec:/bin/check --name \"a b\"'\n"
+	"add-real --vip 10.0.0.1:53/udp 10.0.0.13 --weight 0\n"
+	"\tadd-vip [fd00::1]:0 --check \"exec:/bin/it's\"\n"
+	"add-real --vip [fd00::1]:0 fd00::11\n";
+
+Test(config_parse, accepts)
+{
+	struct config *c = NULL;
+	const struct config_service *s;
+	const struct config_real *r;
+	char err[512];
+	int ret;
+
+	ret = parse(good, &c, err, sizeof(err));
+	cr_assert_eq(ret, 0, "config_parse: %d: %s", ret, err);
+	cr_assert_eq(c->nsvcs, 3);
+	cr_assert_eq(c->nreals, 4);
+
+	s = &c->svcs[0];
+	cr_expect_eq(s->line, 3);
+	cr_expect_eq(ntohs(s->key.port), 80);
+	cr_expect_eq(s->key.proto, IPPROTO_TCP);
+	cr_expect_eq(s->flags, 0);
+	cr_expect_eq(s->table_size, 0);
+	cr_expect_eq(s->opts.check, XDPLB_CHECK_HTTP);
+	cr_expect_str_eq(s->opts.arg, "/health");
+	cr_expect_eq(s->opts.http_status, 204);
+	cr_expect_eq(s->opts.interval_ms, 500);
+	cr_expect_eq(s->opts.timeout_ms, 250);
+	cr_expect_eq(s->opts.rise, 3);
+	cr_expect_eq(s->opts.fall, 4);
+	cr_expect_eq(s->opts.quorum, 2);
+
+	s = &c->svcs[1];
+	cr_expect_eq(s->key.proto, IPPROTO_UDP);
+	cr_expect_eq(s->flags, XDPLB_SVC_F_OPS | XDPLB_SVC_F_HASH_SRC);
+	cr_expect_eq(s->table_size, 7);
+	cr_expect_eq(s->opts.check, XDPLB_CHECK_EXEC);
+	cr_expect_str_eq(s->opts.arg, "/bin/check --name \"a b\"");
+	cr_expect_eq(s->opts.interval_ms, XDPLB_DEFAULT_CHECK_INTERVAL_MS);
+	cr_expect_eq(s->opts.quorum, XDPLB_DEFAULT_QUORUM);
+
+	s = &c->svcs[2];
+	cr_expect_eq(s->key.family, XDPLB_AF_INET6);
+	cr_expect_str_eq(s->opts.arg, "/bin/it's");
+
+	r = &c->reals[0];
+	cr_expect_eq(r->line, 4);
+	cr_expect_eq(r->weight, 2);
+	cr_expect(!r->mac_manual && !r->sorry);
+	cr_expect(!memcmp(&r->svc, &c->svcs[0].key, sizeof(r->svc)),
+		  "a real's VIP, /tcp or not, is its service's key");
+	r = &c->reals[1];
+	cr_expect_eq(r->weight, XDPLB_DEFAULT_WEIGHT);
+	cr_expect(r->mac_manual && r->sorry);
+	cr_expect_eq(r->mac[5], 0x0c);
+	cr_expect_eq(c->reals[2].weight, 0);
+	cr_expect_eq(c->reals[3].family, XDPLB_AF_INET6);
+	config_free(c);
+}
+
+Test(config_parse, empty_file)
+{
+	struct config *c = NULL;
+	char err[512];
+
+	cr_assert_eq(parse("# nothing\n\n   \n", &c, err, sizeof(err)), 0);
+	cr_expect_eq(c->nsvcs, 0);
+	cr_expect_eq(c->nreals, 0);
+	config_free(c);
+}
+
+/* What config_write prints is canonical: read back, it prints the same,
+ * and the services and reals come sorted whatever the file's order. */
+Test(config_write, round_trip)
+{
+	static const char want[] =
+		"add-vip 10.0.0.1:80/tcp --check http:/health:204 "
+		"--interval 0.5 --timeout 0.25 --rise 3 --fall 4 --quorum 2\n"
+		"add-real --vip 10.0.0.1:80/tcp 10.0.0.11 --weight 2\n"
+		"add-real --vip 10.0.0.1:80/tcp 10.0.0.12 --weight 1 --mac "
+		"02:00:00:00:00:0c --sorry\n"
+		"add-vip 10.0.0.1:53/udp --hash src-ip --ops --table-size 7 "
+		"--check 'exec:/bin/check --name \"a b\"'\n"
+		"add-real --vip 10.0.0.1:53/udp 10.0.0.13 --weight 0\n"
+		"add-vip [fd00::1]:0/tcp --check 'exec:/bin/it'\\''s'\n"
+		"add-real --vip [fd00::1]:0/tcp fd00::11 --weight 1\n";
+	struct config *c = NULL, *c2 = NULL;
+	char err[512], *out, *out2;
+
+	cr_assert_eq(parse(good, &c, err, sizeof(err)), 0, "%s", err);
+	out = write_str(c);
+	cr_expect_str_eq(out, want);
+	cr_assert_eq(parse(out, &c2, err, sizeof(err)), 0, "%s", err);
+	out2 = write_str(c2);
+	cr_expect_str_eq(out2, out);
+	free(out);
+	free(out2);
+	config_free(c);
+	config_free(c2);
+}
+
+struct bad_case {
+	const char *text;
+	int line;
+	const char *says;	/* a part of the message */
+};
+
+#define V "add-vip 10.0.0.1:80\n"
+#define R "add-real --vip 10.0.0.1:80 "
+
+static const struct bad_case bad[] = {
+	{ V "set-real --vip 10.0.0.1:80 10.0.0.2 --weight 1\n", 2,
+	  "'set-real' does not declare" },
+	{ "xdplb add-vip 10.0.0.1:80\n", 1, "'xdplb' does not declare" },
+	{ "add-vip\n", 1, "expected one VIP" },
+	{ "add-vip 10.0.0.1:80 10.0.0.2:80\n", 1, "expected one VIP" },
+	{ "add-vip 10.0.0.1\n", 1, "malformed VIP '10.0.0.1'" },
+	{ "add-vip 10.0.0.1:80 --bogus\n", 1, "unknown option '--bogus'" },
+	{ "add-vip 10.0.0.1:80 --hash\n", 1, "'--hash' needs a value" },
+	{ "add-vip 10.0.0.1:80 --hash rr\n", 1, "unknown hash mode 'rr'" },
+	{ "add-vip 10.0.0.1:80 --ops\n", 1, "--ops is for UDP" },
+	{ "add-vip 10.0.0.1:53/udp --no-ops\n", 1, "--no-ops is for set-vip" },
+	{ "add-vip 10.0.0.1:80 --table-size 1000\n", 1, "table size '1000'" },
+	{ "add-vip 10.0.0.1:80 --check ping\n", 1, "unknown check 'ping'" },
+	{ "add-vip 10.0.0.1:0 --check tcp\n", 1, "needs a service with a port" },
+	{ "add-vip 10.0.0.1:80 --check http:health\n", 1, "must start with '/'" },
+	{ "add-vip 10.0.0.1:80 --check 'http:/a b'\n", 1, "no spaces" },
+	{ "add-vip 10.0.0.1:80 --check http:/x:99\n", 1, "STATUS '99'" },
+	{ "add-vip 10.0.0.1:80 --check http:/x:600\n", 1, "STATUS '600'" },
+	{ "add-vip 10.0.0.1:80 --check exec:\n", 1, "needs a command" },
+	{ "add-vip 10.0.0.1:80 --check 'exec:   '\n", 1, "needs a command" },
+	{ "add-vip 10.0.0.1:80 --check exec:"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", 1, "too long" },
+	{ "add-vip 10.0.0.1:80 --check tcp --interval 0\n", 1, "interval '0'" },
+	{ "add-vip 10.0.0.1:80 --check tcp --interval 1h\n", 1,
+	  "interval '1h'" },
+	{ "add-vip 10.0.0.1:80 --check tcp --interval 3601\n", 1,
+	  "interval '3601'" },
+	{ "add-vip 10.0.0.1:80 --check tcp --timeout -1\n", 1,
+	  "timeout '-1'" },
+	{ "add-vip 10.0.0.1:80 --check tcp --interval 1 --timeout 1.5\n", 1,
+	  "timeout 1.5s is longer than its interval 1s" },
+	{ "add-vip 10.0.0.1:80 --check tcp --rise 0\n", 1, "rise '0'" },
+	{ "add-vip 10.0.0.1:80 --check tcp --fall 1001\n", 1, "fall '1001'" },
+	{ "add-vip 10.0.0.1:80 --quorum 0\n", 1, "quorum '0'" },
+	{ "add-vip 10.0.0.1:80 --interval 1\n", 1, "options of a health check" },
+	{ V "# comment\n" V, 3, "already declared on line 1" },
+	{ V "add-vip 10.0.0.1:80/tcp\n", 2, "already declared on line 1" },
+	{ R "10.0.0.2\n", 1, "VIP 10.0.0.1:80/tcp is not declared" },
+	{ V "add-real --vip 10.0.0.1:81 10.0.0.2\n", 2, "is not declared" },
+	{ V R "10.0.0.2\n" R "10.0.0.2 --weight 3\n", 3,
+	  "already declared on line 2" },
+	{ V R "10.0.0.2 --weight 65536\n", 2, "weight '65536'" },
+	{ V R "10.0.0.2 --weight x\n", 2, "weight 'x'" },
+	{ V R "10.0.0.2 --mac 01:00:00:00:00:01\n", 2, "malformed MAC" },
+	{ V R "10.0.0.300\n", 2, "malformed real address '10.0.0.300'" },
+	{ V R "fd00::2\n", 2, "same address family" },
+	{ V "add-real 10.0.0.2\n", 2, "--vip VIP is required" },
+	{ V R "\n", 2, "expected one REAL" },
+	{ V R "10.0.0.2 --ops\n", 2, "unknown option '--ops'" },
+	{ V "\n\n" R "10.0.0.2 'unterminated\n", 4, "unterminated ' quote" },
+	{ V R "10.0.0.2 \"unterminated\n", 2, "unterminated \" quote" },
+};
+
+Test(config_parse, rejects_with_line_number)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct config *c = (struct config *)0x1;
+		char err[512], want[32];
+		int ret;
+
+		ret = parse(bad[i].text, &c, err, sizeof(err));
+		cr_expect_eq(ret, -EINVAL, "case %zu (%s): returned %d", i,
+			     bad[i].text, ret);
+		cr_expect_eq(c, (struct config *)0x1,
+			     "case %zu: *out changed on error", i);
+		snprintf(want, sizeof(want), "test.conf:%d: ", bad[i].line);
+		cr_expect(!strncmp(err, want, strlen(want)),
+			  "case %zu (%s): message '%s' does not start '%s'",
+			  i, bad[i].text, err, want);
+		cr_expect(strstr(err, bad[i].says),
+			  "case %zu (%s): message '%s' does not say '%s'", i,
+			  bad[i].text, err, bad[i].says);
+		cr_expect(!strchr(err, '\n'), "case %zu: two lines", i);
+	}
+}
+
+/* The first bad line is the one named, even with good lines after it. */
+Test(config_parse, first_bad_line)
+{
+	struct config *c = NULL;
+	char err[512];
+
+	cr_assert_eq(parse(V R "10.0.0.2\n" R "10.0.0.3 --weight -1\n"
+			   R "10.0.0.4\n" "bogus\n", &c, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "test.conf:3: weight '-1' out of range "
+			 "(0..65535)");
+}
+
+Test(format_secs, shortest_exact)
+{
+	static const struct {
+		__u32 ms;
+		const char *s;
+	} cases[] = {
+		{ 2000, "2" }, { 500, "0.5" }, { 1250, "1.25" },
+		{ 10, "0.01" }, { 3599999, "3599.999" }, { 3600000, "3600" },
+	};
+	char buf[16];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		format_secs(cases[i].ms, buf, sizeof(buf));
+		cr_expect_str_eq(buf, cases[i].s, "%u ms", cases[i].ms);
+	}
+}
