@@ -94,6 +94,7 @@ struct daemon {
 	int tun_fd;
 	const char *tun_name;
 	int tun_up;		/* -1 not set yet */
+	bool judged;		/* sick says something */
 	char sick[160];		/* why not healthy; "" healthy */
 };
 
@@ -442,6 +443,9 @@ static void on_health(void *ctx, const struct hc_target *t, bool up,
 	d->pend[d->npend++] = (struct pending){ t->real_id, t->real_gen, up };
 }
 
+static void judge(struct daemon *d);
+
+/* Write what the checks decided; the announcement follows at once. */
 static void commit_pending(struct daemon *d)
 {
 	size_t i;
@@ -465,6 +469,7 @@ static void commit_pending(struct daemon *d)
 	}
 	lb_unlock_dir(&d->lb);
 	d->npend = 0;
+	judge(d);
 }
 
 /* Look up every resolved real's neighbour entry; write the MACs that
@@ -624,6 +629,7 @@ static void reopen(struct daemon *d)
 	}
 	d->open = true;
 	d->config_map_id = map_id(d->lb.config_fd);
+	d->attached = prog_attached(d);
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
 	if (adopt(d) || lock(d))
 		return;
@@ -724,12 +730,13 @@ static void judge(struct daemon *d)
 			snprintf(sick, sizeof(sick), reals ? "no real is up" :
 				 "no reals");
 	}
-	if (strcmp(sick, d->sick) || d->tun_up < 0) {
+	if (!d->judged || strcmp(sick, d->sick)) {
 		if (sick[0])
 			dlog("unhealthy: %s", sick);
-		else if (d->sick[0] || d->tun_up < 0)
+		else
 			dlog("healthy");
 	}
+	d->judged = true;
 	snprintf(d->sick, sizeof(d->sick), "%s", sick);
 	if (d->tun_fd >= 0 && d->tun_up != !sick[0]) {
 		int err = tun_set(d->tun_name, !sick[0]);
@@ -818,7 +825,10 @@ static int on_signal(struct daemon *d)
 
 static int run(struct daemon *d)
 {
-	__u64 next_tick = 0, next_neigh = mono_ms() + NEIGH_MS;
+	/* The first tick a second after the start, so that the first
+	 * judgement sees the first checks of new reals. */
+	__u64 next_tick = mono_ms() + TICK_MS;
+	__u64 next_neigh = mono_ms() + NEIGH_MS;
 
 	for (;;) {
 		struct pollfd p[2] = {
@@ -946,6 +956,7 @@ int do_daemon(int argc, char **argv)
 		goto out;
 	d.open = true;
 	d.config_map_id = map_id(d.lb.config_fd);
+	d.attached = prog_attached(&d);
 	if (setup(&d))
 		goto out;
 	if (d.tun_name && (d.tun_fd = tun_open(d.tun_name)) < 0)
