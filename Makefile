@@ -150,8 +150,10 @@ lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
 lab-down: ## take the namespace lab down
 	$(Q)scripts/lab.sh down
 
-install: all ## install xdplb (PREFIX, DESTDIR)
+install: all ## install xdplb and its systemd unit (PREFIX, DESTDIR)
 	install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+	install -D -m 0644 packaging/xdplb.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb.service
 
 format: ## clang-format every C file
 	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.c)
