@@ -243,7 +243,10 @@ _lab_make_host() {
 	case "$host" in
 	lb)
 		_lab_do ip -n "$ns" addr add "$VIP4/32" dev eth0 || return 1
-		_lab_do ip -n "$ns" addr add "$VIP6/128" dev eth0 nodad || return 1
+		# preferred_lft 0: never a source address. Linux ranks a /128 in
+		# the reals' /64 above the LB's own /64 address, so health checks
+		# would leave from the VIP, and the reals answer that locally.
+		_lab_do ip -n "$ns" addr add "$VIP6/128" dev eth0 nodad preferred_lft 0 || return 1
 		;;
 	r*)
 		_lab_sysctl "$host" net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 \
