@@ -37,7 +37,7 @@ daemon_start() {
 
 # daemon_fresh FILE CHECKOPTS HOST[=REALOPTS]... [-- DAEMONARGS...]: a fresh
 # instance with VIP4:80, a file with these reals, the daemon on it; returns
-# once every real is up.
+# once every real is up (its first check passed).
 daemon_fresh() {
 	local f=$1 opts=$2 h lines=() hosts=()
 	shift 2
@@ -51,7 +51,20 @@ daemon_fresh() {
 	lb_fresh "$VIP4:80"
 	daemon_conf "$f" "$opts" "${lines[@]}"
 	daemon_start "$f" "$@"
-	for h in "${hosts[@]}"; do wait_health "$h" up 3 >/dev/null; done
+	# All are new: each is up once its first check passed (the log), not
+	# as `list` may show it between its addition and the daemon setting
+	# it down until then.
+	for h in "${hosts[@]}"; do wait_log "real $(lab_ip4 "$h") up: " 3; done
+}
+
+# wait_log TEXT SECS: wait until the daemon's log has a line with TEXT.
+wait_log() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		grep -qF "$1" "$DAEMON_LOG" && return 0
+		sleep 0.1
+	done
+	fail "no '$1' in the daemon's log after ${2}s: $(tail -n 3 "$DAEMON_LOG")"
 }
 
 # daemon_alive: fail unless the daemon still runs.
@@ -202,10 +215,12 @@ test_daemon_reload() {
 	[[ $before == "$after" ]] || fail "SIGHUP with a bad file changed something: before $before; after $after"
 
 	# A good change: r3 leaves, r4 comes (new: up after its first check).
+	# The log says when: `list` may show r4 up for the moment between
+	# its addition and the daemon setting it down until that check.
 	daemon_conf "$conf" "--check tcp --interval 0.5 --timeout 0.3" \
 		"$(lab_ip4 r1)" "$(lab_ip4 r2)" "$(lab_ip4 r4)"
 	kill -HUP "$DAEMON_PID"
-	wait_health r4 up 3 >/dev/null
+	wait_log "real $(lab_ip4 r4) up: connected (first check)" 3
 	t=$(http_burst 40 "$VIP4")
 	expect_dist "$t" --total 40 --allowed r1,r2,r4 --required r4
 	daemon_alive
