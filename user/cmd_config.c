@@ -6,7 +6,6 @@
  * rebuilt and swapped in whole after every change of its reals.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +88,10 @@ int do_set_vip(int argc, char **argv)
 	for (i = 0; i < c->nsvcs; i++)
 		if (!memcmp(&c->svcs[i].key, &v.key, sizeof(v.key)))
 			s = &c->svcs[i];
+	if (!s) {	/* found above, under the same lock: cannot be */
+		p_err("unknown VIP %s", vip);
+		goto out;
+	}
 	if (!s->table_size)
 		s->table_size = lb.cfg.table_size;
 	if (spec_report(vip_spec_merge(&v, &s->flags, &s->table_size,

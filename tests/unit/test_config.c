@@ -185,10 +185,10 @@ static const struct bad_case bad[] = {
 	{ "add-vip 10.0.0.1:80 --check exec:\n", 1, "needs a command" },
 	{ "add-vip 10.0.0.1:80 --check 'exec:   '\n", 1, "needs a command" },
 	{ "add-vip 10.0.0.1:80 --check exec:"
-	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", 1, "too long" },
+	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	  "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	  "cccccccccccccccccccccccccccc\n", 1, "too long" },
 	{ "add-vip 10.0.0.1:80 --check tcp --interval 0\n", 1, "interval '0'" },
 	{ "add-vip 10.0.0.1:80 --check tcp --interval 1h\n", 1,
 	  "interval '1h'" },
