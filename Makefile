@@ -174,8 +174,10 @@ lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
 lab-down: ## take the namespace lab down
 	$(Q)scripts/lab.sh down
 
-install: all ## install xdplb and its failover files (PREFIX, DESTDIR)
+install: all ## install xdplb, its systemd unit and failover files (PREFIX, DESTDIR)
 	install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
+	install -D -m 0644 packaging/xdplb.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb.service
 	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/xdplb ha/xdplb-alive \
 		ha/keepalived-notify
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/xdplb ha/keepalived.conf.in \

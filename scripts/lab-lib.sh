@@ -246,7 +246,10 @@ _lab_make_host() {
 	case "$host" in
 	lb)
 		_lab_do ip -n "$ns" addr add "$VIP4/32" dev eth0 || return 1
-		_lab_do ip -n "$ns" addr add "$VIP6/128" dev eth0 nodad || return 1
+		# preferred_lft 0: never a source address. Linux ranks a /128 in
+		# the reals' /64 above the LB's own /64 address, so health checks
+		# would leave from the VIP, and the reals answer that locally.
+		_lab_do ip -n "$ns" addr add "$VIP6/128" dev eth0 nodad preferred_lft 0 || return 1
 		;;
 	r*)
 		_lab_sysctl "$host" net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 \
@@ -303,48 +306,71 @@ _lab_pid_alive() {
 	grep -qa realsrv.py "/proc/$pid/cmdline" 2>/dev/null
 }
 
-# _lab_start_servers: start realsrv.py in each real (background, /usr/bin/python3),
-# log and pid file in lab_run_dir. This is lab_exec's nsenter spelled out: a
-# backgrounded shell function would run in a forked subshell and $! would be that
-# subshell; nsenter execs its command (no fork), so here $! is the server's pid.
-_lab_start_servers() {
-	local dir r pid
+# lab_server_start HOST: start realsrv.py in real HOST (background,
+# /usr/bin/python3), log and pid file in lab_run_dir; does not wait for it. This
+# is lab_exec's nsenter spelled out: a backgrounded shell function would run in a
+# forked subshell and $! would be that subshell; nsenter execs its command (no
+# fork), so here $! is the server's pid.
+lab_server_start() {
+	local r=$1 dir ns
 	dir=$(lab_run_dir)
+	ns=$(lab_ns "$r") || return 1
+	nsenter --net="/var/run/netns/$ns" -- /usr/bin/python3 "$REALSRV" --name "$r" \
+		--http-port "$LAB_HTTP_PORT" --udp-port "$LAB_UDP_PORT" \
+		--udp-bind "$VIP4" --udp-bind "$VIP6" \
+		</dev/null >"$dir/realsrv-$r.log" 2>&1 &
+	echo "$!" >"$dir/realsrv-$r.pid"
+}
+
+# lab_server_stop HOST: stop real HOST's realsrv.py (SIGTERM, then SIGKILL after
+# 3 s) and wait until it is gone. Returns 0 when it was not running.
+lab_server_stop() {
+	local f
+	f=$(lab_run_dir)/realsrv-$1.pid
+	_lab_pid_alive "$f" || return 0
+	_lab_kill_pids "$(<"$f")"
+}
+
+# lab_server_wait HOST [DEADLINE]: wait until real HOST's server answers GET
+# /health on the real's own IPv4 and IPv6 address, from inside the real, until
+# $SECONDS reaches DEADLINE (default: LAB_WAIT_SECS from now). Returns 1, saying
+# why, when the server died or did not answer in time.
+lab_server_wait() {
+	local r=$1 deadline=${2:-$((SECONDS + LAB_WAIT_SECS))} dir url
+	dir=$(lab_run_dir)
+	for url in "http://$(lab_ip4 "$r"):$LAB_HTTP_PORT/health" \
+		"http://[$(lab_ip6 "$r")]:$LAB_HTTP_PORT/health"; do
+		until lab_exec "$r" curl -sf --noproxy '*' -m 1 -o /dev/null "$url"; do
+			# kill -0, not _lab_pid_alive: right after the fork the pid may
+			# not have exec'd python yet.
+			if ! kill -0 "$(<"$dir/realsrv-$r.pid")" 2>/dev/null; then
+				_lab_err "server in $r died; its log:"
+				sed 's/^/    /' "$dir/realsrv-$r.log" >&2 2>/dev/null || true
+				return 1
+			fi
+			if ((SECONDS >= deadline)); then
+				_lab_err "server in $r does not answer $url after ${LAB_WAIT_SECS}s"
+				return 1
+			fi
+			sleep 0.1
+		done
+	done
+}
+
+# _lab_start_servers: lab_server_start each real.
+_lab_start_servers() {
+	local r
 	for r in $(lab_reals); do
-		nsenter --net="/var/run/netns/$(lab_ns "$r")" -- /usr/bin/python3 "$REALSRV" --name "$r" \
-			--http-port "$LAB_HTTP_PORT" --udp-port "$LAB_UDP_PORT" \
-			--udp-bind "$VIP4" --udp-bind "$VIP6" \
-			</dev/null >"$dir/realsrv-$r.log" 2>&1 &
-		pid=$!
-		echo "$pid" >"$dir/realsrv-$r.pid"
+		lab_server_start "$r" || return 1
 	done
 }
 
 # _lab_wait_servers: wait (at most LAB_WAIT_SECS in all) until each real's server
-# answers GET /health on the real's own IPv4 and IPv6 address, from inside the real.
-# Returns 1 naming the first server that died or did not answer in time.
+# answers (lab_server_wait).
 _lab_wait_servers() {
-	local dir deadline r url
-	dir=$(lab_run_dir)
-	deadline=$((SECONDS + LAB_WAIT_SECS))
+	local deadline=$((SECONDS + LAB_WAIT_SECS)) r
 	for r in $(lab_reals); do
-		for url in "http://$(lab_ip4 "$r"):$LAB_HTTP_PORT/health" \
-			"http://[$(lab_ip6 "$r")]:$LAB_HTTP_PORT/health"; do
-			until lab_exec "$r" curl -sf --noproxy '*' -m 1 -o /dev/null "$url"; do
-				# kill -0, not _lab_pid_alive: right after the fork the pid may
-				# not have exec'd python yet.
-				if ! kill -0 "$(<"$dir/realsrv-$r.pid")" 2>/dev/null; then
-					_lab_err "server in $r died; its log:"
-					sed 's/^/    /' "$dir/realsrv-$r.log" >&2 2>/dev/null || true
-					return 1
-				fi
-				if ((SECONDS >= deadline)); then
-					_lab_err "server in $r does not answer $url after ${LAB_WAIT_SECS}s"
-					return 1
-				fi
-				sleep 0.1
-			done
-		done
+		lab_server_wait "$r" "$deadline" || return 1
 	done
 }
 

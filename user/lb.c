@@ -92,9 +92,7 @@ void lb_close(struct lb *lb)
 			close(*fd);
 		*fd = -1;
 	}
-	if (lb->lock_fd >= 0)
-		close(lb->lock_fd);	/* releases the flock */
-	lb->lock_fd = -1;
+	lb_unlock_dir(lb);
 }
 
 bool pin_dir_on_bpffs(const char *dir)
@@ -118,6 +116,13 @@ int lb_lock_dir(struct lb *lb, const char *dir)
 	}
 	lb->lock_fd = fd;
 	return 0;
+}
+
+void lb_unlock_dir(struct lb *lb)
+{
+	if (lb->lock_fd >= 0)
+		close(lb->lock_fd);	/* releases the flock */
+	lb->lock_fd = -1;
 }
 
 int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)

@@ -73,6 +73,8 @@ int lb_read_header(const char *dir, struct xdplb_config_header *hdr);
 
 /* Exclusive lock on the pin directory for a change; held until close. */
 int lb_lock_dir(struct lb *lb, const char *dir);
+/* Release it early, keeping the maps open (a daemon locks per change). */
+void lb_unlock_dir(struct lb *lb);
 
 bool pin_dir_on_bpffs(const char *dir);
 

@@ -43,6 +43,11 @@ static const char usage_text[] =
 "  save                      the configuration as add-vip/add-real lines\n"
 "  restore [FILE]            make the configuration what FILE (- or none:\n"
 "                            stdin) says, changing only what differs\n"
+"  daemon --config FILE [--announce IFNAME]\n"
+"                            apply FILE (again on SIGHUP), health-check\n"
+"                            every real and drain those that fail, keep\n"
+"                            MACs fresh; IFNAME: a TUN device that is up\n"
+"                            while it is healthy; runs in the foreground\n"
 "  help\n"
 "\n"
 "VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
@@ -115,6 +120,7 @@ static const struct command commands[] = {
 	{ "flow", do_flow, true },
 	{ "save", do_save, true },
 	{ "restore", do_restore, true },
+	{ "daemon", do_daemon, true },
 	{ "help", do_help, false },
 };
 

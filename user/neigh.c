@@ -172,3 +172,35 @@ out:
 	mnl_socket_close(nl);
 	return err;
 }
+
+int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
+	       __u8 mac[6], bool refresh)
+{
+	__u32 seq = (__u32)time(NULL);
+	struct mnl_socket *nl;
+	struct neigh_reply r;
+	int err;
+
+	family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = lookup(nl, ifindex, family, addr, &r, ++seq);
+	if (err)
+		goto out;
+	if (refresh && !(r.found && (r.state & (NUD_REACHABLE |
+						 NUD_PERMANENT | NUD_NOARP |
+						 NUD_INCOMPLETE))))
+		kick(nl, ifindex, family, addr, ++seq);
+	if (r.found && r.has_mac && (r.state & NUD_USABLE))
+		memcpy(mac, r.mac, 6);
+	else
+		err = -ENOENT;
+out:
+	mnl_socket_close(nl);
+	return err;
+}

@@ -9,10 +9,21 @@
 #ifndef XDPLB_NEIGH_H
 #define XDPLB_NEIGH_H
 
+#include <stdbool.h>
 #include "xdplb.h"
 
 /* 0, -EHOSTUNREACH (no answer), or another negative errno. */
 int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
 		  __u8 mac[6], int timeout_ms);
+
+/*
+ * The entry as it is now, without waiting: 0 and its MAC when it has a
+ * usable one, -ENOENT when it has none, or another negative errno. With
+ * refresh, the kernel is also asked (NTF_USE) to resolve an entry that is
+ * missing or failed and to confirm one that is not freshly confirmed
+ * (REACHABLE), so that a MAC that changed is found by a later look.
+ */
+int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
+	       __u8 mac[6], bool refresh);
 
 #endif /* XDPLB_NEIGH_H */

@@ -1,0 +1,273 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# test_daemon.sh - xdplb daemon: a real whose HTTP server dies is drained and
+# comes back, SIGHUP re-applies the file and moves nothing, a bad file changes
+# nothing, kill -9 leaves forwarding as it was, --announce follows the daemon,
+# and the sorry real takes over below quorum.
+# Sourced by run.sh (helpers and variables are defined there).
+
+ns_tests+=(daemon_health daemon_reload daemon_kill daemon_sorry)
+
+DAEMON_PID=
+DAEMON_LOG=
+ANNOUNCE=xlbd0 # the --announce device, in the LB namespace
+
+# daemon_conf FILE CHECKOPTS REALLINE...: a configuration file for VIP4:80.
+daemon_conf() {
+	local f=$1 opts=$2 l
+	shift 2
+	{
+		echo "# written by test_daemon.sh"
+		echo "add-vip $VIP4:80 $opts"
+		for l in "$@"; do echo "add-real --vip $VIP4:80 $l"; done
+	} >"$f"
+}
+
+# daemon_start FILE [ARGS...]: xdplb daemon in the LB namespace, in the
+# background (DAEMON_PID, log in DAEMON_LOG); killed when the test ends.
+daemon_start() {
+	local f=$1
+	shift
+	DAEMON_LOG=$T_TMP/daemon-$T_NAME.log
+	nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$PIN" daemon --config "$f" "$@" \
+		</dev/null 2>"$DAEMON_LOG" &
+	DAEMON_PID=$!
+	on_exit "kill -9 $DAEMON_PID"
+}
+
+# daemon_fresh FILE CHECKOPTS HOST[=REALOPTS]... [-- DAEMONARGS...]: a fresh
+# instance with VIP4:80, a file with these reals, the daemon on it; returns
+# once every real is up (its first check passed).
+daemon_fresh() {
+	local f=$1 opts=$2 h lines=() hosts=()
+	shift 2
+	while (($# > 0)) && [[ $1 != -- ]]; do
+		h=${1%%=*}
+		hosts+=("$h")
+		if [[ $1 == *=* ]]; then lines+=("$(lab_ip4 "$h") ${1#*=}"); else lines+=("$(lab_ip4 "$h")"); fi
+		shift
+	done
+	[[ ${1:-} == -- ]] && shift
+	lb_fresh "$VIP4:80"
+	daemon_conf "$f" "$opts" "${lines[@]}"
+	daemon_start "$f" "$@"
+	# All are new: each is up once its first check passed (the log), not
+	# as `list` may show it between its addition and the daemon setting
+	# it down until then.
+	for h in "${hosts[@]}"; do wait_log "real $(lab_ip4 "$h") up: " 3; done
+}
+
+# wait_log TEXT SECS: wait until the daemon's log has a line with TEXT.
+wait_log() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		grep -qF "$1" "$DAEMON_LOG" && return 0
+		sleep 0.1
+	done
+	fail "no '$1' in the daemon's log after ${2}s: $(tail -n 3 "$DAEMON_LOG")"
+}
+
+# daemon_alive: fail unless the daemon still runs.
+daemon_alive() {
+	kill -0 "$DAEMON_PID" 2>/dev/null ||
+		fail "the daemon exited; its log: $(tail -n 3 "$DAEMON_LOG")"
+}
+
+# wait_health HOST STATE SECS [SINCE]: wait until `list -j` shows HOST's real of
+# VIP4:80 as STATE (up, down); print how long it took (ms) since SINCE (date
+# +%s%N, default now), or fail after SECS.
+wait_health() {
+	local a t0=${4:-$(date +%s%N)} now out h
+	a=$(lab_ip4 "$1")
+	while :; do
+		out=$(xlb -j list 2>&1) || fail "list: $out"
+		h=$(jget "$out" "reals(d, '$VIP4:80/tcp').get('$a', {}).get('health')")
+		now=$(date +%s%N)
+		[[ $h == "$2" ]] && break
+		(((now - t0) / 1000000 < $3 * 1000)) ||
+			fail "$1 is '$h', not $2, after ${3}s; daemon log: $(tail -n 3 "$DAEMON_LOG")"
+		sleep 0.05
+	done
+	echo $(((now - t0) / 1000000))
+}
+
+# wait_announce up|gone: wait (2 s at most) until the --announce device is up,
+# or gone; fail otherwise.
+wait_announce() {
+	local i st
+	for ((i = 0; i < 20; i++)); do
+		if ! st=$(ip -n "$LAB-lb" link show "$ANNOUNCE" 2>/dev/null); then
+			[[ $1 == gone ]] && return 0
+		elif [[ $1 == up ]] && grep -q '<[^>]*\bUP\b' <<<"$st"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "'$ANNOUNCE' is not $1 after 2 s: ${st:-no such device}"
+}
+
+# ensure_server HOST: start HOST's realsrv.py unless it runs; wait for it.
+ensure_server() {
+	_lab_pid_alive "$(lab_run_dir)/realsrv-$1.pid" && return 0
+	lab_server_start "$1" && lab_server_wait "$1"
+}
+
+# stop_server HOST: kill HOST's realsrv.py (SIGKILL: it dies at once, as a
+# crashed server does); it runs again when the test ends.
+stop_server() {
+	local f
+	f=$(lab_run_dir)/realsrv-$1.pid
+	on_exit "ensure_server $1"
+	_lab_pid_alive "$f" && kill -KILL "$(<"$f")"
+	lab_server_stop "$1"
+}
+
+# restart_server HOST: start HOST's realsrv.py again (after stop_server).
+restart_server() {
+	ensure_server "$1" || fail "cannot start the server of $1"
+}
+
+# health_after HOST STATE CMD...: run CMD, then wait until HOST is STATE; fail
+# unless that took at most 2 s from the start of CMD: fall or rise (2) x
+# interval (0.5 s), the check that notices it and slack.
+health_after() {
+	local h=$1 st=$2 t0 ms
+	shift 2
+	t0=$(date +%s%N)
+	"$@"
+	ms=$(wait_health "$h" "$st" 3 "$t0")
+	log "$h $st after $ms ms"
+	((ms <= 2000)) || fail "$h $st after $ms ms (want <= 2000: 2 checks x 0.5 s + slack)"
+}
+
+# A dead HTTP server is drained within fall x interval (+ one timeout and
+# slack) and no new request fails after that; it comes back within rise x
+# interval. The --announce device is up while healthy.
+test_daemon_health() {
+	local conf=$T_TMP/health.conf t
+	daemon_fresh "$conf" "--check http:/health --interval 0.5 --timeout 0.3 --rise 2 --fall 2" \
+		r1 r2 r3 -- --announce "$ANNOUNCE"
+	daemon_alive
+	wait_announce up
+	t=$(http_burst 30 "$VIP4")
+	expect_dist "$t" --total 30 --required r1,r2,r3
+
+	health_after r2 down stop_server r2
+	t=$(http_burst 60 "$VIP4")
+	log "r2 drained: $t"
+	expect_dist "$t" --total 60 --allowed r1,r3 --forbidden r2
+	grep -q "real $(lab_ip4 r2) down: Connection refused (2 failed in a row)" "$DAEMON_LOG" ||
+		fail "no log line of r2 going down: $(tail -n 3 "$DAEMON_LOG")"
+
+	health_after r2 up restart_server r2
+	t=$(http_burst 60 "$VIP4")
+	expect_dist "$t" --total 60 --required r1,r2,r3
+	daemon_alive
+}
+
+# maglev_ids: the inner map id of every service's Maglev table.
+maglev_ids() {
+	local id
+	for id in 0 1 2 3; do
+		bpftool -j map lookup pinned "$PIN/maglev" key "$id" 0 0 0 2>/dev/null
+		echo
+	done
+}
+
+# state: what SIGHUP must not change: the configuration with health, each
+# service's and real's counters, the tracked flows, the tables.
+daemon_state() {
+	local l s c
+	l=$(xlb -j list) || fail "list: $l"
+	s=$(xlb -j stats) || fail "stats: $s"
+	c=$(xlb -j conns) || fail "conns: $c"
+	# A tracked flow without its age and idle time, which tick.
+	jget "[$l,$s,$c]" '[d[0], [(v, r["address"], r["packets"], r["bytes"]) for v, r in all_reals(d[1])], sorted((x["client"], x["vip"], x["real"], x["cpu"]) for x in d[2]["conns"])]'
+	maglev_ids
+}
+
+# SIGHUP with the same file swaps no table and touches no counter or flow; a
+# bad file is logged and changes nothing; a changed file is applied.
+test_daemon_reload() {
+	local conf=$T_TMP/reload.conf before after t
+	require_cmd bpftool
+	daemon_fresh "$conf" "--check tcp --interval 0.5 --timeout 0.3" r1 r2 r3
+	t=$(http_burst 20 "$VIP4")
+	expect_dist "$t" --total 20
+	before=$(daemon_state)
+
+	kill -HUP "$DAEMON_PID"
+	sleep 1.2 # a tick, a check round
+	daemon_alive
+	grep -q "reload: nothing to change" "$DAEMON_LOG" ||
+		fail "no 'reload: nothing to change' after SIGHUP: $(tail -n 2 "$DAEMON_LOG")"
+	after=$(daemon_state)
+	[[ $before == "$after" ]] || fail "SIGHUP with the same file changed something: before $before; after $after"
+
+	cp "$conf" "$conf.good"
+	echo "add-real --vip $VIP4:80 $(lab_ip4 r4) --weight 70000" >>"$conf"
+	kill -HUP "$DAEMON_PID"
+	sleep 1.2
+	daemon_alive
+	grep -q "reload: $conf:6: .*the running configuration stays" "$DAEMON_LOG" ||
+		fail "bad file not logged with its line: $(tail -n 2 "$DAEMON_LOG")"
+	after=$(daemon_state)
+	[[ $before == "$after" ]] || fail "SIGHUP with a bad file changed something: before $before; after $after"
+
+	# A good change: r3 leaves, r4 comes (new: up after its first check).
+	# The log says when: `list` may show r4 up for the moment between
+	# its addition and the daemon setting it down until that check.
+	daemon_conf "$conf" "--check tcp --interval 0.5 --timeout 0.3" \
+		"$(lab_ip4 r1)" "$(lab_ip4 r2)" "$(lab_ip4 r4)"
+	kill -HUP "$DAEMON_PID"
+	wait_log "real $(lab_ip4 r4) up: connected (first check)" 3
+	t=$(http_burst 40 "$VIP4")
+	expect_dist "$t" --total 40 --allowed r1,r2,r4 --required r4
+	daemon_alive
+}
+
+# kill -9: the program stays attached and forwarding, the maps pinned, and
+# the --announce device is gone with the daemon.
+test_daemon_kill() {
+	local conf=$T_TMP/kill.conf t out
+	daemon_fresh "$conf" "--check http:/health --interval 0.5 --timeout 0.3" r1 r2 \
+		-- --announce "$ANNOUNCE"
+	wait_announce up
+
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	wait_announce gone
+	[[ -n $(lb_xdp_prog eth0) ]] || fail "no XDP program on eth0 after the daemon was killed"
+	t=$(http_burst 40 "$VIP4")
+	expect_dist "$t" --total 40 --required r1,r2 --allowed r1,r2
+	out=$(xlb -j list) || fail "list after kill -9: $out"
+}
+
+# Quorum 2 and a sorry real: with one of two reals down, new flows go to the
+# sorry real; with both back, to them again.
+test_daemon_sorry() {
+	local conf=$T_TMP/sorry.conf t
+	daemon_fresh "$conf" "--check tcp --interval 0.3 --timeout 0.2 --rise 1 --fall 1 --quorum 2" \
+		r1 r2 r4=--sorry
+	t=$(http_burst 40 "$VIP4")
+	expect_dist "$t" --total 40 --allowed r1,r2 --required r1,r2
+
+	stop_server r2
+	wait_health r2 down 3 >/dev/null
+	t=$(http_burst 40 "$VIP4")
+	log "below quorum: $t"
+	expect_dist "$t" --total 40 --allowed r4
+
+	stop_server r1
+	wait_health r1 down 3 >/dev/null
+	t=$(http_burst 20 "$VIP4")
+	expect_dist "$t" --total 20 --allowed r4
+
+	restart_server r1
+	restart_server r2
+	wait_health r1 up 3 >/dev/null
+	wait_health r2 up 3 >/dev/null
+	t=$(http_burst 40 "$VIP4")
+	expect_dist "$t" --total 40 --allowed r1,r2 --required r1,r2
+	daemon_alive
+}
