@@ -233,6 +233,9 @@ test_daemon_kill() {
 	daemon_fresh "$conf" "--check http:/health --interval 0.5 --timeout 0.3" r1 r2 \
 		-- --announce "$ANNOUNCE"
 	wait_announce up
+	# Healthy takes one real up; the burst below wants both.
+	wait_health r1 up 3 >/dev/null
+	wait_health r2 up 3 >/dev/null
 
 	kill -9 "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
