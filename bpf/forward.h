@@ -26,7 +26,7 @@ static __always_inline void count(void *map, __u32 id, __u32 len)
 
 static __always_inline int forward(struct ethhdr *eth,
 				   const struct xdplb_real *real,
-				   __u32 svc_id, __u32 real_id, __u32 len,
+				   __u32 real_id, __u32 len,
 				   struct xdplb_global_stats *gs)
 {
 	int i;
@@ -39,7 +39,8 @@ static __always_inline int forward(struct ethhdr *eth,
 	for (i = 0; i < ETH_ALEN; i++)
 		eth->h_source[i] = ifmac[i];
 
-	count(&svc_stats, svc_id, len);
+	/* Per real only: a service's counters are its reals' (and those
+	 * of reals it had, which user space adds to svc_stats). */
 	count(&real_stats, real_id, len);
 	gs->tx_bytes += len;
 	return verdict(gs, tx_packets, XDP_TX);

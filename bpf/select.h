@@ -87,7 +87,7 @@ select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
  */
 static __always_inline struct xdplb_real *
 select_fragment_real(const struct xdplb_svc *marker,
-		     const struct xdplb_flow *flow, __u32 *svc_id, __u32 *id)
+		     const struct xdplb_flow *flow, __u32 *id)
 {
 	struct xdplb_svc *svc;
 	__u32 port;
@@ -103,7 +103,6 @@ select_fragment_real(const struct xdplb_svc *marker,
 	svc = find_port_service(flow, port);
 	if (!svc)
 		return NULL;
-	*svc_id = svc->id;
 	*id = maglev_pick(svc, flow, 0);
 	return bpf_map_lookup_elem(&reals, id);
 }

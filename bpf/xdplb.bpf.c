@@ -25,7 +25,7 @@ int xdplb(struct xdp_md *ctx)
 	struct xdplb_global_stats *gs;
 	struct xdplb_real *real;
 	struct xdplb_svc *svc;
-	__u32 zero = 0, real_id, svc_id, hash;
+	__u32 zero = 0, real_id, hash;
 	struct ct_ctx ct;
 	int rc;
 
@@ -47,32 +47,30 @@ int xdplb(struct xdp_md *ctx)
 		svc = find_vip(&pkt.flow);
 		if (!svc)
 			return verdict(gs, pass_not_service, XDP_PASS);
-		real = select_fragment_real(svc, &pkt.flow, &svc_id, &real_id);
+		real = select_fragment_real(svc, &pkt.flow, &real_id);
 		if (!real)
 			return verdict(gs, drop_fragment, XDP_DROP);
 		gs->frag_fwd++;
-		return forward(pkt.eth, real, svc_id, real_id, pkt.len, gs);
+		return forward(pkt.eth, real, real_id, pkt.len, gs);
 	}
 
 	rc = parse_l4(&pkt, gs);
 	if (rc != XDPLB_NEXT)
 		return rc;
 
-	/* Tracked flows first: their real names their service. */
+	/* Tracked flows first: a hit needs no service lookup. */
 	if (!maybe_vip(&pkt.flow))
 		return verdict(gs, pass_not_service, XDP_PASS);
 	hash = xdplb_flow_hash(&pkt.flow, hash_seed);
 	real_id = ct_lookup(&pkt.flow, hash, pkt.tcp_syn, &ct, gs);
 	if (real_id != XDPLB_NO_REAL) {
 		real = ct.real;
-		svc_id = real->svc_id;
 		goto out;
 	}
 
 	svc = find_service(&pkt.flow);
 	if (!svc)
 		return verdict(gs, pass_not_service, XDP_PASS);
-	svc_id = svc->id;
 	real = select_real(svc, &pkt.flow, hash, pkt.icmp_error, pkt.tcp_syn,
 			   &ct, &real_id, gs);
 	if (!real)
@@ -80,7 +78,7 @@ int xdplb(struct xdp_md *ctx)
 out:
 	if (pkt.icmp_error)
 		gs->icmp_fwd++;
-	return forward(pkt.eth, real, svc_id, real_id, pkt.len, gs);
+	return forward(pkt.eth, real, real_id, pkt.len, gs);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

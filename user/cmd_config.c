@@ -337,6 +337,7 @@ int do_del_real(int argc, char **argv)
 		      strerror(-err));
 		goto out;
 	}
+	lb_real_retire(&x.lb, id, x.svc.id);	/* counters only */
 	if (!opts.json)
 		printf("deleted real %s from VIP %s: %llu tracked flow%s "
 		       "ended\n", a.real, a.vip, tracked,

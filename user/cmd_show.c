@@ -68,7 +68,7 @@ static struct snapshot *snapshot_take(struct lb *lb)
 	for (i = 0; !err && i < s->nsvcs; i++) {
 		__u32 id = s->svcs[i].svc.id;
 
-		err = lb_counters(lb, lb->svc_stats_fd, id, &s->svc[id]);
+		err = lb_svc_counters(lb, id, s->reals, &s->svc[id]);
 		if (!err)
 			err = lb_svc_opts_get(lb, id, &s->opts[id]);
 		svc_opts_normalize(&s->opts[id]);

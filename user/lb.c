@@ -841,16 +841,66 @@ int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real)
 
 /* Free the slot but keep its generation, so the next real given this id
  * gets a new one and no tracked flow of this real follows it. */
+int lb_real_retire(struct lb *lb, __u32 id, __u32 svc_id)
+{
+	struct xdplb_counters *r, *s;
+	int cpu, err = 0;
+
+	r = calloc(lb->ncpus, sizeof(*r));
+	s = calloc(lb->ncpus, sizeof(*s));
+	if (!r || !s) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(lb->real_stats_fd, &id, r) ||
+	    bpf_map_lookup_elem(lb->svc_stats_fd, &svc_id, s)) {
+		err = -errno;
+		goto out;
+	}
+	for (cpu = 0; cpu < lb->ncpus; cpu++) {
+		s[cpu].packets += r[cpu].packets;
+		s[cpu].bytes += r[cpu].bytes;
+	}
+	if (bpf_map_update_elem(lb->svc_stats_fd, &svc_id, s, BPF_ANY))
+		err = -errno;
+out:
+	free(r);
+	free(s);
+	return err;
+}
+
 int lb_real_del(struct lb *lb, __u32 id)
 {
 	struct xdplb_real old;
+	int err;
 
 	/* Only the flag changes: a packet that has just matched the entry
 	 * still reads the real's MAC, not zeros. */
 	if (bpf_map_lookup_elem(lb->reals_fd, &id, &old))
 		return -errno;
 	old.flags = 0;
-	return lb_real_update(lb, id, &old);
+	err = lb_real_update(lb, id, &old);
+	if (!err)
+		lb_real_retire(lb, id, old.svc_id);	/* counters only */
+	return err;
+}
+
+int lb_svc_counters(struct lb *lb, __u32 svc_id, const struct xdplb_real *all,
+		    struct xdplb_counters *c)
+{
+	struct xdplb_counters rc;
+	int i, err;
+
+	err = lb_counters(lb, lb->svc_stats_fd, svc_id, c);
+	for (i = 0; !err && i < XDPLB_MAX_REALS; i++) {
+		if (!(all[i].flags & XDPLB_REAL_F_USED) ||
+		    all[i].svc_id != svc_id)
+			continue;
+		err = lb_counters(lb, lb->real_stats_fd, i, &rc);
+		c->packets += rc.packets;
+		c->bytes += rc.bytes;
+	}
+	return err;
 }
 
 __u64 lb_now_ns(void)

@@ -110,6 +110,9 @@ int lb_real_add(struct lb *lb, struct xdplb_real *all,
 		const struct xdplb_real *real, __u32 *id);
 int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real);
 int lb_real_del(struct lb *lb, __u32 id);
+/* Add the counters of deleted real id to its service's svc_stats (what
+ * the service forwarded through reals it no longer has). */
+int lb_real_retire(struct lb *lb, __u32 id, __u32 svc_id);
 
 /* Build the service's Maglev table from its reals (those up and of
  * weight > 0, or its sorry reals below quorum) and swap it in. */
@@ -129,6 +132,10 @@ __u64 lb_now_ns(void);
 
 /* Counters summed over CPUs. */
 int lb_counters(struct lb *lb, int fd, __u32 id, struct xdplb_counters *c);
+/* What a service forwarded: its reals' counters, and those of its
+ * deleted reals (svc_stats; the data path counts per real only). */
+int lb_svc_counters(struct lb *lb, __u32 svc_id, const struct xdplb_real *all,
+		    struct xdplb_counters *c);
 int lb_global(struct lb *lb, struct xdplb_global_stats *gs);
 
 #endif /* XDPLB_LB_H */

@@ -2476,7 +2476,7 @@ Test(packets, counters_add_up)
 
 		if (svc_defs[s].late)
 			continue;
-		c = counters(lb.svc_stats_fd, svc_id[s]);
+		cr_assert_eq(lb_svc_counters(&lb, svc_id[s], reals, &c), 0);
 
 		cr_expect(c.packets == svc_pk[s] && c.bytes == svc_by[s],
 			  "svc_stats %s: %llu packets %llu bytes, forwarded "
@@ -2497,6 +2497,24 @@ Test(packets, counters_add_up)
 				  (unsigned long long)real_pk[s][k],
 				  (unsigned long long)real_by[s][k]);
 		}
+	}
+
+	/* A service keeps what its deleted reals forwarded. */
+	for (s = 0; s < N_SVC; s++) {
+		struct xdplb_counters c;
+
+		if (svc_defs[s].late || !n_real[s] || !real_pk[s][0])
+			continue;
+		cr_assert_eq(lb_real_del(&lb, real_id[s][0]), 0);
+		cr_assert_eq(lb_reals(&lb, reals), 0);
+		cr_assert_eq(lb_svc_counters(&lb, svc_id[s], reals, &c), 0);
+		cr_expect(c.packets == svc_pk[s] && c.bytes == svc_by[s],
+			  "%s after deleting real 0: %llu packets %llu bytes, "
+			  "forwarded %llu packets %llu bytes", svc_defs[s].vip,
+			  (unsigned long long)c.packets,
+			  (unsigned long long)c.bytes,
+			  (unsigned long long)svc_pk[s],
+			  (unsigned long long)svc_by[s]);
 	}
 }
 
