@@ -2372,6 +2372,20 @@ Test(packets, all_drained_then_back)
 
 /* Counters ----------------------------------------------------------------- */
 
+/* Service s's counters (its reals' and its deleted reals') are these. */
+static void expect_svc_counters(int s, __u64 packets, __u64 bytes,
+				const char *when)
+{
+	struct xdplb_counters c;
+
+	cr_assert_eq(lb_svc_counters(&lb, svc_id[s], reals, &c), 0);
+	cr_expect(c.packets == packets && c.bytes == bytes,
+		  "service %s%s: %llu packets %llu bytes, forwarded %llu "
+		  "packets %llu bytes", svc_defs[s].vip, when,
+		  (unsigned long long)c.packets, (unsigned long long)c.bytes,
+		  (unsigned long long)packets, (unsigned long long)bytes);
+}
+
 Test(packets, counters_add_up)
 {
 	__u64 svc_pk[N_SVC] = { 0 }, svc_by[N_SVC] = { 0 };
@@ -2476,15 +2490,7 @@ Test(packets, counters_add_up)
 
 		if (svc_defs[s].late)
 			continue;
-		cr_assert_eq(lb_svc_counters(&lb, svc_id[s], reals, &c), 0);
-
-		cr_expect(c.packets == svc_pk[s] && c.bytes == svc_by[s],
-			  "svc_stats %s: %llu packets %llu bytes, forwarded "
-			  "%llu packets %llu bytes", svc_defs[s].vip,
-			  (unsigned long long)c.packets,
-			  (unsigned long long)c.bytes,
-			  (unsigned long long)svc_pk[s],
-			  (unsigned long long)svc_by[s]);
+		expect_svc_counters(s, svc_pk[s], svc_by[s], "");
 		for (k = 0; k < n_real[s]; k++) {
 			c = counters(lb.real_stats_fd, real_id[s][k]);
 			cr_expect(c.packets == real_pk[s][k] &&
@@ -2501,20 +2507,12 @@ Test(packets, counters_add_up)
 
 	/* A service keeps what its deleted reals forwarded. */
 	for (s = 0; s < N_SVC; s++) {
-		struct xdplb_counters c;
-
 		if (svc_defs[s].late || !n_real[s] || !real_pk[s][0])
 			continue;
 		cr_assert_eq(lb_real_del(&lb, real_id[s][0]), 0);
 		cr_assert_eq(lb_reals(&lb, reals), 0);
-		cr_assert_eq(lb_svc_counters(&lb, svc_id[s], reals, &c), 0);
-		cr_expect(c.packets == svc_pk[s] && c.bytes == svc_by[s],
-			  "%s after deleting real 0: %llu packets %llu bytes, "
-			  "forwarded %llu packets %llu bytes", svc_defs[s].vip,
-			  (unsigned long long)c.packets,
-			  (unsigned long long)c.bytes,
-			  (unsigned long long)svc_pk[s],
-			  (unsigned long long)svc_by[s]);
+		expect_svc_counters(s, svc_pk[s], svc_by[s],
+				    " after deleting real 0");
 	}
 }
 
