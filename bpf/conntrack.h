@@ -24,14 +24,15 @@
 #include "xdplb.h"
 #include "maps.h"
 #include "verdict.h"
+#include "xdplb_hash.h"
 
 struct ct_ctx {
 	struct xdplb_ct_guard *guard;
 	struct xdplb_conn_set *set;	/* NULL: no table to use */
-	struct xdplb_conn *way;		/* the flow's way, or the victim */
 	struct xdplb_real *real;	/* on a hit */
 	__u64 now;
 	__u32 idx;
+	int way;			/* the flow's way or the victim; -1 */
 	__u16 tag;
 };
 
@@ -49,9 +50,9 @@ static __always_inline bool flow_equal(const struct xdplb_flow *a,
 		x[5] == y[5] && x[6] == y[6] && x[7] == y[7]);
 }
 
-static __always_inline __u64 ct_timeout(const struct xdplb_flow *flow)
+static __always_inline __u64 tag_timeout(__u16 tag)
 {
-	return flow->proto == IPPROTO_UDP ? udp_timeout_ns : tcp_timeout_ns;
+	return tag & XDPLB_CT_TAG_UDP ? udp_timeout_ns : tcp_timeout_ns;
 }
 
 /*
@@ -72,6 +73,40 @@ static __always_inline __u64 ct_clock(struct xdplb_ct_guard *g)
 	return g->now;
 }
 
+/* The entry of way w of set s still stands for its flow: its real exists
+ * (same slot generation) and it has not idled out. */
+static __always_inline struct xdplb_real *
+ct_good(const struct xdplb_conn_set *s, int w, __u64 now)
+{
+	__u32 id = s->real_id[w];
+	struct xdplb_real *real = bpf_map_lookup_elem(&reals, &id);
+
+	if (real && (real->flags & XDPLB_REAL_F_USED) &&
+	    real->gen == s->real_gen[w] &&
+	    (__s64)(now - s->last_seen[w]) <= (__s64)tag_timeout(s->tag[w]))
+		return real;
+	return NULL;
+}
+
+/* Write the flow into way w of this CPU's set; its tag goes last, so that
+ * another CPU looking at the set sees a half-written way as empty. */
+static __always_inline void ct_fill(struct ct_ctx *ct,
+				    const struct xdplb_flow *flow,
+				    __u32 real_id, __u16 real_gen,
+				    __u64 created)
+{
+	struct xdplb_conn_set *s = ct->set;
+	int w = ct->way & (XDPLB_CT_WAYS - 1);
+
+	s->tag[w] = 0;
+	s->flow[w] = *flow;
+	s->real_id[w] = real_id;
+	s->real_gen[w] = real_gen;
+	s->created[w] = created;
+	s->last_seen[w] = ct->now;
+	s->tag[w] = ct->tag;
+}
+
 #define XDPLB_CT_MAX_CPUS 256	/* bpf_loop bound; stops at the last CPU */
 
 /* Where ct_adopt_cpu() reports an entry it found (scalars only: bpf_loop
@@ -80,14 +115,13 @@ struct ct_adopt_ctx {
 	struct xdplb_flow flow;
 	__u64 now, created;
 	__u32 idx, self, id;
-	__u16 gen;
+	__u16 gen, tag;
 };
 
 static long ct_adopt_cpu(__u32 cpu, void *data)
 {
 	struct ct_adopt_ctx *a = data;
 	struct xdplb_conn_set *s;
-	struct xdplb_real *real;
 	int i;
 
 	if (cpu == a->self)
@@ -96,19 +130,12 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 	if (!s)
 		return 1;	/* past the last possible CPU */
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
-		struct xdplb_conn *w = &s->way[i];
-		__u32 id = w->real_id;
-
-		if (!w->flow.family || !flow_equal(&w->flow, &a->flow))
+		if (s->tag[i] != a->tag || !flow_equal(&s->flow[i], &a->flow) ||
+		    !ct_good(s, i, a->now))
 			continue;
-		real = bpf_map_lookup_elem(&reals, &id);
-		if (!real || !(real->flags & XDPLB_REAL_F_USED) ||
-		    real->gen != w->real_gen ||
-		    (__s64)(a->now - w->last_seen) > (__s64)ct_timeout(&a->flow))
-			continue;
-		a->id = id;
-		a->gen = w->real_gen;
-		a->created = w->created;
+		a->id = s->real_id[i];
+		a->gen = s->real_gen[i];
+		a->created = s->created[i];
 		return 1;
 	}
 	return 0;
@@ -125,7 +152,7 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
 				      struct xdplb_global_stats *gs)
 {
 	struct ct_adopt_ctx a = {
-		.flow = *flow, .now = ct->now, .idx = ct->idx,
+		.flow = *flow, .now = ct->now, .idx = ct->idx, .tag = ct->tag,
 		.self = bpf_get_smp_processor_id(), .id = XDPLB_NO_REAL,
 	};
 	__u32 id;
@@ -139,14 +166,8 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
 	ct->real = bpf_map_lookup_elem(&reals, &id);
 	if (!ct->real)
 		return XDPLB_NO_REAL;
-	if (ct->way) {
-		ct->way->flow = *flow;
-		ct->way->real_id = id;
-		ct->way->real_gen = a.gen;
-		ct->way->tag = ct->tag;
-		ct->way->created = a.created;
-		ct->way->last_seen = ct->now;
-	}
+	if (ct->way >= 0)
+		ct_fill(ct, flow, id, a.gen, a.created);
 	gs->ct_hit++;
 	return id;
 }
@@ -156,81 +177,74 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
  * and still good (and refreshes it); otherwise XDPLB_NO_REAL, with ct->way
  * set to the way a new entry should take: the flow's own stale way, an
  * empty or expired one, or the least recently used (ct_adopt then looks on
- * the other CPUs). A SYN (fresh) is a new connection that happens to reuse
- * a tracked client port: it is placed anew, never sent after the old one,
- * which may have gone to a real drained since.
+ * the other CPUs). Only the set's first cache line is read, and the flow of
+ * a way whose tag matches. A SYN (fresh) is a new connection that happens
+ * to reuse a tracked client port: it is placed anew, never sent after the
+ * old one, which may have gone to a real drained since.
  */
 static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 				       __u32 hash, bool fresh,
 				       struct ct_ctx *ct,
 				       struct xdplb_global_stats *gs)
 {
-	__u32 idx = hash & (ct_sets - 1);
-	struct xdplb_conn *victim = NULL, *w;
-	struct xdplb_real *real;
-	__u16 tag = hash >> 16;
+	__u32 idx = hash & (ct_sets - 1), zero = 0;
+	struct xdplb_conn_set *s;
 	__u64 oldest = ~0ull;
-	__u32 zero = 0;
+	__u16 tag;
 	int i;
 
-	ct->way = NULL;
+	ct->way = -1;
 	ct->guard = bpf_map_lookup_elem(&ct_guard, &zero);
 	ct->set = bpf_map_lookup_elem(&conns, &idx);
 	if (!ct->guard || !ct->set) {
 		ct->set = NULL;
 		return XDPLB_NO_REAL;
 	}
+	s = ct->set;
 	ct->now = ct_clock(ct->guard);
 	ct->idx = idx;
-	ct->tag = tag;
+	ct->tag = tag = xdplb_ct_tag(hash, flow->proto);
 
 #pragma unroll
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
-		w = &ct->set->way[i];
-		if (!w->flow.family) {
+		__u16 t = s->tag[i];
+
+		if (!t) {
 			if (oldest) {		/* the first empty way */
-				victim = w;
+				ct->way = i;
 				oldest = 0;
 			}
 			continue;
 		}
-		if (w->tag == tag && flow_equal(&w->flow, flow)) {
-			__u32 id = w->real_id;
-
+		if (t == tag && flow_equal(&s->flow[i], flow)) {
+			ct->way = i;
 			if (fresh) {
 				/* Forget the old connection even if the
 				 * rate cap keeps the new one untracked. */
-				w->flow.family = 0;
-				ct->way = w;
+				s->tag[i] = 0;
 				return XDPLB_NO_REAL;
 			}
-
-			real = bpf_map_lookup_elem(&reals, &id);
-			if (real && (real->flags & XDPLB_REAL_F_USED) &&
-			    real->gen == w->real_gen &&
-			    ct->now - w->last_seen <= ct_timeout(flow)) {
-				w->last_seen = ct->now;
-				ct->real = real;
+			ct->real = ct_good(s, i, ct->now);
+			if (ct->real) {
+				s->last_seen[i] = ct->now;
 				gs->ct_hit++;
-				return id;
+				return s->real_id[i];
 			}
 			gs->ct_expired++;
-			ct->way = w;
 			return XDPLB_NO_REAL;
 		}
-		if (ct->now - w->last_seen > ct_timeout(&w->flow)) {
+		if (ct->now - s->last_seen[i] > tag_timeout(t)) {
 			if (oldest) {		/* reusable like an empty way */
-				victim = w;
+				ct->way = i;
 				oldest = 0;
 			}
 			continue;
 		}
-		if (w->last_seen < oldest) {
-			oldest = w->last_seen;
-			victim = w;
+		if (s->last_seen[i] < oldest) {
+			oldest = s->last_seen[i];
+			ct->way = i;
 		}
 	}
-	ct->way = victim;
 	return XDPLB_NO_REAL;
 }
 
@@ -242,7 +256,7 @@ static __always_inline void ct_insert(const struct xdplb_flow *flow,
 {
 	struct xdplb_ct_guard *g = ct->guard;
 
-	if (!ct->way)
+	if (ct->way < 0 || !ct->set)
 		return;
 	if (ct->now - g->window_start >= 1000000000ull) {
 		g->window_start = ct->now;
@@ -253,12 +267,7 @@ static __always_inline void ct_insert(const struct xdplb_flow *flow,
 		return;
 	}
 	g->inserts++;
-	ct->way->flow = *flow;
-	ct->way->real_id = real_id;
-	ct->way->real_gen = real_gen;
-	ct->way->tag = ct->tag;
-	ct->way->created = ct->now;
-	ct->way->last_seen = ct->now;
+	ct_fill(ct, flow, real_id, real_gen, ct->now);
 	gs->ct_new++;
 }
 

@@ -256,22 +256,29 @@ struct xdplb_flow {
 	__u8 pad[2];
 };
 
-/* One tracked flow: which real it went to. family 0 is an empty way. */
-struct xdplb_conn {
-	struct xdplb_flow flow;
-	__u32 real_id;
-	__u16 real_gen;
-	__u16 tag;		/* flow hash >> 16: a cheap first compare */
-	__u64 created;		/* bpf_ktime_get_coarse_ns() */
-	__u64 last_seen;
+/*
+ * conns[set], per CPU: the XDPLB_CT_WAYS ways of one set of the connection
+ * table, a set-associative LRU cache. A flow lives in set
+ * flow_hash & (sets - 1); a new flow takes an empty or expired way, else
+ * the least recently used. Way w tracks flow[w] to real real_id[w].
+ *
+ * The first 64 bytes hold all a lookup or an insert decides on (tags,
+ * reals, last use), so that a new flow reads one cache line and writes
+ * one more, and a hit reads its own flow besides; the flows and creation
+ * times follow. tag[w] is 0 for an empty way, else xdplb_ct_tag() of its
+ * flow (flow hash bits, and whether UDP's timeout applies).
+ */
+struct xdplb_conn_set {
+	__u16 tag[XDPLB_CT_WAYS];
+	__u16 real_gen[XDPLB_CT_WAYS];
+	__u32 real_id[XDPLB_CT_WAYS];
+	__u64 last_seen[XDPLB_CT_WAYS];	/* bpf_ktime_get_coarse_ns() */
+	struct xdplb_flow flow[XDPLB_CT_WAYS];
+	__u64 created[XDPLB_CT_WAYS];
 };
 
-/* conns[set], per CPU: the ways of one set of the connection table, a
- * set-associative LRU cache. A flow lives in set flow_hash & (sets - 1);
- * a new flow takes an empty or expired way, else the least recently used. */
-struct xdplb_conn_set {
-	struct xdplb_conn way[XDPLB_CT_WAYS];
-};
+#define XDPLB_CT_TAG_USED	0x1	/* the way holds a flow */
+#define XDPLB_CT_TAG_UDP	0x2	/* its idle timeout is UDP's */
 
 /* ct_guard[0], per CPU: the flood guard's window of new tracked flows,
  * and the coarse clock as read at this CPU's last tick. */
@@ -293,7 +300,10 @@ _Static_assert((XDPLB_SVC_SLOTS & (XDPLB_SVC_SLOTS - 1)) == 0, "slots");
 _Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
 _Static_assert(sizeof(struct xdplb_global_stats) == 19 * 8, "global_stats");
-_Static_assert(sizeof(struct xdplb_conn) == 64, "xdplb_conn");
+_Static_assert(sizeof(struct xdplb_conn_set) == 64 * XDPLB_CT_WAYS,
+	       "xdplb_conn_set: 64 bytes a way");
+_Static_assert(__builtin_offsetof(struct xdplb_conn_set, flow) == 64,
+	       "xdplb_conn_set: what a lookup reads fills its first line");
 _Static_assert(sizeof(struct xdplb_ct_guard) == 32, "xdplb_ct_guard");
 _Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
 

@@ -100,6 +100,14 @@ static __always_inline __u32 xdplb_svc_hash(const struct xdplb_svc_key *k)
 	return x ^ (x >> 16);
 }
 
+/* The connection table tag of a flow of this hash (xdplb.h): 14 bits of
+ * the hash the set index does not use, USED, and UDP. */
+static __always_inline __u16 xdplb_ct_tag(__u32 hash, __u8 proto)
+{
+	return ((hash >> 16) & ~3u) | XDPLB_CT_TAG_USED |
+	       (proto == 17 /* IPPROTO_UDP */ ? XDPLB_CT_TAG_UDP : 0);
+}
+
 /* The vip_filter bit of an address (IPv4: v6[1..3] are zero). */
 static __always_inline __u32 xdplb_vip_bit(const struct xdplb_addr *a)
 {

@@ -28,7 +28,7 @@ static __u64 conn_timeout_ns(const struct lb *lb, const struct xdplb_flow *f)
 }
 
 /* A tracked entry the data path would still follow. */
-static bool conn_live(const struct lb *lb, const struct xdplb_conn *c,
+static bool conn_live(const struct lb *lb, const struct lb_conn *c,
 		      const struct xdplb_real *all, __u64 now)
 {
 	const struct xdplb_real *r;
@@ -56,7 +56,7 @@ static double secs(__u64 ns)
 	return ns / 1e9;
 }
 
-static void print_conn(const struct lb *lb, const struct xdplb_conn *c,
+static void print_conn(const struct lb *lb, const struct lb_conn *c,
 		       const struct xdplb_real *r, int cpu, __u64 now)
 {
 	char client[ADDR_STRLEN], vip[ADDR_STRLEN], real[ADDR_STRLEN];
@@ -92,7 +92,7 @@ static const struct option vip_only_opts[] = {
 
 int do_conns(int argc, char **argv)
 {
-	struct xdplb_conn_set *sets = NULL;
+	struct lb_conn_ways *sets = NULL;
 	struct xdplb_real *all = NULL;
 	struct xdplb_svc_key key;
 	struct xdplb_svc svc;
@@ -142,7 +142,7 @@ int do_conns(int argc, char **argv)
 	}
 	for (i = 0; i < nsets * (__u32)lb.ncpus; i++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct xdplb_conn *cn = &sets[i].way[w];
+			const struct lb_conn *cn = &sets[i].way[w];
 
 			if (!conn_live(&lb, cn, all, now))
 				continue;
@@ -194,12 +194,12 @@ static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
 int do_flow(int argc, char **argv)
 {
 	char real[ADDR_STRLEN], vip[ADDR_STRLEN], client[ADDR_STRLEN];
-	struct xdplb_conn_set *set = NULL;
+	struct lb_conn_ways *set = NULL;
 	struct xdplb_real *all = NULL;
 	struct xdplb_svc_key key, ckey;
 	struct xdplb_flow flow = {};
 	struct xdplb_svc svc;
-	const struct xdplb_conn *hit = NULL;
+	const struct lb_conn *hit = NULL;
 	int c, w, cpu, hit_cpu = -1, err, ret = EXIT_FAIL;
 	__u32 idx, slot, mag_real;
 	__u64 now;
@@ -258,8 +258,8 @@ int do_flow(int argc, char **argv)
 		err = maglev_slot(&lb, &svc, &flow, &slot, &mag_real);
 	idx = xdplb_flow_hash(&flow, lb.cfg.hash_seed) &
 	      (lb.cfg.ct_size / XDPLB_CT_WAYS - 1);
-	if (!err && bpf_map_lookup_elem(lb.conns_fd, &idx, set))
-		err = -errno;
+	if (!err)
+		err = lb_conn_set(&lb, idx, set);
 	if (err) {
 		p_err("cannot read the maps: %s", strerror(-err));
 		goto out;
@@ -267,11 +267,12 @@ int do_flow(int argc, char **argv)
 	now = lb_now_ns();
 	for (cpu = 0; cpu < lb.ncpus && !hit; cpu++)
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct xdplb_conn *cn = &set[cpu].way[w];
+			const struct lb_conn *cn = &set[cpu].way[w];
 
+			/* Tracked to whichever service's real: the data
+			 * path looks tracked flows up first. */
 			if (!memcmp(&cn->flow, &flow, sizeof(flow)) &&
-			    conn_live(&lb, cn, all, now) &&
-			    all[cn->real_id].svc_id == svc.id) {
+			    conn_live(&lb, cn, all, now)) {
 				hit = cn;
 				hit_cpu = cpu;
 				break;

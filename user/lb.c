@@ -911,19 +911,52 @@ __u64 lb_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int lb_conns(struct lb *lb, struct xdplb_conn_set **out, __u32 *nsets)
+void lb_conn_ways(const struct xdplb_conn_set *s, struct lb_conn_ways *v)
+{
+	int w;
+
+	memset(v, 0, sizeof(*v));
+	for (w = 0; w < XDPLB_CT_WAYS; w++) {
+		struct lb_conn *c = &v->way[w];
+
+		if (!s->tag[w])
+			continue;
+		c->flow = s->flow[w];
+		c->real_id = s->real_id[w];
+		c->real_gen = s->real_gen[w];
+		c->tag = s->tag[w];
+		c->created = s->created[w];
+		c->last_seen = s->last_seen[w];
+	}
+}
+
+int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
+{
+	struct xdplb_conn_set *raw = calloc(lb->ncpus, sizeof(*raw));
+	int cpu, err = 0;
+
+	if (!raw)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(lb->conns_fd, &idx, raw))
+		err = -errno;
+	for (cpu = 0; !err && cpu < lb->ncpus; cpu++)
+		lb_conn_ways(&raw[cpu], &out[cpu]);
+	free(raw);
+	return err;
+}
+
+int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 {
 	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
-	struct xdplb_conn_set *v;
+	struct lb_conn_ways *v;
 
 	v = calloc((size_t)sets * lb->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (s = 0; s < sets; s++) {
-		if (bpf_map_lookup_elem(lb->conns_fd, &s,
-					&v[(size_t)s * lb->ncpus])) {
-			int err = -errno;
+		int err = lb_conn_set(lb, s, &v[(size_t)s * lb->ncpus]);
 
+		if (err) {
 			free(v);
 			return err;
 		}
@@ -942,7 +975,7 @@ static int flow_cmp(const void *a, const void *b)
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 		  __u64 *count)
 {
-	struct xdplb_conn_set *sets;
+	struct lb_conn_ways *sets;
 	struct xdplb_flow *flows;
 	__u64 now, n_flows = 0, i;
 	__u32 n;
@@ -960,7 +993,7 @@ int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 	}
 	for (i = 0; i < (__u64)n * lb->ncpus; i++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct xdplb_conn *c = &sets[i].way[w];
+			const struct lb_conn *c = &sets[i].way[w];
 			__u64 timeout = (c->flow.proto == IPPROTO_UDP ?
 					 lb->cfg.udp_timeout :
 					 lb->cfg.tcp_timeout) * 1000000000ull;

@@ -123,9 +123,29 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 		  __u64 *count);
 
-/* Read the whole connection table: sets x ncpus entries, CPU-major per
- * set (value of set s on cpu c at [s * ncpus + c]). Caller frees. */
-int lb_conns(struct lb *lb, struct xdplb_conn_set **out, __u32 *nsets);
+/* One way of a connection table set (struct xdplb_conn_set), as user
+ * space reads it: all zero for an empty way. */
+struct lb_conn {
+	struct xdplb_flow flow;
+	__u32 real_id;
+	__u16 real_gen;
+	__u16 tag;
+	__u64 created;
+	__u64 last_seen;
+};
+
+struct lb_conn_ways {
+	struct lb_conn way[XDPLB_CT_WAYS];
+};
+
+/* The ways of one set. */
+void lb_conn_ways(const struct xdplb_conn_set *s, struct lb_conn_ways *v);
+
+/* Read the whole connection table: sets x ncpus sets of ways, CPU-major
+ * per set (set s on cpu c at [s * ncpus + c]). Caller frees. */
+int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets);
+/* Every CPU's copy of one set (out: ncpus of them). */
+int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out);
 
 /* Now on the data path's clock (bpf_ktime_get_coarse_ns). */
 __u64 lb_now_ns(void);

@@ -151,7 +151,7 @@ static const struct load default_load = {
 
 static struct load ld;			/* what this test loaded */
 static int ct_cpu;			/* the CPU the test runs on */
-static struct xdplb_conn_set *ct_buf[2]; /* a set, every CPU's copy */
+static struct lb_conn_ways *ct_buf[2]; /* a set, every CPU's copy */
 static __u8 *ct_fill;			/* flows a test keeps, per set */
 
 /* Real r of service s: MAC 02:52:00:00:s:r+1, so that a MAC names both. */
@@ -332,8 +332,8 @@ static void setup_with(const struct load *l)
 	err = lb_from_skel(&lb, skel, &cfg);
 	cr_assert_eq(err, 0, "lb_from_skel: %s", strerror(-err));
 	reals = calloc(XDPLB_MAX_REALS, sizeof(*reals));
-	ct_buf[0] = calloc(lb.ncpus, sizeof(struct xdplb_conn_set));
-	ct_buf[1] = calloc(lb.ncpus, sizeof(struct xdplb_conn_set));
+	ct_buf[0] = calloc(lb.ncpus, sizeof(struct lb_conn_ways));
+	ct_buf[1] = calloc(lb.ncpus, sizeof(struct lb_conn_ways));
 	ct_fill = calloc(l->ct_sets, 1);
 	cr_assert(reals && ct_buf[0] && ct_buf[1] && ct_fill);
 	cr_assert_eq(lb_reals(&lb, reals), 0);
@@ -1260,16 +1260,15 @@ static __u32 ct_set_of(const struct xdplb_flow *f)
 }
 
 /* Every CPU's copy of one set; ours is all[ct_cpu]. */
-static void ct_read(__u32 set, struct xdplb_conn_set *all)
+static void ct_read(__u32 set, struct lb_conn_ways *all)
 {
-	int err = bpf_map_lookup_elem(bpf_map__fd(skel->maps.conns), &set,
-				      all);
+	int err = lb_conn_set(&lb, set, all);
 
-	cr_assert_eq(err, 0, "conns[%u]: %s", set, strerror(errno));
+	cr_assert_eq(err, 0, "conns[%u]: %s", set, strerror(-err));
 }
 
 /* The way holding the flow, or -1. */
-static int ct_way(const struct xdplb_conn_set *set,
+static int ct_way(const struct lb_conn_ways *set,
 		  const struct xdplb_flow *f)
 {
 	int i;
@@ -1282,7 +1281,7 @@ static int ct_way(const struct xdplb_conn_set *set,
 }
 
 /* Our CPU's entry of a flow: false when it is not tracked. */
-static bool ct_entry(const struct xdplb_flow *f, struct xdplb_conn *c)
+static bool ct_entry(const struct xdplb_flow *f, struct lb_conn *c)
 {
 	int way;
 
@@ -1302,7 +1301,7 @@ static __u64 ct_timeout(const struct xdplb_flow *f)
 /* Why an entry no longer holds for a flow of service s (NULL: it does):
  * its real slot must be in use by the same real (generation) of the same
  * service, and the flow not idle past its protocol's timeout. */
-static const char *ct_stale(const struct xdplb_conn *c, int s, __u64 now)
+static const char *ct_stale(const struct lb_conn *c, int s, __u64 now)
 {
 	const struct xdplb_real *real;
 
@@ -1322,9 +1321,9 @@ static const char *ct_stale(const struct xdplb_conn *c, int s, __u64 now)
 
 /* The way a new entry takes (xdplb.h): the first empty or expired one,
  * else the least recently used. */
-static int ct_victim(const struct xdplb_conn_set *set, __u64 now)
+static int ct_victim(const struct lb_conn_ways *set, __u64 now)
 {
-	const struct xdplb_conn *w = set->way;
+	const struct lb_conn *w = set->way;
 	int i, lru = 0;
 
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
@@ -1344,13 +1343,13 @@ static int ct_victim(const struct xdplb_conn_set *set, __u64 now)
  * CPU; and nothing at all for packets that track nothing.
  */
 static bool ct_after(const char *desc, const struct pkt *p, int how,
-		     const struct xdplb_conn_set *before,
-		     const struct xdplb_conn_set *after, __u32 id,
+		     const struct lb_conn_ways *before,
+		     const struct lb_conn_ways *after, __u32 id,
 		     __u64 t0, __u64 t1)
 {
-	const struct xdplb_conn_set *s0 = &before[ct_cpu], *s1 = &after[ct_cpu];
+	const struct lb_conn_ways *s0 = &before[ct_cpu], *s1 = &after[ct_cpu];
 	int way0 = ct_way(s0, &p->flow), way = -1, i;
-	const struct xdplb_conn *c;
+	const struct lb_conn *c;
 	bool ok = true;
 
 	if (how == CT_HIT || how == CT_NEW || how == CT_RENEW ||
@@ -1401,10 +1400,11 @@ static bool ct_after(const char *desc, const struct pkt *p, int how,
 				       (unsigned long long)t1);
 			ok = false;
 		}
-		if (c->tag != (__u16)(xdplb_flow_hash(&p->flow,
-						      XDPLB_DEFAULT_HASH_SEED) >> 16)) {
-			cr_expect_fail("%s: entry tag is %#x, want the flow "
-				       "hash's top 16 bits", desc, c->tag);
+		if (c->tag != xdplb_ct_tag(xdplb_flow_hash(&p->flow,
+							   XDPLB_DEFAULT_HASH_SEED),
+					   p->flow.proto)) {
+			cr_expect_fail("%s: entry tag is %#x, want the flow's "
+				       "xdplb_ct_tag()", desc, c->tag);
 			ok = false;
 		}
 	}
@@ -1501,7 +1501,7 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 {
 	struct xdplb_global_stats before, after, want = {};
 	__u32 set = ct_set_of(&p->flow), id = XDPLB_NO_REAL;
-	const struct xdplb_conn_set *mine;
+	const struct lb_conn_ways *mine;
 	__u8 expected[PKT_MAX];
 	const char *stale = NULL;
 	int err, way, how;
@@ -2545,8 +2545,8 @@ Test(packets, ct_miss_then_hit)
 				.sport = 5555 }, TX(S_V6_UDP) },
 	};
 	struct xdplb_global_stats g0, g1;
-	struct xdplb_conn_set *all = ct_buf[0];
-	const struct xdplb_conn *w = NULL;
+	struct lb_conn_ways *all = ct_buf[0];
+	const struct lb_conn *w = NULL;
 	__u64 t0, t1, created;
 	struct result r;
 	struct pkt p;
@@ -2584,7 +2584,7 @@ Test(packets, ct_miss_then_hit)
 		way = -1;
 		for (cpu = 0; cpu < lb.ncpus; cpu++) {
 			for (k = 0; k < XDPLB_CT_WAYS; k++) {
-				const struct xdplb_conn *x = &all[cpu].way[k];
+				const struct lb_conn *x = &all[cpu].way[k];
 
 				if (!x->flow.family)
 					continue;
@@ -3059,7 +3059,7 @@ Test(ct_load, udp_timeout, .init = setup_udp_timeout)
 	struct spec us = { V4, .dst = VIP4, UDP, .dport = 53 };
 	struct spec ts = { V4, .dst = VIP4, TCP, .dport = 80, .sport = 7000 };
 	struct expect u = TX(S_V4_UDP), t = TX(S_V4_TCP);
-	struct xdplb_conn c;
+	struct lb_conn c;
 	struct pkt up, tp;
 	struct result r;
 	__u32 port;
@@ -3225,7 +3225,7 @@ Test(packets, ops_udp_is_not_tracked)
 {
 	struct spec sp = { V4, .dst = VIP4O, UDP, .dport = 53, .sport = 9000 };
 	struct expect e = TXCT(S_OPS, CT_OPS);
-	struct xdplb_conn c;
+	struct lb_conn c;
 	struct result r;
 	struct pkt p;
 	int first;
