@@ -194,6 +194,9 @@ test-prog: $(BUILD)/test_prog ## BPF_PROG_TEST_RUN packet tests
 test-ns: all ## namespace tests with real traffic
 	$(Q)tests/ns/run.sh
 
+test-pkg: all ## docs fresh, man page lints, completion, make install
+	$(Q)tests/pkg/run.sh
+
 test: all $(BUILD)/test_unit $(BUILD)/test_prog ## every test, one summary
 	$(Q)tests/run-all.sh
 

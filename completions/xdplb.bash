@@ -116,6 +116,7 @@ _xdplb() {
 	local line=${COMP_LINE:0:COMP_POINT} cur cmd="" expect="" eopt="" vip=""
 	local -a words xdplb pos
 	local i w c m n=0 arg="" words_out=""
+	COMPREPLY=()
 	read -r -a words <<<"$line"
 	[[ -z $line || $line =~ [[:space:]]$ ]] && words+=("")
 	cur=${words[-1]}
