@@ -73,6 +73,10 @@ test_commands_documented() {
 		return 1
 	}
 	help=$(build/xdplb help)
+	# The source spells out the default pin dir that user/cmd.h defines.
+	c=$(sed -n 's/^#define DEFAULT_PIN_DIR[[:space:]]*"\(.*\)"$/\1/p' user/cmd.h)
+	grep -qF "(default $c)" <<<"$help" ||
+		{ echo "help does not give the default pin dir '$c' of user/cmd.h"; return 1; }
 	for c in $doc; do
 		grep -qxF ".SS ${c//-/\\-}" build/xdplb.8 || { echo "no '.SS $c' in the man page"; return 1; }
 		grep -q "^  $c\\b" <<<"$help" || { echo "'xdplb help' has no line for $c"; return 1; }
