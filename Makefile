@@ -16,7 +16,12 @@ BUILD	?= build
 CC	?= gcc
 CLANG	?= clang
 BPFTOOL	?= bpftool
+PYTHON	?= python3
 PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+COMPDIR	?= $(PREFIX)/share/bash-completion/completions
 
 ifeq ($(V),1)
 Q =
@@ -29,9 +34,9 @@ endif
 
 # Debian packages: to build, to test, and for the namespace lab.
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	     libmnl-dev pkg-config
+	     libmnl-dev pkg-config python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
-	     tcpdump socat keepalived bird2
+	     tcpdump socat keepalived bird2 mandoc
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
 DEB_BENCH := wrk nginx-light
@@ -61,13 +66,19 @@ BENCH_SKELS := $(patsubst %,$(BUILD)/%.skel.h,xdplb floor bench_flows \
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROG_SRCS := $(wildcard tests/prog/*.c)
 
+# doc/xdplb.8.md is the one source of the help text, the man page, README's
+# command reference and the completion's tables (scripts/gendoc.py).
+DOC_SRC	:= doc/xdplb.8.md
+GENDOC	:= scripts/gendoc.py
+
 DEPS_STAMP := $(BUILD)/.deps-installed
 BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 
-.PHONY: all deps help test test-unit test-prog test-ns bench demo lab-up \
-	lab-down clean install format
+.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench demo \
+	lab-up lab-down clean install uninstall format docs check-docs \
+	doc-examples
 
-all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o ## build build/xdplb
+all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o $(BUILD)/xdplb.8 ## build build/xdplb and its man page
 
 help: ## this text
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -106,8 +117,32 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# User-space objects include the skeletons.
+# User-space objects include the skeletons; main.c the help text.
 $(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h
+$(BUILD)/user/main.o: $(BUILD)/usage.h
+
+$(BUILD)/usage.h: $(DOC_SRC) $(GENDOC) | $(DEPS_STAMP) $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(PYTHON) $(GENDOC) usage $< $@
+
+$(BUILD)/xdplb.8: $(DOC_SRC) $(GENDOC) | $(DEPS_STAMP) $(BUILD)
+	$(call msg,GEN-MAN,$@)
+	$(Q)$(PYTHON) $(GENDOC) man $< $@
+
+docs: ## regenerate README's command reference and the completion from doc/xdplb.8.md
+	$(Q)$(PYTHON) $(GENDOC) readme $(DOC_SRC) README.md
+	$(Q)$(PYTHON) $(GENDOC) completion $(DOC_SRC) completions/xdplb.bash
+
+check-docs: $(BUILD)/xdplb.8 ## fail if README or the completion is stale, or the man page warns
+	$(Q)$(PYTHON) $(GENDOC) readme --check $(DOC_SRC) README.md
+	$(Q)$(PYTHON) $(GENDOC) completion --check $(DOC_SRC) completions/xdplb.bash
+	$(Q)out=$$(groff -man -ww -z $(BUILD)/xdplb.8 2>&1; \
+		if command -v mandoc >/dev/null; then \
+			mandoc -Tlint -Wwarning $(BUILD)/xdplb.8 2>&1; fi); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+
+doc-examples: all ## capture the man page's EXAMPLES in the namespace lab
+	$(Q)scripts/doc-examples.sh
 
 $(BUILD)/user/%.o: user/%.c | $(DEPS_STAMP) $(BUILD)/user
 	$(call msg,CC,$@)
@@ -159,6 +194,9 @@ test-prog: $(BUILD)/test_prog ## BPF_PROG_TEST_RUN packet tests
 test-ns: all ## namespace tests with real traffic
 	$(Q)tests/ns/run.sh
 
+test-pkg: all ## docs fresh, man page lints, completion, make install
+	$(Q)tests/pkg/run.sh
+
 test: all $(BUILD)/test_unit $(BUILD)/test_prog ## every test, one summary
 	$(Q)tests/run-all.sh
 
@@ -174,14 +212,32 @@ lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
 lab-down: ## take the namespace lab down
 	$(Q)scripts/lab.sh down
 
-install: all ## install xdplb, its systemd unit and failover files (PREFIX, DESTDIR)
-	install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(PREFIX)/sbin/xdplb
-	install -D -m 0644 packaging/xdplb.service \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/xdplb.service
-	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/xdplb ha/xdplb-alive \
+install: all ## install xdplb, its man page, completion, systemd unit, failover files (PREFIX, DESTDIR)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(SBINDIR)/xdplb
+	$(Q)install -d $(DESTDIR)$(MANDIR)/man8
+	$(Q)gzip -9 -n -c $(BUILD)/xdplb.8 > $(DESTDIR)$(MANDIR)/man8/xdplb.8.gz
+	$(Q)install -D -m 0644 completions/xdplb.bash \
+		$(DESTDIR)$(COMPDIR)/xdplb
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|/usr/local/sbin/xdplb|$(SBINDIR)/xdplb|g' \
+		packaging/xdplb.service > $(DESTDIR)$(UNITDIR)/xdplb.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xdplb.service
+	$(Q)install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/xdplb ha/xdplb-alive \
 		ha/keepalived-notify
-	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/xdplb ha/keepalived.conf.in \
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/xdplb ha/keepalived.conf.in \
 		ha/bird-lb.conf.in
+
+uninstall: ## remove what install put there (PREFIX, DESTDIR)
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/xdplb $(DESTDIR)$(MANDIR)/man8/xdplb.8.gz \
+		$(DESTDIR)$(COMPDIR)/xdplb $(DESTDIR)$(UNITDIR)/xdplb.service \
+		$(DESTDIR)$(PREFIX)/lib/xdplb/xdplb-alive \
+		$(DESTDIR)$(PREFIX)/lib/xdplb/keepalived-notify \
+		$(DESTDIR)$(PREFIX)/share/xdplb/keepalived.conf.in \
+		$(DESTDIR)$(PREFIX)/share/xdplb/bird-lb.conf.in
+	$(Q)rmdir $(DESTDIR)$(PREFIX)/lib/xdplb $(DESTDIR)$(PREFIX)/share/xdplb \
+		2>/dev/null || true
 
 format: ## clang-format every C file
 	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.[ch])

@@ -4,6 +4,7 @@
 # run-all.sh - every test suite, then one closing line for all of them:
 #   unit   criterion: Maglev, argument and address parsing   (build/test_unit)
 #   prog   criterion: packets through BPF_PROG_TEST_RUN       (build/test_prog)
+#   pkg    docs fresh, man page, completion, make install     (tests/pkg/run.sh)
 #   ns     namespace tests with real traffic                  (tests/ns/run.sh)
 # Exits non-zero if any suite failed or did not run.
 set -uo pipefail
@@ -42,19 +43,27 @@ criterion() {
 criterion unit build/test_unit
 criterion prog build/test_prog
 
-echo "== ns"
-tests/ns/run.sh 2>&1 | tee "$log"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-line=$(grep -a '^ns: ' "$log" | tail -1)
-if [[ $line =~ ns:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
-	passed=$((passed + BASH_REMATCH[1]))
-	failed=$((failed + BASH_REMATCH[2]))
-	skipped=$((skipped + BASH_REMATCH[3]))
-else
-	echo "FAIL ns: the suite did not report"
-	failed=$((failed + 1))
-	status=1
-fi
+# lines SUITE SCRIPT: run a suite of PASS/FAIL/SKIP lines that ends with
+# `SUITE: N passed, N failed, N skipped`, and add that to the totals.
+lines() {
+	local name=$1 script=$2 line
+	echo "== $name"
+	"$script" 2>&1 | tee "$log"
+	[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+	line=$(grep -a "^$name: " "$log" | tail -1)
+	if [[ $line =~ $name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + BASH_REMATCH[3]))
+	else
+		echo "FAIL $name: the suite did not report"
+		failed=$((failed + 1))
+		status=1
+	fi
+}
+
+lines pkg tests/pkg/run.sh
+lines ns tests/ns/run.sh
 
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

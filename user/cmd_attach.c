@@ -166,6 +166,69 @@ static const struct option attach_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * The XDP hook can be shared only through libxdp's dispatcher. When the
+ * attach failed, say what holds the hook and how to proceed, in one line.
+ */
+static void attach_error(const char *ifname, int ifindex, int err)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *other = NULL;
+
+	if (mp && !libxdp_get_error(mp))
+		other = xdp_multiprog__main_prog(mp);
+	if (!other) {
+		p_err("cannot attach to '%s': %s", ifname, strerror(-err));
+	} else if (xdp_multiprog__is_legacy(mp)) {
+		p_err("cannot attach to '%s': XDP program '%s' (id %u) owns "
+		      "its XDP hook, attached without libxdp's dispatcher; "
+		      "remove it (ip link set dev %s %s off) or, where the "
+		      "dispatcher works, load it with xdp-loader, then attach "
+		      "again", ifname, xdp_program__name(other),
+		      xdp_program__id(other), ifname,
+		      xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ?
+		      "xdpgeneric" : "xdpdrv");
+	} else {
+		p_err("cannot attach to '%s' through libxdp's dispatcher "
+		      "(which holds %d program(s), %s mode): %s", ifname,
+		      xdp_multiprog__program_count(mp),
+		      xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ?
+		      "generic" : "native", strerror(-err));
+	}
+	if (mp && !libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+}
+
+/*
+ * Print how prog sits on the hook of ifindex: in libxdp's dispatcher (its
+ * priority, and the programs beside it), or alone, owning the hook (libxdp
+ * falls back to that when the dispatcher cannot load; -v says why).
+ */
+static void print_hook(struct xdp_program *prog, int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+	int n = 0;
+
+	if (!mp || libxdp_get_error(mp) || xdp_multiprog__is_legacy(mp)) {
+		printf("attached directly (owns the XDP hook; libxdp's "
+		       "dispatcher could not be used, -v says why)\n");
+		goto out;
+	}
+	printf("attached through the libxdp dispatcher (priority %u, ",
+	       xdp_program__run_prio(prog));
+	while ((p = xdp_multiprog__next_prog(p, mp))) {
+		if (xdp_program__id(p) == xdp_program__id(prog))
+			continue;
+		printf("%s%s", n++ ? ", " : "alongside: ",
+		       xdp_program__name(p));
+	}
+	printf("%s)\n", n ? "" : "alone");
+out:
+	if (mp && !libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+}
+
 /* A number in lo..hi for option name, or an error naming it. */
 static int parse_range(const char *name, const char *s, unsigned long lo,
 		       unsigned long hi, __u32 *out)
@@ -351,9 +414,7 @@ int do_attach(int argc, char **argv)
 	}
 	err = xdp_program__attach(prog, cfg.ifindex, mode, 0);
 	if (err) {
-		p_err("cannot attach to '%s': %s", ifname,
-		      err == -EEXIST || err == -EBUSY ?
-		      "another XDP program is attached" : strerror(-err));
+		attach_error(ifname, cfg.ifindex, err);
 		goto out_destroy;
 	}
 
@@ -379,6 +440,7 @@ int do_attach(int argc, char **argv)
 			printf("%s%s", i ? ", " : "; services ", vip);
 		}
 		printf("\n");
+		print_hook(prog, cfg.ifindex);
 	}
 	ret = EXIT_OK;
 	goto out_destroy;
