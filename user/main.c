@@ -48,6 +48,15 @@ static const char usage_text[] =
 "                            every real and drain those that fail, keep\n"
 "                            MACs fresh; IFNAME: a TUN device that is up\n"
 "                            while it is healthy; runs in the foreground\n"
+"  real-setup VIPADDR... [--persist] [--root ROOT] [--state STATE]\n"
+"                            on a real server (no instance needed): each\n"
+"                            VIPADDR on lo, arp_ignore/arp_announce so that\n"
+"                            it never answers ARP for them, strict\n"
+"                            rp_filter made loose; --persist: again at\n"
+"                            boot; changes only what differs\n"
+"  real-setup [VIPADDR...] --undo [--root ROOT] [--state STATE]\n"
+"                            revert what real-setup changed (VIPADDRs:\n"
+"                            their addresses; the rest with the last)\n"
 "  help\n"
 "\n"
 "VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
@@ -69,6 +78,13 @@ static const char usage_text[] =
 "             expect STATUS (100..599, default 200); tcp and http need\n"
 "             a PORT; exec: COMMAND exits 0; none: no check (set-vip)\n"
 "CLIENT := ADDR:PORT           (IPv6 ADDR in brackets)\n"
+"VIPADDR := an IPv4 or IPv6 address, or a VIP (only its address counts)\n"
+"ROOT  := where --persist writes etc/systemd/system/xdplb-real.service\n"
+"         (enabled for multi-user.target) and etc/sysctl.d/\n"
+"         90-xdplb-real.conf; default / or $XDPLB_ROOT\n"
+"STATE := real-setup's record of what it changed (previous sysctl\n"
+"         values, addresses it added, files it wrote); default\n"
+"         ROOT/var/lib/xdplb/real-setup.state or $XDPLB_REAL_STATE\n"
 "W     := 0..65535, default 1 (0 drains: no new flows)\n"
 "MAC   := xx:xx:xx:xx:xx:xx, the real's MAC when it cannot be resolved\n"
 "PRIME := Maglev slots of a service, a prime in 7..1048573; attach's\n"
@@ -121,6 +137,7 @@ static const struct command commands[] = {
 	{ "save", do_save, true },
 	{ "restore", do_restore, true },
 	{ "daemon", do_daemon, true },
+	{ "real-setup", do_real_setup, true },
 	{ "help", do_help, false },
 };
 
