@@ -31,6 +31,7 @@
 #include "ifaddr.h"
 #include "json.h"
 #include "log.h"
+#include "spec.h"
 
 #define RS_MAX_VIPS	64
 #define RS_MAX_ITEMS	512
@@ -1128,10 +1129,11 @@ static int parse_args(struct rs *rs, int argc, char **argv)
 	};
 	const char *root = getenv("XDPLB_ROOT");
 	const char *state = getenv("XDPLB_REAL_STATE");
+	char err[SPEC_ERRLEN];
 	int c, i;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, lo, err, sizeof(err))) != -1) {
 		switch (c) {
 		case 'u':
 			rs->undo = true;
@@ -1147,7 +1149,7 @@ static int parse_args(struct rs *rs, int argc, char **argv)
 			rs->state_arg = optarg;
 			break;
 		default:
-			return usage_error(argv[0], "%s", rs_usage);
+			return spec_report(-c, err);
 		}
 	}
 	if (rs->undo && rs->persist)
