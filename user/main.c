@@ -57,6 +57,12 @@ static const char usage_text[] =
 "  real-setup [VIPADDR...] --undo [--root ROOT] [--state STATE]\n"
 "                            revert what real-setup changed (VIPADDRs:\n"
 "                            their addresses; the rest with the last)\n"
+"  check-real [--vip VIP]    on the load balancer: each real's MAC\n"
+"                            resolves and is the one forwarded to, it\n"
+"                            answers a SYN to VIP:PORT (UDP, port 0: an\n"
+"                            echo request to the VIP) sent to its MAC,\n"
+"                            and it does not answer ARP/ND for the VIP;\n"
+"                            a line per problem, exit 0 when none\n"
 "  help\n"
 "\n"
 "VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
@@ -138,6 +144,7 @@ static const struct command commands[] = {
 	{ "restore", do_restore, true },
 	{ "daemon", do_daemon, true },
 	{ "real-setup", do_real_setup, true },
+	{ "check-real", do_check_real, true },
 	{ "help", do_help, false },
 };
 
