@@ -214,12 +214,14 @@ _lab_make_bridge() {
 	_lab_do ip -n "$br" link set "$LAB_BRIDGE" up || return 1
 }
 
-# _lab_make_host HOST: create HOST's namespace, its eth0 (fixed MAC, IPv4/IPv6
-# addresses, tx checksum offload off) and the bridge port of the same name as HOST.
-# Role-specific parts: the LB owns the VIPs on eth0; a real has them on lo, never
-# answers ARP for them, never uses them as ARP source, and does no rp_filter.
+# _lab_make_host HOST [bare]: create HOST's namespace, its eth0 (fixed MAC,
+# IPv4/IPv6 addresses, tx checksum offload off) and the bridge port of the same
+# name as HOST. Role-specific parts: the LB owns the VIPs on eth0; a real has them
+# on lo, never answers ARP for them, never uses them as ARP source, and does no
+# rp_filter. A bare host has no role part: no VIP, the namespace's default sysctls.
 _lab_make_host() {
-	local host=$1 ns br mac ip4 ip6
+	local host=$1 role=$1 ns br mac ip4 ip6
+	[[ ${2:-} == bare ]] && role=bare
 	ns=$(lab_ns "$host") || return 1
 	br=$(lab_ns br) || return 1
 	mac=$(lab_mac "$host") || return 1
@@ -230,7 +232,7 @@ _lab_make_host() {
 	# No DAD: addresses are usable at once (set before eth0 exists, so it inherits).
 	_lab_sysctl "$host" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 ||
 		return 1
-	if [[ $host == r* ]]; then
+	if [[ $role == r* ]]; then
 		_lab_sysctl "$host" \
 			net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.default.arp_ignore=1 \
 			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.default.arp_announce=2 \
@@ -243,7 +245,7 @@ _lab_make_host() {
 		return 1
 	_lab_do ip -n "$ns" addr add "$ip4/24" dev eth0 || return 1
 	_lab_do ip -n "$ns" addr add "$ip6/64" dev eth0 nodad || return 1
-	case "$host" in
+	case "$role" in
 	lb)
 		_lab_do ip -n "$ns" addr add "$VIP4/32" dev eth0 || return 1
 		# preferred_lft 0: never a source address. Linux ranks a /128 in
@@ -284,17 +286,36 @@ _lab_attach_xdp_pass() {
 # an XDP_PASS program on its bridge port. lab_down removes it. Returns 1 when
 # it exists already or anything fails (what was made is left for lab_down).
 lab_add_lb() {
-	local ns
 	[[ ${1:-} == lb[2-9] ]] || {
 		_lab_err "lab_add_lb: '${1:-}' is not lb2..lb9"
 		return 1
 	}
-	ns=$(lab_ns "$1") || return 1
+	_lab_host_free lab_add_lb "$1" || return 1
+	_lab_make_host "$1" && _lab_attach_xdp_pass "$1"
+}
+
+# _lab_host_free CALLER HOST: true when HOST's namespace does not exist yet;
+# otherwise says so in CALLER's name.
+_lab_host_free() {
+	local ns
+	ns=$(lab_ns "$2") || return 1
 	if [[ -e /var/run/netns/$ns ]]; then
-		_lab_err "lab_add_lb: $ns exists already"
+		_lab_err "$1: $ns exists already"
 		return 1
 	fi
-	_lab_make_host "$1" && _lab_attach_xdp_pass "$1"
+}
+
+# lab_add_bare HOST: add a bare host rI (I above NREALS) to a lab that is up: on
+# the bridge with rI's addresses and MAC, but no VIP and the namespace's default
+# sysctls, no server: a machine that is not a real yet. lab_down removes it.
+# Returns 1 when it exists already or anything fails.
+lab_add_bare() {
+	if [[ ! ${1:-} =~ ^r[1-9][0-9]?$ ]] || ((${1#r} <= NREALS)); then
+		_lab_err "lab_add_bare: '${1:-}' is not rI with I above NREALS ($NREALS)"
+		return 1
+	fi
+	_lab_host_free lab_add_bare "$1" || return 1
+	_lab_make_host "$1" bare
 }
 
 # _lab_pid_alive PIDFILE: true when PIDFILE names a live realsrv.py process.

@@ -56,6 +56,8 @@ static const struct command commands[] = {
 	{ "save", do_save, true },
 	{ "restore", do_restore, true },
 	{ "daemon", do_daemon, true },
+	{ "real-setup", do_real_setup, true },
+	{ "check-real", do_check_real, true },
 	{ "help", do_help, false },
 };
 
@@ -132,8 +134,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cmd->needs_root && geteuid() != 0) {
-		p_err("%s: must be run as root (needs CAP_BPF and "
-		      "CAP_NET_ADMIN)", cmd->name);
+		p_err("%s: must be run as root (needs CAP_NET_ADMIN%s)",
+		      cmd->name, strcmp(cmd->name, "real-setup") ?
+		      " and CAP_BPF" : "");
 		return EXIT_FAIL;
 	}
 	argv[optind] = (char *)cmd->name;

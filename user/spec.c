@@ -29,12 +29,7 @@ static int fail(char *err, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/*
- * getopt_long over argv with our own messages (opterr off: getopt's would
- * be a second line). Returns the option, or -1 at the end, or EXIT_USAGE
- * (negated, so it cannot be an option) with the message in err.
- */
-static int next_opt(int argc, char **argv, const struct option *longopts,
+int spec_getopt(int argc, char **argv, const struct option *longopts,
 		    char *err, size_t len)
 {
 	int saved = opterr, c;
@@ -265,7 +260,7 @@ int vip_spec_parse(int argc, char **argv, bool set, struct vip_spec *v,
 	memset(v, 0, sizeof(*v));
 	/* The VIP first (options may refer to it), wherever it stands. */
 	optind = 0;
-	while ((c = next_opt(argc, argv, vip_opts, err, errlen)) >= 0)
+	while ((c = spec_getopt(argc, argv, vip_opts, err, errlen)) >= 0)
 		;
 	if (c != -1)
 		return -c;
@@ -277,7 +272,7 @@ int vip_spec_parse(int argc, char **argv, bool set, struct vip_spec *v,
 	format_vip(&v->key, v->vip, sizeof(v->vip));
 
 	optind = 0;
-	while ((c = next_opt(argc, argv, vip_opts, err, errlen)) >= 0) {
+	while ((c = spec_getopt(argc, argv, vip_opts, err, errlen)) >= 0) {
 		if (c == 'O') {
 			if (!set)
 				return fail(err, errlen, EXIT_USAGE, "%s: "
@@ -414,7 +409,7 @@ int real_spec_parse(int argc, char **argv, int allow, struct real_spec *r,
 	memset(r, 0, sizeof(*r));
 	r->weight = XDPLB_DEFAULT_WEIGHT;
 	optind = 0;
-	while ((c = next_opt(argc, argv, real_opts, err, errlen)) >= 0) {
+	while ((c = spec_getopt(argc, argv, real_opts, err, errlen)) >= 0) {
 		if ((c == 'w' && !(allow & REAL_WEIGHT)) ||
 		    (c == 'M' && !(allow & REAL_MAC)) ||
 		    (c == 's' && !(allow & REAL_SORRY)))

@@ -65,6 +65,16 @@ int vip_spec_parse(int argc, char **argv, bool set, struct vip_spec *v,
 int vip_spec_merge(const struct vip_spec *v, __u32 *flags, __u32 *table_size,
 		   struct xdplb_svc_opts *opts, char *err, size_t errlen);
 
+/*
+ * getopt_long over argv with our own messages (opterr off: getopt's would
+ * be a second line). Returns the option, or -1 at the end, or EXIT_USAGE
+ * (negated, so it cannot be an option) with the message in err. Reset
+ * optind to 0 before the first call.
+ */
+struct option;
+int spec_getopt(int argc, char **argv, const struct option *longopts,
+		char *err, size_t len);
+
 /* VIP := ADDR:PORT[/tcp|/udp] */
 int spec_vip(const char *s, struct xdplb_svc_key *key, char *err, size_t len);
 

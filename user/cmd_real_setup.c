@@ -1,0 +1,1286 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cmd_real_setup.c - real-setup: make this host a real server of a
+ * direct-routing load balancer, and --undo it. Runs on the real, without
+ * an xdplb instance.
+ *
+ * What it does, each only where needed: every VIP on lo (/32, /128; IPv6
+ * without DAD and deprecated, so never a source address); arp_ignore 1
+ * and arp_announce 2 on all and lo (the job of LVS-DR's arptables rules);
+ * strict rp_filter (1) made loose (2); with --persist, a systemd unit that
+ * runs real-setup at boot and a sysctl.d drop-in. Every change is recorded
+ * in a state file (previous sysctl values, the addresses it added as
+ * opposed to those that were there, the files it wrote), and --undo
+ * reverts exactly those. The whole change is planned before anything is
+ * touched; a step that fails reverts the steps before it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "addr.h"
+#include "cmd.h"
+#include "ifaddr.h"
+#include "json.h"
+#include "log.h"
+#include "spec.h"
+
+#define RS_MAX_VIPS	64
+#define RS_MAX_ITEMS	512
+#define RS_PATHLEN	512
+#define RS_VALLEN	24
+
+#define RS_STATE	"/var/lib/xdplb/real-setup.state"
+#define RS_UNIT_NAME	"xdplb-real.service"
+#define RS_UNIT		"/etc/systemd/system/" RS_UNIT_NAME
+#define RS_UNIT_LINK	"/etc/systemd/system/multi-user.target.wants/" \
+			RS_UNIT_NAME
+#define RS_DROPIN	"/etc/sysctl.d/90-xdplb-real.conf"
+#define SYSCTL_DIR	"/proc/sys/"
+#define CONF4		"net/ipv4/conf/"
+
+enum item_kind { IT_ADDR, IT_SYSCTL, IT_FILE, IT_LINK, IT_DIR };
+
+/* One thing real-setup changed, as the state file records it. */
+struct item {
+	enum item_kind kind;
+	char name[RS_PATHLEN];	/* addr: ADDR/PLEN; sysctl: path under
+				 * /proc/sys; file, link, dir: its path */
+	char old[RS_VALLEN];	/* sysctl: the value before */
+	char val[RS_VALLEN];	/* sysctl: the value set */
+	struct xdplb_addr addr;	/* addr */
+	__u8 family, plen;
+};
+
+struct vip {
+	struct xdplb_addr addr;
+	__u8 family;
+};
+
+struct state {
+	struct vip vips[RS_MAX_VIPS];	/* VIPs set up (persist names them) */
+	int nvips;
+	struct item items[RS_MAX_ITEMS];
+	int nitems;
+};
+
+enum step_op {
+	ST_ADDR_ADD, ST_ADDR_DEL, ST_SYSCTL, ST_FILE_WRITE, ST_FILE_DEL,
+	ST_LINK, ST_LINK_DEL,
+};
+
+/* One change to make; what it needs to be reverted, too. */
+struct step {
+	enum step_op op;
+	struct item it;		/* what it adds or removes */
+	char from[RS_VALLEN];	/* sysctl: now; restoring: the value set */
+	char to[RS_VALLEN];
+	char *content;		/* file: what to write */
+	char *prev;		/* file: what was there (NULL: nothing) */
+	bool restore;		/* sysctl: put back the value recorded */
+};
+
+struct rs {
+	char root[RS_PATHLEN / 2], state_path[RS_PATHLEN];
+	const char *state_arg;	/* --state as given (the unit repeats it) */
+	bool undo, persist;
+	struct vip args[RS_MAX_VIPS];
+	int nargs;
+	struct state st;
+	struct host_addr *addrs;
+	int naddrs;
+	int lo;
+	struct step steps[RS_MAX_ITEMS];
+	int nsteps;
+	char made[16][RS_PATHLEN];	/* directories this run created */
+	int nmade;
+	char err[768];
+};
+
+static int rs_fail(struct rs *rs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Record the one error of the run; return -1. */
+static int rs_fail(struct rs *rs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!rs->err[0]) {
+		va_start(ap, fmt);
+		vsnprintf(rs->err, sizeof(rs->err), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* helpers --------------------------------------------------------------- */
+
+static bool vip_equal(const struct vip *a, const struct vip *b)
+{
+	return a->family == b->family && addr_equal(&a->addr, &b->addr);
+}
+
+static int vip_index(const struct vip *v, int n, const struct vip *x)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (vip_equal(&v[i], x))
+			return i;
+	return -1;
+}
+
+static void vip_name(const struct vip *v, char *buf, size_t len)
+{
+	format_addr(&v->addr, v->family, buf, len);
+}
+
+/* A unicast address a host can serve on: not unspecified, loopback,
+ * link-local, multicast or broadcast. */
+static bool vip_usable(const struct vip *v)
+{
+	const __u8 *b = (const __u8 *)&v->addr;
+	static const __u8 zero[16], one[16] = { [15] = 1 };
+
+	if (v->family == XDPLB_AF_INET)
+		return b[0] != 0 && b[0] != 127 && b[0] < 224;
+	return memcmp(b, zero, 16) && memcmp(b, one, 16) && b[0] != 0xff &&
+	       !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+/* VIP arguments: an address, or the VIP syntax (only its address counts). */
+static int parse_vip_addr(const char *s, struct vip *v)
+{
+	struct xdplb_svc_key key;
+
+	if (!parse_addr(s, &v->addr, &v->family))
+		return 0;
+	if (parse_vip(s, &key))
+		return -EINVAL;
+	v->addr = key.addr;
+	v->family = key.family;
+	return 0;
+}
+
+/* "net/ipv4/conf/eth0.100/rp_filter" as sysctl(8) and sysctl.d write it:
+ * dots between the parts, a slash for a dot inside an interface name. */
+static void sysctl_name(const char *path, char *buf, size_t len)
+{
+	size_t i, j = 0, pre = strlen(CONF4);
+	const char *last = strrchr(path, '/');
+
+	for (i = 0; path[i] && j + 1 < len; i++, j++) {
+		bool in_ifname = !strncmp(path, CONF4, pre) && i >= pre &&
+				 path + i < last;
+
+		if (path[i] == '/')
+			buf[j] = '.';
+		else if (path[i] == '.' && in_ifname)
+			buf[j] = '/';
+		else
+			buf[j] = path[i];
+	}
+	buf[j] = '\0';
+}
+
+static int sysctl_read(const char *key, char *val, size_t len)
+{
+	char path[RS_PATHLEN];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), SYSCTL_DIR "%s", key);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(val, len, f))
+		err = -EIO;
+	fclose(f);
+	val[strcspn(val, "\n")] = '\0';
+	return err;
+}
+
+/* Open path for writing (truncated), write text, close. */
+static int put_text(const char *path, const char *text)
+{
+	int err = 0;
+	FILE *f;
+
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+static int sysctl_write(const char *key, const char *val)
+{
+	char path[RS_PATHLEN];
+
+	snprintf(path, sizeof(path), SYSCTL_DIR "%s", key);
+	return put_text(path, val);
+}
+
+/* The whole file, or NULL (errno ENOENT when there is none). */
+static char *read_file(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f, *m;
+	int c;
+
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (m) {
+		while ((c = getc(f)) != EOF)
+			putc(c, m);
+		fclose(m);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* mkdir -p of path's directory; those it makes are noted in rs->made. */
+static int make_parent(struct rs *rs, const char *path)
+{
+	char dir[RS_PATHLEN], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (!mkdir(dir, 0755)) {
+			if (rs->nmade < 16)
+				strcpy(rs->made[rs->nmade++], dir);
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Write path whole, or not at all (a temporary file renamed over it). */
+static int write_file(struct rs *rs, const char *path, const char *content,
+		      mode_t mode)
+{
+	char tmp[RS_PATHLEN + 8];
+	int err;
+
+	err = make_parent(rs, path);
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	err = put_text(tmp, content);
+	if (!err && chmod(tmp, mode))
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* the state file ---------------------------------------------------------- */
+
+static struct item *state_find(struct state *st, enum item_kind kind,
+			       const char *name)
+{
+	int i;
+
+	for (i = 0; i < st->nitems; i++)
+		if (st->items[i].kind == kind &&
+		    !strcmp(st->items[i].name, name))
+			return &st->items[i];
+	return NULL;
+}
+
+static int parse_prefix(char *s, struct item *it)
+{
+	char *slash = strchr(s, '/');
+	unsigned long plen;
+
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	if (parse_addr(s, &it->addr, &it->family) ||
+	    parse_ulong(slash + 1, it->family == XDPLB_AF_INET ? 32 : 128,
+			&plen))
+		return -EINVAL;
+	*slash = '/';
+	it->plen = plen;
+	return 0;
+}
+
+/* One line of the state file into st. */
+static int state_line(struct state *st, char *line)
+{
+	char *word = strtok(line, " \t"), *a = strtok(NULL, " \t"),
+	     *b = strtok(NULL, " \t"), *c = strtok(NULL, " \t");
+	struct item *it;
+
+	if (!word || word[0] == '#')
+		return 0;
+	if (!a)
+		return -EINVAL;
+	if (!strcmp(word, "vip")) {
+		if (st->nvips == RS_MAX_VIPS ||
+		    parse_vip_addr(a, &st->vips[st->nvips]))
+			return -EINVAL;
+		st->nvips++;
+		return 0;
+	}
+	if (st->nitems == RS_MAX_ITEMS || strlen(a) >= RS_PATHLEN)
+		return -EINVAL;
+	it = &st->items[st->nitems];
+	memset(it, 0, sizeof(*it));
+	strcpy(it->name, a);
+	if (!strcmp(word, "addr")) {
+		it->kind = IT_ADDR;
+		if (parse_prefix(it->name, it))
+			return -EINVAL;
+	} else if (!strcmp(word, "sysctl")) {
+		it->kind = IT_SYSCTL;
+		if (!b || !c || strlen(b) >= RS_VALLEN ||
+		    strlen(c) >= RS_VALLEN || strstr(a, ".."))
+			return -EINVAL;
+		strcpy(it->old, b);
+		strcpy(it->val, c);
+	} else if (!strcmp(word, "file")) {
+		it->kind = IT_FILE;
+	} else if (!strcmp(word, "link")) {
+		it->kind = IT_LINK;
+	} else if (!strcmp(word, "dir")) {
+		it->kind = IT_DIR;
+	} else {
+		return -EINVAL;
+	}
+	st->nitems++;
+	return 0;
+}
+
+static int state_load(struct rs *rs)
+{
+	char line[RS_PATHLEN * 2];
+	int n = 0;
+	FILE *f;
+
+	f = fopen(rs->state_path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return rs_fail(rs, "cannot read the state file '%s': %s",
+			       rs->state_path, strerror(errno));
+	}
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		line[strcspn(line, "\n")] = '\0';
+		if (state_line(&rs->st, line)) {
+			fclose(f);
+			return rs_fail(rs, "%s:%d: not a line real-setup "
+				       "writes (fix or remove the file)",
+				       rs->state_path, n);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static const char *const kind_word[] = {
+	[IT_ADDR] = "addr", [IT_SYSCTL] = "sysctl", [IT_FILE] = "file",
+	[IT_LINK] = "link", [IT_DIR] = "dir",
+};
+
+static char *state_text(const struct state *st)
+{
+	char *buf = NULL, name[ADDR_STRLEN];
+	size_t len = 0;
+	FILE *m;
+	int i;
+
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	fputs("# xdplb real-setup: what it changed, for --undo\n", m);
+	for (i = 0; i < st->nvips; i++) {
+		vip_name(&st->vips[i], name, sizeof(name));
+		fprintf(m, "vip %s\n", name);
+	}
+	for (i = 0; i < st->nitems; i++) {
+		const struct item *it = &st->items[i];
+
+		fprintf(m, "%s %s", kind_word[it->kind], it->name);
+		if (it->kind == IT_SYSCTL)
+			fprintf(m, " %s %s", it->old, it->val);
+		fputc('\n', m);
+	}
+	fclose(m);
+	return buf;
+}
+
+/* Write the state if it differs from the file (remove the file when the
+ * state is empty). */
+static int state_save(struct rs *rs)
+{
+	char *want = NULL, *have = read_file(rs->state_path);
+	int err = 0, i;
+
+	if (rs->st.nvips || rs->st.nitems) {
+		/* The state's own directory, made before it is described. */
+		err = make_parent(rs, rs->state_path);
+		for (i = 0; i < rs->nmade && rs->st.nitems < RS_MAX_ITEMS; i++) {
+			struct item *it = &rs->st.items[rs->st.nitems++];
+
+			memset(it, 0, sizeof(*it));
+			it->kind = IT_DIR;
+			strcpy(it->name, rs->made[i]);
+		}
+		rs->nmade = 0;
+	}
+	if (err) {
+		/* reported below */
+	} else if (rs->st.nvips || rs->st.nitems) {
+		want = state_text(&rs->st);
+		if (!want)
+			err = -ENOMEM;
+		else if (!have || strcmp(have, want))
+			err = write_file(rs, rs->state_path, want, 0644);
+	} else if (have && unlink(rs->state_path)) {
+		err = -errno;
+	}
+	free(want);
+	free(have);
+	if (err)
+		return rs_fail(rs, "cannot write the state file '%s': %s",
+			       rs->state_path, strerror(-err));
+	return 0;
+}
+
+static void state_drop(struct state *st, const struct item *it)
+{
+	int i = it - st->items;
+
+	memmove(&st->items[i], &st->items[i + 1],
+		(st->nitems - i - 1) * sizeof(*it));
+	st->nitems--;
+}
+
+/* planning ---------------------------------------------------------------- */
+
+static struct step *step_new(struct rs *rs, enum step_op op)
+{
+	struct step *s;
+
+	if (rs->nsteps == RS_MAX_ITEMS)
+		return NULL;
+	s = &rs->steps[rs->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->op = op;
+	return s;
+}
+
+static int plan_addrs(struct rs *rs)
+{
+	char name[ADDR_STRLEN], ifname[IF_NAMESIZE];
+	const struct host_addr *have;
+	struct step *s;
+	int i;
+
+	for (i = 0; i < rs->nargs; i++) {
+		const struct vip *v = &rs->args[i];
+
+		vip_name(v, name, sizeof(name));
+		have = ifaddr_find(rs->addrs, rs->naddrs, v->family, &v->addr);
+		if (have && have->ifindex == rs->lo)
+			continue;
+		if (have)
+			return rs_fail(rs, "VIP %s is on %s: a real must have "
+				       "it on lo only, or it answers ARP and "
+				       "neighbour discovery for it (remove it "
+				       "there first)", name,
+				       if_indextoname(have->ifindex, ifname) ?
+				       ifname : "another interface");
+		s = step_new(rs, ST_ADDR_ADD);
+		if (!s)
+			return rs_fail(rs, "too many changes");
+		s->it.kind = IT_ADDR;
+		s->it.addr = v->addr;
+		s->it.family = v->family;
+		s->it.plen = v->family == XDPLB_AF_INET ? 32 : 128;
+		snprintf(s->it.name, sizeof(s->it.name), "%s/%u", name,
+			 s->it.plen);
+	}
+	return 0;
+}
+
+/* Plan key := want when it is not that now. The value recorded as "before"
+ * is the first one real-setup found, however often it set the key since. */
+static int plan_sysctl(struct rs *rs, const char *key, const char *now,
+		       long want)
+{
+	struct item *had = state_find(&rs->st, IT_SYSCTL, key);
+	struct step *s;
+
+	if (strtol(now, NULL, 10) == want)
+		return 0;
+	s = step_new(rs, ST_SYSCTL);
+	if (!s)
+		return rs_fail(rs, "too many changes");
+	s->it.kind = IT_SYSCTL;
+	snprintf(s->it.name, sizeof(s->it.name), "%s", key);
+	snprintf(s->it.old, sizeof(s->it.old), "%s", had ? had->old : now);
+	snprintf(s->it.val, sizeof(s->it.val), "%ld", want);
+	snprintf(s->from, sizeof(s->from), "%s", now);
+	snprintf(s->to, sizeof(s->to), "%ld", want);
+	return 0;
+}
+
+/* The value of a key after the planned steps. */
+static long sysctl_after(struct rs *rs, const char *key, const char *now)
+{
+	int i;
+
+	for (i = 0; i < rs->nsteps; i++)
+		if (rs->steps[i].op == ST_SYSCTL &&
+		    !strcmp(rs->steps[i].it.name, key))
+			return strtol(rs->steps[i].to, NULL, 10);
+	return strtol(now, NULL, 10);
+}
+
+static int read_key(struct rs *rs, const char *key, char *val)
+{
+	int err = sysctl_read(key, val, RS_VALLEN);
+	char name[RS_PATHLEN];
+
+	if (!err)
+		return 0;
+	sysctl_name(key, name, sizeof(name));
+	return rs_fail(rs, "cannot read %s: %s", name, strerror(-err));
+}
+
+/*
+ * The kernel takes the larger of conf/all and conf/IFNAME for arp_ignore,
+ * arp_announce and rp_filter. arp_ignore 1 (or 2): answer ARP only for
+ * addresses of the interface it came in on, so never for a VIP on lo;
+ * arp_announce 2: never a VIP as the source of the host's ARP requests.
+ * Both on all and lo, as LVS-DR's documentation has it; an interface of
+ * its own above 2 (3..7 answer for lo's addresses) is brought to 1.
+ * rp_filter 1 (strict) drops a packet when the route back to its source
+ * leaves by another interface, which is the case of a real with several
+ * interfaces taking the load balancer's traffic on one that is not its
+ * route to the client; 2 (loose) only wants a route back at all.
+ */
+static int plan_sysctls(struct rs *rs)
+{
+	static const char *const arp_keys[] = {
+		CONF4 "all/arp_ignore", CONF4 "lo/arp_ignore",
+		CONF4 "all/arp_announce", CONF4 "lo/arp_announce",
+	};
+	char now[RS_VALLEN], key[RS_PATHLEN];
+	long v, rp_all;
+	struct dirent *de;
+	unsigned int i;
+	DIR *d;
+	int err = 0;
+
+	for (i = 0; i < sizeof(arp_keys) / sizeof(arp_keys[0]); i++) {
+		if (read_key(rs, arp_keys[i], now))
+			return -1;
+		v = strtol(now, NULL, 10);
+		if (strstr(arp_keys[i], "announce"))
+			err = plan_sysctl(rs, arp_keys[i], now, 2);
+		else
+			err = plan_sysctl(rs, arp_keys[i], now,
+					  v == 1 || v == 2 ? v : 1);
+		if (err)
+			return err;
+	}
+	if (read_key(rs, CONF4 "all/rp_filter", now))
+		return -1;
+	rp_all = strtol(now, NULL, 10);
+	if (rp_all == 1 && plan_sysctl(rs, CONF4 "all/rp_filter", now, 2))
+		return -1;
+
+	d = opendir(SYSCTL_DIR CONF4);
+	if (!d)
+		return rs_fail(rs, "cannot list " SYSCTL_DIR CONF4 ": %s",
+			       strerror(errno));
+	while (!err && (de = readdir(d))) {
+		const char *n = de->d_name;
+
+		if (n[0] == '.' || !strcmp(n, "all") ||
+		    !strcmp(n, "default") || !strcmp(n, "lo"))
+			continue;
+		snprintf(key, sizeof(key), CONF4 "%s/arp_ignore", n);
+		err = read_key(rs, key, now);
+		v = strtol(now, NULL, 10);
+		if (!err && v >= 3 && v <= 7)
+			err = plan_sysctl(rs, key, now, 1);
+		snprintf(key, sizeof(key), CONF4 "%s/rp_filter", n);
+		if (!err)
+			err = read_key(rs, key, now);
+		if (!err && rp_all == 0 && strtol(now, NULL, 10) == 1)
+			err = plan_sysctl(rs, key, now, 2);
+	}
+	closedir(d);
+	return err;
+}
+
+/* Plan path to hold content; a file there that real-setup did not write is
+ * refused. */
+static int plan_file(struct rs *rs, const char *path, char *content)
+{
+	char *have = read_file(path);
+	struct step *s;
+
+	if (have && !strcmp(have, content)) {
+		free(have);
+		free(content);
+		return 0;
+	}
+	if (have && !state_find(&rs->st, IT_FILE, path)) {
+		free(have);
+		free(content);
+		return rs_fail(rs, "'%s' exists and real-setup did not write "
+			       "it (move it away first)", path);
+	}
+	s = step_new(rs, ST_FILE_WRITE);
+	if (!s) {
+		free(have);
+		free(content);
+		return rs_fail(rs, "too many changes");
+	}
+	s->it.kind = IT_FILE;
+	snprintf(s->it.name, sizeof(s->it.name), "%s", path);
+	s->content = content;
+	s->prev = have;
+	return 0;
+}
+
+static char *unit_text(struct rs *rs, const struct vip *vips, int n)
+{
+	char exe[PATH_MAX], name[ADDR_STRLEN], *buf = NULL;
+	size_t len = 0;
+	ssize_t l;
+	FILE *m;
+	int i;
+
+	l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (l <= 0) {
+		rs_fail(rs, "cannot find this program's path: %s",
+			strerror(errno));
+		return NULL;
+	}
+	exe[l] = '\0';
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	fprintf(m,
+		"# Written by xdplb real-setup --persist; real-setup --undo "
+		"removes it.\n"
+		"[Unit]\n"
+		"Description=xdplb real server: VIPs on lo, no ARP for them\n"
+		"DefaultDependencies=no\n"
+		"After=local-fs.target systemd-sysctl.service\n"
+		"Before=network-pre.target shutdown.target\n"
+		"Wants=network-pre.target\n"
+		"Conflicts=shutdown.target\n"
+		"\n"
+		"[Service]\n"
+		"Type=oneshot\n"
+		"RemainAfterExit=yes\n"
+		"ExecStart=%s real-setup", exe);
+	if (rs->state_arg)
+		fprintf(m, " --state %s", rs->state_path);
+	for (i = 0; i < n; i++) {
+		vip_name(&vips[i], name, sizeof(name));
+		fprintf(m, " %s", name);
+	}
+	fprintf(m, "\n\n[Install]\nWantedBy=multi-user.target\n");
+	fclose(m);
+	return buf;
+}
+
+/* The drop-in: the ARP settings as they are after this run, and every
+ * other key real-setup set. */
+static char *dropin_text(struct rs *rs)
+{
+	static const char *const keys[] = {
+		CONF4 "all/arp_ignore", CONF4 "lo/arp_ignore",
+		CONF4 "all/arp_announce", CONF4 "lo/arp_announce",
+	};
+	char now[RS_VALLEN], name[RS_PATHLEN], *buf = NULL;
+	size_t len = 0;
+	unsigned int i;
+	FILE *m;
+	int j;
+
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	fputs("# Written by xdplb real-setup --persist; real-setup --undo "
+	      "removes it.\n# A real server of a direct-routing load "
+	      "balancer: no ARP for the VIPs\n# on lo, never a VIP as ARP "
+	      "source, loose reverse-path filtering.\n", m);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (sysctl_read(keys[i], now, sizeof(now)))
+			now[0] = '\0';
+		sysctl_name(keys[i], name, sizeof(name));
+		fprintf(m, "%s = %ld\n", name, sysctl_after(rs, keys[i], now));
+	}
+	/* Recorded keys, then those this run sets for the first time. */
+	for (j = 0; j < rs->st.nitems + rs->nsteps; j++) {
+		const struct item *it = j < rs->st.nitems ? &rs->st.items[j] :
+					&rs->steps[j - rs->st.nitems].it;
+		bool arp = false;
+
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			arp |= !strcmp(it->name, keys[i]);
+		if (it->kind != IT_SYSCTL || arp ||
+		    (j >= rs->st.nitems &&
+		     state_find(&rs->st, IT_SYSCTL, it->name)))
+			continue;
+		sysctl_name(it->name, name, sizeof(name));
+		fprintf(m, "%s = %s\n", name, it->val);
+	}
+	fclose(m);
+	return buf;
+}
+
+static int plan_persist(struct rs *rs, const struct vip *vips, int n)
+{
+	char unit[RS_PATHLEN], link[RS_PATHLEN], dropin[RS_PATHLEN];
+	char target[RS_PATHLEN];
+	struct step *s;
+	char *text;
+	ssize_t l;
+
+	snprintf(unit, sizeof(unit), "%s" RS_UNIT, rs->root);
+	snprintf(link, sizeof(link), "%s" RS_UNIT_LINK, rs->root);
+	snprintf(dropin, sizeof(dropin), "%s" RS_DROPIN, rs->root);
+	text = unit_text(rs, vips, n);
+	if (!text || plan_file(rs, unit, text))
+		return rs_fail(rs, "cannot make the unit: out of memory");
+	text = dropin_text(rs);
+	if (!text || plan_file(rs, dropin, text))
+		return rs_fail(rs, "cannot make the drop-in: out of memory");
+
+	/* Enabled as systemctl enable does it, without systemd running. */
+	l = readlink(link, target, sizeof(target) - 1);
+	if (l > 0) {
+		target[l] = '\0';
+		if (!strcmp(target, RS_UNIT))
+			return 0;
+	}
+	if ((l > 0 || errno != ENOENT) &&
+	    !state_find(&rs->st, IT_LINK, link))
+		return rs_fail(rs, "'%s' exists and real-setup did not make "
+			       "it (move it away first)", link);
+	s = step_new(rs, ST_LINK);
+	if (!s)
+		return rs_fail(rs, "too many changes");
+	s->it.kind = IT_LINK;
+	snprintf(s->it.name, sizeof(s->it.name), "%s", link);
+	return 0;
+}
+
+/* The undo of everything recorded about the given VIPs, and of the rest
+ * when no VIP is left. */
+static int plan_undo(struct rs *rs, struct vip *left, int *nleft)
+{
+	char now[RS_VALLEN];
+	struct step *s;
+	int i;
+
+	for (i = 0; i < rs->nargs; i++) {
+		char name[ADDR_STRLEN];
+
+		vip_name(&rs->args[i], name, sizeof(name));
+		if (vip_index(rs->st.vips, rs->st.nvips, &rs->args[i]) < 0)
+			return rs_fail(rs, "VIP %s was not set up by "
+				       "real-setup (state '%s')", name,
+				       rs->state_path);
+	}
+	*nleft = 0;
+	for (i = 0; i < rs->st.nvips; i++)
+		if (rs->nargs && vip_index(rs->args, rs->nargs,
+					   &rs->st.vips[i]) < 0)
+			left[(*nleft)++] = rs->st.vips[i];
+
+	for (i = 0; i < rs->st.nitems; i++) {
+		const struct item *it = &rs->st.items[i];
+		struct vip v = { .addr = it->addr, .family = it->family };
+		const struct host_addr *have;
+		struct stat sb;
+		bool gone;	/* nothing to do but forget the record */
+		enum step_op op;
+
+		if (it->kind == IT_DIR) {
+			continue;	/* removed after the state (undo_dirs) */
+		} else if (it->kind == IT_ADDR) {
+			if (vip_index(left, *nleft, &v) >= 0)
+				continue;
+			have = ifaddr_find(rs->addrs, rs->naddrs, v.family,
+					   &v.addr);
+			op = ST_ADDR_DEL;
+			gone = !have || have->ifindex != rs->lo;
+		} else if (*nleft) {
+			continue;	/* shared by the VIPs that stay */
+		} else if (it->kind == IT_SYSCTL) {
+			op = ST_SYSCTL;
+			gone = sysctl_read(it->name, now, sizeof(now)) != 0;
+		} else if (it->kind == IT_FILE) {
+			op = ST_FILE_DEL;
+			gone = lstat(it->name, &sb) != 0;
+		} else {
+			op = ST_LINK_DEL;
+			gone = lstat(it->name, &sb) != 0;
+		}
+		s = step_new(rs, op);
+		if (!s)
+			return rs_fail(rs, "too many changes");
+		s->it = *it;
+		if (gone) {
+			s->to[0] = '-';
+			continue;
+		}
+		if (op == ST_SYSCTL) {
+			s->restore = true;
+			snprintf(s->from, sizeof(s->from), "%s", now);
+			/* Changed by someone else since: theirs stays. */
+			if (strtol(now, NULL, 10) != strtol(it->val, NULL, 10))
+				s->to[0] = '!';
+			else
+				snprintf(s->to, sizeof(s->to), "%s", it->old);
+		}
+		if (op == ST_FILE_DEL)
+			s->prev = read_file(it->name);
+	}
+	return 0;
+}
+
+/* applying ---------------------------------------------------------------- */
+
+/* Do one step (undo: revert it). */
+static int step_run(struct rs *rs, struct step *s, bool undo)
+{
+	const char *set;
+	int err = 0;
+
+	if (s->to[0] == '-' || s->to[0] == '!')
+		return 0;
+	switch (s->op) {
+	case ST_ADDR_ADD:
+	case ST_ADDR_DEL:
+		if ((s->op == ST_ADDR_ADD) != undo)
+			err = ifaddr_add(rs->lo, s->it.family, &s->it.addr,
+					 s->it.plen, true);
+		else
+			err = ifaddr_del(rs->lo, s->it.family, &s->it.addr,
+					 s->it.plen);
+		break;
+	case ST_SYSCTL:
+		set = undo ? s->from : s->to;
+		err = sysctl_write(s->it.name, set);
+		break;
+	case ST_FILE_WRITE:
+		if (!undo)
+			err = write_file(rs, s->it.name, s->content, 0644);
+		else if (s->prev)
+			err = write_file(rs, s->it.name, s->prev, 0644);
+		else if (unlink(s->it.name))
+			err = -errno;
+		break;
+	case ST_FILE_DEL:
+		if (undo)
+			err = write_file(rs, s->it.name, s->prev, 0644);
+		else if (unlink(s->it.name))
+			err = -errno;
+		break;
+	case ST_LINK:
+	case ST_LINK_DEL:
+		if ((s->op == ST_LINK) == undo) {
+			if (unlink(s->it.name))
+				err = -errno;
+			break;
+		}
+		unlink(s->it.name);	/* a dangling one of ours */
+		err = make_parent(rs, s->it.name);
+		if (!err && symlink(RS_UNIT, s->it.name))
+			err = -errno;
+		break;
+	}
+	return err;
+}
+
+static const char *step_verb(const struct step *s)
+{
+	switch (s->op) {
+	case ST_ADDR_ADD:
+		return "added";
+	case ST_ADDR_DEL:
+		return "removed";
+	case ST_SYSCTL:
+		return s->to[0] == '!' ? "kept" :
+		       s->restore ? "restored" : "set";
+	case ST_FILE_WRITE:
+		return s->prev ? "rewrote" : "wrote";
+	case ST_LINK:
+		return "linked";
+	default:
+		return "deleted";
+	}
+}
+
+static void step_print(const struct step *s)
+{
+	char name[RS_PATHLEN];
+	const char *what;
+
+	if (s->to[0] == '-')
+		return;
+	what = s->it.kind == IT_ADDR ? "address" :
+	       s->it.kind == IT_SYSCTL ? "sysctl" :
+	       s->it.kind == IT_FILE ? "file" : "link";
+	snprintf(name, sizeof(name), "%s", s->it.name);
+	if (s->it.kind == IT_SYSCTL)
+		sysctl_name(s->it.name, name, sizeof(name));
+	if (opts.json) {
+		jw_start_object();
+		jw_kv_string("action", step_verb(s));
+		jw_kv_string("object", what);
+		jw_kv_string("name", name);
+		if (s->it.kind == IT_ADDR)
+			jw_kv_string("dev", "lo");
+		if (s->it.kind == IT_SYSCTL) {
+			jw_kv_string("from", s->from);
+			jw_kv_string("to", s->to[0] == '!' ? s->from : s->to);
+		}
+		if (s->it.kind == IT_LINK)
+			jw_kv_string("target", RS_UNIT);
+		jw_end_object();
+		return;
+	}
+	switch (s->op) {
+	case ST_ADDR_ADD:
+		printf("added %s to lo%s\n", name,
+		       s->it.family == XDPLB_AF_INET6 ?
+		       " (nodad, preferred_lft 0: never a source address)" :
+		       "");
+		break;
+	case ST_ADDR_DEL:
+		printf("removed %s from lo\n", name);
+		break;
+	case ST_SYSCTL:
+		if (s->to[0] == '!')
+			printf("kept %s = %s (changed since real-setup set "
+			       "it to %s; it was %s before)\n", name, s->from,
+			       s->it.val, s->it.old);
+		else
+			printf("%s %s %s -> %s\n", step_verb(s), name, s->from,
+			       s->to);
+		break;
+	case ST_LINK:
+		printf("linked %s -> %s\n", name, RS_UNIT);
+		break;
+	default:
+		printf("%s %s\n", step_verb(s), name);
+	}
+}
+
+/* Fold the steps done into the state. */
+static void state_update(struct rs *rs)
+{
+	struct item *had;
+	int i;
+
+	for (i = 0; i < rs->nsteps; i++) {
+		const struct step *s = &rs->steps[i];
+
+		had = state_find(&rs->st, s->it.kind, s->it.name);
+		switch (s->op) {
+		case ST_ADDR_ADD:
+		case ST_SYSCTL:
+		case ST_FILE_WRITE:
+		case ST_LINK:
+			if (s->restore) {
+				if (had)
+					state_drop(&rs->st, had);
+			} else if (had) {
+				*had = s->it;
+			} else if (rs->st.nitems < RS_MAX_ITEMS) {
+				rs->st.items[rs->st.nitems++] = s->it;
+			}
+			break;
+		default:
+			if (had)
+				state_drop(&rs->st, had);
+		}
+	}
+}
+
+/* Revert the steps done and remove the directories made for them. */
+static void revert(struct rs *rs, int nsteps, bool report)
+{
+	int i;
+
+	for (i = nsteps - 1; i >= 0; i--)
+		if (step_run(rs, &rs->steps[i], true) && report)
+			snprintf(rs->err + strlen(rs->err),
+				 sizeof(rs->err) - strlen(rs->err),
+				 "; and could not revert %s",
+				 rs->steps[i].it.name);
+	for (i = rs->nmade - 1; i >= 0; i--)
+		rmdir(rs->made[i]);
+	rs->nmade = 0;
+}
+
+static int apply(struct rs *rs)
+{
+	int i, err = 0;
+
+	for (i = 0; i < rs->nsteps; i++) {
+		err = step_run(rs, &rs->steps[i], false);
+		if (err)
+			break;
+	}
+	if (!err)
+		return 0;
+	rs_fail(rs, "cannot %s %s: %s",
+		rs->steps[i].op == ST_ADDR_ADD ? "add" :
+		rs->steps[i].op == ST_ADDR_DEL ? "remove" :
+		rs->steps[i].op == ST_SYSCTL ? "set" : "write",
+		rs->steps[i].it.name, strerror(-err));
+	revert(rs, i, true);
+	return -1;
+}
+
+/* A whole undo: the directories real-setup made go last, those that are
+ * empty; out of the state before it is saved (or deleted). */
+static int undo_dirs_take(struct rs *rs, char (*dirs)[RS_PATHLEN])
+{
+	int i, n = 0;
+
+	for (i = rs->st.nitems - 1; i >= 0; i--) {
+		if (rs->st.items[i].kind != IT_DIR)
+			continue;
+		if (n < 16)
+			strcpy(dirs[n++], rs->st.items[i].name);
+		state_drop(&rs->st, &rs->st.items[i]);
+	}
+	return n;
+}
+
+static void undo_dirs_remove(char (*dirs)[RS_PATHLEN], int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (rmdir(dirs[i]))
+			continue;	/* not empty: someone else's now */
+		if (opts.json) {
+			jw_start_object();
+			jw_kv_string("action", "removed");
+			jw_kv_string("object", "dir");
+			jw_kv_string("name", dirs[i]);
+			jw_end_object();
+		} else {
+			printf("removed %s\n", dirs[i]);
+		}
+	}
+}
+
+static void rs_free(struct rs *rs)
+{
+	int i;
+
+	for (i = 0; i < rs->nsteps; i++) {
+		free(rs->steps[i].content);
+		free(rs->steps[i].prev);
+	}
+	free(rs->addrs);
+	free(rs);
+}
+
+static const char rs_usage[] =
+	"real-setup VIPADDR... [--persist] [--root ROOT] [--state STATE] | "
+	"real-setup [VIPADDR...] --undo";
+
+static int parse_args(struct rs *rs, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "undo", no_argument, NULL, 'u' },
+		{ "persist", no_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = getenv("XDPLB_ROOT");
+	const char *state = getenv("XDPLB_REAL_STATE");
+	char err[SPEC_ERRLEN];
+	int c, i;
+
+	optind = 0;
+	while ((c = spec_getopt(argc, argv, lo, err, sizeof(err))) != -1) {
+		switch (c) {
+		case 'u':
+			rs->undo = true;
+			break;
+		case 'p':
+			rs->persist = true;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 's':
+			state = optarg;
+			rs->state_arg = optarg;
+			break;
+		default:
+			return spec_report(-c, err);
+		}
+	}
+	if (rs->undo && rs->persist)
+		return usage_error(argv[0], "--undo takes back --persist too; "
+				   "give only one of them");
+	if (optind >= argc && !rs->undo)
+		return usage_error(argv[0], "which VIPs? %s", rs_usage);
+	if (argc - optind > RS_MAX_VIPS)
+		return usage_error(argv[0], "at most %d VIPs", RS_MAX_VIPS);
+	for (i = optind; i < argc; i++) {
+		struct vip *v = &rs->args[rs->nargs];
+
+		if (parse_vip_addr(argv[i], v)) {
+			p_err("VIP '%s': not an address, nor ADDR:PORT"
+			      "[/tcp|/udp] (IPv6 ADDR in brackets)", argv[i]);
+			return EXIT_FAIL;
+		}
+		if (!vip_usable(v)) {
+			p_err("VIP '%s': not a unicast address a host can "
+			      "serve on", argv[i]);
+			return EXIT_FAIL;
+		}
+		if (vip_index(rs->args, rs->nargs, v) < 0)
+			rs->nargs++;
+	}
+	if ((root && strlen(root) >= sizeof(rs->root)) ||
+	    (state && strlen(state) >= sizeof(rs->state_path))) {
+		p_err("real-setup: --root or --state too long");
+		return EXIT_FAIL;
+	}
+	if (root && strcmp(root, "/"))
+		snprintf(rs->root, sizeof(rs->root), "%s", root);
+	if (state)
+		snprintf(rs->state_path, sizeof(rs->state_path), "%s", state);
+	else
+		snprintf(rs->state_path, sizeof(rs->state_path),
+			 "%s" RS_STATE, rs->root);
+	return EXIT_OK;
+}
+
+int do_real_setup(int argc, char **argv)
+{
+	struct vip left[RS_MAX_VIPS];
+	char unit[RS_PATHLEN], dirs[16][RS_PATHLEN];
+	int nleft = 0, ndirs = 0, i, ret, err;
+	struct rs *rs;
+
+	rs = calloc(1, sizeof(*rs));
+	if (!rs) {
+		p_err("real-setup: out of memory");
+		return EXIT_FAIL;
+	}
+	ret = parse_args(rs, argc, argv);
+	if (ret)
+		goto out;
+	ret = EXIT_FAIL;
+	rs->lo = if_nametoindex("lo");
+	if (!rs->lo) {
+		p_err("real-setup: no interface 'lo': %s", strerror(errno));
+		goto out;
+	}
+	err = host_addrs(&rs->addrs, &rs->naddrs);
+	if (err) {
+		p_err("real-setup: cannot list addresses: %s", strerror(-err));
+		goto out;
+	}
+	if (state_load(rs))
+		goto fail;
+
+	if (rs->undo) {
+		if (plan_undo(rs, left, &nleft))
+			goto fail;
+		/* Some VIPs stay: a unit of ours names only those. */
+		snprintf(unit, sizeof(unit), "%s" RS_UNIT, rs->root);
+		if (nleft && state_find(&rs->st, IT_FILE, unit)) {
+			char *text = unit_text(rs, left, nleft);
+
+			if (!text || plan_file(rs, unit, text))
+				goto fail;
+		}
+	} else {
+		for (nleft = 0; nleft < rs->st.nvips; nleft++)
+			left[nleft] = rs->st.vips[nleft];
+		for (i = 0; i < rs->nargs; i++)
+			if (vip_index(left, nleft, &rs->args[i]) < 0)
+				left[nleft++] = rs->args[i];
+		if (nleft > RS_MAX_VIPS) {
+			rs_fail(rs, "at most %d VIPs", RS_MAX_VIPS);
+			goto fail;
+		}
+		if (plan_addrs(rs) || plan_sysctls(rs) ||
+		    (rs->persist && plan_persist(rs, left, nleft)))
+			goto fail;
+	}
+
+	if (apply(rs))
+		goto fail;
+	state_update(rs);
+	memcpy(rs->st.vips, left, nleft * sizeof(left[0]));
+	rs->st.nvips = nleft;
+	if (rs->undo && !nleft)
+		ndirs = undo_dirs_take(rs, dirs);
+	if (state_save(rs)) {
+		revert(rs, rs->nsteps, false);
+		goto fail;
+	}
+
+	if (opts.json) {
+		jw_start_object();
+		jw_kv_string("state", rs->state_path);
+		jw_name("changes");
+		jw_start_array();
+	}
+	for (i = 0; i < rs->nsteps; i++)
+		step_print(&rs->steps[i]);
+	undo_dirs_remove(dirs, ndirs);
+	if (opts.json) {
+		jw_end_array();
+		jw_end_object();
+		jw_flush();
+	} else {
+		for (i = 0; i < rs->nsteps && rs->steps[i].to[0] == '-'; i++)
+			;
+		if (i == rs->nsteps && !ndirs)
+			printf("nothing to change\n");
+	}
+	ret = EXIT_OK;
+	goto out;
+fail:
+	p_err("real-setup: %s", rs->err);
+out:
+	rs_free(rs);
+	return ret;
+}
