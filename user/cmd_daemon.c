@@ -77,7 +77,6 @@ struct daemon {
 	struct lb lb;
 	bool open;		/* lb holds the instance's maps */
 	bool applied;		/* the file is applied to it */
-	__u32 config_map_id;	/* of the instance we opened */
 	bool attached;
 	struct config *cfg;	/* the file as last read */
 	struct hc_engine *hc;
@@ -530,30 +529,6 @@ out:
 
 /* The instance ----------------------------------------------------------- */
 
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-/* Is the instance we hold still the one pinned at the directory? */
-static bool still_pinned(struct daemon *d)
-{
-	char path[PATH_MAX];
-	__u32 id;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", d->dir, XDPLB_PIN_CONFIG);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return false;
-	id = map_id(fd);
-	close(fd);
-	return id && id == d->config_map_id;
-}
-
 /* Is the pinned program attached to the instance's interface, alone or
  * in libxdp's dispatcher? */
 static bool prog_attached(struct daemon *d)
@@ -628,7 +603,6 @@ static void reopen(struct daemon *d)
 		return;
 	}
 	d->open = true;
-	d->config_map_id = map_id(d->lb.config_fd);
 	d->attached = prog_attached(d);
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
 	if (adopt(d) || lock(d))
@@ -755,7 +729,7 @@ static void judge(struct daemon *d)
 
 static void tick(struct daemon *d, bool macs)
 {
-	if (d->open && !still_pinned(d))
+	if (d->open && !lb_still_pinned(&d->lb))
 		close_instance(d, "the instance is gone (detached?)");
 	if (!d->open)
 		reopen(d);
@@ -955,7 +929,6 @@ int do_daemon(int argc, char **argv)
 	if (open_instance(&d.lb, false))
 		goto out;
 	d.open = true;
-	d.config_map_id = map_id(d.lb.config_fd);
 	d.attached = prog_attached(&d);
 	if (setup(&d))
 		goto out;
