@@ -152,8 +152,10 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 		       int *ids)
 {
 	double secs = prev ? s->at - prev->at : 0;
-	const char *pk = prev ? "Packets/s" : "Packets";
-	const char *by = prev ? "Bytes/s" : "Bytes";
+	/* Rates as ipvsadm -L --rate names them (in: to the reals; a
+	 * direct-routing director sees no out). */
+	const char *pk = prev ? "InPPS" : "Packets";
+	const char *by = prev ? "InBPS" : "Bytes";
 	char vip[ADDR_STRLEN], addr[ADDR_STRLEN];
 	size_t i;
 	int j, n;
@@ -163,6 +165,12 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 		printf("  %-42s %14.0f\n", global_fields[i].name,
 		       value(global_value(s, i),
 			     prev ? global_value(prev, i) : 0, secs));
+	/* Connections are counted as new tracked flows, of every service
+	 * together: the data path does not count them per service. */
+	if (prev)
+		printf("%-44s %14.0f\n",
+		       "CPS (new tracked flows, all services)",
+		       value(s->global.ct_new, prev->global.ct_new, secs));
 	printf("%-44s %14s %16s\n", "Services", pk, by);
 	for (i = 0; i < (size_t)s->nsvcs; i++) {
 		const struct lb_service *sv = &s->svcs[i];
@@ -182,7 +190,7 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 				prev ? &prev->real[ids[j]] : NULL;
 
 			format_addr(&r->addr, r->family, addr, sizeof(addr));
-			printf("    -> %-38s %14.0f %16.0f\n", addr,
+			printf("    -> %-37s %14.0f %16.0f\n", addr,
 			       value(c->packets, p ? p->packets : 0, secs),
 			       value(c->bytes, p ? p->bytes : 0, secs));
 		}
