@@ -42,6 +42,7 @@ int do_flow(int argc, char **argv);
 int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);
 int do_daemon(int argc, char **argv);
+int do_exporter(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 /* Shared by the handlers (cmd_common.c). */

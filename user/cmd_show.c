@@ -104,7 +104,7 @@ int do_list(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (opts.json)
-		snapshot_list_json(&lb, s, ids);
+		snapshot_list_json(&lb, s, ids, false);
 	else
 		list_text(&lb, s, ids);
 	free(ids);

@@ -10,10 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
-
-#ifndef XDPLB_VERSION
-#define XDPLB_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 struct options opts = {
 	.pin_dir = DEFAULT_PIN_DIR,
@@ -43,11 +40,13 @@ static const char usage_text[] =
 "  save                      the configuration as add-vip/add-real lines\n"
 "  restore [FILE]            make the configuration what FILE (- or none:\n"
 "                            stdin) says, changing only what differs\n"
-"  daemon --config FILE [--announce IFNAME]\n"
+"  daemon --config FILE [--announce IFNAME] [--listen LISTEN]\n"
 "                            apply FILE (again on SIGHUP), health-check\n"
 "                            every real and drain those that fail, keep\n"
 "                            MACs fresh; IFNAME: a TUN device that is up\n"
 "                            while it is healthy; runs in the foreground\n"
+"  exporter --listen LISTEN  serve /metrics (Prometheus) and a status page\n"
+"                            (/) over HTTP; runs in the foreground\n"
 "  help\n"
 "\n"
 "VIP   := ADDR:PORT[/tcp|/udp]  (tcp when omitted; ADDR is IPv4 or [IPv6];\n"
@@ -80,6 +79,8 @@ static const char usage_text[] =
 "         for --quorum 1..16384\n"
 "SEC   := seconds (default TCP 900, UDP 300); the --interval of stats,\n"
 "         and check --interval and --timeout (0.01..3600), take fractions\n"
+"LISTEN := ADDR:PORT to serve HTTP on (IPv6 ADDR in brackets:\n"
+"         [::1]:9100; 0.0.0.0:9100 for every IPv4 address)\n"
 "FILE  := lines of add-vip and add-real (options as above, words quoted\n"
 "         as in the shell), '#' comments: what save prints\n"
 "\n"
@@ -121,6 +122,7 @@ static const struct command commands[] = {
 	{ "save", do_save, true },
 	{ "restore", do_restore, true },
 	{ "daemon", do_daemon, true },
+	{ "exporter", do_exporter, true },
 	{ "help", do_help, false },
 };
 

@@ -142,7 +142,7 @@ void json_real_head(const struct xdplb_real *r)
 }
 
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
-			int *ids)
+			int *ids, bool sampled_at)
 {
 	char mac[MAC_STRLEN];
 	int i, j, n;
@@ -153,6 +153,8 @@ void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 	jw_kv_string("mode", lb_mode_name(lb));
 	jw_kv_uint("table_size", lb->cfg.table_size);
 	jw_kv_string("pin_dir", lb->pin_dir);
+	if (sampled_at)
+		jw_kv_double("sampled_at", s->at);
 	jw_name("services");
 	jw_start_array();
 	for (i = 0; i < s->nsvcs; i++) {

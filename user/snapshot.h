@@ -36,8 +36,10 @@ const char *lb_mode_name(const struct lb *lb);
 /* The JSON objects' first fields of a service and a real. */
 void json_service_head(const struct lb_service *sv);
 void json_real_head(const struct xdplb_real *r);
-/* `list -j`: the instance, its services with checks, reals and counters. */
+/* `list -j`: the instance, its services with checks, reals and counters;
+ * with sampled_at, also when the counters were read (CLOCK_MONOTONIC
+ * seconds), which rates are best computed from. */
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
-			int *ids);
+			int *ids, bool sampled_at);
 
 #endif /* XDPLB_SNAPSHOT_H */
