@@ -10,7 +10,7 @@
 # helpers (bash 4.2 or later).
 
 # BEGIN generated from doc/xdplb.8.md by `make docs`: do not edit
-_xdplb_commands='attach detach add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore daemon real-setup check-real help'
+_xdplb_commands='attach detach add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore daemon exporter real-setup check-real help'
 # Options of each command (and of xdplb itself), positional
 # METAVARs, options' arguments (a METAVAR or choices a|b; by
 # [COMMAND:]OPTION) and the words of METAVARs defined as choices.
@@ -40,7 +40,8 @@ _xdplb_pos[flow]='CLIENT'
 _xdplb_opts[save]=''
 _xdplb_opts[restore]=''
 _xdplb_pos[restore]='FILE'
-_xdplb_opts[daemon]='--config --announce'
+_xdplb_opts[daemon]='--config --announce --listen'
+_xdplb_opts[exporter]='--listen'
 _xdplb_opts[real-setup]='--persist --root --state'
 _xdplb_pos[real-setup]='VIPADDR'
 _xdplb_opts[check-real]='--vip'
@@ -65,6 +66,7 @@ _xdplb_arg[--mac]='MAC'
 _xdplb_arg[--count]='N'
 _xdplb_arg[--config]='FILE'
 _xdplb_arg[--announce]='IFNAME'
+_xdplb_arg[--listen]='LISTEN'
 _xdplb_arg[--root]='ROOT'
 _xdplb_arg[--state]='STATE'
 _xdplb_words[CHECK]='tcp http: exec: none'

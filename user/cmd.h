@@ -44,6 +44,7 @@ int do_restore(int argc, char **argv);
 int do_daemon(int argc, char **argv);
 int do_real_setup(int argc, char **argv);
 int do_check_real(int argc, char **argv);
+int do_exporter(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 /* Shared by the handlers (cmd_common.c). */

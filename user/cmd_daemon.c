@@ -42,6 +42,7 @@
 #include "addr.h"
 #include "cmd.h"
 #include "config.h"
+#include "exporter.h"
 #include "health.h"
 #include "lb.h"
 #include "log.h"
@@ -77,7 +78,6 @@ struct daemon {
 	struct lb lb;
 	bool open;		/* lb holds the instance's maps */
 	bool applied;		/* the file is applied to it */
-	__u32 config_map_id;	/* of the instance we opened */
 	bool attached;
 	struct config *cfg;	/* the file as last read */
 	struct hc_engine *hc;
@@ -94,6 +94,8 @@ struct daemon {
 	int tun_fd;
 	const char *tun_name;
 	int tun_up;		/* -1 not set yet */
+	struct exporter exp;	/* --listen: metrics and status page */
+	struct http_server *http;
 	bool judged;		/* sick says something */
 	char sick[160];		/* why not healthy; "" healthy */
 };
@@ -530,30 +532,6 @@ out:
 
 /* The instance ----------------------------------------------------------- */
 
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-/* Is the instance we hold still the one pinned at the directory? */
-static bool still_pinned(struct daemon *d)
-{
-	char path[PATH_MAX];
-	__u32 id;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", d->dir, XDPLB_PIN_CONFIG);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return false;
-	id = map_id(fd);
-	close(fd);
-	return id && id == d->config_map_id;
-}
-
 /* Is the pinned program attached to the instance's interface, alone or
  * in libxdp's dispatcher? */
 static bool prog_attached(struct daemon *d)
@@ -628,7 +606,6 @@ static void reopen(struct daemon *d)
 		return;
 	}
 	d->open = true;
-	d->config_map_id = map_id(d->lb.config_fd);
 	d->attached = prog_attached(d);
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
 	if (adopt(d) || lock(d))
@@ -755,7 +732,7 @@ static void judge(struct daemon *d)
 
 static void tick(struct daemon *d, bool macs)
 {
-	if (d->open && !still_pinned(d))
+	if (d->open && !lb_still_pinned(&d->lb))
 		close_instance(d, "the instance is gone (detached?)");
 	if (!d->open)
 		reopen(d);
@@ -831,17 +808,22 @@ static int run(struct daemon *d)
 	__u64 next_neigh = mono_ms() + NEIGH_MS;
 
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = d->sigfd, .events = POLLIN },
 			{ .fd = hc_fd(d->hc), .events = POLLIN },
+			{ .fd = d->http ? http_fd(d->http) : -1,
+			  .events = POLLIN },
 		};
 		__u64 now = mono_ms();
 		int t = hc_timeout(d->hc), ret;
 		int to_tick = next_tick > now ? (int)(next_tick - now) : 0;
+		int th = d->http ? http_timeout(d->http) : -1;
 
 		if (t < 0 || t > to_tick)
 			t = to_tick;
-		if (poll(p, 2, t) < 0 && errno != EINTR) {
+		if (th >= 0 && th < t)
+			t = th;
+		if (poll(p, 3, t) < 0 && errno != EINTR) {
 			p_err("poll: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
@@ -849,6 +831,9 @@ static int run(struct daemon *d)
 			return ret;
 		hc_dispatch(d->hc);
 		commit_pending(d);
+		/* Checks first: a scrape must not delay their verdicts. */
+		if (d->http)
+			http_dispatch(d->http);
 		now = mono_ms();
 		if (now >= next_tick) {
 			tick(d, now >= next_neigh);
@@ -862,7 +847,15 @@ static int run(struct daemon *d)
 /* Setup ------------------------------------------------------------------ */
 
 static const char daemon_usage[] =
-	"daemon --config FILE [--announce IFNAME]";
+	"daemon --config FILE [--announce IFNAME] [--listen ADDR:PORT]";
+
+/* What the exporter reads: the instance while the daemon holds one. */
+static struct lb *daemon_instance(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return d->open ? &d->lb : NULL;
+}
 
 static int setup(struct daemon *d)
 {
@@ -900,6 +893,7 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	http_server_free(d->http);
 	hc_free(d->hc);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);	/* the kernel deletes the device */
@@ -920,10 +914,12 @@ int do_daemon(int argc, char **argv)
 	static const struct option daemon_opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "announce", required_argument, NULL, 'a' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .dir = opts.pin_dir, .sigfd = -1, .tun_fd = -1,
 			    .tun_up = -1 };
+	const char *listen_on = NULL;
 	char err[ERRLEN];
 	int c, ret = EXIT_FAIL;
 
@@ -933,6 +929,8 @@ int do_daemon(int argc, char **argv)
 			d.file = optarg;
 		else if (c == 'a')
 			d.tun_name = optarg;
+		else if (c == 'l')
+			listen_on = optarg;
 		else
 			return usage_error(argv[0], "bad option (%s)",
 					   daemon_usage);
@@ -955,12 +953,17 @@ int do_daemon(int argc, char **argv)
 	if (open_instance(&d.lb, false))
 		goto out;
 	d.open = true;
-	d.config_map_id = map_id(d.lb.config_fd);
 	d.attached = prog_attached(&d);
 	if (setup(&d))
 		goto out;
 	if (d.tun_name && (d.tun_fd = tun_open(d.tun_name)) < 0)
 		goto out;
+	d.exp = (struct exporter){ .instance = daemon_instance, .ctx = &d };
+	if (listen_on && http_server_new(listen_on, exporter_handle, &d.exp,
+					 &d.http, err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
 	if (adopt(&d)) {
 		p_err("cannot read the reals at '%s'", d.dir);
 		goto out;
@@ -974,11 +977,13 @@ int do_daemon(int argc, char **argv)
 		goto out;
 	}
 	lb_unlock_dir(&d.lb);
-	dlog("running on '%s' (%s), pin dir '%s', configuration '%s'%s%s",
+	dlog("running on '%s' (%s), pin dir '%s', configuration '%s'%s%s%s%s",
 	     d.lb.cfg.ifname, d.lb.cfg.xdp_mode == XDPLB_MODE_GENERIC ?
 	     "generic" : "native", d.dir, d.file,
 	     d.tun_name ? ", announcing through " : "",
-	     d.tun_name ? d.tun_name : "");
+	     d.tun_name ? d.tun_name : "",
+	     listen_on ? ", metrics and status page on " : "",
+	     listen_on ? listen_on : "");
 	ret = run(&d);
 out:
 	teardown(&d);

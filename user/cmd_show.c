@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -19,114 +18,10 @@
 #include "json.h"
 #include "lb.h"
 #include "log.h"
+#include "snapshot.h"
 #include "spec.h"
 
-/* Everything list and stats print, read in one pass. */
-struct snapshot {
-	struct xdplb_global_stats global;
-	struct lb_service *svcs;
-	int nsvcs;
-	struct xdplb_counters svc[XDPLB_MAX_SERVICES];
-	struct xdplb_svc_opts opts[XDPLB_MAX_SERVICES];	/* normalized */
-	struct xdplb_real *reals;
-	struct xdplb_counters *real;	/* by real id */
-	double at;			/* CLOCK_MONOTONIC seconds */
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void snapshot_free(struct snapshot *s)
-{
-	free(s->svcs);
-	free(s->reals);
-	free(s->real);
-	free(s);
-}
-
-static struct snapshot *snapshot_take(struct lb *lb)
-{
-	struct snapshot *s = calloc(1, sizeof(*s));
-	int i, err;
-
-	if (!s)
-		return NULL;
-	s->reals = calloc(XDPLB_MAX_REALS, sizeof(*s->reals));
-	s->real = calloc(XDPLB_MAX_REALS, sizeof(*s->real));
-	if (!s->reals || !s->real)
-		goto err;
-	err = lb_services(lb, &s->svcs, &s->nsvcs);
-	if (!err)
-		err = lb_reals(lb, s->reals);
-	if (!err)
-		err = lb_global(lb, &s->global);
-	for (i = 0; !err && i < s->nsvcs; i++) {
-		__u32 id = s->svcs[i].svc.id;
-
-		err = lb_svc_counters(lb, id, s->reals, &s->svc[id]);
-		if (!err)
-			err = lb_svc_opts_get(lb, id, &s->opts[id]);
-		svc_opts_normalize(&s->opts[id]);
-	}
-	for (i = 0; !err && i < XDPLB_MAX_REALS; i++)
-		if (s->reals[i].flags & XDPLB_REAL_F_USED)
-			err = lb_counters(lb, lb->real_stats_fd, i,
-					  &s->real[i]);
-	if (err) {
-		errno = -err;
-		goto err;
-	}
-	s->at = now_s();
-	return s;
-err:
-	snapshot_free(s);
-	return NULL;
-}
-
-static int real_cmp_addr(const struct xdplb_real *a, const struct xdplb_real *b)
-{
-	return memcmp(&a->addr, &b->addr, sizeof(a->addr));
-}
-
-/* Real ids of one service, sorted by address. */
-static int service_reals(const struct snapshot *s, __u32 svc_id, int *ids)
-{
-	int i, j, n = 0;
-
-	for (i = 0; i < XDPLB_MAX_REALS; i++) {
-		if (!(s->reals[i].flags & XDPLB_REAL_F_USED) ||
-		    s->reals[i].svc_id != svc_id)
-			continue;
-		for (j = n; j > 0 && real_cmp_addr(&s->reals[ids[j - 1]],
-						   &s->reals[i]) > 0; j--)
-			ids[j] = ids[j - 1];
-		ids[j] = i;
-		n++;
-	}
-	return n;
-}
-
-static const char *mode_name(const struct lb *lb)
-{
-	return lb->cfg.xdp_mode == XDPLB_MODE_GENERIC ? "generic" : "native";
-}
-
 /* list ------------------------------------------------------------------ */
-
-/* A real's health state, and whether it is a fallback. */
-static const char *real_health(const struct xdplb_real *r)
-{
-	bool down = r->flags & XDPLB_REAL_F_DOWN;
-
-	if (r->flags & XDPLB_REAL_F_SORRY)
-		return down ? "down,sorry" : "up,sorry";
-	return down ? "down" : "up";
-}
 
 /* A service's check and quorum, on a line of their own when set. */
 static void check_text(const struct xdplb_svc_opts *o)
@@ -145,19 +40,6 @@ static void check_text(const struct xdplb_svc_opts *o)
 	}
 }
 
-static void check_json(const struct xdplb_svc_opts *o)
-{
-	char check[sizeof(o->arg) + 16];
-
-	format_check(o, check, sizeof(check));
-	jw_kv_string("check", check);
-	jw_kv_double("interval", o->interval_ms / 1000.0);
-	jw_kv_double("timeout", o->timeout_ms / 1000.0);
-	jw_kv_uint("rise", o->rise);
-	jw_kv_uint("fall", o->fall);
-	jw_kv_uint("quorum", o->quorum);
-}
-
 static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 {
 	/* The VIP and its options: " src-ip ops table 1048573". */
@@ -165,7 +47,8 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 	int i, j, n;
 
 	printf("xdplb on %s (%s), Maglev tables %u slots, pin dir %s\n",
-	       lb->cfg.ifname, mode_name(lb), lb->cfg.table_size, lb->pin_dir);
+	       lb->cfg.ifname, lb_mode_name(lb), lb->cfg.table_size,
+	       lb->pin_dir);
 	printf("%-4s %-40s %6s  %-17s %-10s %12s %14s\n", "Prot",
 	       "VirtualAddress:Port", "", "", "", "Packets", "Bytes");
 	printf("  -> %-38s %6s  %-17s %s\n", "RealAddress", "Weight", "MAC",
@@ -186,7 +69,7 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 		       sv->key.proto == IPPROTO_UDP ? "UDP" : "TCP", vip, "",
 		       "", "", c->packets, c->bytes);
 		check_text(&s->opts[sv->svc.id]);
-		n = service_reals(s, sv->svc.id, ids);
+		n = snapshot_service_reals(s, sv->svc.id, ids);
 		for (j = 0; j < n; j++) {
 			const struct xdplb_real *r = &s->reals[ids[j]];
 
@@ -198,78 +81,6 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 			       s->real[ids[j]].bytes);
 		}
 	}
-}
-
-static void json_service_head(const struct lb_service *sv)
-{
-	char vip[ADDR_STRLEN], addr[ADDR_STRLEN];
-
-	format_vip(&sv->key, vip, sizeof(vip));
-	format_addr(&sv->key.addr, sv->key.family, addr, sizeof(addr));
-	jw_kv_string("vip", vip);
-	jw_kv_string("address", addr);
-	jw_kv_uint("port", ntohs(sv->key.port));
-	jw_kv_string("protocol", proto_name(sv->key.proto));
-}
-
-static void json_real_head(const struct xdplb_real *r)
-{
-	char addr[ADDR_STRLEN];
-
-	format_addr(&r->addr, r->family, addr, sizeof(addr));
-	jw_kv_string("address", addr);
-}
-
-static void list_json(const struct lb *lb, const struct snapshot *s, int *ids)
-{
-	char mac[MAC_STRLEN];
-	int i, j, n;
-
-	jw_start_object();
-	jw_kv_string("interface", lb->cfg.ifname);
-	jw_kv_uint("ifindex", lb->cfg.ifindex);
-	jw_kv_string("mode", mode_name(lb));
-	jw_kv_uint("table_size", lb->cfg.table_size);
-	jw_kv_string("pin_dir", lb->pin_dir);
-	jw_name("services");
-	jw_start_array();
-	for (i = 0; i < s->nsvcs; i++) {
-		const struct lb_service *sv = &s->svcs[i];
-
-		jw_start_object();
-		json_service_head(sv);
-		jw_kv_string("hash", svc_hash_name(sv->svc.flags));
-		jw_kv_bool("ops", sv->svc.flags & XDPLB_SVC_F_OPS);
-		jw_kv_uint("table_size", sv->svc.table_size);
-		check_json(&s->opts[sv->svc.id]);
-		jw_kv_uint("packets", s->svc[sv->svc.id].packets);
-		jw_kv_uint("bytes", s->svc[sv->svc.id].bytes);
-		jw_name("reals");
-		jw_start_array();
-		n = service_reals(s, sv->svc.id, ids);
-		for (j = 0; j < n; j++) {
-			const struct xdplb_real *r = &s->reals[ids[j]];
-
-			jw_start_object();
-			json_real_head(r);
-			format_mac(r->mac, mac, sizeof(mac));
-			jw_kv_string("mac", mac);
-			jw_kv_bool("mac_manual",
-				   r->flags & XDPLB_REAL_F_MAC_MANUAL);
-			jw_kv_uint("weight", r->weight);
-			jw_kv_string("health", r->flags & XDPLB_REAL_F_DOWN ?
-				     "down" : "up");
-			jw_kv_bool("sorry", r->flags & XDPLB_REAL_F_SORRY);
-			jw_kv_uint("packets", s->real[ids[j]].packets);
-			jw_kv_uint("bytes", s->real[ids[j]].bytes);
-			jw_end_object();
-		}
-		jw_end_array();
-		jw_end_object();
-	}
-	jw_end_array();
-	jw_end_object();
-	jw_flush();
 }
 
 int do_list(int argc, char **argv)
@@ -293,7 +104,7 @@ int do_list(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (opts.json)
-		list_json(&lb, s, ids);
+		snapshot_list_json(&lb, s, ids, false);
 	else
 		list_text(&lb, s, ids);
 	free(ids);
@@ -341,8 +152,10 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 		       int *ids)
 {
 	double secs = prev ? s->at - prev->at : 0;
-	const char *pk = prev ? "Packets/s" : "Packets";
-	const char *by = prev ? "Bytes/s" : "Bytes";
+	/* Rates as ipvsadm -L --rate names them (in: to the reals; a
+	 * direct-routing director sees no out). */
+	const char *pk = prev ? "InPPS" : "Packets";
+	const char *by = prev ? "InBPS" : "Bytes";
 	char vip[ADDR_STRLEN], addr[ADDR_STRLEN];
 	size_t i;
 	int j, n;
@@ -352,6 +165,12 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 		printf("  %-42s %14.0f\n", global_fields[i].name,
 		       value(global_value(s, i),
 			     prev ? global_value(prev, i) : 0, secs));
+	/* Connections are counted as new tracked flows, of every service
+	 * together: the data path does not count them per service. */
+	if (prev)
+		printf("%-44s %14.0f\n",
+		       "CPS (new tracked flows, all services)",
+		       value(s->global.ct_new, prev->global.ct_new, secs));
 	printf("%-44s %14s %16s\n", "Services", pk, by);
 	for (i = 0; i < (size_t)s->nsvcs; i++) {
 		const struct lb_service *sv = &s->svcs[i];
@@ -363,7 +182,7 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 			     prev ? prev->svc[id].packets : 0, secs),
 		       value(s->svc[id].bytes, prev ? prev->svc[id].bytes : 0,
 			     secs));
-		n = service_reals(s, id, ids);
+		n = snapshot_service_reals(s, id, ids);
 		for (j = 0; j < n; j++) {
 			const struct xdplb_real *r = &s->reals[ids[j]];
 			const struct xdplb_counters *c = &s->real[ids[j]];
@@ -371,7 +190,7 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 				prev ? &prev->real[ids[j]] : NULL;
 
 			format_addr(&r->addr, r->family, addr, sizeof(addr));
-			printf("    -> %-38s %14.0f %16.0f\n", addr,
+			printf("    -> %-37s %14.0f %16.0f\n", addr,
 			       value(c->packets, p ? p->packets : 0, secs),
 			       value(c->bytes, p ? p->bytes : 0, secs));
 		}
@@ -423,7 +242,7 @@ static void stats_json(const struct snapshot *s, const struct snapshot *prev,
 			     prev ? prev->svc[id].bytes : 0, secs);
 		jw_name("reals");
 		jw_start_array();
-		n = service_reals(s, id, ids);
+		n = snapshot_service_reals(s, id, ids);
 		for (j = 0; j < n; j++) {
 			const struct xdplb_counters *c = &s->real[ids[j]];
 			const struct xdplb_counters *p =

@@ -9,6 +9,17 @@
 static int depth;
 static bool first[JW_MAX_DEPTH];	/* nothing written yet at this level */
 static bool after_name;
+static FILE *out;		/* NULL: stdout */
+
+static FILE *jw_out(void)
+{
+	return out ? out : stdout;
+}
+
+void jw_set_output(FILE *f)
+{
+	out = f;
+}
 
 /* A value is about to be written: separate it from its predecessor. */
 static void jw_sep(void)
@@ -19,7 +30,7 @@ static void jw_sep(void)
 	}
 	if (depth > 0) {
 		if (!first[depth - 1])
-			putchar(',');
+			fputc(',', jw_out());
 		first[depth - 1] = false;
 	}
 }
@@ -27,7 +38,7 @@ static void jw_sep(void)
 static void jw_open(char c)
 {
 	jw_sep();
-	putchar(c);
+	fputc(c, jw_out());
 	if (depth < JW_MAX_DEPTH)
 		first[depth] = true;
 	depth++;
@@ -37,27 +48,27 @@ static void jw_close(char c)
 {
 	if (depth > 0)
 		depth--;
-	putchar(c);
+	fputc(c, jw_out());
 }
 
 static void jw_escaped(const char *s)
 {
-	putchar('"');
+	fputc('"', jw_out());
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
+			fprintf(jw_out(), "\\%c", c);
 		else if (c == '\n')
-			fputs("\\n", stdout);
+			fputs("\\n", jw_out());
 		else if (c == '\t')
-			fputs("\\t", stdout);
+			fputs("\\t", jw_out());
 		else if (c < 0x20)
-			printf("\\u%04x", c);
+			fprintf(jw_out(), "\\u%04x", c);
 		else
-			putchar(c);
+			fputc(c, jw_out());
 	}
-	putchar('"');
+	fputc('"', jw_out());
 }
 
 void jw_start_object(void) { jw_open('{'); }
@@ -69,7 +80,7 @@ void jw_name(const char *name)
 {
 	jw_sep();
 	jw_escaped(name);
-	putchar(':');
+	fputc(':', jw_out());
 	after_name = true;
 }
 
@@ -82,25 +93,25 @@ void jw_string(const char *s)
 void jw_uint(uint64_t v)
 {
 	jw_sep();
-	printf("%" PRIu64, v);
+	fprintf(jw_out(), "%" PRIu64, v);
 }
 
 void jw_double(double v)
 {
 	jw_sep();
-	printf("%.3f", v);
+	fprintf(jw_out(), "%.3f", v);
 }
 
 void jw_bool(bool v)
 {
 	jw_sep();
-	fputs(v ? "true" : "false", stdout);
+	fputs(v ? "true" : "false", jw_out());
 }
 
 void jw_flush(void)
 {
-	putchar('\n');
-	fflush(stdout);
+	fputc('\n', jw_out());
+	fflush(jw_out());
 	depth = 0;
 	after_name = false;
 }

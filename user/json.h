@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * json.h - a small streaming JSON writer on stdout for -j output. It
- * tracks nesting to place commas; names and strings are escaped.
- * jw_flush() ends the document with a newline.
+ * json.h - a small streaming JSON writer for -j output (on stdout) and
+ * the exporter's /status.json. It tracks nesting to place commas; names
+ * and strings are escaped. jw_flush() ends the document with a newline.
  */
 #ifndef XDPLB_JSON_H
 #define XDPLB_JSON_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* Where the JSON goes from now on; NULL: stdout (the default). */
+void jw_set_output(FILE *f);
 
 void jw_start_object(void);
 void jw_end_object(void);

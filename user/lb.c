@@ -285,6 +285,29 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 	return 0;
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+bool lb_still_pinned(struct lb *lb)
+{
+	char path[PATH_MAX + 16];
+	__u32 id;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", lb->pin_dir, XDPLB_PIN_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	id = map_id(fd);
+	close(fd);
+	return id && id == map_id(lb->config_fd);
+}
+
 /* Set every CPU's copy of a per-CPU array slot to zero. */
 static int zero_percpu(struct lb *lb, int fd, __u32 id, size_t value_size)
 {
@@ -966,51 +989,78 @@ int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 	return 0;
 }
 
-static int flow_cmp(const void *a, const void *b)
+/* A tracked flow and its real: what two CPUs' entries of one flow share. */
+struct tracked {
+	struct xdplb_flow flow;
+	__u32 real_id;
+};
+
+static int tracked_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct xdplb_flow));
+	return memcmp(a, b, sizeof(struct tracked));
 }
 
-/* Flows, not entries: a flow seen on two CPUs has an entry on each. */
-int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
-		  __u64 *count)
+/*
+ * Flows, not entries: a flow seen on two CPUs has an entry on each, so the
+ * good entries are sorted and each (flow, real) counted once. One read of
+ * the whole table, whatever the number of reals.
+ */
+int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
+		     __u32 first, __u32 n, __u64 *counts)
 {
 	struct lb_conn_ways *sets;
-	struct xdplb_flow *flows;
-	__u64 now, n_flows = 0, i;
-	__u32 n;
+	struct tracked *t;
+	__u64 now, nt = 0, i;
+	__u32 nsets;
 	int err, w;
 
-	*count = 0;
-	err = lb_conns(lb, &sets, &n);
+	memset(counts, 0, n * sizeof(*counts));
+	err = lb_conns(lb, &sets, &nsets);
 	if (err)
 		return err;
 	now = lb_now_ns();	/* after the read: no entry is newer */
-	flows = calloc((size_t)n * lb->ncpus * XDPLB_CT_WAYS, sizeof(*flows));
-	if (!flows) {
+	t = calloc((size_t)nsets * lb->ncpus * XDPLB_CT_WAYS, sizeof(*t));
+	if (!t) {
 		free(sets);
 		return -ENOMEM;
 	}
-	for (i = 0; i < (__u64)n * lb->ncpus; i++) {
+	for (i = 0; i < (__u64)nsets * lb->ncpus; i++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			const struct lb_conn *c = &sets[i].way[w];
 			__u64 timeout = (c->flow.proto == IPPROTO_UDP ?
 					 lb->cfg.udp_timeout :
 					 lb->cfg.tcp_timeout) * 1000000000ull;
+			const struct xdplb_real *r;
 
-			if (c->flow.family && c->real_id == id &&
-			    c->real_gen == real->gen &&
-			    (__s64)(now - c->last_seen) <= (__s64)timeout)
-				flows[n_flows++] = c->flow;
+			if (!c->flow.family || c->real_id < first ||
+			    c->real_id - first >= n)
+				continue;
+			r = &reals[c->real_id - first];
+			if (!(r->flags & XDPLB_REAL_F_USED) ||
+			    c->real_gen != r->gen ||
+			    (__s64)(now - c->last_seen) > (__s64)timeout)
+				continue;
+			memset(&t[nt], 0, sizeof(t[nt]));
+			t[nt].flow = c->flow;
+			t[nt++].real_id = c->real_id;
 		}
 	}
-	qsort(flows, n_flows, sizeof(*flows), flow_cmp);
-	for (i = 0; i < n_flows; i++)
-		if (!i || flow_cmp(&flows[i], &flows[i - 1]))
-			(*count)++;
-	free(flows);
+	qsort(t, nt, sizeof(*t), tracked_cmp);
+	for (i = 0; i < nt; i++)
+		if (!i || tracked_cmp(&t[i], &t[i - 1]))
+			counts[t[i].real_id - first]++;
+	free(t);
 	free(sets);
 	return 0;
+}
+
+int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
+		  __u64 *count)
+{
+	struct xdplb_real r = *real;
+
+	r.flags |= XDPLB_REAL_F_USED;	/* del-real asks as it deletes */
+	return lb_tracked_flows(lb, &r, id, 1, count);
 }
 
 /*

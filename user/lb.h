@@ -77,6 +77,9 @@ int lb_lock_dir(struct lb *lb, const char *dir);
 void lb_unlock_dir(struct lb *lb);
 
 bool pin_dir_on_bpffs(const char *dir);
+/* Is the instance lb holds still the one pinned at its directory (not
+ * detached, nor detached and attached again)? */
+bool lb_still_pinned(struct lb *lb);
 
 /* Services. lb_services() returns an array the caller frees, sorted by
  * lb_svc_key_cmp: family, address, protocol, port. */
@@ -122,6 +125,10 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 /* Tracked flows of a real that are still good (every CPU's table). */
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
 		  __u64 *count);
+/* The same for n reals at once, with one read of the table: counts[k]
+ * for real id first + k, described by reals[k] (unused ones count 0). */
+int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
+		     __u32 first, __u32 n, __u64 *counts);
 
 /* One way of a connection table set (struct xdplb_conn_set), as user
  * space reads it: all zero for an empty way. */

@@ -10,10 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
-
-#ifndef XDPLB_VERSION
-#define XDPLB_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 struct options opts = {
 	.pin_dir = DEFAULT_PIN_DIR,

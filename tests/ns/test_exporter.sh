@@ -1,0 +1,547 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# test_exporter.sh - xdplb exporter and daemon --listen: /metrics parses
+# strictly (and with promtool where it is installed), its per-real counters are
+# bpftool's sums over CPUs, its tracked flows are those `conns` lists; the HTTP
+# server answers 400/404/405/408/431 and HEAD, survives idle clients, listens
+# on IPv4 and IPv6; the daemon serves the same while its checks go on; the
+# status page renders in headless Chromium (a screenshot is kept); a bad
+# --listen is one line and exit 1.
+# Sourced by run.sh (helpers and variables are defined there).
+
+ns_tests+=(exporter_metrics exporter_http exporter_daemon exporter_page exporter_bad_listen)
+
+EXP_PORT=9100  # the LB namespace is the test's own: fixed ports are free
+EXP_PORT2=9101
+# Where the status page's screenshot is kept (T_TMP goes with the run).
+EXP_OUT=${XDPLB_TEST_OUT:-$REPO/build/test-output}
+
+# exp_py ARGS...: the exporter tests' Python helper (stdlib only).
+exp_py() {
+	[[ -e $T_TMP/exporter.py ]] || _exp_write_py "$T_TMP/exporter.py"
+	/usr/bin/python3 "$T_TMP/exporter.py" "$@"
+}
+
+_exp_write_py() {
+	cat >"$1" <<'PYEOF'
+"""exporter.py - a strict parser of the Prometheus text format (0.0.4) and
+the checks of tests/ns/test_exporter.sh against bpftool's dumps."""
+import ipaddress
+import json
+import math
+import re
+import socket
+import sys
+import time
+
+NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
+TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
+
+
+class Bad(Exception):
+    pass
+
+
+def parse_labels(s, i, n):
+    """Labels from s[i] (after '{') to the closing '}'; (dict, index)."""
+    labels = {}
+    while True:
+        if s[i:i + 1] == "}":
+            return labels, i + 1
+        m = re.match(r"[a-zA-Z_][a-zA-Z0-9_]*", s[i:])
+        if not m:
+            raise Bad("line %d: bad label name at %r" % (n, s[i:i + 20]))
+        name = m.group(0)
+        i += len(name)
+        if s[i:i + 2] != '="':
+            raise Bad("line %d: label %s without =\"" % (n, name))
+        i += 2
+        v = []
+        while True:
+            if i >= len(s):
+                raise Bad("line %d: unterminated label value" % n)
+            c = s[i]
+            if c == "\\":
+                e = s[i + 1:i + 2]
+                if e not in ("\\", '"', "n"):
+                    raise Bad("line %d: bad escape \\%s" % (n, e))
+                v.append("\n" if e == "n" else e)
+                i += 2
+            elif c == '"':
+                i += 1
+                break
+            elif c == "\n":
+                raise Bad("line %d: newline in a label value" % n)
+            else:
+                v.append(c)
+                i += 1
+        if name in labels:
+            raise Bad("line %d: label %s twice" % (n, name))
+        labels[name] = "".join(v)
+        if s[i:i + 1] == ",":
+            i += 1
+        elif s[i:i + 1] != "}":
+            raise Bad("line %d: expected , or } after label %s" % (n, name))
+
+
+def parse(text):
+    """[(name, labels, value)], or Bad. Also the project's conventions:
+    xdplb_ names, HELP and TYPE before the samples of every family, each
+    family in one block, counters ending in _total, no series twice."""
+    if text and not text.endswith("\n"):
+        raise Bad("no newline at the end")
+    helps, types, done, seen, out = {}, {}, set(), set(), []
+    current = None
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        if line.startswith("#"):
+            parts = line.split(" ", 3)
+            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                fam = parts[2]
+                if not NAME.match(fam):
+                    raise Bad("line %d: bad metric name %r" % (n, fam))
+                d = helps if parts[1] == "HELP" else types
+                if fam in d:
+                    raise Bad("line %d: second %s of %s" % (n, parts[1], fam))
+                if fam in done or (fam != current and fam in seen):
+                    raise Bad("line %d: %s of %s after its samples" % (n, parts[1], fam))
+                if len(parts) < 4 or not parts[3]:
+                    raise Bad("line %d: empty %s" % (n, parts[1]))
+                if parts[1] == "TYPE" and parts[3] not in TYPES:
+                    raise Bad("line %d: unknown type %r" % (n, parts[3]))
+                d[fam] = parts[3]
+                if current != fam and current is not None:
+                    done.add(current)
+                current = fam
+            continue
+        if not line.strip():
+            raise Bad("line %d: empty line" % n)
+        m = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line)
+        if not m:
+            raise Bad("line %d: no metric name" % n)
+        name, i = m.group(0), m.end()
+        labels = {}
+        if line[i:i + 1] == "{":
+            labels, i = parse_labels(line, i + 1, n)
+        if line[i:i + 1] != " ":
+            raise Bad("line %d: no space before the value" % n)
+        rest = line[i + 1:].split(" ")
+        if len(rest) not in (1, 2) or not rest[0]:
+            raise Bad("line %d: bad value %r" % (n, line[i + 1:]))
+        try:
+            value = float(rest[0])
+            if len(rest) == 2:
+                int(rest[1])
+        except ValueError:
+            raise Bad("line %d: bad value %r" % (n, line[i + 1:]))
+        if name != current:
+            if name in done or name in seen:
+                raise Bad("line %d: samples of %s split in two blocks" % (n, name))
+            if current is not None:
+                done.add(current)
+            current = name
+        if name not in types or name not in helps:
+            raise Bad("line %d: %s has no TYPE or HELP before it" % (n, name))
+        if not name.startswith("xdplb_"):
+            raise Bad("line %d: %s is not xdplb_*" % (n, name))
+        if types[name] == "counter" and (not name.endswith("_total") or value < 0
+                                         or math.isnan(value)):
+            raise Bad("line %d: counter %s %s" % (n, name, rest[0]))
+        key = (name, tuple(sorted(labels.items())))
+        if key in seen:
+            raise Bad("line %d: series %s%s twice" % (n, name, labels))
+        seen.add(key)
+        seen.add(name)
+        out.append((name, labels, value))
+    for fam in types:
+        if fam not in seen:
+            raise Bad("family %s has no samples" % fam)
+    return out
+
+
+def load(path):
+    with open(path) as f:
+        return parse(f.read())
+
+
+def cmd_check(args):
+    """check METRICS: parse; print the number of samples."""
+    try:
+        print("%d samples" % len(load(args[0])))
+    except Bad as e:
+        print(e)
+        sys.exit(1)
+
+
+def cmd_value(args):
+    """value METRICS NAME [LABEL=VALUE...]: the one sample that matches."""
+    want = dict(a.split("=", 1) for a in args[2:])
+    hits = [v for n, l, v in load(args[0]) if n == args[1] and
+            all(l.get(k) == x for k, x in want.items())]
+    if len(hits) != 1:
+        print("%d samples of %s %s" % (len(hits), args[1], want))
+        sys.exit(1)
+    print("%d" % hits[0])
+
+
+def raw_bytes(v):
+    return bytes(int(x, 16) for x in v)
+
+
+def cmd_compare(args):
+    """compare METRICS REALS_DUMP STATS_DUMP CONNS: every used real's
+    xdplb_real_packets_total and _bytes_total equal bpftool's sums over
+    CPUs of real_stats; xdplb_tracked_flows equals the distinct flows
+    `conns -j` lists for it; nothing else has a real label."""
+    m = load(args[0])
+    with open(args[1]) as f:
+        reals = json.load(f)
+    with open(args[2]) as f:
+        stats = {e["formatted"]["key"]: e["formatted"]["values"] for e in json.load(f)}
+    with open(args[3]) as f:
+        conns = json.load(f)["conns"]
+    problems, checked = [], 0
+    series = {}
+    for n, l, v in m:
+        if "real" in l:
+            series.setdefault((n, l["real"]), []).append(v)
+    used = set()
+    for e in reals:
+        r = e["formatted"]["value"]
+        if not r["flags"] & 1:
+            continue
+        b = raw_bytes(e["value"])
+        if r["family"] == 2:
+            addr = socket.inet_ntop(socket.AF_INET, b[:4])
+        else:
+            addr = str(ipaddress.IPv6Address(b[:16]))
+        used.add(addr)
+        rid = e["formatted"]["key"]
+        pk = sum(c["value"]["packets"] for c in stats[rid])
+        by = sum(c["value"]["bytes"] for c in stats[rid])
+        flows = len({(c["client"], c["vip"], c["protocol"]) for c in conns
+                     if c["real"] == addr})
+        for name, want in (("xdplb_real_packets_total", pk),
+                           ("xdplb_real_bytes_total", by),
+                           ("xdplb_tracked_flows", flows)):
+            got = series.get((name, addr), [])
+            if got != [want]:
+                problems.append("%s{real=%s}: %s, want %d" % (name, addr, got, want))
+        checked += 1
+        print("real %s (id %d): %d packets, %d bytes, %d flows" % (addr, rid, pk, by, flows))
+    extra = sorted({a for (_, a) in series} - used)
+    if extra:
+        problems.append("series of reals that are not there: %s" % extra)
+    if not checked:
+        problems.append("no reals")
+    if problems:
+        print("; ".join(problems))
+        sys.exit(1)
+
+
+def cmd_idle(args):
+    """idle HOST PORT N SECS: hold N connections that send half a request,
+    then nothing, for SECS; print how many the server closed meanwhile."""
+    host, port, n, secs = args[0], int(args[1]), int(args[2]), float(args[3])
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection((host, port), timeout=2)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    time.sleep(secs)
+    closed = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            closed += s.recv(1) == b""
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+        s.close()
+    print("%d of %d closed" % (closed, n))
+
+
+def cmd_raw(args):
+    """raw HOST PORT REQUEST: send REQUEST (Python escapes) whole, read
+    the answer to the end; print its status line and body length."""
+    s = socket.create_connection((args[0], int(args[1])), timeout=3)
+    s.sendall(args[2].encode().decode("unicode_escape").encode("latin-1"))
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except OSError as e:
+        print("error: %r after %r" % (e, data[:80]))
+        return
+    head, _, body = data.partition(b"\r\n\r\n")
+    print("%s, body %d bytes" % (head.split(b"\r\n")[0].decode(errors="replace")
+                                or "(closed)", len(body)))
+
+
+CMDS = {"check": cmd_check, "value": cmd_value, "compare": cmd_compare,
+        "idle": cmd_idle, "raw": cmd_raw}
+
+if __name__ == "__main__":
+    CMDS[sys.argv[1]](sys.argv[2:])
+PYEOF
+}
+
+# exporter_start NAME ARGS...: `xdplb ARGS...` (exporter or daemon) in the LB
+# namespace in the background, its stderr in $T_TMP/NAME.log; its pid in
+# EXP_PID; killed when the test ends.
+exporter_start() {
+	local name=$1
+	shift
+	nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$PIN" "$@" \
+		</dev/null 2>"$T_TMP/$name.log" &
+	EXP_PID=$!
+	on_exit "kill -9 $EXP_PID"
+}
+
+# wait_http URL: wait (3 s at most) until URL answers in the LB namespace.
+wait_http() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		lb_ns_exec curl -sS -g -m 1 -o /dev/null "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "nothing answers at $1 after 3 s"
+}
+
+# scrape URL FILE: GET URL into FILE in the LB namespace; fail unless it is 200.
+scrape() {
+	local code
+	code=$(lb_ns_exec curl -sS -g -m 5 -o "$2" -w '%{http_code}' "$1" 2>&1) ||
+		fail "curl $1: $code"
+	[[ $code == 200 ]] || fail "GET $1: HTTP $code"
+}
+
+# metric FILE NAME [LABEL=VALUE...]: the value of the one matching sample.
+metric() {
+	local v
+	v=$(exp_py value "$@") || fail "$v"
+	echo "$v"
+}
+
+# check_metrics FILE: strict parse, and promtool's where it is installed.
+check_metrics() {
+	local out
+	out=$(exp_py check "$1") || fail "/metrics does not parse: $out"
+	log "strict parser: $out"
+	if command -v promtool >/dev/null; then
+		out=$(promtool check metrics <"$1" 2>&1) || fail "promtool check metrics: $out"
+		log "promtool check metrics: ok"
+	else
+		log "promtool not installed: strict parser only"
+	fi
+}
+
+# /metrics parses; its per-real counters are bpftool's sums over CPUs and its
+# tracked flows those `conns` lists; the verdicts add up; IPv6 listens too;
+# a scrape at the default table size takes well under a second.
+test_exporter_metrics() {
+	local m=$T_TMP/metrics t secs rx sum v
+	require_cmd bpftool
+	lb_fresh "$VIP4:80" "[$VIP6]:80"
+	add_reals "$VIP4:80" 1 r1 r2
+	add_reals "[$VIP6]:80" 1 r3
+	exporter_start exporter exporter --listen "[::1]:$EXP_PORT"
+	wait_http "http://[::1]:$EXP_PORT/metrics"
+	t=$(http_burst 30 "$VIP4")
+	expect_dist "$t" --total 30
+	t=$(http_burst 10 "$VIP6")
+	expect_dist "$t" --total 10
+
+	secs=$(lb_ns_exec curl -sS -g -m 5 -o "$m" -w '%{time_total}' \
+		"http://[::1]:$EXP_PORT/metrics") || fail "scrape: $secs"
+	log "scrape took ${secs}s"
+	awk -v s="$secs" 'BEGIN { exit !(s < 0.5) }' || fail "a scrape took ${secs}s (want < 0.5)"
+	check_metrics "$m"
+	bpftool -j map dump pinned "$PIN/reals" >"$T_TMP/reals.json" || fail "bpftool dump reals"
+	bpftool -j map dump pinned "$PIN/real_stats" >"$T_TMP/real_stats.json" ||
+		fail "bpftool dump real_stats"
+	xlb -j conns >"$T_TMP/conns.json" || fail "conns: $(cat "$T_TMP/conns.json")"
+	t=$(exp_py compare "$m" "$T_TMP/reals.json" "$T_TMP/real_stats.json" "$T_TMP/conns.json") ||
+		fail "metrics differ from the maps: $t"
+	log "$t"
+
+	# Every frame has one verdict; the service counts its reals.
+	rx=$(metric "$m" xdplb_rx_packets_total)
+	sum=0
+	for v in tx,forwarded pass,not_ip pass,not_l4 pass,not_service pass,ipv6_ext \
+		drop,truncated drop,malformed drop,fragment drop,no_real; do
+		sum=$((sum + $(metric "$m" xdplb_packets_total "verdict=${v%,*}" "reason=${v#*,}")))
+	done
+	((sum == rx)) || fail "verdicts add up to $sum, rx_packets is $rx"
+	v=$(($(metric "$m" xdplb_real_packets_total "real=$(lab_ip4 r1)") +
+		$(metric "$m" xdplb_real_packets_total "real=$(lab_ip4 r2)")))
+	[[ $(metric "$m" xdplb_service_packets_total "vip=$VIP4:80/tcp") == "$v" ]] ||
+		fail "service $VIP4:80/tcp is not the sum of its reals ($v)"
+	[[ $(metric "$m" xdplb_real_weight "real=$(lab_ip6 r3)" "vip=[$VIP6]:80/tcp") == 1 ]] ||
+		fail "no weight 1 for r3 of [$VIP6]:80/tcp"
+	[[ $(metric "$m" xdplb_info interface=eth0 mode=native) == 1 ]] || fail "xdplb_info"
+	((v >= 30)) || fail "only $v packets forwarded to VIP4's reals"
+}
+
+# The HTTP server: HEAD, 404, 405, 400, 431, 408 and idle clients, IPv4.
+test_exporter_http() {
+	local h t out pid url=http://127.0.0.1:$EXP_PORT
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "$url/"
+
+	h=$(lb_ns_exec curl -sS -m 2 -I "$url/metrics" | tr -d '\r') || fail "HEAD: $h"
+	grep -q '^HTTP/1.1 200' <<<"$h" || fail "HEAD /metrics: $h"
+	grep -q '^Content-Type: text/plain; version=0.0.4' <<<"$h" || fail "HEAD content type: $h"
+	grep -q '^Connection: close' <<<"$h" || fail "no Connection: close: $h"
+	exp_py check /dev/null >/dev/null # writes the helper, used below from the LB
+	out=$(lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" raw 127.0.0.1 "$EXP_PORT" \
+		'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n')
+	[[ $out == "HTTP/1.1 200 OK, body 0 bytes" ]] || fail "HEAD /: $out"
+	h=$(lb_ns_exec curl -sS -m 2 -i -X POST "$url/metrics" | tr -d '\r')
+	grep -q '^HTTP/1.1 405' <<<"$h" && grep -q '^Allow: GET, HEAD' <<<"$h" || fail "POST: $h"
+	for t in "/nope:404" "/status.json:200" "/metrics?x=1:200"; do
+		out=$(lb_ns_exec curl -sS -m 2 -o /dev/null -w '%{http_code}' "$url${t%:*}")
+		[[ $out == "${t##*:}" ]] || fail "GET ${t%:*}: $out, want ${t##*:}"
+	done
+	out=$(lb_ns_exec curl -sS -m 2 "$url/status.json") || fail "GET /status.json: $out"
+	[[ $(jget "$out" 'd["services"][0]["reals"][0]["health"]') == up ]] ||
+		fail "status.json has no real up: $out"
+	for t in 'GET /\r\n\r\n:400' 'GET / HTTP/1.1\r\n\r\n:400' 'GET / HTTP/1.1\r\nHost: x\r\nbad header\r\n\r\n:400' \
+		'GET / HTTP/2.0\r\n\r\n:505' 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n:405' \
+		"GET / HTTP/1.1\\r\\nHost: x\\r\\nX: $(head -c 9000 /dev/zero | tr '\0' a)\\r\\n\\r\\n:431" \
+		'GET /metrics HTTP/1.0\n\n:200'; do
+		out=$(lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" raw 127.0.0.1 "$EXP_PORT" "${t%:*}" 2>&1)
+		[[ $out == "HTTP/1.1 ${t##*:} "* ]] || fail "request ${t:0:40}...: '$out', want ${t##*:}"
+	done
+	# 200 clients that never finish their request: a scrape still gets through
+	# at once, and they are closed at the read timeout (10 s) or before.
+	lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" idle 127.0.0.1 "$EXP_PORT" 200 2 \
+		>"$T_TMP/idle.out" 2>&1 &
+	pid=$!
+	sleep 1
+	out=$(lb_ns_exec curl -sS -m 2 -o /dev/null -w '%{http_code} %{time_total}' "$url/metrics") ||
+		fail "scrape beside 200 idle clients: $out"
+	log "scrape beside 200 idle clients: $out"
+	[[ $out == "200 "* ]] || fail "scrape beside idle clients: $out"
+	wait "$pid"
+	log "idle clients: $(cat "$T_TMP/idle.out")"
+	kill -0 "$EXP_PID" 2>/dev/null || fail "the exporter died: $(tail -n 2 "$T_TMP/exporter.log")"
+}
+
+# daemon --listen serves the same, and a scrape loop does not slow its checks:
+# a real whose server dies is down within 2 s, and /metrics says so.
+test_exporter_daemon() {
+	local conf=$T_TMP/exp-daemon.conf m=$T_TMP/metrics out before t pid
+	daemon_fresh "$conf" "--check tcp --interval 0.5 --timeout 0.3 --fall 2" r1 r2 -- \
+		--listen "127.0.0.1:$EXP_PORT"
+	wait_http "http://127.0.0.1:$EXP_PORT/metrics"
+	t=$(http_burst 10 "$VIP4")
+	expect_dist "$t" --total 10
+	scrape "http://127.0.0.1:$EXP_PORT/metrics" "$m"
+	check_metrics "$m"
+	[[ $(metric "$m" xdplb_real_up "real=$(lab_ip4 r2)") == 1 ]] || fail "r2 is not up in /metrics"
+	grep -q "metrics and status page on 127.0.0.1:$EXP_PORT" "$DAEMON_LOG" ||
+		fail "the daemon does not say where it listens: $(head -n 3 "$DAEMON_LOG")"
+
+	# Scrapes back to back while r2 dies.
+	lb_ns_exec bash -c 'end=$((SECONDS + 3)); while ((SECONDS < end)); do
+		curl -s -m 1 -o /dev/null "$1"; done' _ "http://127.0.0.1:$EXP_PORT/metrics" &
+	pid=$!
+	health_after r2 down stop_server r2
+	wait "$pid"
+	scrape "http://127.0.0.1:$EXP_PORT/metrics" "$m"
+	[[ $(metric "$m" xdplb_real_up "real=$(lab_ip4 r2)") == 0 ]] || fail "r2 is not down in /metrics"
+	[[ $(metric "$m" xdplb_service_reals_up "vip=$VIP4:80/tcp") == 1 ]] || fail "reals_up is not 1"
+	daemon_alive
+
+	# A second daemon on the same port: one line, exit 1, nothing changed.
+	before=$(xlb -j list | nsutil config)
+	out=$(xlb daemon --config "$conf" --listen "127.0.0.1:$EXP_PORT" 2>&1) &&
+		fail "a second daemon on port $EXP_PORT started"
+	[[ $(wc -l <<<"$out") == 1 && $out == *"Address already in use"* ]] ||
+		fail "port in use: '$out'"
+	[[ $(xlb -j list | nsutil config) == "$before" ]] || fail "the failed daemon changed the configuration"
+	daemon_alive
+}
+
+# The status page in headless Chromium: after the script's refreshes the DOM
+# has every real with its health and rates; a screenshot is kept.
+test_exporter_page() {
+	local url=http://127.0.0.1:$EXP_PORT/ dom=$T_TMP/page.html shot chromium h pid
+	chromium=$(command -v chromium || command -v chromium-browser) ||
+		skip "needs chromium, not installed (make test installs it)"
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1 r2 r3
+	xlb set-real --vip "$VIP4:80" "$(lab_ip4 r3)" --weight 0 >/dev/null || fail "set-real"
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "$url"
+	mkdir -p "$EXP_OUT" || fail "cannot make $EXP_OUT"
+	shot=$EXP_OUT/exporter-status-page.png
+	rm -f "$shot"
+
+	# Traffic while the page samples.
+	client bash -c 'end=$((SECONDS + 6)); while ((SECONDS < end)); do
+		curl -s -m 1 -o /dev/null "http://$1/"; done' _ "$VIP4" &
+	pid=$!
+	sleep 1
+	# --virtual-time-budget: the page's timers run 5 s of virtual time (the
+	# first fetch, then two refreshes) before the DOM is taken.
+	local flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run
+		--user-data-dir="$T_TMP/chromium" --virtual-time-budget=5000)
+	lb_ns_exec "$chromium" "${flags[@]}" --window-size=1100,420 --screenshot="$shot" "$url" \
+		>"$T_TMP/chromium.log" 2>&1 || fail "chromium --screenshot: $(tail -n 1 "$T_TMP/chromium.log")"
+	lb_ns_exec "$chromium" "${flags[@]}" --dump-dom "$url" >"$dom" 2>>"$T_TMP/chromium.log" ||
+		fail "chromium --dump-dom: $(tail -n 1 "$T_TMP/chromium.log")"
+	wait "$pid"
+	[[ -s $shot ]] || fail "no screenshot at $shot"
+	log "screenshot: $shot"
+
+	grep -Eq 'data-samples="[2-9]' "$dom" || fail "the script did not refresh twice: $(grep -o '<body[^>]*>' "$dom")"
+	grep -q '<span id="state" class="live">live' "$dom" || fail "the page is not live: $(grep -o '<span id="state".*</span>' "$dom" | head -c 200)"
+	for h in r1 r2 r3; do
+		grep -q "<tr class=\"real\" data-real=\"$(lab_ip4 "$h")\" data-health=\"up\">" "$dom" ||
+			fail "no row of $h up in the DOM"
+	done
+	grep -q 'badge drain">drained' "$dom" || fail "r3 (weight 0) is not shown drained"
+	# Rates computed from two samples: numbers, no dash. (Under virtual
+	# time the samples are milliseconds apart in real time, and the rates
+	# mostly 0: they use the server's sampled_at.)
+	grep -q '<td class="num rate">&ndash;\|<td class="num rate">–' "$dom" &&
+		fail "a rate still shows a dash after two samples"
+	grep -Eq '<td class="num rate">[0-9][0-9.]*( [kMGT])?B?</td>' "$dom" ||
+		fail "no rate in the DOM"
+	grep -Eq '(src|href)="(https?:)?//' "$dom" && fail "the page loads something from elsewhere"
+	return 0
+}
+
+# A bad --listen is one line and exit 1, whatever is wrong with it; no
+# --listen is a usage error.
+test_exporter_bad_listen() {
+	local l out rc
+	lb_fresh "$VIP4:80"
+	for l in nonsense 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 ::1:9100 '[::1]:80/udp' \
+		999.0.0.1:80 '[::1]' ''; do
+		out=$(xlb exporter --listen "$l" 2>&1)
+		rc=$?
+		((rc == 1)) || fail "--listen '$l': exit $rc, want 1 ($out)"
+		[[ $(wc -l <<<"$out") == 1 && $out == *"bad listen address"* ]] ||
+			fail "--listen '$l': '$out'"
+	done
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT2"
+	wait_http "http://127.0.0.1:$EXP_PORT2/"
+	out=$(xlb exporter --listen "127.0.0.1:$EXP_PORT2" 2>&1)
+	rc=$?
+	((rc == 1)) && [[ $(wc -l <<<"$out") == 1 && $out == *"Address already in use"* ]] ||
+		fail "port in use: exit $rc, '$out'"
+	log "port in use: $out"
+	out=$(xlb exporter 2>&1)
+	rc=$?
+	((rc == 2)) || fail "no --listen: exit $rc, want 2 ($out)"
+	return 0
+}
