@@ -55,6 +55,7 @@ static const struct command commands[] = {
 	{ "daemon", do_daemon, true },
 	{ "real-setup", do_real_setup, true },
 	{ "check-real", do_check_real, true },
+	{ "exporter", do_exporter, true },
 	{ "help", do_help, false },
 };
 
