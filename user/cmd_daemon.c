@@ -46,6 +46,7 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "spec.h"
 
 #define TICK_MS		1000	/* instance, reals changed by hand,
 				 * announce */
@@ -299,7 +300,7 @@ static bool checked(struct daemon *d, const struct lb_service *s,
 
 	if (o->check == XDPLB_CHECK_NONE)
 		return false;
-	if (s->key.port || o->check == XDPLB_CHECK_EXEC)
+	if (svc_opts_checks_reals(&s->key, o))
 		return true;
 	if (!d->warned[s->svc.id]) {
 		format_vip(&s->key, vip, sizeof(vip));
@@ -312,10 +313,10 @@ static bool checked(struct daemon *d, const struct lb_service *s,
 
 /*
  * With the lock held: bring the checker and the DOWN flags in line with
- * the reals there are now. A real new to the daemon is set down and
- * checked at once (health.h); a real of a service without a check is
- * never down; a real whose flag differs from what its check says gets
- * the check's word.
+ * the reals there are now. A real new to the daemon is down (the file's
+ * are added so, one added by hand is set down here) and checked at once
+ * (health.h); a real of a service without a check is never down; a real
+ * whose flag differs from what its check says gets the check's word.
  */
 static void sync_locked(struct daemon *d)
 {
@@ -381,14 +382,21 @@ static void sync_locked(struct daemon *d)
 		t->opts = so[s];
 		st = known ? hc_state(d->hc, i, r->gen) : -ENOENT;
 		if (!known) {
+			char line[sizeof(d->changes->line)];
+
 			t->init = HC_INIT_NEW;
-			c = add_change(d, i);
-			c->flag = true;
-			c->down = true;
-			name_real(&svcs[s].key, &r->addr, r->family, c->line,
-				  sizeof(c->line));
-			strcat(c->line, " is new: no new flows until its "
-			       "first check passes");
+			name_real(&svcs[s].key, &r->addr, r->family, line,
+				  sizeof(line));
+			strcat(line, " is new: no new flows until its first "
+			       "check passes");
+			if (down) {	/* so added by config_apply */
+				dlog("%s", line);
+			} else {
+				c = add_change(d, i);
+				c->flag = true;
+				c->down = true;
+				memcpy(c->line, line, sizeof(line));
+			}
 		} else if (st >= 0) {
 			t->init = st ? HC_INIT_UP : HC_INIT_DOWN;
 			if (st == down) {
@@ -596,7 +604,9 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	struct config_diff df;
 	int ret;
 
-	ret = config_apply(&d->lb, d->cfg, &df);
+	/* New reals down: unchecked, none may take a flow, not even for
+	 * the moment until sync_locked() would set them down. */
+	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
 	if (ret) {
 		snprintf(err, len, "cannot apply '%s': %s", d->file,
 			 df.error);
