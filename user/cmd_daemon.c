@@ -9,7 +9,9 @@
  * XDPLB_REAL_F_DOWN and rebuilding its service's table, so established
  * flows stay and new ones go elsewhere; keeps reals' MACs fresh from the
  * neighbour table; and with --announce holds a non-persistent TUN device
- * up while it is healthy, for a routing daemon to export the VIPs through.
+ * up while it is healthy, for a routing daemon to export the VIPs through;
+ * with --bird-vips writes those routes for BIRD (bird.h) from every
+ * configuration it applies and has BIRD read them again.
  *
  * The daemon does not attach: attaching belongs to the host (interface,
  * mode, table sizes), the file to the cluster. Everything it does lives in
@@ -36,10 +38,12 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <xdp/libxdp.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "cmd.h"
 #include "config.h"
 #include "health.h"
@@ -52,6 +56,8 @@
 				 * announce */
 #define NEIGH_MS	5000	/* MACs */
 #define ERRLEN		512
+#define BIRD_CMD_MS	5000	/* --bird-reload's command, at most */
+#define BIRD_WAIT_MS	3000	/* new reals' first checks, at most */
 
 /* A change of a real's DOWN flag that a check decided. */
 struct pending {
@@ -86,6 +92,8 @@ struct daemon {
 	__u32 *known;		/* known[id]: gen + 1 of a real already
 				 * seen, 0 none */
 	bool *warned;		/* per service id: said it is unchecked */
+	bool *fresh;		/* per real id: new, no check result yet */
+	size_t nfresh;
 	struct pending *pend;
 	size_t npend, cap_pend;
 	struct hc_target *targets;
@@ -97,6 +105,10 @@ struct daemon {
 	int tun_up;		/* -1 not set yet */
 	bool judged;		/* sick says something */
 	char sick[160];		/* why not healthy; "" healthy */
+	const char *bird_file;	/* --bird-vips */
+	const char *bird_cmd;	/* --bird-reload */
+	bool bird_due;		/* a configuration was applied since */
+	__u64 bird_due_ms;	/* when */
 };
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -278,6 +290,18 @@ static int lock(struct daemon *d)
 
 /* Reals ------------------------------------------------------------------ */
 
+/* Is real id new, its first check result still to come? */
+static void set_fresh(struct daemon *d, __u32 id, bool fresh)
+{
+	if (id >= XDPLB_MAX_REALS || d->fresh[id] == fresh)
+		return;
+	d->fresh[id] = fresh;
+	if (fresh)
+		d->nfresh++;
+	else
+		d->nfresh--;
+}
+
 /* Every real there now is one the daemon has seen: it keeps its state. */
 static int adopt(struct daemon *d)
 {
@@ -357,6 +381,7 @@ static void sync_locked(struct daemon *d)
 		    r->svc_id >= XDPLB_MAX_SERVICES ||
 		    (s = svc_of[r->svc_id]) < 0) {
 			d->known[i] = 0;
+			set_fresh(d, i, false);
 			continue;
 		}
 		known = d->known[i] == r->gen + 1u;
@@ -385,6 +410,7 @@ static void sync_locked(struct daemon *d)
 			char line[sizeof(d->changes->line)];
 
 			t->init = HC_INIT_NEW;
+			set_fresh(d, i, true);
 			name_real(&svcs[s].key, &r->addr, r->family, line,
 				  sizeof(line));
 			strcat(line, " is new: no new flows until its first "
@@ -439,6 +465,7 @@ static void on_health(void *ctx, const struct hc_target *t, bool up,
 
 	name_real(&t->vip, &t->addr, t->family, who, sizeof(who));
 	dlog("%s %s: %s", who, up ? "up" : "down", why);
+	set_fresh(d, t->real_id, false);
 	if (d->npend == d->cap_pend) {
 		size_t cap = d->cap_pend ? 2 * d->cap_pend : 64;
 		struct pending *p = realloc(d->pend, cap * sizeof(*p));
@@ -615,6 +642,8 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	say_diff(what, &df);
 	sync_locked(d);
 	d->applied = true;
+	d->bird_due = true;
+	d->bird_due_ms = mono_ms();
 	return 0;
 }
 
@@ -624,6 +653,8 @@ static void close_instance(struct daemon *d, const char *why)
 	lb_close(&d->lb);
 	d->open = d->applied = d->attached = false;
 	hc_sync(d->hc, NULL, 0);
+	memset(d->fresh, 0, XDPLB_MAX_REALS * sizeof(*d->fresh));
+	d->nfresh = 0;
 }
 
 /* A new instance at the directory (attached again): adopt, apply. */
@@ -761,6 +792,73 @@ static void judge(struct daemon *d)
 	}
 }
 
+/* BIRD ------------------------------------------------------------------- */
+
+/* Run cmd with /bin/sh -c, its output on our stderr; wait for it, at most
+ * BIRD_CMD_MS (then kill it): a hung BIRD must not hang the checks for
+ * long. Says how it ended when that was not exit status 0. */
+static void run_cmd(const char *cmd)
+{
+	sigset_t all;
+	int st, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		dlog("cannot run '%s': %s", cmd, strerror(errno));
+		return;
+	}
+	if (!pid) {
+		/* The mask survives exec: give it the signals back. */
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			goto done;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
+	return;
+done:
+	if (WIFEXITED(st) && WEXITSTATUS(st))
+		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
+}
+
+/* After a configuration is applied: its VIP routes to --bird-vips, and,
+ * when they changed, --bird-reload's command. */
+static void bird_update(struct daemon *d)
+{
+	bool changed = false;
+	char *text = NULL;
+	int err;
+
+	d->bird_due = false;
+	if (!d->bird_file)
+		return;
+	err = bird_vips_render(d->cfg, d->tun_name, d->file, &text);
+	if (!err)
+		err = bird_vips_write(d->bird_file, text, &changed);
+	free(text);
+	if (err) {
+		dlog("cannot write the VIP routes to '%s': %s", d->bird_file,
+		     strerror(-err));
+		return;
+	}
+	if (!changed)
+		return;
+	dlog("VIP routes written to '%s'; running '%s'", d->bird_file,
+	     d->bird_cmd);
+	run_cmd(d->bird_cmd);
+}
+
 /* The loop --------------------------------------------------------------- */
 
 static void tick(struct daemon *d, bool macs)
@@ -846,8 +944,16 @@ static int run(struct daemon *d)
 			{ .fd = hc_fd(d->hc), .events = POLLIN },
 		};
 		__u64 now = mono_ms();
-		int t = hc_timeout(d->hc), ret;
-		int to_tick = next_tick > now ? (int)(next_tick - now) : 0;
+		int t, ret, to_tick;
+
+		/* The routes once the new reals' first checks are in, so
+		 * that a new VIP is not announced before it has a real up. */
+		if (d->bird_due && (!d->nfresh ||
+				    mono_ms() >= d->bird_due_ms + BIRD_WAIT_MS))
+			bird_update(d);
+		now = mono_ms();
+		t = hc_timeout(d->hc);
+		to_tick = next_tick > now ? (int)(next_tick - now) : 0;
 
 		if (t < 0 || t > to_tick)
 			t = to_tick;
@@ -872,7 +978,8 @@ static int run(struct daemon *d)
 /* Setup ------------------------------------------------------------------ */
 
 static const char daemon_usage[] =
-	"daemon --config FILE [--announce IFNAME]";
+	"daemon --config FILE [--announce IFNAME [--bird-vips FILE "
+	"[--bird-reload CMD]]]";
 
 static int setup(struct daemon *d)
 {
@@ -897,10 +1004,11 @@ static int setup(struct daemon *d)
 	d->all = calloc(XDPLB_MAX_REALS, sizeof(*d->all));
 	d->known = calloc(XDPLB_MAX_REALS, sizeof(*d->known));
 	d->warned = calloc(XDPLB_MAX_SERVICES, sizeof(*d->warned));
+	d->fresh = calloc(XDPLB_MAX_REALS, sizeof(*d->fresh));
 	d->targets = calloc(XDPLB_MAX_REALS, sizeof(*d->targets));
 	d->changes = calloc(XDPLB_MAX_REALS, sizeof(*d->changes));
 	d->hc = hc_new(on_health, d);
-	if (!d->all || !d->known || !d->warned || !d->targets ||
+	if (!d->all || !d->known || !d->warned || !d->fresh || !d->targets ||
 	    !d->changes || !d->hc) {
 		p_err("out of memory");
 		return -1;
@@ -920,6 +1028,7 @@ static void teardown(struct daemon *d)
 	free(d->pend);
 	free(d->changes);
 	free(d->targets);
+	free(d->fresh);
 	free(d->warned);
 	free(d->known);
 	free(d->all);
@@ -930,10 +1039,12 @@ int do_daemon(int argc, char **argv)
 	static const struct option daemon_opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "announce", required_argument, NULL, 'a' },
+		{ "bird-vips", required_argument, NULL, 'b' },
+		{ "bird-reload", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .dir = opts.pin_dir, .sigfd = -1, .tun_fd = -1,
-			    .tun_up = -1 };
+			    .tun_up = -1, .bird_cmd = "birdc configure" };
 	char err[ERRLEN];
 	int c, ret = EXIT_FAIL;
 
@@ -943,6 +1054,10 @@ int do_daemon(int argc, char **argv)
 			d.file = optarg;
 		else if (c == 'a')
 			d.tun_name = optarg;
+		else if (c == 'b')
+			d.bird_file = optarg;
+		else if (c == 'r')
+			d.bird_cmd = optarg;
 		else
 			return usage_error(argv[0], "bad option (%s)",
 					   daemon_usage);
@@ -955,6 +1070,12 @@ int do_daemon(int argc, char **argv)
 	if (d.tun_name && (!*d.tun_name || strlen(d.tun_name) >= IFNAMSIZ))
 		return usage_error(argv[0], "--announce: an interface name "
 				   "of 1..%d characters", IFNAMSIZ - 1);
+	if (d.bird_file && !d.tun_name)
+		return usage_error(argv[0], "--bird-vips routes the VIPs to "
+				   "the --announce interface: give both");
+	if (!*d.bird_cmd || (d.bird_file && !*d.bird_file))
+		return usage_error(argv[0], "--bird-vips and --bird-reload "
+				   "take a non-empty argument");
 
 	/* Everything that can fail before anything changes. */
 	lb_init(&d.lb);
