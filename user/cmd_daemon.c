@@ -679,6 +679,73 @@ static void reopen(struct daemon *d)
 	lb_unlock_dir(&d->lb);
 }
 
+/* BIRD ------------------------------------------------------------------- */
+
+/* Run cmd with /bin/sh -c, its output on our stderr; wait for it, at most
+ * BIRD_CMD_MS (then kill it): a hung BIRD must not hang the checks for
+ * long. Says how it ended when that was not exit status 0. */
+static void run_cmd(const char *cmd)
+{
+	sigset_t all;
+	int st, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		dlog("cannot run '%s': %s", cmd, strerror(errno));
+		return;
+	}
+	if (!pid) {
+		/* The mask survives exec: give it the signals back. */
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			goto done;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
+	return;
+done:
+	if (WIFEXITED(st) && WEXITSTATUS(st))
+		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
+}
+
+/* After a configuration is applied: its VIP routes to --bird-vips, and,
+ * when they changed, --bird-reload's command. */
+static void bird_update(struct daemon *d)
+{
+	bool changed = false;
+	char *text = NULL;
+	int err;
+
+	d->bird_due = false;
+	if (!d->bird_file)
+		return;
+	err = bird_vips_render(d->cfg, d->tun_name, d->file, &text);
+	if (!err)
+		err = bird_vips_write(d->bird_file, text, &changed);
+	free(text);
+	if (err) {
+		dlog("cannot write the VIP routes to '%s': %s", d->bird_file,
+		     strerror(-err));
+		return;
+	}
+	if (!changed)
+		return;
+	dlog("VIP routes written to '%s'; running '%s'", d->bird_file,
+	     d->bird_cmd);
+	run_cmd(d->bird_cmd);
+}
+
 /* Announce --------------------------------------------------------------- */
 
 /* A TUN device that lives as long as this process: not persistent, so
@@ -780,7 +847,12 @@ static void judge(struct daemon *d)
 	d->judged = true;
 	snprintf(d->sick, sizeof(d->sick), "%s", sick);
 	if (d->tun_fd >= 0 && d->tun_up != !sick[0]) {
-		int err = tun_set(d->tun_name, !sick[0]);
+		int err;
+
+		/* The routes BIRD exports through it are current first. */
+		if (!sick[0] && d->bird_due)
+			bird_update(d);
+		err = tun_set(d->tun_name, !sick[0]);
 
 		if (err) {
 			dlog("cannot set '%s' %s: %s", d->tun_name,
@@ -790,73 +862,6 @@ static void judge(struct daemon *d)
 		d->tun_up = !sick[0];
 		dlog("announce: '%s' %s", d->tun_name, sick[0] ? "down" : "up");
 	}
-}
-
-/* BIRD ------------------------------------------------------------------- */
-
-/* Run cmd with /bin/sh -c, its output on our stderr; wait for it, at most
- * BIRD_CMD_MS (then kill it): a hung BIRD must not hang the checks for
- * long. Says how it ended when that was not exit status 0. */
-static void run_cmd(const char *cmd)
-{
-	sigset_t all;
-	int st, i;
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0) {
-		dlog("cannot run '%s': %s", cmd, strerror(errno));
-		return;
-	}
-	if (!pid) {
-		/* The mask survives exec: give it the signals back. */
-		sigfillset(&all);
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			goto done;
-		usleep(50 * 1000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
-	return;
-done:
-	if (WIFEXITED(st) && WEXITSTATUS(st))
-		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
-}
-
-/* After a configuration is applied: its VIP routes to --bird-vips, and,
- * when they changed, --bird-reload's command. */
-static void bird_update(struct daemon *d)
-{
-	bool changed = false;
-	char *text = NULL;
-	int err;
-
-	d->bird_due = false;
-	if (!d->bird_file)
-		return;
-	err = bird_vips_render(d->cfg, d->tun_name, d->file, &text);
-	if (!err)
-		err = bird_vips_write(d->bird_file, text, &changed);
-	free(text);
-	if (err) {
-		dlog("cannot write the VIP routes to '%s': %s", d->bird_file,
-		     strerror(-err));
-		return;
-	}
-	if (!changed)
-		return;
-	dlog("VIP routes written to '%s'; running '%s'", d->bird_file,
-	     d->bird_cmd);
-	run_cmd(d->bird_cmd);
 }
 
 /* The loop --------------------------------------------------------------- */
@@ -947,7 +952,8 @@ static int run(struct daemon *d)
 		int t, ret, to_tick;
 
 		/* The routes once the new reals' first checks are in, so
-		 * that a new VIP is not announced before it has a real up. */
+		 * that a new VIP is not announced before it has a real up
+		 * (or before the interface goes up: judge()). */
 		if (d->bird_due && (!d->nfresh ||
 				    mono_ms() >= d->bird_due_ms + BIRD_WAIT_MS))
 			bird_update(d);
