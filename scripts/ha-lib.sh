@@ -20,11 +20,14 @@
 #   ext   eth0             198.51.100.10/24 2001:db8:51::10/64  default via rt
 #
 # On each load balancer (lb, lb2): an xdplb instance on eth0 pinned at
-# /sys/fs/bpf/LAB-ha-HOST with the lines of the config file applied (a
-# stand-in for `xdplb daemon --config`); the daemon's liveness interface
-# xdplb-up, held by scripts/liveness-tun.py (as the daemon will hold it); and
-# keepalived or bird with configurations rendered from ha/*.in into the run
-# directory (ha_dir), with their pid files, control sockets and logs.
+# /sys/fs/bpf/LAB-ha-HOST; `xdplb daemon --config ha_dir/xdplb-HOST.conf
+# --announce xdplb-up` on it (the file a copy of HA_CONF), which applies
+# the file, checks the reals and holds the liveness interface xdplb-up up
+# while it is healthy (the kernel deletes it when the daemon dies), and for
+# BGP writes the VIP routes to ha_dir/bird-HOST-vips.conf (--bird-vips) for
+# its bird; and keepalived or bird with configurations rendered from ha/*.in.
+# Everything's pid file, control socket and log is in the run directory
+# (ha_dir): the daemon's log is ha_dir/xdplb-HOST.log.
 #
 # Contracts (as lab-lib.sh's): functions return non-zero on failure with a
 # message on stderr; ha_up builds all or tears down what it built; ha_down
@@ -46,7 +49,6 @@ HA_SRC=$LAB_REPO_ROOT/ha
 : "${HA_HOLD_TIME:=3}"
 : "${HA_WAIT_SECS:=20}"
 HA_XDPLB=$LAB_REPO_ROOT/build/xdplb
-HA_LIVENESS=$HA_LIB_DIR/liveness-tun.py
 HA_LBS="lb lb2"
 HA_RT_MAC=02:00:00:00:00:01
 HA_RT_IP4=198.18.0.1
@@ -81,11 +83,16 @@ ha_render() {
 	printf '%s\n' "$text"
 }
 
+# ha_vip_specs [CONF]: the VIP of each of CONF's add-vip lines, as written
+# (198.18.0.100:80/tcp).
+ha_vip_specs() {
+	sed -n 's/^[[:space:]]*add-vip[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "${1:-$HA_CONF}"
+}
+
 # ha_vips FAMILY [CONF]: the VIP addresses of CONF's add-vip lines, IPv4 (4)
 # or IPv6 (6), each once.
 ha_vips() {
-	local conf=${2:-$HA_CONF}
-	sed -n 's/^[[:space:]]*add-vip[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$conf" |
+	ha_vip_specs "${2:-}" |
 		sed 's/:[0-9]*\(\/[a-z]*\)\{0,1\}$//; s/^\[\(.*\)\]$/\1/' |
 		if [[ $1 == 6 ]]; then grep ':'; else grep -v ':'; fi | sort -u
 }
@@ -177,29 +184,60 @@ ha_wait() {
 
 # ---------------------------------------------------------------- load balancers
 
-# ha_lb_apply HOST [CONF]: attach xdplb to HOST's eth0 and apply CONF's
-# lines (default HA_CONF), the daemon's job until it exists: the first
-# add-vip becomes `attach eth0 --vip ...`, every other line is run as an
-# xdplb command.
-ha_lb_apply() {
-	local h=$1 conf=${2:-$HA_CONF} line attached=0 out
-	local -a args
-	while read -r line; do
-		[[ -z $line || $line == \#* ]] && continue
-		read -r -a args <<<"$line"
-		if ((!attached)); then
-			[[ ${args[0]} == add-vip ]] || {
-				_ha_err "$conf: the first command must be add-vip, not '${args[0]}'"
-				return 1
-			}
-			args=(attach eth0 --vip "${args[@]:1}")
-			attached=1
-		fi
-		out=$(ha_xdplb "$h" "${args[@]}" 2>&1) || {
-			_ha_err "$h: xdplb ${args[*]}: $out"
-			return 1
-		}
-	done <"$conf"
+# ha_lb_start HOST: attach xdplb to HOST's eth0 (with HA_CONF's first VIP,
+# as attach wants one), give it its copy of HA_CONF, then start the daemon
+# on it and wait until it is healthy: its liveness interface up.
+ha_lb_start() {
+	local h=$1 vip out
+	cp "$HA_CONF" "$(ha_lb_conf "$h")" || return 1
+	vip=$(ha_vip_specs | head -n 1)
+	[[ -n $vip ]] || {
+		_ha_err "$HA_CONF: no add-vip line"
+		return 1
+	}
+	out=$(ha_xdplb "$h" attach eth0 --vip "$vip" 2>&1) || {
+		_ha_err "$h: xdplb attach eth0 --vip $vip: $out"
+		return 1
+	}
+	ha_daemon_start "$h"
+}
+
+# ha_lb_conf HOST: the xdplb configuration file of HOST's daemon.
+ha_lb_conf() { echo "$(ha_dir)/xdplb-$1.conf"; }
+
+# ha_daemon_start HOST: `xdplb daemon` on HOST's instance (which must be
+# attached) with its file; for BGP also writing the VIP routes for its bird
+# and reloading it. Waits until its liveness interface is up.
+ha_daemon_start() {
+	local h=$1 dir
+	local -a bird=()
+	dir=$(ha_dir)
+	if [[ $(<"$dir/mode") == bgp ]]; then
+		bird=(--bird-vips "$dir/bird-$h-vips.conf"
+			--bird-reload "birdc -s $dir/bird-$h.ctl configure")
+	fi
+	_ha_spawn "$h" "xdplb-$h" "$HA_XDPLB" --pin-dir "$(ha_pin "$h")" daemon \
+		--config "$(ha_lb_conf "$h")" --announce "$HA_LIVENESS_IF" "${bird[@]}" ||
+		return 1
+	ha_wait 5 "$h: the daemon healthy ($HA_LIVENESS_IF up; log $dir/xdplb-$h.log)" \
+		ha_live_is "$h" up
+}
+
+# ha_daemon_reload HOST: SIGHUP to HOST's daemon (it applies its file again).
+ha_daemon_reload() { kill -HUP "$(<"$(ha_dir)/xdplb-$1.pid")"; }
+
+# ha_daemon_stop HOST [SIGNAL]: stop HOST's daemon (KILL: it dies at once;
+# the kernel deletes its liveness interface either way). Forwarding goes on.
+ha_daemon_stop() { ha_kill "xdplb-$1" "${2:-TERM}"; }
+
+# ha_live_is HOST up|down: true when HOST's liveness interface is up (the
+# daemon runs and is healthy), or is down or gone.
+ha_live_is() {
+	if ha_exec "$1" "$HA_SRC/xdplb-alive" "$HA_LIVENESS_IF"; then
+		[[ $2 == up ]]
+	else
+		[[ $2 == down ]]
+	fi
 }
 
 # ha_lb_detach HOST: detach HOST's instance, remove its pin dir.
@@ -210,25 +248,27 @@ ha_lb_detach() {
 	rm -rf "$(ha_pin "$1")"
 }
 
-# ha_live_start HOST / ha_live_stop HOST [SIGNAL]: the daemon's liveness
-# interface in HOST: start its holder and wait for the interface; stop it
-# (KILL: as if the daemon died; the kernel deletes the interface either way).
-ha_live_start() {
-	_ha_spawn "$1" "live-$1" /usr/bin/python3 "$HA_LIVENESS" --name "$HA_LIVENESS_IF" &&
-		ha_wait 5 "$1: liveness interface $HA_LIVENESS_IF" \
-			ha_exec "$1" "$HA_SRC/xdplb-alive" "$HA_LIVENESS_IF"
-}
-ha_live_stop() { ha_kill "live-$1" "${2:-TERM}"; }
-
-# ha_live_set HOST up|down: the daemon's verdict on its health checks.
-ha_live_set() {
-	local pid
-	pid=$(<"$(ha_dir)/live-$1.pid") || return 1
-	kill "-$([[ $2 == up ]] && echo USR2 || echo USR1)" "$pid"
+# ha_reals_cut HOST on|off: HOST can no longer reach the reals from its own
+# stack (on: an unreachable route to each real's address), or can again
+# (off). Its checks then fail at once and the daemon, with no real up,
+# turns unhealthy; the other load balancer still reaches them. Frames that
+# the XDP program sends on are not routed, so only the checks notice.
+ha_reals_cut() {
+	local h=$1 r a op=add
+	[[ $2 == on ]] || op=del
+	for r in $(lab_reals); do
+		for a in "$(lab_ip4 "$r")/32" "$(lab_ip6 "$r")/128"; do
+			ip -n "$(ha_ns "$h")" route "$op" unreachable "$a" 2>/dev/null ||
+				[[ $op == del ]] || {
+				_ha_err "$h: cannot add an unreachable route to $a"
+				return 1
+			}
+		done
+	done
 }
 
 # ha_lb_die HOST: HOST dies at once: SIGKILL to every process in its network
-# namespace (keepalived or bird, the daemon's liveness holder), then its
+# namespace (keepalived or bird, the xdplb daemon), then its
 # bridge port goes down (the cable is pulled). Its XDP program stays attached,
 # as it would on a hung machine, but no frame reaches it any more.
 ha_lb_die() {
@@ -335,8 +375,9 @@ ha_router_add() {
 }
 
 # ha_bird_start HOST: render HOST's BIRD configuration (rt: the router's,
-# ha/bird-router.conf.in; a load balancer: ha/bird-lb.conf.in) and start
-# bird there in the foreground, with its own control socket and pid file.
+# ha/bird-router.conf.in; a load balancer: ha/bird-lb.conf.in, which
+# includes the VIP routes its daemon wrote) and start bird there in the
+# foreground, with its own control socket and pid file.
 ha_bird_start() {
 	local h=$1 dir conf peers h2
 	dir=$(ha_dir)
@@ -352,10 +393,8 @@ ha_bird_start() {
 	else
 		ha_render "$HA_SRC/bird-lb.conf.in" ROUTER_ID="$(lab_ip4 "$h")" \
 			LOCAL_AS="$HA_LB_AS" PEER4="$HA_RT_IP4" PEER6="$HA_RT_IP6" \
-			PEER_AS="$HA_RT_AS" HOLD_TIME="$HA_HOLD_TIME" LIVENESS_IF="$HA_LIVENESS_IF" \
-			ROUTES4="$(ha_lines 4 "	route %s/32 via \"$HA_LIVENESS_IF\";")" \
-			ROUTES6="$(ha_lines 6 "	route %s/128 via \"$HA_LIVENESS_IF\";")" \
-			>"$conf" || return 1
+			PEER_AS="$HA_RT_AS" HOLD_TIME="$HA_HOLD_TIME" \
+			VIPS_FILE="$dir/bird-$h-vips.conf" >"$conf" || return 1
 	fi
 	bird -p -c "$conf" || {
 		_ha_err "$h: bird rejects $conf"
@@ -395,7 +434,7 @@ ha_nexthops_are() {
 # ---------------------------------------------------------------- the whole
 
 # ha_up vrrp|bgp: on a lab that is up: take the VIPs off lb's eth0, add lb2,
-# give both the same xdplb configuration and a liveness interface, then
+# attach xdplb to both and start the daemon with HA_CONF on each, then
 # keepalived on both (vrrp; lb priority 150, lb2 100) or the router, ext and
 # bird everywhere (bgp). Waits until one load balancer is MASTER and has the
 # VIPs, the other BACKUP (vrrp) or the router routes every VIP over both (bgp). On failure,
@@ -419,17 +458,20 @@ ha_up() {
 }
 
 _ha_build() {
-	local h v dir
+	local h v dir ok=1 pids=()
 	dir=$(ha_dir)
 	mkdir -p "$dir" || return 1
 	echo "$1" >"$dir/mode"
 	ip -n "$(lab_ns lb)" addr del "$VIP4/32" dev eth0 2>/dev/null || true
 	ip -n "$(lab_ns lb)" addr del "$VIP6/128" dev eth0 2>/dev/null || true
 	lab_add_lb lb2 || return 1
+	# Both at once: an attach takes seconds here.
 	for h in $HA_LBS; do
-		ha_lb_apply "$h" || return 1
-		ha_live_start "$h" || return 1
+		ha_lb_start "$h" &
+		pids+=($!)
 	done
+	for h in "${pids[@]}"; do wait "$h" || ok=0; done
+	((ok)) || return 1
 	if [[ $1 == vrrp ]]; then
 		ha_keepalived_start lb 150 || return 1
 		ha_keepalived_start lb2 100 || return 1
@@ -458,7 +500,10 @@ ha_down() {
 		f=${f##*/}
 		[[ $f == *.*.pid ]] || ha_kill "${f%.pid}"
 	done
-	for r in $HA_LBS; do ha_lb_detach "$r"; done
+	for r in $HA_LBS; do
+		[[ -e /var/run/netns/$(ha_ns "$r") ]] && ha_reals_cut "$r" off
+		ha_lb_detach "$r"
+	done
 	for r in rt ext lb2; do
 		if [[ -e /var/run/netns/$(ha_ns "$r") ]]; then
 			# shellcheck disable=SC2046 # a list of pids

@@ -97,7 +97,7 @@ int do_set_vip(int argc, char **argv)
 	if (spec_report(vip_spec_merge(&v, &s->flags, &s->table_size,
 				       &s->opts, msg, sizeof(msg)), msg))
 		goto out;
-	if (config_apply(&lb, c, &d)) {
+	if (config_apply(&lb, c, 0, &d)) {
 		p_err("cannot change VIP %s: %s", vip, d.error);
 		goto out;
 	}

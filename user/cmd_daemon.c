@@ -9,7 +9,9 @@
  * XDPLB_REAL_F_DOWN and rebuilding its service's table, so established
  * flows stay and new ones go elsewhere; keeps reals' MACs fresh from the
  * neighbour table; and with --announce holds a non-persistent TUN device
- * up while it is healthy, for a routing daemon to export the VIPs through.
+ * up while it is healthy, for a routing daemon to export the VIPs through;
+ * with --bird-vips writes those routes for BIRD (bird.h) from every
+ * configuration it applies and has BIRD read them again.
  *
  * The daemon does not attach: attaching belongs to the host (interface,
  * mode, table sizes), the file to the cluster. Everything it does lives in
@@ -36,10 +38,12 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <xdp/libxdp.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "cmd.h"
 #include "config.h"
 #include "exporter.h"
@@ -47,11 +51,14 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "spec.h"
 
 #define TICK_MS		1000	/* instance, reals changed by hand,
 				 * announce */
 #define NEIGH_MS	5000	/* MACs */
 #define ERRLEN		512
+#define BIRD_CMD_MS	5000	/* --bird-reload's command, at most */
+#define BIRD_WAIT_MS	3000	/* new reals' first checks, at most */
 
 /* A change of a real's DOWN flag that a check decided. */
 struct pending {
@@ -85,6 +92,8 @@ struct daemon {
 	__u32 *known;		/* known[id]: gen + 1 of a real already
 				 * seen, 0 none */
 	bool *warned;		/* per service id: said it is unchecked */
+	bool *fresh;		/* per real id: new, no check result yet */
+	size_t nfresh;
 	struct pending *pend;
 	size_t npend, cap_pend;
 	struct hc_target *targets;
@@ -98,6 +107,10 @@ struct daemon {
 	struct http_server *http;
 	bool judged;		/* sick says something */
 	char sick[160];		/* why not healthy; "" healthy */
+	const char *bird_file;	/* --bird-vips */
+	const char *bird_cmd;	/* --bird-reload */
+	bool bird_due;		/* a configuration was applied since */
+	__u64 bird_due_ms;	/* when */
 };
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -279,6 +292,18 @@ static int lock(struct daemon *d)
 
 /* Reals ------------------------------------------------------------------ */
 
+/* Is real id new, its first check result still to come? */
+static void set_fresh(struct daemon *d, __u32 id, bool fresh)
+{
+	if (id >= XDPLB_MAX_REALS || d->fresh[id] == fresh)
+		return;
+	d->fresh[id] = fresh;
+	if (fresh)
+		d->nfresh++;
+	else
+		d->nfresh--;
+}
+
 /* Every real there now is one the daemon has seen: it keeps its state. */
 static int adopt(struct daemon *d)
 {
@@ -301,7 +326,7 @@ static bool checked(struct daemon *d, const struct lb_service *s,
 
 	if (o->check == XDPLB_CHECK_NONE)
 		return false;
-	if (s->key.port || o->check == XDPLB_CHECK_EXEC)
+	if (svc_opts_checks_reals(&s->key, o))
 		return true;
 	if (!d->warned[s->svc.id]) {
 		format_vip(&s->key, vip, sizeof(vip));
@@ -314,10 +339,10 @@ static bool checked(struct daemon *d, const struct lb_service *s,
 
 /*
  * With the lock held: bring the checker and the DOWN flags in line with
- * the reals there are now. A real new to the daemon is set down and
- * checked at once (health.h); a real of a service without a check is
- * never down; a real whose flag differs from what its check says gets
- * the check's word.
+ * the reals there are now. A real new to the daemon is down (the file's
+ * are added so, one added by hand is set down here) and checked at once
+ * (health.h); a real of a service without a check is never down; a real
+ * whose flag differs from what its check says gets the check's word.
  */
 static void sync_locked(struct daemon *d)
 {
@@ -358,6 +383,7 @@ static void sync_locked(struct daemon *d)
 		    r->svc_id >= XDPLB_MAX_SERVICES ||
 		    (s = svc_of[r->svc_id]) < 0) {
 			d->known[i] = 0;
+			set_fresh(d, i, false);
 			continue;
 		}
 		known = d->known[i] == r->gen + 1u;
@@ -383,14 +409,22 @@ static void sync_locked(struct daemon *d)
 		t->opts = so[s];
 		st = known ? hc_state(d->hc, i, r->gen) : -ENOENT;
 		if (!known) {
+			char line[sizeof(d->changes->line)];
+
 			t->init = HC_INIT_NEW;
-			c = add_change(d, i);
-			c->flag = true;
-			c->down = true;
-			name_real(&svcs[s].key, &r->addr, r->family, c->line,
-				  sizeof(c->line));
-			strcat(c->line, " is new: no new flows until its "
-			       "first check passes");
+			set_fresh(d, i, true);
+			name_real(&svcs[s].key, &r->addr, r->family, line,
+				  sizeof(line));
+			strcat(line, " is new: no new flows until its first "
+			       "check passes");
+			if (down) {	/* so added by config_apply */
+				dlog("%s", line);
+			} else {
+				c = add_change(d, i);
+				c->flag = true;
+				c->down = true;
+				memcpy(c->line, line, sizeof(line));
+			}
 		} else if (st >= 0) {
 			t->init = st ? HC_INIT_UP : HC_INIT_DOWN;
 			if (st == down) {
@@ -433,6 +467,7 @@ static void on_health(void *ctx, const struct hc_target *t, bool up,
 
 	name_real(&t->vip, &t->addr, t->family, who, sizeof(who));
 	dlog("%s %s: %s", who, up ? "up" : "down", why);
+	set_fresh(d, t->real_id, false);
 	if (d->npend == d->cap_pend) {
 		size_t cap = d->cap_pend ? 2 * d->cap_pend : 64;
 		struct pending *p = realloc(d->pend, cap * sizeof(*p));
@@ -574,7 +609,9 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	struct config_diff df;
 	int ret;
 
-	ret = config_apply(&d->lb, d->cfg, &df);
+	/* New reals down: unchecked, none may take a flow, not even for
+	 * the moment until sync_locked() would set them down. */
+	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
 	if (ret) {
 		snprintf(err, len, "cannot apply '%s': %s", d->file,
 			 df.error);
@@ -583,6 +620,8 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	say_diff(what, &df);
 	sync_locked(d);
 	d->applied = true;
+	d->bird_due = true;
+	d->bird_due_ms = mono_ms();
 	return 0;
 }
 
@@ -592,6 +631,8 @@ static void close_instance(struct daemon *d, const char *why)
 	lb_close(&d->lb);
 	d->open = d->applied = d->attached = false;
 	hc_sync(d->hc, NULL, 0);
+	memset(d->fresh, 0, XDPLB_MAX_REALS * sizeof(*d->fresh));
+	d->nfresh = 0;
 }
 
 /* A new instance at the directory (attached again): adopt, apply. */
@@ -613,6 +654,73 @@ static void reopen(struct daemon *d)
 	if (apply_locked(d, "apply", err, sizeof(err)))
 		dlog("%s (SIGHUP tries again)", err);
 	lb_unlock_dir(&d->lb);
+}
+
+/* BIRD ------------------------------------------------------------------- */
+
+/* Run cmd with /bin/sh -c, its output on our stderr; wait for it, at most
+ * BIRD_CMD_MS (then kill it): a hung BIRD must not hang the checks for
+ * long. Says how it ended when that was not exit status 0. */
+static void run_cmd(const char *cmd)
+{
+	sigset_t all;
+	int st, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		dlog("cannot run '%s': %s", cmd, strerror(errno));
+		return;
+	}
+	if (!pid) {
+		/* The mask survives exec: give it the signals back. */
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			goto done;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
+	return;
+done:
+	if (WIFEXITED(st) && WEXITSTATUS(st))
+		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
+}
+
+/* After a configuration is applied: its VIP routes to --bird-vips, and,
+ * when they changed, --bird-reload's command. */
+static void bird_update(struct daemon *d)
+{
+	bool changed = false;
+	char *text = NULL;
+	int err;
+
+	d->bird_due = false;
+	if (!d->bird_file)
+		return;
+	err = bird_vips_render(d->cfg, d->tun_name, d->file, &text);
+	if (!err)
+		err = bird_vips_write(d->bird_file, text, &changed);
+	free(text);
+	if (err) {
+		dlog("cannot write the VIP routes to '%s': %s", d->bird_file,
+		     strerror(-err));
+		return;
+	}
+	if (!changed)
+		return;
+	dlog("VIP routes written to '%s'; running '%s'", d->bird_file,
+	     d->bird_cmd);
+	run_cmd(d->bird_cmd);
 }
 
 /* Announce --------------------------------------------------------------- */
@@ -716,7 +824,12 @@ static void judge(struct daemon *d)
 	d->judged = true;
 	snprintf(d->sick, sizeof(d->sick), "%s", sick);
 	if (d->tun_fd >= 0 && d->tun_up != !sick[0]) {
-		int err = tun_set(d->tun_name, !sick[0]);
+		int err;
+
+		/* The routes BIRD exports through it are current first. */
+		if (!sick[0] && d->bird_due)
+			bird_update(d);
+		err = tun_set(d->tun_name, !sick[0]);
 
 		if (err) {
 			dlog("cannot set '%s' %s: %s", d->tun_name,
@@ -815,9 +928,18 @@ static int run(struct daemon *d)
 			  .events = POLLIN },
 		};
 		__u64 now = mono_ms();
-		int t = hc_timeout(d->hc), ret;
-		int to_tick = next_tick > now ? (int)(next_tick - now) : 0;
-		int th = d->http ? http_timeout(d->http) : -1;
+		int t, ret, to_tick, th;
+
+		/* The routes once the new reals' first checks are in, so
+		 * that a new VIP is not announced before it has a real up
+		 * (or before the interface goes up: judge()). */
+		if (d->bird_due && (!d->nfresh ||
+				    mono_ms() >= d->bird_due_ms + BIRD_WAIT_MS))
+			bird_update(d);
+		now = mono_ms();
+		t = hc_timeout(d->hc);
+		to_tick = next_tick > now ? (int)(next_tick - now) : 0;
+		th = d->http ? http_timeout(d->http) : -1;
 
 		if (t < 0 || t > to_tick)
 			t = to_tick;
@@ -847,7 +969,8 @@ static int run(struct daemon *d)
 /* Setup ------------------------------------------------------------------ */
 
 static const char daemon_usage[] =
-	"daemon --config FILE [--announce IFNAME] [--listen ADDR:PORT]";
+	"daemon --config FILE [--announce IFNAME [--bird-vips FILE "
+	"[--bird-reload CMD]]] [--listen ADDR:PORT]";
 
 /* What the exporter reads: the instance while the daemon holds one. */
 static struct lb *daemon_instance(void *ctx)
@@ -880,10 +1003,11 @@ static int setup(struct daemon *d)
 	d->all = calloc(XDPLB_MAX_REALS, sizeof(*d->all));
 	d->known = calloc(XDPLB_MAX_REALS, sizeof(*d->known));
 	d->warned = calloc(XDPLB_MAX_SERVICES, sizeof(*d->warned));
+	d->fresh = calloc(XDPLB_MAX_REALS, sizeof(*d->fresh));
 	d->targets = calloc(XDPLB_MAX_REALS, sizeof(*d->targets));
 	d->changes = calloc(XDPLB_MAX_REALS, sizeof(*d->changes));
 	d->hc = hc_new(on_health, d);
-	if (!d->all || !d->known || !d->warned || !d->targets ||
+	if (!d->all || !d->known || !d->warned || !d->fresh || !d->targets ||
 	    !d->changes || !d->hc) {
 		p_err("out of memory");
 		return -1;
@@ -904,6 +1028,7 @@ static void teardown(struct daemon *d)
 	free(d->pend);
 	free(d->changes);
 	free(d->targets);
+	free(d->fresh);
 	free(d->warned);
 	free(d->known);
 	free(d->all);
@@ -915,10 +1040,12 @@ int do_daemon(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "announce", required_argument, NULL, 'a' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "bird-vips", required_argument, NULL, 'b' },
+		{ "bird-reload", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .dir = opts.pin_dir, .sigfd = -1, .tun_fd = -1,
-			    .tun_up = -1 };
+			    .tun_up = -1, .bird_cmd = "birdc configure" };
 	const char *listen_on = NULL;
 	char err[ERRLEN];
 	int c, ret = EXIT_FAIL;
@@ -931,6 +1058,10 @@ int do_daemon(int argc, char **argv)
 			d.tun_name = optarg;
 		else if (c == 'l')
 			listen_on = optarg;
+		else if (c == 'b')
+			d.bird_file = optarg;
+		else if (c == 'r')
+			d.bird_cmd = optarg;
 		else
 			return usage_error(argv[0], "bad option (%s)",
 					   daemon_usage);
@@ -943,6 +1074,12 @@ int do_daemon(int argc, char **argv)
 	if (d.tun_name && (!*d.tun_name || strlen(d.tun_name) >= IFNAMSIZ))
 		return usage_error(argv[0], "--announce: an interface name "
 				   "of 1..%d characters", IFNAMSIZ - 1);
+	if (d.bird_file && !d.tun_name)
+		return usage_error(argv[0], "--bird-vips routes the VIPs to "
+				   "the --announce interface: give both");
+	if (!*d.bird_cmd || (d.bird_file && !*d.bird_file))
+		return usage_error(argv[0], "--bird-vips and --bird-reload "
+				   "take a non-empty argument");
 
 	/* Everything that can fail before anything changes. */
 	lb_init(&d.lb);

@@ -126,7 +126,7 @@ int do_restore(int argc, char **argv)
 		config_free(c);
 		return EXIT_FAIL;
 	}
-	err = config_apply(&lb, c, &d);
+	err = config_apply(&lb, c, 0, &d);
 	lb_close(&lb);
 	config_free(c);
 	if (err) {

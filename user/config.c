@@ -545,9 +545,11 @@ static struct xdplb_real real_wanted(const struct xdplb_real *cur,
 static int apply_reals(struct lb *lb, const struct config *want,
 		       const struct config_service *s, struct xdplb_svc *svc,
 		       struct xdplb_real *all, bool *matched, bool rebuild,
-		       struct config_diff *d)
+		       unsigned int flags, struct config_diff *d)
 {
 	__u32 size = s->table_size ? s->table_size : lb->cfg.table_size;
+	bool new_down = (flags & CONFIG_APPLY_NEW_DOWN) &&
+			svc_opts_checks_reals(&s->key, &s->opts);
 	int i, j, ngone = 0, err = 0;
 	char vip[ADDR_STRLEN];
 	__u32 *gone, id;
@@ -588,6 +590,9 @@ static int apply_reals(struct lb *lb, const struct config *want,
 			continue;
 		r = real_wanted(&r, w);
 		memcpy(r.mac, w->mac, sizeof(r.mac));
+		/* Down before it is in any table: never a flow unchecked. */
+		if (new_down)
+			r.flags |= XDPLB_REAL_F_DOWN;
 		err = lb_real_add(lb, all, &r, &id);
 		if (err)
 			goto fail_real;
@@ -637,7 +642,7 @@ fail_real:
 
 /* One pass from what runs to want, stopping at the first failure. */
 static int apply_config(struct lb *lb, const struct config *want,
-			struct config_diff *d)
+			unsigned int flags, struct config_diff *d)
 {
 	struct xdplb_real *all = calloc(XDPLB_MAX_REALS, sizeof(*all));
 	bool *matched = calloc(want->nreals + 1, sizeof(*matched));
@@ -720,7 +725,8 @@ static int apply_config(struct lb *lb, const struct config *want,
 			     vip, strerror(-err));
 			goto out;
 		}
-		err = apply_reals(lb, want, s, &svc, all, matched, rebuild, d);
+		err = apply_reals(lb, want, s, &svc, all, matched, rebuild,
+				  flags, d);
 		if (err)
 			goto out;
 	}
@@ -751,7 +757,7 @@ static struct config *config_dup(const struct config *c)
 }
 
 int config_apply(struct lb *lb, const struct config *want,
-		 struct config_diff *out)
+		 unsigned int flags, struct config_diff *out)
 {
 	struct config *have = NULL, *w = NULL;
 	struct config_diff undo = {};
@@ -783,8 +789,8 @@ int config_apply(struct lb *lb, const struct config *want,
 		if (err)
 			goto out;
 	}
-	err = apply_config(lb, w, out);
-	if (err && apply_config(lb, have, &undo)) {
+	err = apply_config(lb, w, flags, out);
+	if (err && apply_config(lb, have, flags, &undo)) {
 		char why[sizeof(out->error)];
 
 		snprintf(why, sizeof(why), "%s", out->error);

@@ -79,6 +79,16 @@ int config_from_lb(struct lb *lb, struct config **out);
  */
 int config_write(FILE *f, const struct config *c);
 
+/* config_apply's flags. */
+enum {
+	/* A new real of a service whose reals can be checked
+	 * (svc_opts_checks_reals) is added down (XDPLB_REAL_F_DOWN), so it
+	 * takes no flow before its caller's first check has passed: for the
+	 * daemon, which checks them. Without it new reals are added up, as
+	 * `restore` wants with no checker to bring them up. */
+	CONFIG_APPLY_NEW_DOWN = 1 << 0,
+};
+
 /*
  * Make lb's configuration what want says, changing only what differs:
  * services and reals not in want are deleted, new ones added, changed
@@ -87,12 +97,13 @@ int config_write(FILE *f, const struct config *c);
  * reals or quorum changed gets one new Maglev table at the end. Applying
  * what runs changes nothing at all. MACs of new reals without --mac are
  * resolved first (neighbour table, ARP or ND), so an unresolvable real
- * changes nothing. When a step fails, what was done is undone as far as
- * it can be, and out->error says what failed.
+ * changes nothing. New reals are up unless flags (CONFIG_APPLY_*) say
+ * otherwise. When a step fails, what was done is undone as far as it can
+ * be, and out->error says what failed.
  * Take the pin directory's lock (lb_lock_dir) around it.
  */
 int config_apply(struct lb *lb, const struct config *want,
-		 struct config_diff *out);
+		 unsigned int flags, struct config_diff *out);
 
 void config_free(struct config *c);
 

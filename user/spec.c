@@ -342,6 +342,14 @@ bool svc_opts_equal(const struct xdplb_svc_opts *a,
 	return !memcmp(&x, &y, sizeof(x));
 }
 
+bool svc_opts_checks_reals(const struct xdplb_svc_key *key,
+			   const struct xdplb_svc_opts *o)
+{
+	if (o->check == XDPLB_CHECK_NONE)
+		return false;
+	return key->port || o->check == XDPLB_CHECK_EXEC;
+}
+
 int vip_spec_merge(const struct vip_spec *v, __u32 *flags, __u32 *table_size,
 		   struct xdplb_svc_opts *so, char *err, size_t errlen)
 {

@@ -110,6 +110,11 @@ void svc_opts_default(struct xdplb_svc_opts *o);
 void svc_opts_normalize(struct xdplb_svc_opts *o);
 bool svc_opts_equal(const struct xdplb_svc_opts *a,
 		    const struct xdplb_svc_opts *b);
+/* Can the daemon check the reals of this service? It has a check, and a
+ * port to check unless the check is exec: a port-0 service (every port)
+ * gives tcp and http checks nowhere to connect. */
+bool svc_opts_checks_reals(const struct xdplb_svc_key *key,
+			   const struct xdplb_svc_opts *o);
 
 /* --check's argument: "none", "tcp", "http:/path[:STATUS]" (the status
  * only when not the default), "exec:COMMAND". */

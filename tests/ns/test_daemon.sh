@@ -51,9 +51,7 @@ daemon_fresh() {
 	lb_fresh "$VIP4:80"
 	daemon_conf "$f" "$opts" "${lines[@]}"
 	daemon_start "$f" "$@"
-	# All are new: each is up once its first check passed (the log), not
-	# as `list` may show it between its addition and the daemon setting
-	# it down until then.
+	# All are new: added down, each up once its first check passed.
 	for h in "${hosts[@]}"; do wait_log "real $(lab_ip4 "$h") up: " 3; done
 }
 
@@ -89,6 +87,24 @@ wait_health() {
 		sleep 0.05
 	done
 	echo $(((now - t0) / 1000000))
+}
+
+# health_seq HOST TEXT SECS: HOST's health as `list -j` shows it for VIP4:80,
+# polled until the daemon's log has TEXT and HOST is up, each change once
+# ("down up"); fail after SECS.
+health_seq() {
+	local a seq=() out h t0=$SECONDS
+	a=$(lab_ip4 "$1")
+	while ((SECONDS - t0 <= $3)); do
+		out=$(xlb -j list 2>&1) || fail "list: $out"
+		h=$(jget "$out" "reals(d, '$VIP4:80/tcp').get('$a', {}).get('health', '')")
+		[[ -z $h || $h == "${seq[-1]:-}" ]] || seq+=("$h")
+		if [[ $h == up ]] && grep -qF "$2" "$DAEMON_LOG"; then
+			echo "${seq[*]}"
+			return 0
+		fi
+	done
+	fail "$1 not up with '$2' in the daemon's log after ${3}s (seen: ${seq[*]})"
 }
 
 # wait_announce up|gone: wait (2 s at most) until the --announce device is up,
@@ -189,7 +205,7 @@ daemon_state() {
 # SIGHUP with the same file swaps no table and touches no counter or flow; a
 # bad file is logged and changes nothing; a changed file is applied.
 test_daemon_reload() {
-	local conf=$T_TMP/reload.conf before after t
+	local conf=$T_TMP/reload.conf before after t seq
 	require_cmd bpftool
 	daemon_fresh "$conf" "--check tcp --interval 0.5 --timeout 0.3" r1 r2 r3
 	t=$(http_burst 20 "$VIP4")
@@ -214,13 +230,15 @@ test_daemon_reload() {
 	after=$(daemon_state)
 	[[ $before == "$after" ]] || fail "SIGHUP with a bad file changed something: before $before; after $after"
 
-	# A good change: r3 leaves, r4 comes (new: up after its first check).
-	# The log says when: `list` may show r4 up for the moment between
-	# its addition and the daemon setting it down until that check.
+	# A good change: r3 leaves, r4 comes. New and unchecked, r4 is added
+	# down: `list` shows it down from the first moment, never up before
+	# its first check passed (and down again, as when the daemon set it
+	# down only after the reload had added it).
 	daemon_conf "$conf" "--check tcp --interval 0.5 --timeout 0.3" \
 		"$(lab_ip4 r1)" "$(lab_ip4 r2)" "$(lab_ip4 r4)"
 	kill -HUP "$DAEMON_PID"
-	wait_log "real $(lab_ip4 r4) up: connected (first check)" 3
+	seq=$(health_seq r4 "real $(lab_ip4 r4) up: connected (first check)" 3)
+	[[ $seq == "down up" ]] || fail "r4's health after the reload went: $seq (want: down up)"
 	t=$(http_burst 40 "$VIP4")
 	expect_dist "$t" --total 40 --allowed r1,r2,r4 --required r4
 	daemon_alive

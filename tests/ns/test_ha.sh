@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # test_ha.sh - failover of the load balancer itself (scripts/ha-lib.sh): two
-# load balancers with the same configuration, active/backup with keepalived
-# and active/active behind a BGP router with an ECMP route; paced downloads
-# keep every byte when the active one, or one of the two, goes away. Sourced
-# by run.sh (helpers and variables are defined there and in test_conns.sh).
+# load balancers, each running `xdplb daemon` with the same configuration,
+# active/backup with keepalived and active/active behind a BGP router with
+# an ECMP route; paced downloads keep every byte when the active one, or one
+# of the two, goes away; one whose daemon is unhealthy (it reaches no real)
+# or gone gives its VIPs away. Sourced by run.sh (helpers and variables are
+# defined there and in test_conns.sh).
 #
 # The lab's lb gives its VIPs and its eth0 to ha_up for the length of a test;
 # ha_down (on_exit, and the runner's teardown) gives them back.
@@ -107,31 +109,35 @@ test_ha_vrrp_failover() {
 	ha_requests client 6
 }
 
-# Active/backup, the daemon unhealthy: the active one's liveness interface
-# goes down; keepalived's track script puts it in FAULT and the backup takes
-# the VIP; healthy again, it stays BACKUP (nopreempt).
+# Active/backup, the daemon unhealthy: the active one can no longer reach
+# the reals; its checks fail, its daemon has no real up and takes the
+# liveness interface down; keepalived's track script puts it in FAULT and
+# the backup takes the VIP. Healthy again, it stays BACKUP (nopreempt).
 test_ha_vrrp_unhealthy() {
-	local active backup
+	local active backup log
 	ha_test_up vrrp
 	active=$(ha_vrrp_master) || fail "no single active load balancer"
 	backup=$(ha_other "$active")
-	ha_live_set "$active" down || fail "cannot set $active's liveness interface down"
+	log=$(ha_dir)/xdplb-$active.log
+	ha_reals_cut "$active" on || fail "cannot cut $active off the reals"
 	ha_wait 10 "$backup takes the VIP" \
 		eval "ha_vrrp_is $active FAULT && ha_vrrp_is $backup MASTER && ha_has_vip $backup && ! ha_has_vip $active" ||
-		fail "unhealthy $active: states $active $(ha_vrrp_state "$active"), $backup $(ha_vrrp_state "$backup")"
+		fail "unhealthy $active: states $active $(ha_vrrp_state "$active"), $backup $(ha_vrrp_state "$backup"); its daemon: $(tail -n 2 "$log")"
+	grep -q "unhealthy: no real is up" "$log" || fail "$active's daemon did not say it is unhealthy: $(tail -n 2 "$log")"
+	ha_live_is "$backup" up || fail "$backup's daemon is not healthy"
 	ha_requests client 6
-	ha_live_set "$active" up || fail "cannot set $active's liveness interface up"
+	ha_reals_cut "$active" off || fail "cannot reconnect $active to the reals"
 	ha_wait 10 "$active healthy again" ha_vrrp_is "$active" BACKUP ||
-		fail "healthy again, $active is $(ha_vrrp_state "$active"), want BACKUP"
+		fail "healthy again, $active is $(ha_vrrp_state "$active"), want BACKUP; its daemon: $(tail -n 2 "$log")"
 	[[ $(ha_vrrp_master) == "$backup" ]] || fail "the VIP moved back to $active: want it to stay on $backup"
 	ha_requests client 6
 }
 
 # Active/active: downloads from ext through the router, spread over lb and
-# lb2 by the ECMP route. The daemon of the busier one dies (SIGKILL): the
-# kernel deletes its liveness interface, its bird withdraws the VIPs, the
-# router's route keeps one next hop, and the other load balancer carries
-# every download to its end, on the same reals.
+# lb2 by the ECMP route. The xdplb daemon of the busier one dies (SIGKILL):
+# the kernel deletes its liveness interface, its bird withdraws the VIPs,
+# the router's route keeps one next hop, and the other load balancer
+# carries every download to its end, on the same reals.
 test_ha_bgp_failover() {
 	local n=8 size=360000 rate=60000 sa sb va vb dying other s v
 	ha_test_up bgp
@@ -152,7 +158,7 @@ test_ha_bgp_failover() {
 	((va + vb >= 20 && (va >= 20 || vb >= 20))) ||
 		fail "the load balancers forwarded only $va and $vb packets"
 
-	ha_live_stop "$dying" KILL
+	ha_daemon_stop "$dying" KILL
 	ha_wait 5 "the router drops $dying" ha_nexthops_are "$VIP4" "$other" ||
 		fail "the router's next hops for $VIP4 are still $(ha_nexthops "$VIP4" | tr '\n' ' ')"
 	ha_wait 5 "the router drops $dying (IPv6)" ha_nexthops_are "$VIP6" "$other" ||
@@ -168,29 +174,43 @@ test_ha_bgp_failover() {
 }
 
 # Active/active: what withdraws a load balancer's route, and what brings it
-# back: its liveness interface down (daemon unhealthy) and up; its bird
-# stopped and started; its bird killed (the router's hold timer). Requests
-# from ext are answered at every step.
+# back: its daemon unhealthy (lb reaches no real) and healthy again; its
+# daemon stopped, and started again with a file without the IPv6 VIP (the
+# routes it writes for bird follow the file: that VIP only through lb2),
+# then SIGHUP with the whole file; its bird stopped and started; its bird
+# killed (the router's hold timer). Requests from ext are answered at every
+# step.
 test_ha_bgp_withdraw() {
+	local conf
 	ha_test_up bgp
-	_ha_expect_hops "lb's liveness interface down" lb2 ha_live_set lb down
-	_ha_expect_hops "lb's liveness interface up" "lb lb2" ha_live_set lb up
+	conf=$(ha_lb_conf lb)
+	_ha_expect_hops "lb cut off the reals" lb2 ha_reals_cut lb on
+	_ha_expect_hops "lb reaches the reals again" "lb lb2" ha_reals_cut lb off
+	_ha_expect_hops "lb's daemon stopped" lb2 ha_daemon_stop lb
+	cp "$conf" "$conf.all" || fail "cannot copy $conf"
+	grep -v "$VIP6" "$conf.all" >"$conf" || fail "cannot write $conf"
+	_ha_expect_hops "lb's daemon started without the IPv6 VIP" "lb lb2/lb2" ha_daemon_start lb
+	cp "$conf.all" "$conf" || fail "cannot write $conf"
+	_ha_expect_hops "lb's daemon reloaded with it" "lb lb2" ha_daemon_reload lb
 	_ha_expect_hops "lb's bird stopped" lb2 ha_bird_stop lb
 	_ha_expect_hops "lb's bird started" "lb lb2" ha_bird_start lb
 	_ha_expect_hops "lb2's bird killed" lb ha_bird_stop lb2 KILL
 }
 
-# _ha_expect_hops WHAT HOSTS CMD...: run CMD; fail unless the router's next
-# hops for both VIPs become HOSTS within 3 hold times.
+# _ha_expect_hops WHAT HOSTS[/HOSTS6] CMD...: run CMD; fail unless the
+# router's next hops for VIP4 become HOSTS, and for VIP6 HOSTS6 (default
+# HOSTS), within 3 hold times.
 _ha_expect_hops() {
-	local what=$1 hosts=$2 out v
+	local what=$1 hosts4=${2%/*} hosts6=${2#*/} out v hosts
 	shift 2
 	out=$("$@" 2>&1) || fail "$what: $out"
 	for v in "$VIP4" "$VIP6"; do
+		hosts=$hosts4
+		[[ $v == "$VIP4" ]] || hosts=$hosts6
 		# shellcheck disable=SC2086 # a list of hosts
 		ha_wait $((3 * HA_HOLD_TIME + 5)) "$what" ha_nexthops_are "$v" $hosts ||
 			fail "$what: the router's next hops for $v are $(ha_nexthops "$v" | tr '\n' ' '), want $hosts"
 	done
-	log "$what: next hops $hosts"
+	log "$what: next hops $hosts4 / $hosts6"
 	ha_requests ext 4
 }

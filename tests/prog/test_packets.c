@@ -55,6 +55,7 @@
 #include "xdplb.h"
 #include "xdplb_hash.h"
 #include "addr.h"
+#include "config.h"
 #include "lb.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -3462,4 +3463,124 @@ Test(packets, icmp_error_truncated)
 			 bases[i].desc);
 		check(desc, &p, p.len, &e_new, &r);
 	}
+}
+
+/* Configurations applied --------------------------------------------------- */
+
+/* Append to c a real of service s at 10.100.s.n with a MAC given (so that
+ * nothing is resolved); returns its place in c. */
+static int conf_add_real(struct config *c, int s, int n)
+{
+	struct config_real *r, *v;
+	char addr[32];
+
+	v = realloc(c->reals, (c->nreals + 1) * sizeof(*v));
+	cr_assert_not_null(v);
+	c->reals = v;
+	r = memset(&v[c->nreals], 0, sizeof(*r));
+	cr_assert_eq(parse_vip(svc_defs[s].vip, &r->svc), 0);
+	snprintf(addr, sizeof(addr), "10.100.%d.%d", s, n);
+	cr_assert_eq(parse_addr(addr, &r->addr, &r->family), 0);
+	r->weight = 1;
+	r->mac_manual = true;
+	real_mac(s, n - 1, r->mac);
+	return c->nreals++;
+}
+
+/* The place in c of service s. */
+static struct config_service *conf_svc(struct config *c, int s)
+{
+	struct xdplb_svc_key key;
+	int i;
+
+	cr_assert_eq(parse_vip(svc_defs[s].vip, &key), 0);
+	for (i = 0; i < c->nsvcs; i++)
+		if (!memcmp(&c->svcs[i].key, &key, sizeof(key)))
+			return &c->svcs[i];
+	cr_assert_fail("%s is not in the configuration", svc_defs[s].vip);
+	return NULL;
+}
+
+/* How many slots of service s's Maglev table name real id. */
+static int slots_of(int s, __u32 id)
+{
+	__u32 slot;
+	int n = 0;
+
+	for (slot = 0; slot < TABLE_SIZE; slot++)
+		n += maglev_at(s, slot) == id;
+	return n;
+}
+
+/* The id of real n of service s added by conf_add_real, and its flags. */
+static __u32 conf_real_id(int s, int n, __u8 *flags)
+{
+	struct xdplb_addr a;
+	char addr[32];
+	__u8 fam;
+	int id;
+
+	snprintf(addr, sizeof(addr), "10.100.%d.%d", s, n);
+	cr_assert_eq(parse_addr(addr, &a, &fam), 0);
+	cr_assert_eq(lb_reals(&lb, reals), 0);
+	id = lb_real_find(reals, svc_id[s], &a, fam);
+	cr_assert_geq(id, 0, "real %s of %s is not there", addr,
+		      svc_defs[s].vip);
+	*flags = reals[id].flags;
+	return id;
+}
+
+/*
+ * config_apply's new reals. With CONFIG_APPLY_NEW_DOWN (the daemon's
+ * reloads), a new real of a service whose reals have a check is added
+ * down: no slot of the table ever names it before a check has passed
+ * (the daemon then brings it up). A new real of a service without one,
+ * or of a port-0 service with a tcp check (nothing to connect to), is
+ * added up, and so is every new real without the flag (`restore`, which
+ * no checker follows).
+ */
+Test(packets, config_apply_new_reals_down)
+{
+	struct config *c = NULL;
+	struct config_diff d;
+	__u8 fl;
+	__u32 id;
+	int err;
+
+	cr_assert_eq(config_from_lb(&lb, &c), 0);
+	conf_svc(c, S_DRAIN)->opts.check = XDPLB_CHECK_TCP;
+	conf_svc(c, S_ANY_PORT)->opts.check = XDPLB_CHECK_TCP;
+	conf_add_real(c, S_DRAIN, 9);
+	conf_add_real(c, S_ANY_PORT, 9);
+	conf_add_real(c, S_V4_TCP, 9);
+	err = config_apply(&lb, c, CONFIG_APPLY_NEW_DOWN, &d);
+	cr_assert_eq(err, 0, "config_apply: %s", d.error);
+	cr_expect_eq(d.reals_added, 3);
+	cr_expect_eq(d.svcs_changed, 2);
+
+	id = conf_real_id(S_DRAIN, 9, &fl);
+	cr_expect(fl & XDPLB_REAL_F_DOWN, "checked service: the new real is "
+		  "up (flags %#x)", fl);
+	cr_expect_eq(slots_of(S_DRAIN, id), 0, "checked service: the new "
+		     "real is in %d slots", slots_of(S_DRAIN, id));
+	id = conf_real_id(S_ANY_PORT, 9, &fl);
+	cr_expect(!(fl & XDPLB_REAL_F_DOWN), "port-0 service, tcp check: "
+		  "the new real is down");
+	cr_expect_gt(slots_of(S_ANY_PORT, id), 0);
+	id = conf_real_id(S_V4_TCP, 9, &fl);
+	cr_expect(!(fl & XDPLB_REAL_F_DOWN), "no check: the new real is down");
+	cr_expect_gt(slots_of(S_V4_TCP, id), 0);
+
+	/* Without the flag, as restore: up and in the table, check or not. */
+	conf_add_real(c, S_DRAIN, 10);
+	err = config_apply(&lb, c, 0, &d);
+	cr_assert_eq(err, 0, "config_apply: %s", d.error);
+	cr_expect_eq(d.reals_added, 1);
+	id = conf_real_id(S_DRAIN, 10, &fl);
+	cr_expect(!(fl & XDPLB_REAL_F_DOWN), "restore: the new real is down");
+	cr_expect_gt(slots_of(S_DRAIN, id), 0);
+	/* The first one is still down: applying keeps health states. */
+	conf_real_id(S_DRAIN, 9, &fl);
+	cr_expect(fl & XDPLB_REAL_F_DOWN, "applying again brought a real up");
+	config_free(c);
 }
