@@ -9,7 +9,8 @@
  * set, found with one inlined array access. It is consulted before the
  * service index: a hit is good while the real it names still exists (same
  * slot generation) and the flow has not idled past its protocol's timeout,
- * and the real names its service. Weight does not matter, so a drained
+ * and a hit does not look at the service (deleting a service deletes its
+ * reals, which ends their flows). Weight does not matter, so a drained
  * real keeps its flows; nor does a service added later that would match
  * the flow, so it keeps its real as in IPVS. New entries per CPU per
  * second are capped, so a flood of new flows cannot evict the established
@@ -88,8 +89,17 @@ ct_good(const struct xdplb_conn_set *s, int w, __u64 now)
 	return NULL;
 }
 
-/* Write the flow into way w of this CPU's set; its tag goes last, so that
- * another CPU looking at the set sees a half-written way as empty. */
+/* Keeps the compiler from moving or merging memory accesses across it:
+ * the stores below must reach memory in program order (x86 keeps stores
+ * in order; the compiler must not undo it). */
+#define ct_barrier()	asm volatile("" ::: "memory")
+
+/*
+ * Write the flow into way w of this CPU's set. The tag is cleared first
+ * and set last, so that another CPU adopting from this set (which checks
+ * the tag again after it has read the way: ct_adopt_cpu) never takes a
+ * half-written way for a whole one.
+ */
 static __always_inline void ct_fill(struct ct_ctx *ct,
 				    const struct xdplb_flow *flow,
 				    __u32 real_id, __u16 real_gen,
@@ -98,13 +108,15 @@ static __always_inline void ct_fill(struct ct_ctx *ct,
 	struct xdplb_conn_set *s = ct->set;
 	int w = ct->way & (XDPLB_CT_WAYS - 1);
 
-	s->tag[w] = 0;
+	*(volatile __u16 *)&s->tag[w] = 0;
+	ct_barrier();
 	s->flow[w] = *flow;
 	s->real_id[w] = real_id;
 	s->real_gen[w] = real_gen;
 	s->created[w] = created;
 	s->last_seen[w] = ct->now;
-	s->tag[w] = ct->tag;
+	ct_barrier();
+	*(volatile __u16 *)&s->tag[w] = ct->tag;
 }
 
 #define XDPLB_CT_MAX_CPUS 256	/* bpf_loop bound; stops at the last CPU */
@@ -130,12 +142,28 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 	if (!s)
 		return 1;	/* past the last possible CPU */
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
-		if (s->tag[i] != a->tag || !flow_equal(&s->flow[i], &a->flow) ||
+		__u32 id;
+		__u16 gen;
+		__u64 created;
+
+		if (*(volatile __u16 *)&s->tag[i] != a->tag)
+			continue;
+		ct_barrier();
+		if (!flow_equal(&s->flow[i], &a->flow) ||
 		    !ct_good(s, i, a->now))
 			continue;
-		a->id = s->real_id[i];
-		a->gen = s->real_gen[i];
-		a->created = s->created[i];
+		id = s->real_id[i];
+		gen = s->real_gen[i];
+		created = s->created[i];
+		/* The owning CPU may have refilled the way meanwhile (it
+		 * clears the tag first): take it only if still the same. */
+		ct_barrier();
+		if (*(volatile __u16 *)&s->tag[i] != a->tag ||
+		    !flow_equal(&s->flow[i], &a->flow))
+			continue;
+		a->id = id;
+		a->gen = gen;
+		a->created = created;
 		return 1;
 	}
 	return 0;

@@ -61,11 +61,12 @@ struct {
 
 /* One service's Maglev lookup table: slot -> real id, svc->table_size
  * slots. BPF_F_INNER_MAP lets every service have its own size, so a
- * service's size can change without touching any other. */
+ * service's size can change without touching any other; BPF_F_MMAPABLE
+ * lets user space write a new table straight into it (xdplb.h). */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XDPLB_DEFAULT_TABLE_SIZE);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, XDPLB_MAGLEV_MAP_FLAGS);
 	__type(key, __u32);
 	__type(value, __u32);
 };

@@ -42,6 +42,13 @@
  * same configuration sends a flow to the same real. */
 #define XDPLB_DEFAULT_HASH_SEED	0x5eed1b00
 
+/* The flags of every Maglev table (inner maps of maglev): sizes differ
+ * between services, and user space writes tables through mmap(), where
+ * slot i is the __u32 at i * XDPLB_MAGLEV_STRIDE (arrays keep their
+ * elements 8-byte aligned). */
+#define XDPLB_MAGLEV_MAP_FLAGS	(BPF_F_INNER_MAP | BPF_F_MMAPABLE)
+#define XDPLB_MAGLEV_STRIDE	8
+
 /* Maglev slot value for "no real": a service with no real of weight > 0. */
 #define XDPLB_NO_REAL		0xffffffffu
 
@@ -212,8 +219,10 @@ struct xdplb_svc_opts {
 #define XDPLB_DEFAULT_HTTP_STATUS	200
 #define XDPLB_DEFAULT_QUORUM		1
 
-/* svc_stats[id] and real_stats[id], per CPU: what was forwarded. bytes are
- * Ethernet frame bytes as received. */
+/* real_stats[id], per CPU: what the data path forwarded to a real.
+ * svc_stats[id], per CPU, written by user space only: what a service
+ * forwarded through reals it no longer has (a service's counters are its
+ * reals' plus these). bytes are Ethernet frame bytes as received. */
 struct xdplb_counters {
 	__u64 packets;
 	__u64 bytes;

@@ -46,7 +46,8 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 	char vip[ADDR_STRLEN + 32], addr[ADDR_STRLEN], mac[MAC_STRLEN];
 	int i, j, n;
 
-	printf("xdplb on %s (%s), Maglev tables %u slots, pin dir %s\n",
+	printf("xdplb on %s (%s), Maglev tables %u slots by default, pin dir "
+	       "%s\n",
 	       lb->cfg.ifname, lb_mode_name(lb), lb->cfg.table_size,
 	       lb->pin_dir);
 	printf("%-4s %-40s %6s  %-17s %-10s %12s %14s\n", "Prot",

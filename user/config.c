@@ -684,6 +684,8 @@ static int apply_config(struct lb *lb, const struct config *want,
 		goto out;
 	}
 
+	/* New services go into the index together, after their tables. */
+	lb->defer_index = true;
 	for (i = 0; i < want->nsvcs; i++) {
 		const struct config_service *s = &want->svcs[i];
 		struct xdplb_svc_opts cur;
@@ -731,6 +733,16 @@ static int apply_config(struct lb *lb, const struct config *want,
 			goto out;
 	}
 out:
+	lb->defer_index = false;
+	if (lb->index_dirty) {
+		int e = lb_index_rebuild(lb);
+
+		lb->index_dirty = false;
+		if (e && !err)
+			err = fail(d, e, "cannot compile the service index: %s",
+				   e == -ENOSPC ? "a probe chain would be too "
+				   "long" : strerror(-e));
+	}
 	free(svcs);
 	free(matched);
 	free(all);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,7 +130,8 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 {
 	int fd, err;
 
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, o,
+		    .map_flags = XDPLB_MAGLEV_MAP_FLAGS);
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_maglev", sizeof(__u32),
 			    sizeof(__u32), table_size, &o);
@@ -396,16 +398,65 @@ static int svc_cmp(const void *a, const void *b)
 			      &((const struct lb_service *)b)->key);
 }
 
+/* svc_keys() through BPF_MAP_LOOKUP_BATCH; -EOPNOTSUPP: not here. */
+static int svc_keys_batch(struct lb *lb, struct lb_service *v, int *n,
+			  bool all)
+{
+	static struct xdplb_svc_key keys[XDPLB_MAX_VIP_KEYS];
+	static struct xdplb_svc vals[XDPLB_MAX_VIP_KEYS];
+	/* The batch token: a bucket number for hash maps, key-sized room. */
+	struct xdplb_svc_key token, *in = NULL;
+	__u32 got = 0, count, i;
+	int err;
+
+	for (;;) {
+		count = XDPLB_MAX_VIP_KEYS - got;
+		if (!count)
+			break;
+		err = bpf_map_lookup_batch(lb->services_fd, in, &token,
+					   keys + got, vals + got, &count,
+					   NULL);
+		if (err && errno != ENOENT)
+			/* 524: the kernel's ENOTSUPP */
+			return errno == EINVAL || errno == 524 ||
+			       errno == EOPNOTSUPP ? -EOPNOTSUPP : -errno;
+		got += count;
+		if (err)	/* ENOENT: that was the last of them */
+			break;
+		in = &token;
+	}
+	*n = 0;
+	for (i = 0; i < got; i++) {
+		if (!all && (vals[i].flags & XDPLB_SVC_F_MARKER))
+			continue;
+		v[*n].key = keys[i];
+		v[(*n)++].svc = vals[i];
+	}
+	return 0;
+}
+
 /* Every key of the services map, markers included when all is set. */
 static int svc_keys(struct lb *lb, struct lb_service **out, int *n, bool all)
 {
 	struct xdplb_svc_key key, next, *prev = NULL;
 	struct lb_service *v;
-	int cnt = 0;
+	int cnt = 0, err;
 
 	v = calloc(XDPLB_MAX_VIP_KEYS, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	/* One batch read, at most a few syscalls: restore adds a thousand
+	 * services, and every add reads them all. */
+	err = svc_keys_batch(lb, v, &cnt, all);
+	if (err != -EOPNOTSUPP) {
+		if (err) {
+			free(v);
+			return err;
+		}
+		goto sort;
+	}
+	/* Kernels without batch operations on hash maps: key by key. */
+	cnt = 0;
 	while (!bpf_map_get_next_key(lb->services_fd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -417,6 +468,7 @@ static int svc_keys(struct lb *lb, struct lb_service **out, int *n, bool all)
 			continue;
 		v[cnt++].key = key;
 	}
+sort:
 	qsort(v, cnt, sizeof(*v), svc_cmp);
 	*out = v;
 	*n = cnt;
@@ -431,44 +483,94 @@ int lb_services(struct lb *lb, struct lb_service **out, int *n)
 /* Write a fully built array into a new inner map (created with
  * map_flags, which must be the outer map's template's); swap it in at key
  * slot of outer. The outer map keeps the inner one alive. */
+/* Write all n values of an array map: one batch update where the kernel
+ * has them, else one by one. */
+static int fill_array(int fd, const void *values, __u32 value_size, __u32 n)
+{
+	__u32 count = n, i, *keys;
+	int err = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
+		for (i = 0; i < n && !err; i++)
+			if (bpf_map_update_elem(fd, &keys[i],
+						(const char *)values +
+						(size_t)i * value_size,
+						BPF_ANY))
+				err = -errno;
+	}
+	free(keys);
+	return err;
+}
+
+/*
+ * Write a Maglev table into its map (XDPLB_MAGLEV_MAP_FLAGS) through
+ * mmap(): plain stores, where a batch update costs 13 ms for 65537 slots.
+ * The data path reads each slot old or new.
+ */
+static int fill_maglev(int fd, const void *values, __u32 value_size,
+		       __u32 n)
+{
+	size_t len = (size_t)n * XDPLB_MAGLEV_STRIDE;
+	const __u32 *table = values;
+	char *m;
+	__u32 i;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fill_array(fd, values, value_size, n);
+	for (i = 0; i < n; i++)
+		*(__u32 *)(m + (size_t)i * XDPLB_MAGLEV_STRIDE) = table[i];
+	munmap(m, len);
+	return 0;
+}
+
+typedef int (*fill_fn)(int fd, const void *values, __u32 value_size,
+		       __u32 n);
+
 static int swap_inner(int outer_fd, __u32 slot, const char *name,
-		      __u32 map_flags, const void *values, __u32 value_size,
-		      __u32 n)
+		      __u32 map_flags, fill_fn fill, const void *values,
+		      __u32 value_size, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = map_flags);
-	__u32 count = n, i, *keys;
-	int fd, err = 0;
+	int fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
 			    value_size, n, &o);
 	if (fd < 0)
 		return -errno;
-	keys = malloc(n * sizeof(*keys));
-	if (!keys) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	for (i = 0; i < n; i++)
-		keys[i] = i;
-	if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
-		/* Kernels without batch updates on arrays. */
-		for (i = 0; i < n; i++) {
-			if (bpf_map_update_elem(fd, &keys[i],
-						(const char *)values +
-						(size_t)i * value_size,
-						BPF_ANY)) {
-				err = -errno;
-				goto out_free;
-			}
-		}
-	}
-	if (bpf_map_update_elem(outer_fd, &slot, &fd, BPF_ANY))
+	err = fill(fd, values, value_size, n);
+	/* An update of a map-in-map waits an RCU grace period (the kernel
+	 * makes sure no program still uses the old inner map): about 10 ms
+	 * on this kind of machine. */
+	if (!err && bpf_map_update_elem(outer_fd, &slot, &fd, BPF_ANY))
 		err = -errno;
-out_free:
-	free(keys);
-out_close:
 	close(fd);
 	return err;
+}
+
+/* The service's current Maglev table, when it has one of n slots: its fd
+ * (the caller closes it), else -1. */
+static int maglev_table_fd(struct lb *lb, __u32 svc_id, __u32 n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), inner_id;
+	int fd;
+
+	if (bpf_map_lookup_elem(lb->maglev_fd, &svc_id, &inner_id))
+		return -1;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries != n) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Write the words of vip_filter that differ from want (old: as it is). */
@@ -493,12 +595,17 @@ static int filter_update(struct lb *lb, const struct lb_service *all, int n,
 			 bool before)
 {
 	__u64 old[XDPLB_VIP_FILTER_WORDS], want[XDPLB_VIP_FILTER_WORDS];
-	__u32 i;
+	static __u32 keys[XDPLB_VIP_FILTER_WORDS];
+	__u32 i, count = XDPLB_VIP_FILTER_WORDS, token;
 	int k;
 
-	for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
-		if (bpf_map_lookup_elem(lb->vip_filter_fd, &i, &old[i]))
-			return -errno;
+	k = bpf_map_lookup_batch(lb->vip_filter_fd, NULL, &token, keys, old,
+				 &count, NULL);
+	if ((k && errno != ENOENT) || count != XDPLB_VIP_FILTER_WORDS)
+		for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
+			if (bpf_map_lookup_elem(lb->vip_filter_fd, &i,
+						&old[i]))
+				return -errno;
 	memset(want, 0, sizeof(want));
 	for (k = 0; k < n; k++) {
 		__u32 bit = xdplb_vip_bit(&all[k].key.addr);
@@ -575,9 +682,12 @@ int lb_index_rebuild(struct lb *lb)
 	}
 	if (!err)
 		err = swap_inner(lb->svc_index_fd, 0, "xdplb_svc_index", 0,
-				 slots, sizeof(*slots), XDPLB_SVC_SLOTS);
+				 fill_array, slots, sizeof(*slots),
+				 XDPLB_SVC_SLOTS);
+	/* The new index is live: clearing stale bits is tidying (a set bit
+	 * only means "maybe a VIP"), not a reason to call it failed. */
 	if (!err)
-		err = filter_update(lb, all, n, false);
+		filter_update(lb, all, n, false);
 	free(slots);
 	free(all);
 	return err;
@@ -637,7 +747,14 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 		return -ENOSPC;
 
 	/* A fresh id: no stale table or options, counters from zero. */
-	bpf_map_delete_elem(lb->maglev_fd, &id);
+	{
+		__u32 inner;
+
+		/* A delete from a map-in-map waits a grace period: only
+		 * when there is something to delete. */
+		if (!bpf_map_lookup_elem(lb->maglev_fd, &id, &inner))
+			bpf_map_delete_elem(lb->maglev_fd, &id);
+	}
 	err = zero_percpu(lb, lb->svc_stats_fd, id,
 			  sizeof(struct xdplb_counters));
 	if (!err && bpf_map_update_elem(lb->svc_opts_fd, &id, &no_opts,
@@ -654,6 +771,10 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST)) {
 		err = -errno;
 		goto err_marker;
+	}
+	if (lb->defer_index) {
+		lb->index_dirty = true;
+		return 0;
 	}
 	err = lb_index_rebuild(lb);
 	if (!err)
@@ -738,7 +859,9 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	err = lb_svc_get(lb, key, &svc);
 	if (err)
 		return err;
-	/* Traffic first goes to the kernel, then the table and reals go. */
+	/* New flows first go to the kernel, then the table and reals go;
+	 * the reals going ends the tracked flows (a hit does not look at
+	 * the service), so every one is cleared even past a failure. */
 	if (bpf_map_delete_elem(lb->services_fd, key))
 		return -errno;
 	err = lb_index_rebuild(lb);
@@ -753,7 +876,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	if (!all)
 		return -ENOMEM;
 	err = lb_reals(lb, all);
-	for (i = 0; !err && i < XDPLB_MAX_REALS; i++) {
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {	/* what was read */
 		struct xdplb_real gone = all[i];
 		__u32 id = i;
 
@@ -761,8 +884,9 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 		    all[i].svc_id != svc.id)
 			continue;
 		gone.flags = 0;		/* as lb_real_del: flags only */
-		if (bpf_map_update_elem(lb->reals_fd, &id, &gone, BPF_ANY))
-			err = -errno;
+		if (bpf_map_update_elem(lb->reals_fd, &id, &gone, BPF_ANY) &&
+		    !err)
+			err = -errno;	/* the first; the others go on */
 	}
 	free(all);
 	if (err)
@@ -1115,7 +1239,7 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 	struct maglev_backend *b;
 	__u32 *table;
 	size_t n;
-	int err;
+	int err, fd;
 
 	b = calloc(XDPLB_MAX_REALS, sizeof(*b));
 	if (!b)
@@ -1136,9 +1260,19 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 		return -ENOMEM;
 	}
 	err = maglev_build(b, n, table, size);
-	if (!err)
+	/* A table of this size is rewritten in place: a packet reads each
+	 * slot old or new, both reals that exist until this returns (a real
+	 * is deleted after its table is rebuilt), and no grace period is
+	 * waited. A new size or a first table is a new inner map. */
+	fd = err ? -1 : maglev_table_fd(lb, svc_id, size);
+	if (fd >= 0) {
+		err = fill_maglev(fd, table, sizeof(*table), size);
+		close(fd);
+	} else if (!err) {
 		err = swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev",
-				 BPF_F_INNER_MAP, table, sizeof(*table), size);
+				 XDPLB_MAGLEV_MAP_FLAGS, fill_maglev, table,
+				 sizeof(*table), size);
+	}
 	free(table);
 	free(b);
 	return err;

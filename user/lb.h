@@ -31,6 +31,12 @@ struct lb {
 	int svc_opts_fd;
 	int vip_filter_fd;
 	int lock_fd;
+	/* lb_svc_add leaves the index alone (index_dirty says it must be
+	 * rebuilt): a bulk change compiles it once, as each swap of it
+	 * waits an RCU grace period. The new services take no traffic until
+	 * the caller's lb_index_rebuild(). */
+	bool defer_index;
+	bool index_dirty;
 	int ncpus;
 	__u32 abi_found;	/* the instance's ABI, once its config is read */
 	struct xdplb_config cfg;

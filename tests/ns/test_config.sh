@@ -104,14 +104,23 @@ test_restore_noop() {
 # A changed weight changes that real only; a changed option that service
 # only, in place; a deleted line deletes that real; a bad line changes
 # nothing and names its line.
+# table_sum ID: a checksum of the contents of service ID's Maglev table.
+table_sum() {
+	local v
+	v=$(bpftool -j map lookup pinned "$PIN/maglev" key "$1" 0 0 0) || return 1
+	bpftool -j map dump id "$(jget "$v" "int.from_bytes(bytes(int(x, 16) for x in d['value']), 'little')")" |
+		md5sum
+}
+
 test_restore_diff() {
-	local f g out before after s0 id0 id1
+	local f g out before after s0 id0 id1 sum0 sum1
 	require_cmd bpftool
 	f=$(config_file diff)
 	lb_fresh "$VIP4:80"
 	out=$(xlb restore "$f" 2>&1) || fail "restore: $out"
 	http_burst 10 "$VIP4" >/dev/null
 	id0=$(bpftool -j map dump pinned "$PIN/maglev")
+	sum0=$(table_sum 0) sum1=$(table_sum 1)
 
 	# r2 (real id 1: the second added) fails its health check, as the
 	# daemon would mark it: its weight changes below, its health stays.
@@ -134,12 +143,14 @@ test_restore_diff() {
 	grep -q -- "$(lab_ip4 r2) --weight 5" <<<"$out" || fail "weight not changed: $out"
 	grep -q -- "$VIP4:9000/udp --ops --table-size 1009" <<<"$out" || fail "hash not changed: $out"
 	! grep -q -- "$(lab_ip6 r2)" <<<"$out" || fail "deleted line's real is still there: $out"
-	# A new table for :80 (id 0, a weight changed), the same one for the
-	# udp service (id 1, a hash mode only), none for the v6 one (id 2, no
-	# reals left).
+	# The table of :80 (id 0, a weight changed) rewritten in place, the
+	# udp service's (id 1, a hash mode only) untouched, none for the v6
+	# one (id 2, no reals left).
 	id1=$(bpftool -j map dump pinned "$PIN/maglev")
-	[[ $(jget "[$id0,$id1]" "(lambda a, b: a['0x00'] != b['0x00'] and a['0x01'] == b['0x01'] and '0x02' not in b)(*[{x['key'][0]: x['value'] for x in m} for m in d])") == true ]] ||
+	[[ $(jget "[$id0,$id1]" "(lambda a, b: a['0x00'] == b['0x00'] and a['0x01'] == b['0x01'] and '0x02' not in b)(*[{x['key'][0]: x['value'] for x in m} for m in d])") == true ]] ||
 		fail "Maglev tables (service id: inner map id) before $id0, after $id1"
+	[[ $(table_sum 0) != "$sum0" ]] || fail "the table of $VIP4:80 did not change with a weight"
+	[[ $(table_sum 1) == "$sum1" ]] || fail "the table of $VIP4:9000/udp changed with its hash mode only"
 	out=$(xlb -j list) || fail "list: $out"
 	[[ $(jget "$out" "reals(d, '$VIP4:80/tcp')['$(lab_ip4 r2)']['health']") == down ]] ||
 		fail "r2 is no longer down after restore changed its weight: $out"
