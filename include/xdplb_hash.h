@@ -86,9 +86,10 @@ static __always_inline __u32 xdplb_src_hash(const struct xdplb_flow *f,
 }
 
 /*
- * Home slot of a service key in svc_index (before masking). Keys are the
- * operator's own, not an attacker's, so one multiplicative round over the
- * folded key spreads them well enough; probing absorbs the rest.
+ * Home slot of a service key in svc_index (before masking): the folded
+ * key through MurmurHash3's finalizer, so that every input bit moves the
+ * low bits the mask keeps. (One multiplication was not enough: a thousand
+ * consecutive VIP addresses made a probe chain longer than the bound.)
  */
 static __always_inline __u32 xdplb_svc_hash(const struct xdplb_svc_key *k)
 {
@@ -96,8 +97,7 @@ static __always_inline __u32 xdplb_svc_hash(const struct xdplb_svc_key *k)
 		  k->addr.v6[3];
 
 	x ^= ((__u32)k->port << 16) | ((__u32)k->proto << 8) | k->family;
-	x *= 0x9e3779b1u;
-	return x ^ (x >> 16);
+	return xdplb_hash_final(x, 0);
 }
 
 /* The connection table tag of a flow of this hash (xdplb.h): 14 bits of

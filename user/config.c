@@ -640,6 +640,22 @@ fail_real:
 		    strerror(-err));
 }
 
+/* The services this pass added, when the index could not take them:
+ * never in the live index, they go without rebuilding it, then the
+ * index of the services before them is built again. */
+static void drop_unindexed(struct lb *lb, const struct xdplb_svc_key *keys,
+			   int n)
+{
+	int i;
+
+	lb->defer_index = true;
+	for (i = 0; i < n; i++)
+		lb_svc_del(lb, &keys[i]);
+	lb->defer_index = false;
+	lb->index_dirty = false;
+	lb_index_rebuild(lb);
+}
+
 /* One pass from what runs to want, stopping at the first failure. */
 static int apply_config(struct lb *lb, const struct config *want,
 			unsigned int flags, struct config_diff *d)
@@ -647,8 +663,9 @@ static int apply_config(struct lb *lb, const struct config *want,
 	struct xdplb_real *all = calloc(XDPLB_MAX_REALS, sizeof(*all));
 	bool *matched = calloc(want->nreals + 1, sizeof(*matched));
 	struct lb_service *svcs = NULL;
+	struct xdplb_svc_key *added_keys = NULL;
 	char vip[ADDR_STRLEN];
-	int i, k, n, err;
+	int i, k, n, err, nadded = 0;
 
 	if (!all || !matched) {
 		err = fail(d, -ENOMEM, "out of memory");
@@ -685,6 +702,11 @@ static int apply_config(struct lb *lb, const struct config *want,
 	}
 
 	/* New services go into the index together, after their tables. */
+	added_keys = calloc(want->nsvcs + 1, sizeof(*added_keys));
+	if (!added_keys) {
+		err = fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
 	lb->defer_index = true;
 	for (i = 0; i < want->nsvcs; i++) {
 		const struct config_service *s = &want->svcs[i];
@@ -704,6 +726,7 @@ static int apply_config(struct lb *lb, const struct config *want,
 				goto out;
 			}
 			added = true;
+			added_keys[nadded++] = s->key;
 			d->svcs_added++;
 		}
 		err = lb_svc_opts_get(lb, svc.id, &cur);
@@ -742,7 +765,10 @@ out:
 			err = fail(d, e, "cannot compile the service index: %s",
 				   e == -ENOSPC ? "a probe chain would be too "
 				   "long" : strerror(-e));
+		if (e)
+			drop_unindexed(lb, added_keys, nadded);
 	}
+	free(added_keys);
 	free(svcs);
 	free(matched);
 	free(all);

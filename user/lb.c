@@ -700,6 +700,15 @@ static struct xdplb_svc_key marker_key(const struct xdplb_svc_key *key)
 	return m;
 }
 
+/* The services changed: rebuild the index now, or mark it for later. */
+static int index_changed(struct lb *lb)
+{
+	if (!lb->defer_index)
+		return lb_index_rebuild(lb);
+	lb->index_dirty = true;
+	return 0;
+}
+
 int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	       __u32 table_size)
 {
@@ -772,11 +781,7 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 		err = -errno;
 		goto err_marker;
 	}
-	if (lb->defer_index) {
-		lb->index_dirty = true;
-		return 0;
-	}
-	err = lb_index_rebuild(lb);
+	err = index_changed(lb);
 	if (!err)
 		return 0;
 	/* Not in the index, so not in the configuration either. */
@@ -864,7 +869,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	 * the service), so every one is cleared even past a failure. */
 	if (bpf_map_delete_elem(lb->services_fd, key))
 		return -errno;
-	err = lb_index_rebuild(lb);
+	err = index_changed(lb);
 	if (err) {
 		/* Still in the live index: keep it configured too. */
 		bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST);
@@ -902,7 +907,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	free(svcs);
 	if (!vip_used) {
 		bpf_map_delete_elem(lb->services_fd, &marker);
-		return lb_index_rebuild(lb);
+		return index_changed(lb);
 	}
 	return 0;
 }

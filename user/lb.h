@@ -31,10 +31,11 @@ struct lb {
 	int svc_opts_fd;
 	int vip_filter_fd;
 	int lock_fd;
-	/* lb_svc_add leaves the index alone (index_dirty says it must be
-	 * rebuilt): a bulk change compiles it once, as each swap of it
-	 * waits an RCU grace period. The new services take no traffic until
-	 * the caller's lb_index_rebuild(). */
+	/* lb_svc_add (and lb_svc_del) leave the index alone (index_dirty
+	 * says it must be rebuilt): a bulk change compiles it once, as each
+	 * swap of it waits an RCU grace period. New services take no traffic
+	 * until the caller's lb_index_rebuild(); a deferred delete is only
+	 * for a service not in the live index. */
 	bool defer_index;
 	bool index_dirty;
 	int ncpus;
