@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * cmd_config.c - services and reals: add-vip, set-vip, del-vip, add-real,
- * set-real, del-real. Each parses and checks everything first, then takes the pin
- * directory's lock and changes the maps; a service's Maglev table is
- * rebuilt and swapped in whole after every change of its reals.
+ * set-real, del-real. Each parses and checks everything first (add-real
+ * resolves the real's MAC too), then takes the pin directory's lock and
+ * changes the maps; a service's Maglev table is rebuilt after every change
+ * of its reals (rewritten in place; a new size is a new table).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -228,6 +229,26 @@ int do_add_real(int argc, char **argv)
 			     &a);
 	if (ret)
 		return ret;
+	/* The MAC first, without the lock: resolving it can take seconds,
+	 * which the daemon (and any other command) would spend waiting. */
+	if (a.has_mac) {
+		memcpy(real.mac, a.mac, 6);
+		real.flags |= XDPLB_REAL_F_MAC_MANUAL;
+	} else {
+		if (open_instance(&x.lb, false))
+			return EXIT_FAIL;
+		if (find_service(&x.lb, &a.key, &x.svc)) {	/* says why */
+			lb_close(&x.lb);
+			return EXIT_FAIL;
+		}
+		err = config_resolve_mac(&x.lb, a.family, &a.addr, real.mac,
+					 msg, sizeof(msg));
+		lb_close(&x.lb);
+		if (err) {
+			p_err("%s", msg);
+			return EXIT_FAIL;
+		}
+	}
 	if (real_ctx_open(&x, &a))
 		return EXIT_FAIL;
 	ret = EXIT_FAIL;
@@ -242,14 +263,6 @@ int do_add_real(int argc, char **argv)
 	real.weight = a.weight;
 	if (a.sorry)
 		real.flags |= XDPLB_REAL_F_SORRY;
-	if (a.has_mac) {
-		memcpy(real.mac, a.mac, 6);
-		real.flags |= XDPLB_REAL_F_MAC_MANUAL;
-	} else if (config_resolve_mac(&x.lb, a.family, &a.addr, real.mac,
-				      msg, sizeof(msg))) {
-		p_err("%s", msg);
-		goto out;
-	}
 
 	err = lb_real_add(&x.lb, x.all, &real, &id);
 	if (err) {
