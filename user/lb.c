@@ -1097,17 +1097,54 @@ int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
 	return err;
 }
 
+#define CONN_CHUNK	256	/* sets read with one batch lookup */
+
+/* Sets first..first+n-1 of every CPU (n <= CONN_CHUNK) into out, CPU-major
+ * per set as lb_conns() gives them: one batch lookup, or set by set. */
+static int conn_chunk(struct lb *lb, __u32 first, __u32 n,
+		      struct lb_conn_ways *out)
+{
+	static __u32 keys[CONN_CHUNK];
+	struct xdplb_conn_set *raw;
+	__u32 count = n, token, s;
+	int cpu, err = 0;
+
+	raw = calloc((size_t)n * lb->ncpus, sizeof(*raw));
+	if (!raw)
+		return -ENOMEM;
+	token = first - 1;	/* the batch resumes after the token's key */
+	if (bpf_map_lookup_batch(lb->conns_fd, first ? &token : NULL, &token,
+				 keys, raw, &count, NULL) &&
+	    errno != ENOENT)
+		count = 0;
+	if (count != n || (n && keys[0] != first)) {
+		for (s = 0; s < n && !err; s++)	/* no batch: one by one */
+			err = lb_conn_set(lb, first + s,
+					  &out[(size_t)s * lb->ncpus]);
+		free(raw);
+		return err;
+	}
+	for (s = 0; s < n; s++)
+		for (cpu = 0; cpu < lb->ncpus; cpu++)
+			lb_conn_ways(&raw[(size_t)s * lb->ncpus + cpu],
+				     &out[(size_t)s * lb->ncpus + cpu]);
+	free(raw);
+	return 0;
+}
+
 int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 {
-	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
+	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s, n;
 	struct lb_conn_ways *v;
 
 	v = calloc((size_t)sets * lb->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (s = 0; s < sets; s++) {
-		int err = lb_conn_set(lb, s, &v[(size_t)s * lb->ncpus]);
+	for (s = 0; s < sets; s += n) {
+		int err;
 
+		n = sets - s < CONN_CHUNK ? sets - s : CONN_CHUNK;
+		err = conn_chunk(lb, s, n, &v[(size_t)s * lb->ncpus]);
 		if (err) {
 			free(v);
 			return err;
@@ -1129,33 +1166,18 @@ static int tracked_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct tracked));
 }
 
-/*
- * Flows, not entries: a flow seen on two CPUs has an entry on each, so the
- * good entries are sorted and each (flow, real) counted once. One read of
- * the whole table, whatever the number of reals.
- */
-int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
-		     __u32 first, __u32 n, __u64 *counts)
+/* The good entries of one set (every CPU's copy) of reals first..+n-1,
+ * each (flow, real) once, added to counts; t: room for them. */
+static void count_set(struct lb *lb, const struct lb_conn_ways *set,
+		      const struct xdplb_real *reals, __u32 first, __u32 n,
+		      struct tracked *t, __u64 *counts)
 {
-	struct lb_conn_ways *sets;
-	struct tracked *t;
-	__u64 now, nt = 0, i;
-	__u32 nsets;
-	int err, w;
+	__u64 now = lb_now_ns(), nt = 0, i;	/* after the read */
+	int cpu, w;
 
-	memset(counts, 0, n * sizeof(*counts));
-	err = lb_conns(lb, &sets, &nsets);
-	if (err)
-		return err;
-	now = lb_now_ns();	/* after the read: no entry is newer */
-	t = calloc((size_t)nsets * lb->ncpus * XDPLB_CT_WAYS, sizeof(*t));
-	if (!t) {
-		free(sets);
-		return -ENOMEM;
-	}
-	for (i = 0; i < (__u64)nsets * lb->ncpus; i++) {
+	for (cpu = 0; cpu < lb->ncpus; cpu++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct lb_conn *c = &sets[i].way[w];
+			const struct lb_conn *c = &set[cpu].way[w];
 			__u64 timeout = (c->flow.proto == IPPROTO_UDP ?
 					 lb->cfg.udp_timeout :
 					 lb->cfg.tcp_timeout) * 1000000000ull;
@@ -1174,13 +1196,43 @@ int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
 			t[nt++].real_id = c->real_id;
 		}
 	}
-	qsort(t, nt, sizeof(*t), tracked_cmp);
+	if (nt > 1)
+		qsort(t, nt, sizeof(*t), tracked_cmp);
 	for (i = 0; i < nt; i++)
 		if (!i || tracked_cmp(&t[i], &t[i - 1]))
 			counts[t[i].real_id - first]++;
+}
+
+/*
+ * Flows, not entries: a flow seen on two CPUs has an entry on each, but
+ * in the same set on every CPU (its hash's), so each set's good entries
+ * are sorted and each (flow, real) counted once. One pass over the table
+ * in chunks of sets, whatever the number of reals; memory for one chunk.
+ */
+int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
+		     __u32 first, __u32 n, __u64 *counts)
+{
+	__u32 nsets = lb->cfg.ct_size / XDPLB_CT_WAYS, s0, k;
+	size_t per_set = (size_t)lb->ncpus * XDPLB_CT_WAYS;
+	struct lb_conn_ways *chunk;
+	struct tracked *t;
+	int err = 0;
+
+	memset(counts, 0, n * sizeof(*counts));
+	chunk = calloc((size_t)CONN_CHUNK * lb->ncpus, sizeof(*chunk));
+	t = calloc(per_set, sizeof(*t));
+	for (s0 = 0; chunk && t && !err && s0 < nsets; s0 += k) {
+		k = nsets - s0 < CONN_CHUNK ? nsets - s0 : CONN_CHUNK;
+		err = conn_chunk(lb, s0, k, chunk);
+		for (__u32 s = 0; !err && s < k; s++)
+			count_set(lb, &chunk[(size_t)s * lb->ncpus], reals,
+				  first, n, t, counts);
+	}
+	if (!chunk || !t)
+		err = -ENOMEM;
+	free(chunk);
 	free(t);
-	free(sets);
-	return 0;
+	return err;
 }
 
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,
