@@ -59,6 +59,7 @@
 #define ERRLEN		512
 #define BIRD_CMD_MS	5000	/* --bird-reload's command, at most */
 #define BIRD_WAIT_MS	3000	/* new reals' first checks, at most */
+#define APPLY_RETRY_TICKS 10	/* an unapplied file, tried again */
 
 /* A change of a real's DOWN flag that a check decided. */
 struct pending {
@@ -85,6 +86,7 @@ struct daemon {
 	struct lb lb;
 	bool open;		/* lb holds the instance's maps */
 	bool applied;		/* the file is applied to it */
+	unsigned int unapplied;	/* ticks open but not applied */
 	bool attached;
 	struct config *cfg;	/* the file as last read */
 	struct hc_engine *hc;
@@ -649,10 +651,26 @@ static void reopen(struct daemon *d)
 	d->open = true;
 	d->attached = prog_attached(d);
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
+	d->unapplied = 0;
 	if (adopt(d) || lock(d))
+		return;		/* tick() tries again */
+	if (apply_locked(d, "apply", err, sizeof(err)))
+		dlog("%s (tried again every %d s, and on SIGHUP)", err,
+		     APPLY_RETRY_TICKS);
+	lb_unlock_dir(&d->lb);
+}
+
+/* Open but the file not applied (a reopen that failed): try again now and
+ * then, so that an instance attached again is not left unconfigured (and
+ * the load balancer unannounced) until someone sends SIGHUP. */
+static void retry_apply(struct daemon *d)
+{
+	char err[ERRLEN];
+
+	if (++d->unapplied % APPLY_RETRY_TICKS || lock(d))
 		return;
 	if (apply_locked(d, "apply", err, sizeof(err)))
-		dlog("%s (SIGHUP tries again)", err);
+		dlog("%s (tried again every %d s)", err, APPLY_RETRY_TICKS);
 	lb_unlock_dir(&d->lb);
 }
 
@@ -856,6 +874,8 @@ static void tick(struct daemon *d, bool macs)
 		if (was != d->attached && !d->attached)
 			dlog("the program is not attached to '%s'",
 			     d->lb.cfg.ifname);
+		if (!d->applied)
+			retry_apply(d);
 		sync_reals(d);
 		if (macs)
 			refresh_macs(d);
