@@ -51,6 +51,7 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "shell.h"
 #include "spec.h"
 
 #define TICK_MS		1000	/* instance, reals changed by hand,
@@ -681,29 +682,20 @@ static void retry_apply(struct daemon *d)
  * long. Says how it ended when that was not exit status 0. */
 static void run_cmd(const char *cmd)
 {
-	sigset_t all;
-	int st, i;
+	int st, i, err;
 	pid_t pid;
 
-	pid = fork();
-	if (pid < 0) {
-		dlog("cannot run '%s': %s", cmd, strerror(errno));
+	err = spawn_shell(cmd, environ, true, &pid);
+	if (err) {
+		dlog("cannot run '%s': %s", cmd, strerror(-err));
 		return;
-	}
-	if (!pid) {
-		/* The mask survives exec: give it the signals back. */
-		sigfillset(&all);
-		sigprocmask(SIG_UNBLOCK, &all, NULL);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
 	}
 	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			goto done;
 		usleep(50 * 1000);
 	}
-	kill(pid, SIGKILL);
+	kill(-pid, SIGKILL);	/* the shell and whatever it started */
 	waitpid(pid, &st, 0);
 	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
 	return;

@@ -230,15 +230,9 @@ int do_flow(int argc, char **argv)
 	if (open_instance(&lb, false))
 		return EXIT_FAIL;
 
-	/* The service the data path would find: exact port, then port 0. */
-	if (lb_svc_get(&lb, &key, &svc)) {
-		struct xdplb_svc_key any = key;
-
-		any.port = 0;
-		if (lb_svc_get(&lb, &any, &svc)) {
-			find_service(&lb, &key, &svc);	/* prints why */
-			goto out;
-		}
+	if (lb_svc_match(&lb, &key, &svc)) {
+		find_service(&lb, &key, &svc);	/* prints why */
+		goto out;
 	}
 	flow.src = ckey.addr;
 	flow.dst = key.addr;

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 
 #include "addr.h"
 #include "health.h"
+#include "shell.h"
 
 extern char **environ;
 
@@ -486,49 +486,19 @@ static char **command_env(const struct check *c, char vars[4][96])
 	return env;
 }
 
-/*
- * posix_spawn, not fork: the parent waits only until the child has
- * exec'd. The child gets an empty signal mask (the daemon blocks the
- * signals it reads through a signalfd), default dispositions, a process
- * group of its own (so a timeout kills whatever the shell started) and
- * /dev/null for its standard streams.
- */
+/* The check's command with its XDPLB_* variables (shell.h). */
 static int spawn_command(const struct check *c, pid_t *pid)
 {
-	static const int reset[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE,
-				     SIGCHLD, SIGQUIT };
-	char *argv[] = { "/bin/sh", "-c", (char *)c->t.opts.arg, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t a;
-	sigset_t none, dfl;
 	char vars[4][96];
 	char **env;
-	size_t i;
 	int err;
 
 	env = command_env(c, vars);
 	if (!env)
 		return -ENOMEM;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-		sigaddset(&dfl, reset[i]);
-	posix_spawnattr_init(&a);
-	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF |
-				 POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setsigmask(&a, &none);
-	posix_spawnattr_setsigdefault(&a, &dfl);
-	posix_spawnattr_setpgroup(&a, 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	err = posix_spawn(pid, "/bin/sh", &fa, &a, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&a);
+	err = spawn_shell(c->t.opts.arg, env, false, pid);
 	free(env);
-	return -err;
+	return err;
 }
 
 static void start_command(struct hc_engine *e, struct check *c, __u64 now)

@@ -392,6 +392,17 @@ int lb_svc_key_cmp(const struct xdplb_svc_key *x,
 	return (int)ntohs(x->port) - (int)ntohs(y->port);
 }
 
+int lb_svc_match(struct lb *lb, const struct xdplb_svc_key *key,
+		 struct xdplb_svc *svc)
+{
+	struct xdplb_svc_key any = *key;
+
+	if (!lb_svc_get(lb, key, svc))
+		return 0;
+	any.port = 0;
+	return lb_svc_get(lb, &any, svc);
+}
+
 static int svc_cmp(const void *a, const void *b)
 {
 	return lb_svc_key_cmp(&((const struct lb_service *)a)->key,

@@ -95,6 +95,10 @@ int lb_svc_key_cmp(const struct xdplb_svc_key *a,
 int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 	       struct xdplb_svc *svc);
 /* table_size 0: the instance's default (config). */
+/* The service a packet to key goes to, as the data path finds it: the
+ * exact port, else the VIP's port-0 service. */
+int lb_svc_match(struct lb *lb, const struct xdplb_svc_key *key,
+		 struct xdplb_svc *svc);
 int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	       __u32 table_size);
 /* Change a service's flags and table size (0: keep it) in place: its id,

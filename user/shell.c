@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * shell.c - running a shell command from the daemon (shell.h).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include "shell.h"
+
+int spawn_shell(const char *cmd, char *const env[], bool keep_output,
+		pid_t *pid)
+{
+	static const int reset[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE,
+				     SIGCHLD, SIGQUIT };
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t a;
+	sigset_t none, dfl;
+	size_t i;
+	int err;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		sigaddset(&dfl, reset[i]);
+	posix_spawnattr_init(&a);
+	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF |
+				 POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setsigmask(&a, &none);
+	posix_spawnattr_setsigdefault(&a, &dfl);
+	posix_spawnattr_setpgroup(&a, 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (keep_output) {
+		posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+						 O_WRONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	}
+	err = posix_spawn(pid, "/bin/sh", &fa, &a, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&a);
+	return -err;
+}
