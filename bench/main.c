@@ -92,7 +92,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
-	{ "prog", cmd_prog, "program only: cases and scale, BPF_PROG_TEST_RUN" },
+	{ "prog", cmd_prog, "[ROUNDS [MATCH]]: program-only cases and scale" },
 	{ "maglev", cmd_maglev, "Maglev table build, 65537 slots x 1000 reals" },
 	{ "live", cmd_live, "live frames through veth (see live.c)" },
 	{ "maps", cmd_maps, "PINDIR: memory of every map of an instance" },

@@ -18,6 +18,8 @@
  * large configuration.
  *
  * Rounds interleave every case, the floors included; figures are medians.
+ * `prog ROUNDS MATCH` runs only the cases whose name contains MATCH, with
+ * their bases, to reproduce one figure quickly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -434,8 +436,24 @@ static int warm(struct progs *pr, enum inst i)
 	return run(pr, &c, c.nflows, &ns);
 }
 
+/* Mark the cases to run: those matching, and the bases they need. */
+static void select_cases(const char *match, int *want, int *need)
+{
+	size_t c;
+
+	for (c = 0; c < NCASES; c++)
+		want[c] = !match || strstr(cases[c].name, match);
+	for (c = 0; c < NCASES; c++)
+		if (want[c] && cases[c].base >= 0)
+			want[cases[c].base] = 1;
+	for (c = 0; c < NCASES; c++)
+		if (want[c])
+			need[cases[c].inst] = 1;
+}
+
 int cmd_prog(int argc, char **argv)
 {
+	int want[NCASES], need[I_COUNT] = { 0 };
 	struct floor_bpf *floor = NULL;
 	struct xdplb_bpf *skel[I_COUNT] = { NULL };
 	struct progs pr = { .flows = NULL };
@@ -445,6 +463,7 @@ int cmd_prog(int argc, char **argv)
 
 	if (rounds < 1 || rounds > BENCH_MAX_ROUNDS)
 		rounds = DEF_ROUNDS;
+	select_cases(argc > 2 ? argv[2] : NULL, want, need);
 	if (pin_cpu(0))
 		fprintf(stderr, "bench: cannot pin to CPU 0\n");
 	floor = floor_bpf__open_and_load();
@@ -456,6 +475,8 @@ int cmd_prog(int argc, char **argv)
 	pr.fd[I_FLOOR] = bpf_program__fd(floor->progs.xdp_floor);
 	pr.flows_fd = bpf_program__fd(pr.flows->progs.bench_flows);
 	for (i = I_MAIN; i < I_COUNT; i++) {
+		if (!need[i])
+			continue;
 		skel[i] = load_xdplb(&specs[i]);
 		if (!skel[i])
 			goto out;
@@ -470,13 +491,17 @@ int cmd_prog(int argc, char **argv)
 		rounds, NCASES);
 	for (round = 0; round < rounds; round++)
 		for (c = 0; c < NCASES; c++)
-			if (run(&pr, &cases[c], cases[c].repeat,
+			if (want[c] && run(&pr, &cases[c], cases[c].repeat,
 				&cases[c].ns[round]))
 				goto out;
 
 	for (c = 0; c < NCASES; c++) {
 		const struct pcase *k = &cases[c];
-		struct bench_row r = {
+		struct bench_row r;
+
+		if (!want[c])
+			continue;
+		r = (struct bench_row){
 			.section = k->section, .name = k->name,
 			.value = median(k->ns, rounds), .unit = "ns",
 			.target = k->target, .limit = k->limit,
