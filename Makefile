@@ -177,7 +177,7 @@ $(BUILD)/tests/%.o: tests/prog/%.c $(BUILD)/xdplb.skel.h | $(BUILD)/tests
 
 $(BUILD)/test_unit: $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS)) $(BUILD)/libxdplb.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion -lm
 
 $(BUILD)/test_prog: $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_SRCS)) $(BUILD)/libxdplb.a
 	$(call msg,LINK,$@)

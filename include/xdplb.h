@@ -6,7 +6,9 @@
  * Both sides include this file. Only <linux/types.h> types are used, every
  * hole is an explicit padding field, byte order is in the type, and the size
  * of every struct is asserted: a change here is a change of the pinned-map
- * layout and must bump XDPLB_ABI_VERSION.
+ * layout and must bump XDPLB_ABI_VERSION. So must a change of the flow hash
+ * (xdplb_hash.h): the command predicts placements with it, and load
+ * balancers that share flows must place them alike.
  */
 #ifndef XDPLB_H
 #define XDPLB_H
@@ -14,7 +16,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	3
+#define XDPLB_ABI_VERSION	4
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */

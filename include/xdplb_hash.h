@@ -5,7 +5,8 @@
  * lands). Both must compute the same value for the same flow and seed, so
  * it lives here once.
  *
- * The mixing steps are those of MurmurHash3 (public domain): a few
+ * The flow hash is NH (UMAC's inner hash) folded by a multiply-shift; the
+ * others take their mixing steps from MurmurHash3 (public domain): a few
  * multiply-rotate rounds, no table, no loop the verifier has to bound.
  */
 #ifndef XDPLB_HASH_H
@@ -43,30 +44,50 @@ static __always_inline __u32 xdplb_hash_final(__u32 h, __u32 len)
 	return h;
 }
 
-/* Hash of the 5-tuple. Ports are taken as they sit in the packet (network
- * order), so the value does not depend on who computes it on this host. */
+/*
+ * Hash of the 5-tuple: NH (the inner hash of UMAC) over its 32-bit words,
+ * then one multiply-shift to fold the 64-bit sum into 32 well-mixed bits.
+ * Each pair of words (xored with the seed) is offset by key words and
+ * multiplied into a 64-bit product; the products are independent, so the
+ * CPU computes them side by side, where a Murmur-style chain of rounds
+ * (one per word) waits on each previous round: this is a third of the
+ * cost for IPv4 and far less for IPv6's nine words. Ports are taken as
+ * they sit in the packet (network order), so the value does not depend on
+ * who computes it on this host.
+ */
+static __always_inline __u64 xdplb_nh(__u32 a, __u32 b, __u32 ka, __u32 kb)
+{
+	return (__u64)(__u32)(a + ka) * (__u32)(b + kb);
+}
+
+static __always_inline __u32 xdplb_nh_fold(__u64 s)
+{
+	s ^= s >> 32;
+	s *= 0x9e3779b97f4a7c15ull;	/* 2^64 / golden ratio, odd */
+	return s >> 32;
+}
+
 static __always_inline __u32 xdplb_flow_hash(const struct xdplb_flow *f,
 					     __u32 seed)
 {
 	__u32 ports = ((__u32)f->sport << 16) | f->dport;
-	__u32 h = seed ^ f->proto;
+	/* proto + its key is never 0, so the ports always count. */
+	__u64 s = xdplb_nh(ports ^ seed, f->proto, 0x13f8a5a7, 0x7f4a7c15);
 
 	if (f->family == XDPLB_AF_INET6) {
-		h = xdplb_hash_round(h, f->src.v6[0]);
-		h = xdplb_hash_round(h, f->src.v6[1]);
-		h = xdplb_hash_round(h, f->src.v6[2]);
-		h = xdplb_hash_round(h, f->src.v6[3]);
-		h = xdplb_hash_round(h, f->dst.v6[0]);
-		h = xdplb_hash_round(h, f->dst.v6[1]);
-		h = xdplb_hash_round(h, f->dst.v6[2]);
-		h = xdplb_hash_round(h, f->dst.v6[3]);
-		h = xdplb_hash_round(h, ports);
-		return xdplb_hash_final(h, 36);
+		s += xdplb_nh(f->src.v6[0] ^ seed, f->src.v6[1] ^ seed,
+			      0x2d358dcc, 0xaa6c78b2);
+		s += xdplb_nh(f->src.v6[2] ^ seed, f->src.v6[3] ^ seed,
+			      0x5bd1e995, 0x68e31da4);
+		s += xdplb_nh(f->dst.v6[0] ^ seed, f->dst.v6[1] ^ seed,
+			      0xb5297a4d, 0x1b56c4e9);
+		s += xdplb_nh(f->dst.v6[2] ^ seed, f->dst.v6[3] ^ seed,
+			      0x3c6ef372, 0xa54ff53a);
+		return xdplb_nh_fold(s);
 	}
-	h = xdplb_hash_round(h, f->src.v4);
-	h = xdplb_hash_round(h, f->dst.v4);
-	h = xdplb_hash_round(h, ports);
-	return xdplb_hash_final(h, 12);
+	s += xdplb_nh(f->src.v4 ^ seed, f->dst.v4 ^ seed,
+		      0x2d358dcc, 0xaa6c78b2);
+	return xdplb_nh_fold(s);
 }
 
 /* Hash of the client address alone: src-ip services (client persistence)
