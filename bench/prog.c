@@ -362,10 +362,9 @@ static struct xdplb_bpf *load_xdplb(const struct inst_spec *s)
 	if (!skel)
 		return NULL;
 	memcpy((void *)skel->rodata->ifmac, lb_mac, 6);
-	skel->rodata->ct_sets = s->ct_size / XDPLB_CT_WAYS;
-	skel->rodata->ct_rate = ~0ull;
-	err = bpf_map__set_max_entries(skel->maps.conns,
-				       s->ct_size / XDPLB_CT_WAYS);
+	err = xdplb_size_conns(skel, s->ct_size, ~0ull,
+			       XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull,
+			       XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull);
 	if (!err)
 		tfd = xdplb_size_tables(skel, table);
 	if (err || tfd < 0 || xdplb_bpf__load(skel) || seed(skel, s)) {

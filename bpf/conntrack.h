@@ -31,8 +31,8 @@ struct ct_ctx {
 	struct xdplb_ct_guard *guard;
 	struct xdplb_conn_set *set;	/* NULL: no table to use */
 	struct xdplb_real *real;	/* on a hit */
-	__u64 now;
-	__u32 idx;
+	__u32 idx;			/* its index in a CPU's table */
+	__u32 now;			/* ticks */
 	int way;			/* the flow's way or the victim; -1 */
 	__u16 tag;
 };
@@ -51,9 +51,9 @@ static __always_inline bool flow_equal(const struct xdplb_flow *a,
 		x[5] == y[5] && x[6] == y[6] && x[7] == y[7]);
 }
 
-static __always_inline __u64 tag_timeout(__u16 tag)
+static __always_inline __u32 tag_timeout(__u16 tag)
 {
-	return tag & XDPLB_CT_TAG_UDP ? udp_timeout_ns : tcp_timeout_ns;
+	return tag & XDPLB_CT_TAG_UDP ? udp_timeout : tcp_timeout;
 }
 
 /*
@@ -63,28 +63,30 @@ static __always_inline __u64 tag_timeout(__u16 tag)
  * a tick, so the value read at this CPU's first packet after a tick is the
  * one every packet until the next would read.
  */
-static __always_inline __u64 ct_clock(struct xdplb_ct_guard *g)
+static __always_inline __u32 ct_clock(struct xdplb_ct_guard *g)
 {
 	__u64 j = bpf_jiffies64();
 
 	if (j != g->jiffies) {
 		g->jiffies = j;
 		g->now = bpf_ktime_get_coarse_ns();
+		g->tick = g->now >> XDPLB_CT_TICK_SHIFT;
 	}
-	return g->now;
+	return g->tick;
 }
 
 /* The entry of way w of set s still stands for its flow: its real exists
- * (same slot generation) and it has not idled out. */
+ * (same slot generation) and it has not idled out. A last use later than
+ * now (another CPU's clock) is an age of 0. */
 static __always_inline struct xdplb_real *
-ct_good(const struct xdplb_conn_set *s, int w, __u64 now)
+ct_good(const struct xdplb_conn_set *s, int w, __u32 now)
 {
 	__u32 id = s->real_id[w];
 	struct xdplb_real *real = bpf_map_lookup_elem(&reals, &id);
 
 	if (real && (real->flags & XDPLB_REAL_F_USED) &&
 	    real->gen == s->real_gen[w] &&
-	    (__s64)(now - s->last_seen[w]) <= (__s64)tag_timeout(s->tag[w]))
+	    (__s32)(now - s->last_seen[w]) <= (__s32)tag_timeout(s->tag[w]))
 		return real;
 	return NULL;
 }
@@ -103,7 +105,7 @@ ct_good(const struct xdplb_conn_set *s, int w, __u64 now)
 static __always_inline void ct_fill(struct ct_ctx *ct,
 				    const struct xdplb_flow *flow,
 				    __u32 real_id, __u16 real_gen,
-				    __u64 created)
+				    __u32 created)
 {
 	struct xdplb_conn_set *s = ct->set;
 	int w = ct->way & (XDPLB_CT_WAYS - 1);
@@ -125,7 +127,7 @@ static __always_inline void ct_fill(struct ct_ctx *ct,
  * callbacks cannot hand pointers back through the caller's stack). */
 struct ct_adopt_ctx {
 	struct xdplb_flow flow;
-	__u64 now, created;
+	__u32 now, created;
 	__u32 idx, self, id;
 	__u16 gen, tag;
 };
@@ -134,17 +136,18 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 {
 	struct ct_adopt_ctx *a = data;
 	struct xdplb_conn_set *s;
+	__u32 pos;
 	int i;
 
 	if (cpu == a->self)
 		return 0;
-	s = bpf_map_lookup_percpu_elem(&conns, &a->idx, cpu);
+	pos = cpu * ct_sets + a->idx;
+	s = bpf_map_lookup_elem(&conns, &pos);
 	if (!s)
 		return 1;	/* past the last possible CPU */
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
-		__u32 id;
+		__u32 id, created;
 		__u16 gen;
-		__u64 created;
 
 		if (*(volatile __u16 *)&s->tag[i] != a->tag)
 			continue;
@@ -205,9 +208,9 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
  * and still good (and refreshes it); otherwise XDPLB_NO_REAL, with ct->way
  * set to the way a new entry should take: the flow's own stale way, an
  * empty or expired one, or the least recently used (ct_adopt then looks on
- * the other CPUs). Only the set's first cache line is read, and the flow of
- * a way whose tag matches. A SYN (fresh) is a new connection that happens
- * to reuse a tracked client port: it is placed anew, never sent after the
+ * the other CPUs). Only the set's line is read, and the flow of a way
+ * whose tag matches. A SYN (fresh) is a new connection that happens to
+ * reuse a tracked client port: it is placed anew, never sent after the
  * old one, which may have gone to a real drained since.
  */
 static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
@@ -215,32 +218,35 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 				       struct ct_ctx *ct,
 				       struct xdplb_global_stats *gs)
 {
-	__u32 idx = hash & (ct_sets - 1), zero = 0;
+	__u32 idx = hash & (ct_sets - 1), zero = 0, pos, oldest = 0;
 	struct xdplb_conn_set *s;
-	__u64 oldest = ~0ull;
+	bool free = false;	/* ct->way is empty or expired */
 	__u16 tag;
 	int i;
 
+	pos = bpf_get_smp_processor_id() * ct_sets + idx;
 	ct->way = -1;
+	ct->idx = idx;
+	ct->now = 0;
+	ct->tag = tag = xdplb_ct_tag(hash, flow->proto);
 	ct->guard = bpf_map_lookup_elem(&ct_guard, &zero);
-	ct->set = bpf_map_lookup_elem(&conns, &idx);
+	ct->set = bpf_map_lookup_elem(&conns, &pos);
 	if (!ct->guard || !ct->set) {
 		ct->set = NULL;
 		return XDPLB_NO_REAL;
 	}
 	s = ct->set;
 	ct->now = ct_clock(ct->guard);
-	ct->idx = idx;
-	ct->tag = tag = xdplb_ct_tag(hash, flow->proto);
 
 #pragma unroll
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
 		__u16 t = s->tag[i];
+		__u32 age;
 
 		if (!t) {
-			if (oldest) {		/* the first empty way */
+			if (!free) {		/* the first empty way */
 				ct->way = i;
-				oldest = 0;
+				free = true;
 			}
 			continue;
 		}
@@ -261,19 +267,37 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			gs->ct_expired++;
 			return XDPLB_NO_REAL;
 		}
-		if (ct->now - s->last_seen[i] > tag_timeout(t)) {
-			if (oldest) {		/* reusable like an empty way */
+		/* Only this CPU writes its sets, with its own clock. */
+		age = ct->now - s->last_seen[i];
+		if (age > tag_timeout(t)) {
+			if (!free) {		/* reusable like an empty way */
 				ct->way = i;
-				oldest = 0;
+				free = true;
 			}
 			continue;
 		}
-		if (s->last_seen[i] < oldest) {
-			oldest = s->last_seen[i];
+		if (!free && (ct->way < 0 || age > oldest)) {
+			oldest = age;		/* least recently used so far */
 			ct->way = i;
 		}
 	}
 	return XDPLB_NO_REAL;
+}
+
+/*
+ * Start loading the set of a flow of this hash, for a SYN, which is placed
+ * before its set is read: the load's latency (the table is far larger
+ * than the caches) then overlaps the placing. Read first, its unpredictable
+ * branches would hold everything behind them until the line arrived.
+ */
+static __always_inline void ct_touch(__u32 hash)
+{
+	__u32 pos = bpf_get_smp_processor_id() * ct_sets +
+		    (hash & (ct_sets - 1));
+	struct xdplb_conn_set *s = bpf_map_lookup_elem(&conns, &pos);
+
+	if (s)
+		(void)*(volatile __u64 *)s->tag;
 }
 
 /* Track a flow Maglev just placed, within the per-CPU rate cap. */
@@ -286,8 +310,8 @@ static __always_inline void ct_insert(const struct xdplb_flow *flow,
 
 	if (ct->way < 0 || !ct->set)
 		return;
-	if (ct->now - g->window_start >= 1000000000ull) {
-		g->window_start = ct->now;
+	if (g->now - g->window_start >= 1000000000ull) {
+		g->window_start = g->now;
 		g->inserts = 0;
 	}
 	if (g->inserts >= ct_rate) {

@@ -20,8 +20,11 @@ const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
 const volatile __u8 ifmac[6];
 const volatile __u32 ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS;
 const volatile __u64 ct_rate = XDPLB_DEFAULT_CT_RATE;
-const volatile __u64 tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull;
-const volatile __u64 udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull;
+/* Idle timeouts in ticks of the connection table's clock (xdplb.h). */
+const volatile __u32 tcp_timeout = (XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull)
+				   >> XDPLB_CT_TICK_SHIFT;
+const volatile __u32 udp_timeout = (XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull)
+				   >> XDPLB_CT_TICK_SHIFT;
 
 /* How this instance was attached; the data path does not read it. */
 struct {
@@ -125,10 +128,14 @@ struct {
 	__type(value, struct xdplb_counters);
 } real_stats SEC(".maps");
 
-/* The connection table: per CPU, set-associative, sized at attach. */
+/* The connection table (xdplb.h): every CPU's sets, sized at attach for
+ * the possible CPUs. A flat array rather than a per-CPU one: a lookup is
+ * one inlined load with no per-CPU pointer to chase first, and every set
+ * is cache-line aligned (an mmapable array starts on a page). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct xdplb_conn_set);
 } conns SEC(".maps");

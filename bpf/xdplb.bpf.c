@@ -58,11 +58,24 @@ int xdplb(struct xdp_md *ctx)
 	if (rc != XDPLB_NEXT)
 		return rc;
 
-	/* Tracked flows first: a hit needs no service lookup. */
 	if (!maybe_vip(&pkt.flow))
 		return verdict(gs, pass_not_service, XDP_PASS);
 	hash = xdplb_flow_hash(&pkt.flow, hash_seed);
-	real_id = ct_lookup(&pkt.flow, hash, pkt.tcp_syn, &ct, gs);
+
+	/* A new connection: placed, then tracked. */
+	if (pkt.tcp_syn) {
+		ct_touch(hash);
+		svc = find_service(&pkt.flow);
+		if (!svc)
+			return verdict(gs, pass_not_service, XDP_PASS);
+		real = select_syn(svc, &pkt.flow, hash, &ct, &real_id, gs);
+		if (!real)
+			return verdict(gs, drop_no_real, XDP_DROP);
+		goto out;
+	}
+
+	/* Tracked flows first: a hit needs no service lookup. */
+	real_id = ct_lookup(&pkt.flow, hash, false, &ct, gs);
 	if (real_id != XDPLB_NO_REAL) {
 		real = ct.real;
 		goto out;
@@ -71,8 +84,8 @@ int xdplb(struct xdp_md *ctx)
 	svc = find_service(&pkt.flow);
 	if (!svc)
 		return verdict(gs, pass_not_service, XDP_PASS);
-	real = select_real(svc, &pkt.flow, hash, pkt.icmp_error, pkt.tcp_syn,
-			   &ct, &real_id, gs);
+	real = select_real(svc, &pkt.flow, hash, pkt.icmp_error, &ct,
+			   &real_id, gs);
 	if (!real)
 		return verdict(gs, drop_no_real, XDP_DROP);
 out:

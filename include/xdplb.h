@@ -268,24 +268,34 @@ struct xdplb_flow {
 };
 
 /*
- * conns[set], per CPU: the XDPLB_CT_WAYS ways of one set of the connection
- * table, a set-associative LRU cache. A flow lives in set
- * flow_hash & (sets - 1); a new flow takes an empty or expired way, else
- * the least recently used. Way w tracks flow[w] to real real_id[w].
+ * The connection table: a set-associative LRU cache per CPU, in one flat
+ * array that every CPU's table shares, conns[cpu * sets + set], so that a
+ * CPU's sets are contiguous and each starts on a cache line (mmapable
+ * arrays start on a page), and user space can mmap it. A flow lives in
+ * set flow_hash & (sets - 1) of its CPU's table; a new flow takes an empty
+ * or expired way, else the least recently used.
  *
- * The first 64 bytes hold all a lookup or an insert decides on (tags,
- * reals, last use), so that a new flow reads one cache line and writes
- * one more, and a hit reads its own flow besides; the flows and creation
- * times follow. tag[w] is 0 for an empty way, else xdplb_ct_tag() of its
- * flow (flow hash bits, and whether UDP's timeout applies).
+ * A set's first cache line holds all a lookup or an insert decides on
+ * (tags, reals, times); the flows of its ways follow, and a way's flow is
+ * read only when its tag matches. tag[w] is 0 for an empty way, else
+ * xdplb_ct_tag() of its flow (flow hash bits, and whether UDP's timeout
+ * applies).
+ *
+ * Times are ticks of the coarse monotonic clock (CLOCK_MONOTONIC_COARSE):
+ * ns >> XDPLB_CT_TICK_SHIFT, about 4 ms (a jiffy at HZ=250), as 32 bits
+ * that wrap after 208 days. Ages are differences, so the wrap does not
+ * matter to a flow idle for less than half of that.
  */
+#define XDPLB_CT_TICK_SHIFT	22
+
 struct xdplb_conn_set {
 	__u16 tag[XDPLB_CT_WAYS];
 	__u16 real_gen[XDPLB_CT_WAYS];
 	__u32 real_id[XDPLB_CT_WAYS];
-	__u64 last_seen[XDPLB_CT_WAYS];	/* bpf_ktime_get_coarse_ns() */
+	__u32 last_seen[XDPLB_CT_WAYS];	/* ticks */
+	__u32 created[XDPLB_CT_WAYS];	/* ticks */
 	struct xdplb_flow flow[XDPLB_CT_WAYS];
-	__u64 created[XDPLB_CT_WAYS];
+	__u8 pad[32];			/* a whole number of lines */
 };
 
 #define XDPLB_CT_TAG_USED	0x1	/* the way holds a flow */
@@ -294,10 +304,12 @@ struct xdplb_conn_set {
 /* ct_guard[0], per CPU: the flood guard's window of new tracked flows,
  * and the coarse clock as read at this CPU's last tick. */
 struct xdplb_ct_guard {
-	__u64 window_start;
+	__u64 window_start;	/* ns */
 	__u64 inserts;
 	__u64 jiffies;		/* bpf_jiffies64() when now was read */
 	__u64 now;		/* bpf_ktime_get_coarse_ns() then */
+	__u32 tick;		/* now >> XDPLB_CT_TICK_SHIFT */
+	__u32 pad;
 };
 
 _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
@@ -314,8 +326,8 @@ _Static_assert(sizeof(struct xdplb_global_stats) == 19 * 8, "global_stats");
 _Static_assert(sizeof(struct xdplb_conn_set) == 64 * XDPLB_CT_WAYS,
 	       "xdplb_conn_set: 64 bytes a way");
 _Static_assert(__builtin_offsetof(struct xdplb_conn_set, flow) == 64,
-	       "xdplb_conn_set: what a lookup reads fills its first line");
-_Static_assert(sizeof(struct xdplb_ct_guard) == 32, "xdplb_ct_guard");
+	       "xdplb_conn_set: what a lookup decides on fills its first line");
+_Static_assert(sizeof(struct xdplb_ct_guard) == 40, "xdplb_ct_guard");
 _Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
 
 #endif /* XDPLB_H */

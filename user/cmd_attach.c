@@ -386,12 +386,9 @@ int do_attach(int argc, char **argv)
 	}
 	skel->rodata->hash_seed = cfg.hash_seed;
 	memcpy((void *)skel->rodata->ifmac, cfg.ifmac, 6);
-	skel->rodata->ct_sets = cfg.ct_size / XDPLB_CT_WAYS;
-	skel->rodata->ct_rate = cfg.ct_rate;
-	skel->rodata->tcp_timeout_ns = cfg.tcp_timeout * 1000000000ull;
-	skel->rodata->udp_timeout_ns = cfg.udp_timeout * 1000000000ull;
-	err = bpf_map__set_max_entries(skel->maps.conns,
-				       cfg.ct_size / XDPLB_CT_WAYS);
+	err = xdplb_size_conns(skel, cfg.ct_size, cfg.ct_rate,
+			       cfg.tcp_timeout * 1000000000ull,
+			       cfg.udp_timeout * 1000000000ull);
 	if (err) {
 		p_err("cannot size the connection table: %s", strerror(-err));
 		goto out_destroy;

@@ -54,7 +54,7 @@ static const struct map_spec map_specs[] = {
 	SPEC(XDPLB_PIN_REAL_STATS, real_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	     4, sizeof(struct xdplb_counters), XDPLB_MAX_REALS),
 	/* max_entries 0: sized at attach, checked against the config. */
-	SPEC(XDPLB_PIN_CONNS, conns_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	SPEC(XDPLB_PIN_CONNS, conns_fd, BPF_MAP_TYPE_ARRAY, 4,
 	     sizeof(struct xdplb_conn_set), 0),
 	SPEC(XDPLB_PIN_CT_GUARD, ct_guard_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 	     sizeof(struct xdplb_ct_guard), 1),
@@ -82,9 +82,20 @@ void lb_init(struct lb *lb)
 	lb->ncpus = libbpf_num_possible_cpus();
 }
 
+/* Sets and flows of every CPU's connection table. */
+static size_t ct_sets_total(const struct lb *lb)
+{
+	return (size_t)lb->ncpus * (lb->cfg.ct_size / XDPLB_CT_WAYS);
+}
+
 void lb_close(struct lb *lb)
 {
 	size_t i;
+
+	if (lb->ct_map)
+		munmap((void *)lb->ct_map,
+		       ct_sets_total(lb) * sizeof(*lb->ct_map));
+	lb->ct_map = NULL;
 
 	for (i = 0; i < N_MAPS; i++) {
 		int *fd = spec_fd(lb, &map_specs[i]);
@@ -143,6 +154,22 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 		return err;
 	}
 	return fd;
+}
+
+int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
+		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns)
+{
+	__u64 tick = 1ull << XDPLB_CT_TICK_SHIFT;
+	__u64 flows = (__u64)libbpf_num_possible_cpus() * ct_size;
+
+	if (ct_size < XDPLB_CT_WAYS || flows > 0xffffffffull)
+		return -E2BIG;
+	skel->rodata->ct_sets = ct_size / XDPLB_CT_WAYS;
+	skel->rodata->ct_rate = ct_rate;
+	skel->rodata->tcp_timeout = (tcp_timeout_ns + tick - 1) / tick;
+	skel->rodata->udp_timeout = (udp_timeout_ns + tick - 1) / tick;
+	return bpf_map__set_max_entries(skel->maps.conns,
+					flows / XDPLB_CT_WAYS);
 }
 
 int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
@@ -277,10 +304,11 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 
+		/* Sized for this host's possible CPUs at attach. */
 		*what = XDPLB_PIN_CONNS;
 		if (bpf_obj_get_info_by_fd(lb->conns_fd, &info, &len))
 			return -errno;
-		if (info.max_entries * XDPLB_CT_WAYS != lb->cfg.ct_size)
+		if (info.max_entries != ct_sets_total(lb))
 			return -EPROTO;
 	}
 	*what = NULL;
@@ -1074,93 +1102,99 @@ __u64 lb_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-void lb_conn_ways(const struct xdplb_conn_set *s, struct lb_conn_ways *v)
+/* Map the connection table read-only (once): the data path's own array,
+ * read in place with no system call. */
+static int ct_mmap(struct lb *lb)
 {
+	void *m;
+
+	if (lb->ct_map)
+		return 0;
+	m = mmap(NULL, ct_sets_total(lb) * sizeof(*lb->ct_map), PROT_READ,
+		 MAP_SHARED, lb->conns_fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	lb->ct_map = m;
+	return 0;
+}
+
+/* A time in ticks of the table's clock (the last 2^32 ticks before now,
+ * or a little after: another CPU's clock) in ns. */
+static __u64 tick_ns(__u32 t, __u64 now_ns)
+{
+	__u64 now = now_ns >> XDPLB_CT_TICK_SHIFT;
+
+	return (now - (__s32)((__u32)now - t)) << XDPLB_CT_TICK_SHIFT;
+}
+
+/*
+ * The ways of the set at pos in conns. The data path writes a way with
+ * its tag cleared first and set last; a way whose tag changed while it was
+ * read was being rewritten, and is left out as if empty.
+ */
+static void conn_ways(const struct lb *lb, size_t pos, __u64 now,
+		      struct lb_conn_ways *v)
+{
+	const struct xdplb_conn_set *s = &lb->ct_map[pos];
 	int w;
 
 	memset(v, 0, sizeof(*v));
 	for (w = 0; w < XDPLB_CT_WAYS; w++) {
 		struct lb_conn *c = &v->way[w];
+		__u16 tag = *(volatile const __u16 *)&s->tag[w];
 
-		if (!s->tag[w])
+		if (!tag)
 			continue;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		c->flow = s->flow[w];
 		c->real_id = s->real_id[w];
 		c->real_gen = s->real_gen[w];
-		c->tag = s->tag[w];
-		c->created = s->created[w];
-		c->last_seen = s->last_seen[w];
+		c->tag = tag;
+		c->created = tick_ns(s->created[w], now);
+		c->last_seen = tick_ns(s->last_seen[w], now);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (*(volatile const __u16 *)&s->tag[w] != tag)
+			memset(c, 0, sizeof(*c));
 	}
+}
+
+/* Set idx of every CPU's table into out[0..ncpus-1]. */
+static void conn_set(const struct lb *lb, __u32 idx, __u64 now,
+		     struct lb_conn_ways *out)
+{
+	size_t sets = lb->cfg.ct_size / XDPLB_CT_WAYS;
+	int cpu;
+
+	for (cpu = 0; cpu < lb->ncpus; cpu++)
+		conn_ways(lb, cpu * sets + idx, now, &out[cpu]);
 }
 
 int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
 {
-	struct xdplb_conn_set *raw = calloc(lb->ncpus, sizeof(*raw));
-	int cpu, err = 0;
+	int err = ct_mmap(lb);
 
-	if (!raw)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(lb->conns_fd, &idx, raw))
-		err = -errno;
-	for (cpu = 0; !err && cpu < lb->ncpus; cpu++)
-		lb_conn_ways(&raw[cpu], &out[cpu]);
-	free(raw);
-	return err;
-}
-
-#define CONN_CHUNK	256	/* sets read with one batch lookup */
-
-/* Sets first..first+n-1 of every CPU (n <= CONN_CHUNK) into out, CPU-major
- * per set as lb_conns() gives them: one batch lookup, or set by set. */
-static int conn_chunk(struct lb *lb, __u32 first, __u32 n,
-		      struct lb_conn_ways *out)
-{
-	static __u32 keys[CONN_CHUNK];
-	struct xdplb_conn_set *raw;
-	__u32 count = n, token, s;
-	int cpu, err = 0;
-
-	raw = calloc((size_t)n * lb->ncpus, sizeof(*raw));
-	if (!raw)
-		return -ENOMEM;
-	token = first - 1;	/* the batch resumes after the token's key */
-	if (bpf_map_lookup_batch(lb->conns_fd, first ? &token : NULL, &token,
-				 keys, raw, &count, NULL) &&
-	    errno != ENOENT)
-		count = 0;
-	if (count != n || (n && keys[0] != first)) {
-		for (s = 0; s < n && !err; s++)	/* no batch: one by one */
-			err = lb_conn_set(lb, first + s,
-					  &out[(size_t)s * lb->ncpus]);
-		free(raw);
+	if (err)
 		return err;
-	}
-	for (s = 0; s < n; s++)
-		for (cpu = 0; cpu < lb->ncpus; cpu++)
-			lb_conn_ways(&raw[(size_t)s * lb->ncpus + cpu],
-				     &out[(size_t)s * lb->ncpus + cpu]);
-	free(raw);
+	if (idx >= lb->cfg.ct_size / XDPLB_CT_WAYS)
+		return -ERANGE;
+	conn_set(lb, idx, lb_now_ns(), out);
 	return 0;
 }
 
 int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 {
-	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s, n;
+	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
 	struct lb_conn_ways *v;
+	__u64 now = lb_now_ns();
+	int err = ct_mmap(lb);
 
+	if (err)
+		return err;
 	v = calloc((size_t)sets * lb->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (s = 0; s < sets; s += n) {
-		int err;
-
-		n = sets - s < CONN_CHUNK ? sets - s : CONN_CHUNK;
-		err = conn_chunk(lb, s, n, &v[(size_t)s * lb->ncpus]);
-		if (err) {
-			free(v);
-			return err;
-		}
-	}
+	for (s = 0; s < sets; s++)
+		conn_set(lb, s, now, &v[(size_t)s * lb->ncpus]);
 	*out = v;
 	*nsets = sets;
 	return 0;
@@ -1181,9 +1215,9 @@ static int tracked_cmp(const void *a, const void *b)
  * each (flow, real) once, added to counts; t: room for them. */
 static void count_set(struct lb *lb, const struct lb_conn_ways *set,
 		      const struct xdplb_real *reals, __u32 first, __u32 n,
-		      struct tracked *t, __u64 *counts)
+		      __u64 now, struct tracked *t, __u64 *counts)
 {
-	__u64 now = lb_now_ns(), nt = 0, i;	/* after the read */
+	__u64 nt = 0, i;
 	int cpu, w;
 
 	for (cpu = 0; cpu < lb->ncpus; cpu++) {
@@ -1217,31 +1251,30 @@ static void count_set(struct lb *lb, const struct lb_conn_ways *set,
 /*
  * Flows, not entries: a flow seen on two CPUs has an entry on each, but
  * in the same set on every CPU (its hash's), so each set's good entries
- * are sorted and each (flow, real) counted once. One pass over the table
- * in chunks of sets, whatever the number of reals; memory for one chunk.
+ * are sorted and each (flow, real) counted once. One pass over the mapped
+ * table, whatever the number of reals.
  */
 int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
 		     __u32 first, __u32 n, __u64 *counts)
 {
-	__u32 nsets = lb->cfg.ct_size / XDPLB_CT_WAYS, s0, k;
-	size_t per_set = (size_t)lb->ncpus * XDPLB_CT_WAYS;
-	struct lb_conn_ways *chunk;
+	__u32 nsets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
+	struct lb_conn_ways *set;
 	struct tracked *t;
-	int err = 0;
+	__u64 now = lb_now_ns();
+	int err = ct_mmap(lb);
 
+	if (err)
+		return err;
 	memset(counts, 0, n * sizeof(*counts));
-	chunk = calloc((size_t)CONN_CHUNK * lb->ncpus, sizeof(*chunk));
-	t = calloc(per_set, sizeof(*t));
-	for (s0 = 0; chunk && t && !err && s0 < nsets; s0 += k) {
-		k = nsets - s0 < CONN_CHUNK ? nsets - s0 : CONN_CHUNK;
-		err = conn_chunk(lb, s0, k, chunk);
-		for (__u32 s = 0; !err && s < k; s++)
-			count_set(lb, &chunk[(size_t)s * lb->ncpus], reals,
-				  first, n, t, counts);
+	set = calloc(lb->ncpus, sizeof(*set));
+	t = calloc((size_t)lb->ncpus * XDPLB_CT_WAYS, sizeof(*t));
+	for (s = 0; set && t && s < nsets; s++) {
+		conn_set(lb, s, now, set);
+		count_set(lb, set, reals, first, n, now, t, counts);
 	}
-	if (!chunk || !t)
+	if (!set || !t)
 		err = -ENOMEM;
-	free(chunk);
+	free(set);
 	free(t);
 	return err;
 }

@@ -39,6 +39,8 @@ struct lb {
 	bool defer_index;
 	bool index_dirty;
 	int ncpus;
+	/* The connection table, mapped read-only on first use. */
+	const struct xdplb_conn_set *ct_map;
 	__u32 abi_found;	/* the instance's ABI, once its config is read */
 	struct xdplb_config cfg;
 	char pin_dir[PATH_MAX];
@@ -156,9 +158,6 @@ struct lb_conn_ways {
 	struct lb_conn way[XDPLB_CT_WAYS];
 };
 
-/* The ways of one set. */
-void lb_conn_ways(const struct xdplb_conn_set *s, struct lb_conn_ways *v);
-
 /* Read the whole connection table: sets x ncpus sets of ways, CPU-major
  * per set (set s on cpu c at [s * ncpus + c]). Caller frees. */
 int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets);
@@ -167,6 +166,14 @@ int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out);
 
 /* Now on the data path's clock (bpf_ktime_get_coarse_ns). */
 __u64 lb_now_ns(void);
+
+/*
+ * Before load: the connection table of ct_size flows per CPU (its maps
+ * for every possible CPU), its new-flow rate cap and idle timeouts (in ns,
+ * rounded up to the table's ticks). 0 or -errno.
+ */
+int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
+		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns);
 
 /* Counters summed over CPUs. */
 int lb_counters(struct lb *lb, int fd, __u32 id, struct xdplb_counters *c);

@@ -315,12 +315,9 @@ static void setup_with(const struct load *l)
 	skel->rodata->hash_seed = SEED;
 	memcpy((void *)skel->rodata->ifmac, lb_mac, ETH_ALEN);
 	memcpy(cfg.ifmac, lb_mac, ETH_ALEN);
-	skel->rodata->ct_sets = l->ct_sets;
-	skel->rodata->ct_rate = l->ct_rate;
-	skel->rodata->tcp_timeout_ns = l->tcp_timeout_ns;
-	skel->rodata->udp_timeout_ns = l->udp_timeout_ns;
-	err = bpf_map__set_max_entries(skel->maps.conns, l->ct_sets);
-	cr_assert_eq(err, 0, "conns max_entries: %s", strerror(-err));
+	err = xdplb_size_conns(skel, l->ct_sets * XDPLB_CT_WAYS, l->ct_rate,
+			       l->tcp_timeout_ns, l->udp_timeout_ns);
+	cr_assert_eq(err, 0, "xdplb_size_conns: %s", strerror(-err));
 	tmpl = xdplb_size_tables(skel, TABLE_SIZE);
 	cr_assert_geq(tmpl, 0, "xdplb_size_tables: %s", strerror(-tmpl));
 	err = xdplb_bpf__load(skel);
@@ -1294,9 +1291,21 @@ static bool ct_entry(const struct xdplb_flow *f, struct lb_conn *c)
 	return true;
 }
 
+/* The connection table keeps time in ticks (xdplb.h): now, and a
+ * protocol's timeout as the data path has it, rounded up to ticks. */
+#define CT_TICK	(1ull << XDPLB_CT_TICK_SHIFT)
+
+static __u64 tick_now(void)
+{
+	return lb_now_ns() / CT_TICK * CT_TICK;
+}
+
 static __u64 ct_timeout(const struct xdplb_flow *f)
 {
-	return f->proto == IPPROTO_UDP ? ld.udp_timeout_ns : ld.tcp_timeout_ns;
+	__u64 ns = f->proto == IPPROTO_UDP ? ld.udp_timeout_ns :
+					     ld.tcp_timeout_ns;
+
+	return (ns + CT_TICK - 1) / CT_TICK * CT_TICK;
 }
 
 /* Why an entry no longer holds for a flow of service s (NULL: it does):
@@ -1514,7 +1523,7 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	ct_read(set, ct_buf[0]);
 	mine = &ct_buf[0][ct_cpu];
 	way = ct_way(mine, &p->flow);
-	t0 = lb_now_ns();
+	t0 = tick_now();
 	if (way >= 0)
 		stale = ct_stale(&mine->way[way], e->svc, t0);
 	how = ct_expect(p, e, way, stale);
@@ -1535,7 +1544,7 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	err = run(p, len, r);
 	cr_assert_eq(err, 0, "%s: bpf_prog_test_run_opts: %s", desc,
 		     strerror(-err));
-	t1 = lb_now_ns();
+	t1 = tick_now();
 	global(&after);
 	r->ct = how;
 
@@ -2563,9 +2572,9 @@ Test(packets, ct_miss_then_hit)
 		id = predict(&p.flow, c[i].expect.svc);
 
 		global(&g0);
-		t0 = lb_now_ns();
+		t0 = tick_now();
 		cr_assert_eq(run(&p, p.len, &r), 0);
-		t1 = lb_now_ns();
+		t1 = tick_now();
 		global(&g1);
 		who(&r);
 		cr_assert_eq(r.action, XDP_TX, "%s: first packet %s", d,
@@ -2617,9 +2626,9 @@ Test(packets, ct_miss_then_hit)
 		/* Past a tick of the coarse clock, so last_seen moves. */
 		sleep_ms(20);
 		global(&g0);
-		t0 = lb_now_ns();
+		t0 = tick_now();
 		cr_assert_eq(run(&p, p.len, &r), 0);
-		t1 = lb_now_ns();
+		t1 = tick_now();
 		global(&g1);
 		who(&r);
 		cr_assert_eq(r.action, XDP_TX, "%s: second packet %s", d,
