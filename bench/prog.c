@@ -15,7 +15,11 @@
  * behind the same tail call, so the harness costs the same on both sides.
  * The scale cases use it with random flows, already tracked (a warm-up
  * run sends each flow once), and report the growth from the small to the
- * large configuration.
+ * large configuration. The connection table's pair sends the same million
+ * random flows to a table of 2M entries per CPU kept empty (the new-flow
+ * cap at 0: every packet misses, is looked for on the other CPU and placed
+ * by Maglev) and to one that tracks them all (every packet hits): both
+ * touch the same memory, so the ratio is what a full table costs.
  *
  * Rounds interleave every case, the floors included; figures are medians.
  * `prog ROUNDS MATCH` runs only the cases whose name contains MATCH, with
@@ -70,7 +74,8 @@ enum inst {
 	I_MANY_REALS,	/* 1 service, 10000 reals */
 	I_1SVC,		/* 1 service, 1 real, small Maglev table */
 	I_MANY_SVCS,	/* 1000 services, 1 real each, same */
-	I_CT_EMPTY,	/* 2M-entry table, 16384 flows tracked */
+	I_CT_SMALL,	/* 2M-entry table, 16384 flows tracked */
+	I_CT_EMPTY,	/* 2M-entry table kept empty: nothing tracked */
 	I_CT_FULL,	/* 2M-entry table, 1000000 flows tracked */
 	I_COUNT,
 };
@@ -81,6 +86,7 @@ struct inst_spec {
 	__u32 ct_size;
 	__u32 table_size;	/* 0: the default */
 	__u32 warm_flows;	/* flows sent once through bench_flows */
+	int untracked;		/* new-flow cap 0: the table stays empty */
 	__u32 warm_vips;
 };
 
@@ -101,8 +107,10 @@ static const struct inst_spec specs[I_COUNT] = {
 			  .ct_size = XDPLB_DEFAULT_CT_SIZE,
 			  .table_size = SMALL_TABLE,
 			  .warm_flows = SCALE_FLOWS, .warm_vips = MANY_SVCS },
-	[I_CT_EMPTY] = { .nsvcs = 1, .nreals = 1, .ct_size = BIG_CT_SIZE,
+	[I_CT_SMALL] = { .nsvcs = 1, .nreals = 1, .ct_size = BIG_CT_SIZE,
 			 .warm_flows = SCALE_FLOWS, .warm_vips = 1 },
+	[I_CT_EMPTY] = { .nsvcs = 1, .nreals = 1, .ct_size = BIG_CT_SIZE,
+			 .untracked = 1 },
 	[I_CT_FULL] = { .nsvcs = 1, .nreals = 1, .ct_size = BIG_CT_SIZE,
 			.warm_flows = BIG_FLOWS, .warm_vips = 1 },
 };
@@ -210,13 +218,18 @@ static struct pcase cases[] = {
 		   .limit = 1.10,
 		   .note = "both with 251-slot Maglev tables" },
 	/* 16 */ { SEC_SCALE, "conn table: 16384 flows of 2M entries",
-		   I_CT_EMPTY, TCP4(), .wrapped = 1, .nflows = SCALE_FLOWS,
+		   I_CT_SMALL, TCP4(), .wrapped = 1, .nflows = SCALE_FLOWS,
 		   .nvips = 1, .repeat = SCALE_REPEAT, .expect = XDP_TX,
-		   .base = 11 },
-	/* 17 */ { SEC_SCALE, "conn table: 1000000 flows",
+		   .base = 11, .note = "tracked; their sets fit the caches" },
+	/* 17 */ { SEC_SCALE, "conn table: 1000000 flows, table empty",
+		   I_CT_EMPTY, TCP4(), .wrapped = 1, .nflows = BIG_FLOWS,
+		   .nvips = 1, .repeat = SCALE_REPEAT, .expect = XDP_TX,
+		   .base = 11,
+		   .note = "new-flow cap 0: each packet misses, placed by Maglev" },
+	/* 18 */ { SEC_SCALE, "conn table: 1000000 flows, all tracked",
 		   I_CT_FULL, TCP4(), .wrapped = 1, .nflows = BIG_FLOWS,
 		   .nvips = 1, .repeat = SCALE_REPEAT, .expect = XDP_TX,
-		   .base = 16, .target = T_RATIO_MAX, .limit = 1.10 },
+		   .base = 17, .target = T_RATIO_MAX, .limit = 1.10 },
 };
 
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
@@ -322,7 +335,7 @@ static int seed(struct xdplb_bpf *skel, const struct inst_spec *s)
 		.table_size = s->table_size ? s->table_size :
 			      XDPLB_DEFAULT_TABLE_SIZE,
 		.hash_seed = XDPLB_DEFAULT_HASH_SEED,
-		.ct_size = s->ct_size, .ct_rate = ~0u,
+		.ct_size = s->ct_size, .ct_rate = s->untracked ? 0 : ~0u,
 		.tcp_timeout = XDPLB_DEFAULT_TCP_TIMEOUT,
 		.udp_timeout = XDPLB_DEFAULT_UDP_TIMEOUT,
 	};
@@ -362,7 +375,7 @@ static struct xdplb_bpf *load_xdplb(const struct inst_spec *s)
 	if (!skel)
 		return NULL;
 	memcpy((void *)skel->rodata->ifmac, lb_mac, 6);
-	err = xdplb_size_conns(skel, s->ct_size, ~0ull,
+	err = xdplb_size_conns(skel, s->ct_size, s->untracked ? 0 : ~0ull,
 			       XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull,
 			       XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull);
 	if (!err)
