@@ -58,13 +58,15 @@ int xdplb(struct xdp_md *ctx)
 	if (rc != XDPLB_NEXT)
 		return rc;
 
-	if (!maybe_vip(&pkt.flow))
-		return verdict(gs, pass_not_service, XDP_PASS);
-	hash = xdplb_flow_hash(&pkt.flow, hash_seed);
-
-	/* A new connection: placed, then tracked. */
+	/* A new connection: placed, then tracked. Its set is on its way
+	 * (ct_touch) from before the VIP filter: the filter's lookup is
+	 * more work for the load to hide behind, and a SYN to any other
+	 * address costs a hash more. */
 	if (pkt.tcp_syn) {
+		hash = xdplb_flow_hash(&pkt.flow, hash_seed);
 		ct_touch(hash);
+		if (!maybe_vip(&pkt.flow))
+			return verdict(gs, pass_not_service, XDP_PASS);
 		svc = find_service(&pkt.flow);
 		if (!svc)
 			return verdict(gs, pass_not_service, XDP_PASS);
@@ -75,6 +77,9 @@ int xdplb(struct xdp_md *ctx)
 	}
 
 	/* Tracked flows first: a hit needs no service lookup. */
+	if (!maybe_vip(&pkt.flow))
+		return verdict(gs, pass_not_service, XDP_PASS);
+	hash = xdplb_flow_hash(&pkt.flow, hash_seed);
 	real_id = ct_lookup(&pkt.flow, hash, false, &ct, gs);
 	if (real_id != XDPLB_NO_REAL) {
 		real = ct.real;
