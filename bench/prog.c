@@ -365,7 +365,8 @@ static int seed(struct xdplb_bpf *skel, const struct inst_spec *s)
 	return err;
 }
 
-/* A loaded and seeded xdplb; the new-flow rate cap is off. */
+/* A loaded and seeded xdplb; the new-flow rate cap is off, or 0 for an
+ * instance whose table stays empty. */
 static struct xdplb_bpf *load_xdplb(const struct inst_spec *s)
 {
 	struct xdplb_bpf *skel = xdplb_bpf__open();
@@ -455,7 +456,9 @@ static void select_cases(const char *match, int *want, int *need)
 
 	for (c = 0; c < NCASES; c++)
 		want[c] = !match || strstr(cases[c].name, match);
-	for (c = 0; c < NCASES; c++)
+	/* A base comes before its case: from the last case back, so that
+	 * a base's own base is marked too. */
+	for (c = NCASES; c-- > 0;)
 		if (want[c] && cases[c].base >= 0)
 			want[cases[c].base] = 1;
 	for (c = 0; c < NCASES; c++)

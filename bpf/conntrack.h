@@ -75,9 +75,19 @@ static __always_inline __u32 ct_clock(struct xdplb_ct_guard *g)
 	return g->tick;
 }
 
+/*
+ * Not idle past its timeout: last used at most timeout ticks before now,
+ * or up to XDPLB_CT_SKEW ticks after it (another CPU's clock, read at its
+ * own tick, when a flow is adopted from it). Anything else has idled out,
+ * however the 32-bit ticks wrapped.
+ */
+static __always_inline bool ct_fresh(__u32 now, __u32 last, __u16 tag)
+{
+	return now - last + XDPLB_CT_SKEW <= tag_timeout(tag) + XDPLB_CT_SKEW;
+}
+
 /* The entry of way w of set s still stands for its flow: its real exists
- * (same slot generation) and it has not idled out. A last use later than
- * now (another CPU's clock) is an age of 0. */
+ * (same slot generation) and it has not idled out. */
 static __always_inline struct xdplb_real *
 ct_good(const struct xdplb_conn_set *s, int w, __u32 now)
 {
@@ -86,7 +96,7 @@ ct_good(const struct xdplb_conn_set *s, int w, __u32 now)
 
 	if (real && (real->flags & XDPLB_REAL_F_USED) &&
 	    real->gen == s->real_gen[w] &&
-	    (__s32)(now - s->last_seen[w]) <= (__s32)tag_timeout(s->tag[w]))
+	    ct_fresh(now, s->last_seen[w], s->tag[w]))
 		return real;
 	return NULL;
 }
@@ -267,15 +277,15 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			gs->ct_expired++;
 			return XDPLB_NO_REAL;
 		}
-		/* Only this CPU writes its sets, with its own clock. */
-		age = ct->now - s->last_seen[i];
-		if (age > tag_timeout(t)) {
+		if (!ct_fresh(ct->now, s->last_seen[i], t)) {
 			if (!free) {		/* reusable like an empty way */
 				ct->way = i;
 				free = true;
 			}
 			continue;
 		}
+		/* Only this CPU writes its sets, with its own clock. */
+		age = ct->now - s->last_seen[i];
 		if (!free && (ct->way < 0 || age > oldest)) {
 			oldest = age;		/* least recently used so far */
 			ct->way = i;

@@ -5,10 +5,10 @@
  * remembered.
  *
  * User space built the Maglev table (user/maglev.c); placing a flow is one
- * hash, one modulo and two array lookups. The slot comes from the 5-tuple,
- * or from the client address alone for src-ip services. A slot holding
- * XDPLB_NO_REAL, or a service without a table, means the service has no
- * real of weight > 0.
+ * hash, one multiplication and two array lookups. The slot comes from the
+ * 5-tuple, or from the client address alone for src-ip services. A slot
+ * holding XDPLB_NO_REAL, or a service without a table, means the service
+ * has no real of weight > 0.
  */
 #ifndef XDPLB_SELECT_H
 #define XDPLB_SELECT_H
@@ -35,7 +35,7 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
 		return XDPLB_NO_REAL;
 	if (svc->flags & XDPLB_SVC_F_HASH_SRC)
 		hash = xdplb_src_hash(flow, hash_seed);
-	slot = hash % svc->table_size;
+	slot = xdplb_maglev_slot(hash, svc->table_size);
 	real_id = bpf_map_lookup_elem(table, &slot);
 	return real_id ? *real_id : XDPLB_NO_REAL;
 }
@@ -98,7 +98,10 @@ select_syn(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	if (!real)	/* XDPLB_NO_REAL is out of the array's range */
 		return NULL;
 	*id = real_id;
-	ct_insert(flow, real_id, real->gen, ct, gs);
+	if (svc->flags & XDPLB_SVC_F_OPS)	/* as select_real */
+		gs->ct_ops++;
+	else
+		ct_insert(flow, real_id, real->gen, ct, gs);
 	return real;
 }
 

@@ -287,6 +287,8 @@ struct xdplb_flow {
  * matter to a flow idle for less than half of that.
  */
 #define XDPLB_CT_TICK_SHIFT	22
+#define XDPLB_CT_SKEW		2	/* ticks a last use may lie ahead of
+					 * now: another CPU's clock */
 
 struct xdplb_conn_set {
 	__u16 tag[XDPLB_CT_WAYS];

@@ -54,10 +54,15 @@ static __always_inline __u32 xdplb_hash_final(__u32 h, __u32 len)
  * cost for IPv4 and far less for IPv6's nine words. Ports are taken as
  * they sit in the packet (network order), so the value does not depend on
  * who computes it on this host.
+ *
+ * The offsets are added in 64 bits (keys below 2^31, so that each is one
+ * immediate), so a factor is never 0: with 32-bit factors, the one word
+ * value whose sum with its key wraps to 0 would erase its partner word
+ * from the hash (one VIP address, say, would make every client alike).
  */
 static __always_inline __u64 xdplb_nh(__u32 a, __u32 b, __u32 ka, __u32 kb)
 {
-	return (__u64)(__u32)(a + ka) * (__u32)(b + kb);
+	return ((__u64)a + ka) * ((__u64)b + kb);
 }
 
 static __always_inline __u32 xdplb_nh_fold(__u64 s)
@@ -71,22 +76,21 @@ static __always_inline __u32 xdplb_flow_hash(const struct xdplb_flow *f,
 					     __u32 seed)
 {
 	__u32 ports = ((__u32)f->sport << 16) | f->dport;
-	/* proto + its key is never 0, so the ports always count. */
 	__u64 s = xdplb_nh(ports ^ seed, f->proto, 0x13f8a5a7, 0x7f4a7c15);
 
 	if (f->family == XDPLB_AF_INET6) {
 		s += xdplb_nh(f->src.v6[0] ^ seed, f->src.v6[1] ^ seed,
-			      0x2d358dcc, 0xaa6c78b2);
+			      0x2d358dcc, 0x2a6c78b2);
 		s += xdplb_nh(f->src.v6[2] ^ seed, f->src.v6[3] ^ seed,
 			      0x5bd1e995, 0x68e31da4);
 		s += xdplb_nh(f->dst.v6[0] ^ seed, f->dst.v6[1] ^ seed,
-			      0xb5297a4d, 0x1b56c4e9);
+			      0x35297a4d, 0x1b56c4e9);
 		s += xdplb_nh(f->dst.v6[2] ^ seed, f->dst.v6[3] ^ seed,
-			      0x3c6ef372, 0xa54ff53a);
+			      0x3c6ef372, 0x254ff53a);
 		return xdplb_nh_fold(s);
 	}
 	s += xdplb_nh(f->src.v4 ^ seed, f->dst.v4 ^ seed,
-		      0x2d358dcc, 0xaa6c78b2);
+		      0x2d358dcc, 0x2a6c78b2);
 	return xdplb_nh_fold(s);
 }
 
@@ -119,6 +123,14 @@ static __always_inline __u32 xdplb_svc_hash(const struct xdplb_svc_key *k)
 
 	x ^= ((__u32)k->port << 16) | ((__u32)k->proto << 8) | k->family;
 	return xdplb_hash_final(x, 0);
+}
+
+/* The Maglev slot of a hash in a table of size slots: the hash scaled to
+ * the table (its high bits pick the slot), one multiplication where a
+ * remainder would be a division. */
+static __always_inline __u32 xdplb_maglev_slot(__u32 hash, __u32 size)
+{
+	return ((__u64)hash * size) >> 32;
 }
 
 /* The connection table tag of a flow of this hash (xdplb.h): 14 bits of

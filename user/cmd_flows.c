@@ -21,24 +21,12 @@
 #include "log.h"
 #include "xdplb_hash.h"
 
-static __u64 conn_timeout_ns(const struct lb *lb, const struct xdplb_flow *f)
-{
-	return (f->proto == IPPROTO_UDP ? lb->cfg.udp_timeout :
-		lb->cfg.tcp_timeout) * 1000000000ull;
-}
-
 /* A tracked entry the data path would still follow. */
 static bool conn_live(const struct lb *lb, const struct lb_conn *c,
 		      const struct xdplb_real *all, __u64 now)
 {
-	const struct xdplb_real *r;
-
-	if (!c->flow.family || c->real_id >= XDPLB_MAX_REALS)
-		return false;
-	r = &all[c->real_id];
-	return (r->flags & XDPLB_REAL_F_USED) && r->gen == c->real_gen &&
-	       (__s64)(now - c->last_seen) <=
-	       (__s64)conn_timeout_ns(lb, &c->flow);
+	return c->real_id < XDPLB_MAX_REALS &&
+	       lb_conn_live(lb, c, &all[c->real_id], now);
 }
 
 static void format_endpoint(const struct xdplb_addr *a, __u8 family,
@@ -178,7 +166,7 @@ static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
 	hash = svc->flags & XDPLB_SVC_F_HASH_SRC ?
 	       xdplb_src_hash(flow, lb->cfg.hash_seed) :
 	       xdplb_flow_hash(flow, lb->cfg.hash_seed);
-	*slot = hash % svc->table_size;
+	*slot = xdplb_maglev_slot(hash, svc->table_size);
 	*real_id = XDPLB_NO_REAL;
 	if (bpf_map_lookup_elem(lb->maglev_fd, &svc->id, &inner_id))
 		return 0;	/* no table: no real takes new flows */

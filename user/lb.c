@@ -93,8 +93,7 @@ void lb_close(struct lb *lb)
 	size_t i;
 
 	if (lb->ct_map)
-		munmap((void *)lb->ct_map,
-		       ct_sets_total(lb) * sizeof(*lb->ct_map));
+		munmap((void *)lb->ct_map, lb->ct_map_len);
 	lb->ct_map = NULL;
 
 	for (i = 0; i < N_MAPS; i++) {
@@ -156,18 +155,37 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 	return fd;
 }
 
+/* A time in ns as whole ticks of the connection table, rounded up. */
+static __u64 ct_ticks(__u64 ns)
+{
+	__u64 tick = 1ull << XDPLB_CT_TICK_SHIFT;
+
+	return (ns + tick - 1) / tick;
+}
+
+/* Timeouts the 32-bit tick arithmetic of the data path can hold (with
+ * room for XDPLB_CT_SKEW): half the wrap, 104 days. */
+#define CT_MAX_TIMEOUT_TICKS	0x7fffffffull
+
 int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns)
 {
-	__u64 tick = 1ull << XDPLB_CT_TICK_SHIFT;
-	__u64 flows = (__u64)libbpf_num_possible_cpus() * ct_size;
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 flows;
 
-	if (ct_size < XDPLB_CT_WAYS || flows > 0xffffffffull)
+	if (ncpus < 0)
+		return ncpus;
+	flows = (__u64)ncpus * ct_size;
+	if (ct_size < XDPLB_CT_WAYS || (ct_size & (ct_size - 1)))
+		return -EINVAL;
+	if (flows > 0xffffffffull ||
+	    ct_ticks(tcp_timeout_ns) > CT_MAX_TIMEOUT_TICKS ||
+	    ct_ticks(udp_timeout_ns) > CT_MAX_TIMEOUT_TICKS)
 		return -E2BIG;
 	skel->rodata->ct_sets = ct_size / XDPLB_CT_WAYS;
 	skel->rodata->ct_rate = ct_rate;
-	skel->rodata->tcp_timeout = (tcp_timeout_ns + tick - 1) / tick;
-	skel->rodata->udp_timeout = (udp_timeout_ns + tick - 1) / tick;
+	skel->rodata->tcp_timeout = ct_ticks(tcp_timeout_ns);
+	skel->rodata->udp_timeout = ct_ticks(udp_timeout_ns);
 	return bpf_map__set_max_entries(skel->maps.conns,
 					flows / XDPLB_CT_WAYS);
 }
@@ -1106,15 +1124,16 @@ __u64 lb_now_ns(void)
  * read in place with no system call. */
 static int ct_mmap(struct lb *lb)
 {
+	size_t len = ct_sets_total(lb) * sizeof(*lb->ct_map);
 	void *m;
 
 	if (lb->ct_map)
 		return 0;
-	m = mmap(NULL, ct_sets_total(lb) * sizeof(*lb->ct_map), PROT_READ,
-		 MAP_SHARED, lb->conns_fd, 0);
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, lb->conns_fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	lb->ct_map = m;
+	lb->ct_map_len = len;
 	return 0;
 }
 
@@ -1200,6 +1219,20 @@ int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 	return 0;
 }
 
+bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
+		  const struct xdplb_real *real, __u64 now)
+{
+	__u64 timeout = ct_ticks((c->flow.proto == IPPROTO_UDP ?
+				  lb->cfg.udp_timeout :
+				  lb->cfg.tcp_timeout) * 1000000000ull);
+	__s64 age = (__s64)(now >> XDPLB_CT_TICK_SHIFT) -
+		    (__s64)(c->last_seen >> XDPLB_CT_TICK_SHIFT);
+
+	return c->flow.family && real && (real->flags & XDPLB_REAL_F_USED) &&
+	       real->gen == c->real_gen && age >= -XDPLB_CT_SKEW &&
+	       age <= (__s64)timeout;
+}
+
 /* A tracked flow and its real: what two CPUs' entries of one flow share. */
 struct tracked {
 	struct xdplb_flow flow;
@@ -1223,18 +1256,11 @@ static void count_set(struct lb *lb, const struct lb_conn_ways *set,
 	for (cpu = 0; cpu < lb->ncpus; cpu++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			const struct lb_conn *c = &set[cpu].way[w];
-			__u64 timeout = (c->flow.proto == IPPROTO_UDP ?
-					 lb->cfg.udp_timeout :
-					 lb->cfg.tcp_timeout) * 1000000000ull;
-			const struct xdplb_real *r;
 
 			if (!c->flow.family || c->real_id < first ||
-			    c->real_id - first >= n)
-				continue;
-			r = &reals[c->real_id - first];
-			if (!(r->flags & XDPLB_REAL_F_USED) ||
-			    c->real_gen != r->gen ||
-			    (__s64)(now - c->last_seen) > (__s64)timeout)
+			    c->real_id - first >= n ||
+			    !lb_conn_live(lb, c, &reals[c->real_id - first],
+					  now))
 				continue;
 			memset(&t[nt], 0, sizeof(t[nt]));
 			t[nt].flow = c->flow;

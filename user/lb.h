@@ -41,6 +41,7 @@ struct lb {
 	int ncpus;
 	/* The connection table, mapped read-only on first use. */
 	const struct xdplb_conn_set *ct_map;
+	size_t ct_map_len;
 	__u32 abi_found;	/* the instance's ABI, once its config is read */
 	struct xdplb_config cfg;
 	char pin_dir[PATH_MAX];
@@ -163,6 +164,11 @@ struct lb_conn_ways {
 int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets);
 /* Every CPU's copy of one set (out: ncpus of them). */
 int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out);
+/* An entry the data path would still follow at now (ns, lb_now_ns()):
+ * real is the entry of its real id; judged in ticks, as the data path
+ * judges it. */
+bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
+		  const struct xdplb_real *real, __u64 now);
 
 /* Now on the data path's clock (bpf_ktime_get_coarse_ns). */
 __u64 lb_now_ns(void);

@@ -1243,7 +1243,7 @@ static __u32 predict(const struct xdplb_flow *flow, int s)
 		hash = xdplb_src_hash(flow, SEED);
 	else
 		hash = xdplb_flow_hash(flow, SEED);
-	slot = hash % svc_rec[s].table_size;
+	slot = xdplb_maglev_slot(hash, svc_rec[s].table_size);
 	cr_assert_eq(bpf_map_lookup_elem(fd, &slot, &real), 0);
 	close(fd);
 	return real;
@@ -3270,7 +3270,7 @@ static __u32 maglev_at(int s, __u32 slot)
 
 /*
  * One client of a src-ip service: its flows from 50 source ports all go
- * to one real, the one in slot xdplb_src_hash % table_size, and its
+ * to one real, the one in slot xdplb_maglev_slot(xdplb_src_hash), and its
  * fragments (which carry no ports) go there too, counted in frag_fwd.
  */
 static void one_client(int s, const struct spec *base,
@@ -3289,8 +3289,9 @@ static void one_client(int s, const struct spec *base,
 		sp.sport = 1024 + 97 * i;
 		build(&p, &sp);
 		if (!i)
-			want = maglev_at(s, xdplb_src_hash(&p.flow, SEED) %
-					    TABLE_SIZE);
+			want = maglev_at(s, xdplb_maglev_slot(
+					    xdplb_src_hash(&p.flow, SEED),
+					    TABLE_SIZE));
 		snprintf(desc, sizeof(desc), "%s: flow from port %u",
 			 svc_defs[s].vip, sp.sport);
 		check(desc, &p, p.len, &e, &r);

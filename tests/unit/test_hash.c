@@ -14,7 +14,10 @@
  *    a byte of one gives hundreds;
  *  - every input bit counts: flipping any one bit of a flow (address,
  *    port, protocol) changes the hash for nearly every flow;
- *  - the seed counts, and source and destination are not interchangeable.
+ *  - the seed counts, and source and destination are not interchangeable;
+ *  - no word value erases another word: with one VIP address (one that
+ *    made a 32-bit NH factor wrap to 0 with the default seed), clients
+ *    still hash apart, and so on for every word of every pair.
  */
 #include <math.h>
 #include <stdint.h>
@@ -268,4 +271,61 @@ Test(hash, seed_and_direction_count)
 		  seed_same);
 	cr_expect(swap_same <= 2, "%u of 10000 hashes ignore the direction",
 		  swap_same);
+}
+
+/* 78.156.126.11 with the default seed made (dst ^ seed) + key wrap to 0 in
+ * 32 bits, which erased the client address: every client hashed alike. */
+Test(hash, one_vip_keeps_clients_apart)
+{
+	struct xdplb_flow f;
+	uint32_t *h = calloc(4096, sizeof(*h)), i, same = 0;
+
+	cr_assert_not_null(h);
+	for (i = 0; i < 4096; i++) {
+		v4(&f, 0x0a000000 + i * 7919, 0x4e9c7e0b, 50000, 80);
+		h[i] = xdplb_flow_hash(&f, SEED);
+	}
+	for (i = 1; i < 4096; i++)
+		same += h[i] == h[0];
+	cr_expect(same <= 2, "78.156.126.11: %u of 4095 clients hash like "
+		  "the first", same);
+	free(h);
+}
+
+/* Every word at each value that would wrap its sum with a key to 0 in
+ * 32 bits (key - 2^32 for every key the hash uses): the other words still
+ * count. */
+Test(hash, no_word_erases_another)
+{
+	static const uint32_t keys[] = { 0x13f8a5a7, 0x7f4a7c15, 0x2d358dcc,
+		0x2a6c78b2, 0x5bd1e995, 0x68e31da4, 0x35297a4d, 0x1b56c4e9,
+		0x3c6ef372, 0x254ff53a };
+	uint32_t k, word, other, i;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (word = 0; word < 9; word++) {
+			for (other = 0; other < 9; other++) {
+				uint32_t same = 0;
+
+				if (other == word)
+					continue;
+				for (i = 0; i < 64; i++) {
+					struct xdplb_flow f, g;
+					uint32_t bad = (0u - keys[k]) ^ SEED;
+
+					g_random6(i, &f);
+					memcpy((unsigned char *)&f + word * 4,
+					       &bad, 4);
+					g = f;
+					flip(&g, other, i % 32);
+					same += xdplb_flow_hash(&f, SEED) ==
+						xdplb_flow_hash(&g, SEED);
+				}
+				cr_expect(same <= 1, "word %u at %#x: word %u "
+					  "no longer counts (%u of 64 alike)",
+					  word, (0u - keys[k]) ^ SEED, other,
+					  same);
+			}
+		}
+	}
 }
