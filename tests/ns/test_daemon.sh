@@ -91,13 +91,17 @@ wait_health() {
 
 # health_seq HOST TEXT SECS: HOST's health as `list -j` shows it for VIP4:80,
 # polled until the daemon's log has TEXT and HOST is up, each change once
-# ("down up"); fail after SECS.
+# ("down up"); fail after SECS. An "up" seen while the log does not have
+# TEXT yet (the daemon logs a verdict before it writes it) is "up-early":
+# up before the check that passed. A check that passes between two polls
+# can hide the down before it: the sequence is then just "up".
 health_seq() {
 	local a seq=() out h t0=$SECONDS
 	a=$(lab_ip4 "$1")
 	while ((SECONDS - t0 <= $3)); do
 		out=$(xlb -j list 2>&1) || fail "list: $out"
 		h=$(jget "$out" "reals(d, '$VIP4:80/tcp').get('$a', {}).get('health', '')")
+		[[ $h == up ]] && ! grep -qF "$2" "$DAEMON_LOG" && h=up-early
 		[[ -z $h || $h == "${seq[-1]:-}" ]] || seq+=("$h")
 		if [[ $h == up ]] && grep -qF "$2" "$DAEMON_LOG"; then
 			echo "${seq[*]}"
@@ -238,7 +242,8 @@ test_daemon_reload() {
 		"$(lab_ip4 r1)" "$(lab_ip4 r2)" "$(lab_ip4 r4)"
 	kill -HUP "$DAEMON_PID"
 	seq=$(health_seq r4 "real $(lab_ip4 r4) up: connected (first check)" 3)
-	[[ $seq == "down up" ]] || fail "r4's health after the reload went: $seq (want: down up)"
+	[[ $seq == "down up" || $seq == up ]] ||
+		fail "r4's health after the reload went: $seq (want: down up)"
 	t=$(http_burst 40 "$VIP4")
 	expect_dist "$t" --total 40 --allowed r1,r2,r4 --required r4
 	daemon_alive
