@@ -151,7 +151,7 @@ struct lb_conn {
 	__u32 real_id;
 	__u16 real_gen;
 	__u16 tag;
-	__u64 created;
+	__u64 created;		/* ns of lb_now_ns()'s clock, to the tick */
 	__u64 last_seen;
 };
 
