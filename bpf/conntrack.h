@@ -75,15 +75,19 @@ static __always_inline __u32 ct_clock(struct xdplb_ct_guard *g)
 	return g->tick;
 }
 
-/*
- * Not idle past its timeout: last used at most timeout ticks before now,
- * or up to XDPLB_CT_SKEW ticks after it (another CPU's clock, read at its
- * own tick, when a flow is adopted from it). Anything else has idled out,
- * however the 32-bit ticks wrapped.
- */
+/* Not idle past its protocol's timeout (xdplb_ct_fresh); a last use
+ * after now is another CPU's clock, when a flow is adopted from it. */
 static __always_inline bool ct_fresh(__u32 now, __u32 last, __u16 tag)
 {
-	return now - last + XDPLB_CT_SKEW <= tag_timeout(tag) + XDPLB_CT_SKEW;
+	return xdplb_ct_fresh(now, last, tag_timeout(tag));
+}
+
+/* Set idx of cpu's table. */
+static __always_inline struct xdplb_conn_set *ct_set_at(__u32 cpu, __u32 idx)
+{
+	__u32 pos = cpu * ct_sets + idx;
+
+	return bpf_map_lookup_elem(&conns, &pos);
 }
 
 /* The entry of way w of set s still stands for its flow: its real exists
@@ -146,13 +150,11 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 {
 	struct ct_adopt_ctx *a = data;
 	struct xdplb_conn_set *s;
-	__u32 pos;
 	int i;
 
 	if (cpu == a->self)
 		return 0;
-	pos = cpu * ct_sets + a->idx;
-	s = bpf_map_lookup_elem(&conns, &pos);
+	s = ct_set_at(cpu, a->idx);
 	if (!s)
 		return 1;	/* past the last possible CPU */
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
@@ -228,19 +230,18 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 				       struct ct_ctx *ct,
 				       struct xdplb_global_stats *gs)
 {
-	__u32 idx = hash & (ct_sets - 1), zero = 0, pos, oldest = 0;
+	__u32 idx = hash & (ct_sets - 1), zero = 0, oldest = 0;
 	struct xdplb_conn_set *s;
 	bool free = false;	/* ct->way is empty or expired */
 	__u16 tag;
 	int i;
 
-	pos = bpf_get_smp_processor_id() * ct_sets + idx;
 	ct->way = -1;
 	ct->idx = idx;
 	ct->now = 0;
 	ct->tag = tag = xdplb_ct_tag(hash, flow->proto);
 	ct->guard = bpf_map_lookup_elem(&ct_guard, &zero);
-	ct->set = bpf_map_lookup_elem(&conns, &pos);
+	ct->set = ct_set_at(bpf_get_smp_processor_id(), idx);
 	if (!ct->guard || !ct->set) {
 		ct->set = NULL;
 		return XDPLB_NO_REAL;
@@ -302,9 +303,8 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
  */
 static __always_inline void ct_touch(__u32 hash)
 {
-	__u32 pos = bpf_get_smp_processor_id() * ct_sets +
-		    (hash & (ct_sets - 1));
-	struct xdplb_conn_set *s = bpf_map_lookup_elem(&conns, &pos);
+	struct xdplb_conn_set *s = ct_set_at(bpf_get_smp_processor_id(),
+					     hash & (ct_sets - 1));
 
 	if (s)
 		(void)*(volatile __u64 *)s->tag;

@@ -20,12 +20,12 @@ const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
 const volatile __u8 ifmac[6];
 const volatile __u32 ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS;
 const volatile __u64 ct_rate = XDPLB_DEFAULT_CT_RATE;
-/* Idle timeouts in ticks of the connection table's clock (xdplb.h),
- * rounded up; xdplb_size_conns() sets them. */
-#define CT_TICKS(s)	(((s) * 1000000000ull + (1ull << XDPLB_CT_TICK_SHIFT) - 1) \
-			 >> XDPLB_CT_TICK_SHIFT)
-const volatile __u32 tcp_timeout = CT_TICKS(XDPLB_DEFAULT_TCP_TIMEOUT);
-const volatile __u32 udp_timeout = CT_TICKS(XDPLB_DEFAULT_UDP_TIMEOUT);
+/* Idle timeouts in ticks of the connection table's clock (xdplb.h);
+ * xdplb_size_conns() sets them. */
+const volatile __u32 tcp_timeout =
+	XDPLB_CT_TICKS(XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull);
+const volatile __u32 udp_timeout =
+	XDPLB_CT_TICKS(XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull);
 
 /* How this instance was attached; the data path does not read it. */
 struct {

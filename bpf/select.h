@@ -41,38 +41,21 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
 }
 
 /*
- * A flow this CPU's table does not know (ct_lookup missed): tracked on
- * another CPU, else placed by Maglev and tracked. Returns the real (NULL:
- * none takes new flows) and its id in *id. An ICMP error follows its flow
- * but starts no tracking of its own. (A SYN goes to select_syn.)
+ * The real Maglev placed a flow on (NULL: none takes new flows; its id in
+ * *id), tracked unless it is an ICMP error (which follows its flow but
+ * starts no tracking of its own) or of a one-packet service.
  */
 static __always_inline struct xdplb_real *
-select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
-	    __u32 hash, bool icmp_error, struct ct_ctx *ct, __u32 *id,
-	    struct xdplb_global_stats *gs)
+placed(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
+       struct xdplb_real *real, __u32 real_id, bool icmp_error,
+       struct ct_ctx *ct, __u32 *id, struct xdplb_global_stats *gs)
 {
-	/* One-packet services (UDP only: the CLI refuses --ops for TCP)
-	 * track nothing, so they have nothing to adopt either. */
-	bool ops = svc->flags & XDPLB_SVC_F_OPS;
-	struct xdplb_real *real;
-	__u32 real_id;
-
-	if (!ops) {
-		real_id = ct_adopt(flow, ct, gs);
-		if (real_id != XDPLB_NO_REAL) {
-			*id = real_id;
-			return ct->real;
-		}
-	}
-
-	real_id = maglev_pick(svc, flow, hash);
-	real = bpf_map_lookup_elem(&reals, &real_id);
 	if (!real)	/* XDPLB_NO_REAL is out of the array's range */
 		return NULL;
 	*id = real_id;
 	if (icmp_error)
 		return real;
-	if (ops)
+	if (svc->flags & XDPLB_SVC_F_OPS)
 		gs->ct_ops++;
 	else
 		ct_insert(flow, real_id, real->gen, ct, gs);
@@ -80,11 +63,36 @@ select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 }
 
 /*
+ * A flow this CPU's table does not know (ct_lookup missed): tracked on
+ * another CPU, else placed by Maglev and tracked. (A SYN goes to
+ * select_syn.)
+ */
+static __always_inline struct xdplb_real *
+select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
+	    __u32 hash, bool icmp_error, struct ct_ctx *ct, __u32 *id,
+	    struct xdplb_global_stats *gs)
+{
+	__u32 real_id;
+
+	/* One-packet services (UDP only: the CLI refuses --ops for TCP)
+	 * track nothing, so they have nothing to adopt either. */
+	if (!(svc->flags & XDPLB_SVC_F_OPS)) {
+		real_id = ct_adopt(flow, ct, gs);
+		if (real_id != XDPLB_NO_REAL) {
+			*id = real_id;
+			return ct->real;
+		}
+	}
+	real_id = maglev_pick(svc, flow, hash);
+	return placed(svc, flow, bpf_map_lookup_elem(&reals, &real_id),
+		      real_id, icmp_error, ct, id, gs);
+}
+
+/*
  * A SYN: a new connection (ct_lookup never returns a real for one), so
  * Maglev places it first, while ct_touch's load of its set is on its way;
  * then ct_lookup forgets an older connection of the same ports and picks
- * the way, and the flow is tracked there. Returns the real (NULL: none
- * takes new flows) and its id in *id.
+ * the way, and the flow is tracked there.
  */
 static __always_inline struct xdplb_real *
 select_syn(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
@@ -95,14 +103,7 @@ select_syn(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	struct xdplb_real *real = bpf_map_lookup_elem(&reals, &real_id);
 
 	ct_lookup(flow, hash, true, ct, gs);
-	if (!real)	/* XDPLB_NO_REAL is out of the array's range */
-		return NULL;
-	*id = real_id;
-	if (svc->flags & XDPLB_SVC_F_OPS)	/* as select_real */
-		gs->ct_ops++;
-	else
-		ct_insert(flow, real_id, real->gen, ct, gs);
-	return real;
+	return placed(svc, flow, real, real_id, false, ct, id, gs);
 }
 
 /*

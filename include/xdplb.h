@@ -290,6 +290,22 @@ struct xdplb_flow {
 #define XDPLB_CT_SKEW		2	/* ticks a last use may lie ahead of
 					 * now: another CPU's clock */
 
+/* A duration in ns as whole ticks, rounded up (how timeouts are kept). */
+#define XDPLB_CT_TICKS(ns)	(((ns) + (1ull << XDPLB_CT_TICK_SHIFT) - 1) >> \
+				 XDPLB_CT_TICK_SHIFT)
+
+/*
+ * An entry last used at tick last is not idle past timeout (ticks) at
+ * tick now: used at most timeout ticks before now, or up to XDPLB_CT_SKEW
+ * after it. Anything else has idled out, however the 32-bit ticks
+ * wrapped. The data path and the command judge entries by this alone.
+ */
+static inline __attribute__((always_inline)) int
+xdplb_ct_fresh(__u32 now, __u32 last, __u32 timeout)
+{
+	return now - last + XDPLB_CT_SKEW <= timeout + XDPLB_CT_SKEW;
+}
+
 struct xdplb_conn_set {
 	__u16 tag[XDPLB_CT_WAYS];
 	__u16 real_gen[XDPLB_CT_WAYS];

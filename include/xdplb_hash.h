@@ -60,6 +60,18 @@ static __always_inline __u32 xdplb_hash_final(__u32 h, __u32 len)
  * value whose sum with its key wraps to 0 would erase its partner word
  * from the hash (one VIP address, say, would make every client alike).
  */
+/* The key words, one pair per pair of words hashed. */
+#define XDPLB_NH_K0	0x13f8a5a7	/* ports, protocol */
+#define XDPLB_NH_K1	0x7f4a7c15
+#define XDPLB_NH_K2	0x2d358dcc	/* source (IPv4: source, destination) */
+#define XDPLB_NH_K3	0x2a6c78b2
+#define XDPLB_NH_K4	0x5bd1e995	/* source, second half */
+#define XDPLB_NH_K5	0x68e31da4
+#define XDPLB_NH_K6	0x35297a4d	/* destination */
+#define XDPLB_NH_K7	0x1b56c4e9
+#define XDPLB_NH_K8	0x3c6ef372	/* destination, second half */
+#define XDPLB_NH_K9	0x254ff53a
+
 static __always_inline __u64 xdplb_nh(__u32 a, __u32 b, __u32 ka, __u32 kb)
 {
 	return ((__u64)a + ka) * ((__u64)b + kb);
@@ -76,21 +88,21 @@ static __always_inline __u32 xdplb_flow_hash(const struct xdplb_flow *f,
 					     __u32 seed)
 {
 	__u32 ports = ((__u32)f->sport << 16) | f->dport;
-	__u64 s = xdplb_nh(ports ^ seed, f->proto, 0x13f8a5a7, 0x7f4a7c15);
+	__u64 s = xdplb_nh(ports ^ seed, f->proto, XDPLB_NH_K0, XDPLB_NH_K1);
 
 	if (f->family == XDPLB_AF_INET6) {
 		s += xdplb_nh(f->src.v6[0] ^ seed, f->src.v6[1] ^ seed,
-			      0x2d358dcc, 0x2a6c78b2);
+			      XDPLB_NH_K2, XDPLB_NH_K3);
 		s += xdplb_nh(f->src.v6[2] ^ seed, f->src.v6[3] ^ seed,
-			      0x5bd1e995, 0x68e31da4);
+			      XDPLB_NH_K4, XDPLB_NH_K5);
 		s += xdplb_nh(f->dst.v6[0] ^ seed, f->dst.v6[1] ^ seed,
-			      0x35297a4d, 0x1b56c4e9);
+			      XDPLB_NH_K6, XDPLB_NH_K7);
 		s += xdplb_nh(f->dst.v6[2] ^ seed, f->dst.v6[3] ^ seed,
-			      0x3c6ef372, 0x254ff53a);
+			      XDPLB_NH_K8, XDPLB_NH_K9);
 		return xdplb_nh_fold(s);
 	}
 	s += xdplb_nh(f->src.v4 ^ seed, f->dst.v4 ^ seed,
-		      0x2d358dcc, 0x2a6c78b2);
+		      XDPLB_NH_K2, XDPLB_NH_K3);
 	return xdplb_nh_fold(s);
 }
 

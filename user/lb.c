@@ -155,14 +155,6 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 	return fd;
 }
 
-/* A time in ns as whole ticks of the connection table, rounded up. */
-static __u64 ct_ticks(__u64 ns)
-{
-	__u64 tick = 1ull << XDPLB_CT_TICK_SHIFT;
-
-	return (ns + tick - 1) / tick;
-}
-
 /* Timeouts the 32-bit tick arithmetic of the data path can hold (with
  * room for XDPLB_CT_SKEW): half the wrap, 104 days. */
 #define CT_MAX_TIMEOUT_TICKS	0x7fffffffull
@@ -179,13 +171,13 @@ int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 	if (ct_size < XDPLB_CT_WAYS || (ct_size & (ct_size - 1)))
 		return -EINVAL;
 	if (flows > 0xffffffffull ||
-	    ct_ticks(tcp_timeout_ns) > CT_MAX_TIMEOUT_TICKS ||
-	    ct_ticks(udp_timeout_ns) > CT_MAX_TIMEOUT_TICKS)
+	    XDPLB_CT_TICKS(tcp_timeout_ns) > CT_MAX_TIMEOUT_TICKS ||
+	    XDPLB_CT_TICKS(udp_timeout_ns) > CT_MAX_TIMEOUT_TICKS)
 		return -E2BIG;
 	skel->rodata->ct_sets = ct_size / XDPLB_CT_WAYS;
 	skel->rodata->ct_rate = ct_rate;
-	skel->rodata->tcp_timeout = ct_ticks(tcp_timeout_ns);
-	skel->rodata->udp_timeout = ct_ticks(udp_timeout_ns);
+	skel->rodata->tcp_timeout = XDPLB_CT_TICKS(tcp_timeout_ns);
+	skel->rodata->udp_timeout = XDPLB_CT_TICKS(udp_timeout_ns);
 	return bpf_map__set_max_entries(skel->maps.conns,
 					flows / XDPLB_CT_WAYS);
 }
@@ -1222,15 +1214,14 @@ int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
 		  const struct xdplb_real *real, __u64 now)
 {
-	__u64 timeout = ct_ticks((c->flow.proto == IPPROTO_UDP ?
-				  lb->cfg.udp_timeout :
-				  lb->cfg.tcp_timeout) * 1000000000ull);
-	__s64 age = (__s64)(now >> XDPLB_CT_TICK_SHIFT) -
-		    (__s64)(c->last_seen >> XDPLB_CT_TICK_SHIFT);
+	__u64 timeout = XDPLB_CT_TICKS((c->flow.proto == IPPROTO_UDP ?
+					lb->cfg.udp_timeout :
+					lb->cfg.tcp_timeout) * 1000000000ull);
 
 	return c->flow.family && real && (real->flags & XDPLB_REAL_F_USED) &&
-	       real->gen == c->real_gen && age >= -XDPLB_CT_SKEW &&
-	       age <= (__s64)timeout;
+	       real->gen == c->real_gen &&
+	       xdplb_ct_fresh(now >> XDPLB_CT_TICK_SHIFT,
+			      c->last_seen >> XDPLB_CT_TICK_SHIFT, timeout);
 }
 
 /* A tracked flow and its real: what two CPUs' entries of one flow share. */

@@ -1302,10 +1302,8 @@ static __u64 tick_now(void)
 
 static __u64 ct_timeout(const struct xdplb_flow *f)
 {
-	__u64 ns = f->proto == IPPROTO_UDP ? ld.udp_timeout_ns :
-					     ld.tcp_timeout_ns;
-
-	return (ns + CT_TICK - 1) / CT_TICK * CT_TICK;
+	return XDPLB_CT_TICKS(f->proto == IPPROTO_UDP ? ld.udp_timeout_ns :
+						       ld.tcp_timeout_ns) * CT_TICK;
 }
 
 /* Why an entry no longer holds for a flow of service s (NULL: it does):

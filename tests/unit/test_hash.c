@@ -297,9 +297,9 @@ Test(hash, one_vip_keeps_clients_apart)
  * count. */
 Test(hash, no_word_erases_another)
 {
-	static const uint32_t keys[] = { 0x13f8a5a7, 0x7f4a7c15, 0x2d358dcc,
-		0x2a6c78b2, 0x5bd1e995, 0x68e31da4, 0x35297a4d, 0x1b56c4e9,
-		0x3c6ef372, 0x254ff53a };
+	static const uint32_t keys[] = { XDPLB_NH_K0, XDPLB_NH_K1,
+		XDPLB_NH_K2, XDPLB_NH_K3, XDPLB_NH_K4, XDPLB_NH_K5,
+		XDPLB_NH_K6, XDPLB_NH_K7, XDPLB_NH_K8, XDPLB_NH_K9 };
 	uint32_t k, word, other, i;
 
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
