@@ -63,16 +63,16 @@ struct {
 	__array(values, struct svc_index_table);
 } svc_index SEC(".maps");
 
-/* One service's Maglev lookup table: slot -> real id, svc->table_size
- * slots. BPF_F_INNER_MAP lets every service have its own size, so a
- * service's size can change without touching any other; BPF_F_MMAPABLE
- * lets user space write a new table straight into it (xdplb.h). */
+/* One service's Maglev lookup table: svc->table_size slots, packed four
+ * to an element (xdplb.h). BPF_F_INNER_MAP lets every service have its
+ * own size, so a service's size can change without touching any other;
+ * BPF_F_MMAPABLE lets user space write a new table straight into it. */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XDPLB_DEFAULT_TABLE_SIZE);
+	__uint(max_entries, XDPLB_MAGLEV_ELEMS(XDPLB_DEFAULT_TABLE_SIZE));
 	__uint(map_flags, XDPLB_MAGLEV_MAP_FLAGS);
-	__type(key, __u32);
-	__type(value, __u32);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xdplb_maglev_elem));
 };
 
 /* Service id -> its active Maglev table. User space fills a new table and

@@ -5,7 +5,7 @@
  * remembered.
  *
  * User space built the Maglev table (user/maglev.c); placing a flow is one
- * hash, one multiplication and two array lookups. The slot comes from the
+ * hash, one multiplication and two array lookups (packed: xdplb.h). The slot comes from the
  * 5-tuple, or from the client address alone for src-ip services. A slot
  * holding XDPLB_NO_REAL, or a service without a table, means the service
  * has no real of weight > 0.
@@ -26,8 +26,8 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
 					 const struct xdplb_flow *flow,
 					 __u32 hash)
 {
-	__u32 id = svc->id;
-	__u32 slot, *real_id;
+	struct xdplb_maglev_elem *e;
+	__u32 id = svc->id, slot, elem;
 	void *table;
 
 	table = bpf_map_lookup_elem(&maglev, &id);
@@ -36,8 +36,9 @@ static __always_inline __u32 maglev_pick(const struct xdplb_svc *svc,
 	if (svc->flags & XDPLB_SVC_F_HASH_SRC)
 		hash = xdplb_src_hash(flow, hash_seed);
 	slot = xdplb_maglev_slot(hash, svc->table_size);
-	real_id = bpf_map_lookup_elem(table, &slot);
-	return real_id ? *real_id : XDPLB_NO_REAL;
+	elem = slot / XDPLB_MAGLEV_PACK;
+	e = bpf_map_lookup_elem(table, &elem);
+	return e ? xdplb_maglev_real(e, slot) : XDPLB_NO_REAL;
 }
 
 /*

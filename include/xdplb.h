@@ -16,7 +16,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	4
+#define XDPLB_ABI_VERSION	5
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
@@ -24,7 +24,7 @@
 #define XDPLB_MAX_REALS		16384	/* real slots, all services */
 #define XDPLB_MAX_WEIGHT	65535
 #define XDPLB_DEFAULT_WEIGHT	1
-#define XDPLB_DEFAULT_TABLE_SIZE 65537	/* prime; 256 KiB per service */
+#define XDPLB_DEFAULT_TABLE_SIZE 65537	/* prime; 128 KiB per service */
 #define XDPLB_MIN_TABLE_SIZE	7
 #define XDPLB_MAX_TABLE_SIZE	1048573	/* largest prime below 2^20 */
 #define XDPLB_MAX_VLAN_TAGS	2	/* 802.1Q and 802.1ad (QinQ) */
@@ -45,14 +45,39 @@
 #define XDPLB_DEFAULT_HASH_SEED	0x5eed1b00
 
 /* The flags of every Maglev table (inner maps of maglev): sizes differ
- * between services, and user space writes tables through mmap(), where
- * slot i is the __u32 at i * XDPLB_MAGLEV_STRIDE (arrays keep their
- * elements 8-byte aligned). */
+ * between services, and user space writes tables through mmap(). */
 #define XDPLB_MAGLEV_MAP_FLAGS	(BPF_F_INNER_MAP | BPF_F_MMAPABLE)
-#define XDPLB_MAGLEV_STRIDE	8
 
-/* Maglev slot value for "no real": a service with no real of weight > 0. */
+/* A real id for "no real": a service with no real of weight > 0. */
 #define XDPLB_NO_REAL		0xffffffffu
+
+/*
+ * A Maglev table holds 16-bit real ids (XDPLB_MAX_REALS fits), four to
+ * each 8-byte element of its array (the kernel rounds elements up to 8
+ * bytes): 128 KiB for 65537 slots, where one id per element took 512, and
+ * a quarter of the cache lines for placing to miss. Slot i is id[i % 4]
+ * of element i / 4, so through mmap() a table is a plain __u16 array;
+ * XDPLB_MAGLEV_NONE marks a slot without a real, and the slots past the
+ * table's size in its last element.
+ */
+#define XDPLB_MAGLEV_PACK	4
+#define XDPLB_MAGLEV_NONE	0xffff
+#define XDPLB_MAGLEV_ELEMS(slots) \
+	(((slots) + XDPLB_MAGLEV_PACK - 1) / XDPLB_MAGLEV_PACK)
+
+struct xdplb_maglev_elem {
+	__u16 id[XDPLB_MAGLEV_PACK];
+};
+
+/* The real id in slot of a table, given the slot's element: what the
+ * data path reads and what the command predicts. */
+static inline __attribute__((always_inline)) __u32
+xdplb_maglev_real(const struct xdplb_maglev_elem *e, __u32 slot)
+{
+	__u16 id = e->id[slot % XDPLB_MAGLEV_PACK];
+
+	return id == XDPLB_MAGLEV_NONE ? XDPLB_NO_REAL : id;
+}
 
 /* Address families, as in <sys/socket.h>, which BPF code cannot include. */
 #define XDPLB_AF_INET		2
@@ -339,6 +364,9 @@ _Static_assert(sizeof(struct xdplb_svc_slot) == 40, "xdplb_svc_slot");
 _Static_assert(sizeof(struct xdplb_svc_opts) == 256, "xdplb_svc_opts");
 _Static_assert((XDPLB_SVC_SLOTS & (XDPLB_SVC_SLOTS - 1)) == 0, "slots");
 _Static_assert(sizeof(struct xdplb_real) == 32, "xdplb_real");
+_Static_assert(sizeof(struct xdplb_maglev_elem) == 8, "xdplb_maglev_elem");
+_Static_assert(XDPLB_MAX_REALS <= XDPLB_MAGLEV_NONE,
+	       "a real id fits a Maglev slot");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
 _Static_assert(sizeof(struct xdplb_global_stats) == 19 * 8, "global_stats");
 _Static_assert(sizeof(struct xdplb_conn_set) == 64 * XDPLB_CT_WAYS,

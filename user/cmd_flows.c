@@ -160,23 +160,13 @@ static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
 		       const struct xdplb_flow *flow, __u32 *slot,
 		       __u32 *real_id)
 {
-	__u32 hash, inner_id;
-	int fd, err = 0;
+	__u32 hash;
 
 	hash = svc->flags & XDPLB_SVC_F_HASH_SRC ?
 	       xdplb_src_hash(flow, lb->cfg.hash_seed) :
 	       xdplb_flow_hash(flow, lb->cfg.hash_seed);
 	*slot = xdplb_maglev_slot(hash, svc->table_size);
-	*real_id = XDPLB_NO_REAL;
-	if (bpf_map_lookup_elem(lb->maglev_fd, &svc->id, &inner_id))
-		return 0;	/* no table: no real takes new flows */
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return -errno;
-	if (bpf_map_lookup_elem(fd, slot, real_id))
-		err = -errno;
-	close(fd);
-	return err;
+	return lb_maglev_real(lb, svc->id, *slot, real_id);
 }
 
 int do_flow(int argc, char **argv)
@@ -189,7 +179,7 @@ int do_flow(int argc, char **argv)
 	struct xdplb_svc svc;
 	const struct lb_conn *hit = NULL;
 	int c, w, cpu, hit_cpu = -1, err, ret = EXIT_FAIL;
-	__u32 idx, slot, mag_real;
+	__u32 idx, slot = 0, mag_real;	/* slot: set unless err */
 	__u64 now;
 	struct lb lb;
 

@@ -144,7 +144,8 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 		    .map_flags = XDPLB_MAGLEV_MAP_FLAGS);
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdplb_maglev", sizeof(__u32),
-			    sizeof(__u32), table_size, &o);
+			    sizeof(struct xdplb_maglev_elem),
+			    XDPLB_MAGLEV_ELEMS(table_size), &o);
 	if (fd < 0)
 		return -errno;
 	err = bpf_map__set_inner_map_fd(skel->maps.maglev, fd);
@@ -557,25 +558,42 @@ static int fill_array(int fd, const void *values, __u32 value_size, __u32 n)
 }
 
 /*
- * Write a Maglev table into its map (XDPLB_MAGLEV_MAP_FLAGS) through
- * mmap(): plain stores, where a batch update costs 13 ms for 65537 slots.
- * The data path reads each slot old or new.
+ * Write n packed elements of a Maglev table into its map
+ * (XDPLB_MAGLEV_MAP_FLAGS) through mmap(): plain stores, where a batch
+ * update costs milliseconds. The data path reads each slot old or new
+ * (a 16-bit store is atomic).
  */
 static int fill_maglev(int fd, const void *values, __u32 value_size,
 		       __u32 n)
 {
-	size_t len = (size_t)n * XDPLB_MAGLEV_STRIDE;
-	const __u32 *table = values;
-	char *m;
-	__u32 i;
+	size_t len = (size_t)n * value_size;
+	const __u16 *from = values;
+	volatile __u16 *m;
+	size_t i;
 
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return fill_array(fd, values, value_size, n);
-	for (i = 0; i < n; i++)
-		*(__u32 *)(m + (size_t)i * XDPLB_MAGLEV_STRIDE) = table[i];
-	munmap(m, len);
+	for (i = 0; i < len / sizeof(*m); i++)
+		m[i] = from[i];
+	munmap((void *)m, len);
 	return 0;
+}
+
+/* A table of real ids as the map holds it (xdplb.h): slots packed, those
+ * without a real and those past the end XDPLB_MAGLEV_NONE. */
+static struct xdplb_maglev_elem *maglev_pack(const __u32 *table, __u32 size)
+{
+	__u32 n = XDPLB_MAGLEV_ELEMS(size), i;
+	struct xdplb_maglev_elem *e = malloc(n * sizeof(*e));
+
+	if (!e)
+		return NULL;
+	for (i = 0; i < n * XDPLB_MAGLEV_PACK; i++)
+		e[i / XDPLB_MAGLEV_PACK].id[i % XDPLB_MAGLEV_PACK] =
+			i < size && table[i] != XDPLB_NO_REAL ?
+			(__u16)table[i] : XDPLB_MAGLEV_NONE;
+	return e;
 }
 
 typedef int (*fill_fn)(int fd, const void *values, __u32 value_size,
@@ -602,7 +620,7 @@ static int swap_inner(int outer_fd, __u32 slot, const char *name,
 	return err;
 }
 
-/* The service's current Maglev table, when it has one of n slots: its fd
+/* The service's current Maglev table, when it has n elements: its fd
  * (the caller closes it), else -1. */
 static int maglev_table_fd(struct lb *lb, __u32 svc_id, __u32 n)
 {
@@ -1350,10 +1368,32 @@ static size_t table_backends(struct lb *lb, const struct xdplb_real *all,
 	}
 }
 
+int lb_maglev_real(struct lb *lb, __u32 svc_id, __u32 slot, __u32 *real_id)
+{
+	__u32 inner_id, elem = slot / XDPLB_MAGLEV_PACK;
+	struct xdplb_maglev_elem e;
+	int fd, err = 0;
+
+	*real_id = XDPLB_NO_REAL;
+	if (bpf_map_lookup_elem(lb->maglev_fd, &svc_id, &inner_id))
+		return 0;	/* no table */
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &elem, &e))
+		err = -errno;
+	else
+		*real_id = xdplb_maglev_real(&e, slot);
+	close(fd);
+	return err;
+}
+
 int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 	       const struct xdplb_svc *svc)
 {
 	__u32 svc_id = svc->id, size = svc->table_size;
+	__u32 elems = XDPLB_MAGLEV_ELEMS(size);
+	struct xdplb_maglev_elem *packed = NULL;
 	struct maglev_backend *b;
 	__u32 *table;
 	size_t n;
@@ -1378,19 +1418,25 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 		return -ENOMEM;
 	}
 	err = maglev_build(b, n, table, size);
+	if (!err) {
+		packed = maglev_pack(table, size);
+		if (!packed)
+			err = -ENOMEM;
+	}
 	/* A table of this size is rewritten in place: a packet reads each
 	 * slot old or new, both reals that exist until this returns (a real
 	 * is deleted after its table is rebuilt), and no grace period is
 	 * waited. A new size or a first table is a new inner map. */
-	fd = err ? -1 : maglev_table_fd(lb, svc_id, size);
+	fd = err ? -1 : maglev_table_fd(lb, svc_id, elems);
 	if (fd >= 0) {
-		err = fill_maglev(fd, table, sizeof(*table), size);
+		err = fill_maglev(fd, packed, sizeof(*packed), elems);
 		close(fd);
 	} else if (!err) {
 		err = swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev",
-				 XDPLB_MAGLEV_MAP_FLAGS, fill_maglev, table,
-				 sizeof(*table), size);
+				 XDPLB_MAGLEV_MAP_FLAGS, fill_maglev, packed,
+				 sizeof(*packed), elems);
 	}
+	free(packed);
 	free(table);
 	free(b);
 	return err;

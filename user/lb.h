@@ -135,6 +135,9 @@ int lb_real_retire(struct lb *lb, __u32 id, __u32 svc_id);
  * weight > 0, or its sorry reals below quorum) and swap it in. */
 int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 	       const struct xdplb_svc *svc);
+/* The real id in a slot of service svc_id's Maglev table, XDPLB_NO_REAL
+ * when it has none (no real takes new flows). */
+int lb_maglev_real(struct lb *lb, __u32 svc_id, __u32 slot, __u32 *real_id);
 
 /* Tracked flows of a real that are still good (every CPU's table). */
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,

@@ -1227,26 +1227,29 @@ static struct xdplb_counters counters(int fd, __u32 id)
 	return c;
 }
 
+/* The real in a slot of service s's Maglev table, XDPLB_NO_REAL without
+ * a table. */
+static __u32 maglev_at(int s, __u32 slot)
+{
+	__u32 real;
+	int err = lb_maglev_real(&lb, svc_id[s], slot, &real);
+
+	cr_assert_eq(err, 0, "lb_maglev_real: %s", strerror(-err));
+	return real;
+}
+
 /* The real Maglev places a flow of service s on: the flow hash (of the
  * client address alone for src-ip services), the slot, and the slot's
  * entry in the service's inner table. XDPLB_NO_REAL without a table. */
 static __u32 predict(const struct xdplb_flow *flow, int s)
 {
-	__u32 id = svc_id[s], inner, slot, hash, real = XDPLB_NO_REAL;
-	int fd;
+	__u32 hash;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.maglev), &id, &inner))
-		return XDPLB_NO_REAL;
-	fd = bpf_map_get_fd_by_id(inner);
-	cr_assert_geq(fd, 0, "inner map %u: %s", inner, strerror(errno));
 	if (svc_defs[s].flags & XDPLB_SVC_F_HASH_SRC)
 		hash = xdplb_src_hash(flow, SEED);
 	else
 		hash = xdplb_flow_hash(flow, SEED);
-	slot = xdplb_maglev_slot(hash, svc_rec[s].table_size);
-	cr_assert_eq(bpf_map_lookup_elem(fd, &slot, &real), 0);
-	close(fd);
-	return real;
+	return maglev_at(s, xdplb_maglev_slot(hash, svc_rec[s].table_size));
 }
 
 /* The connection table ----------------------------------------------------- */
@@ -2701,7 +2704,7 @@ Test(packets, table_resize_keeps_tracked_flows)
 	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
 	int hits[MAX_REALS_PER_SVC], moved, i, err;
 	struct bpf_map_info info;
-	__u32 len, inner, id;
+	__u32 len, inner, id, slot;
 	struct xdplb_svc_key key;
 	struct pkt p;
 	size_t k;
@@ -2728,8 +2731,14 @@ Test(packets, table_resize_keeps_tracked_flows)
 		len = sizeof(info);
 		cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
 		close(fd);
-		cr_assert_eq(info.max_entries, sizes[k], "inner map has %u "
-			     "slots, want %u", info.max_entries, sizes[k]);
+		cr_assert_eq(info.max_entries, XDPLB_MAGLEV_ELEMS(sizes[k]),
+			     "inner map has %u elements, want %u slots",
+			     info.max_entries, sizes[k]);
+		/* Slots packed into the last element past the end: none. */
+		for (slot = sizes[k]; slot % XDPLB_MAGLEV_PACK; slot++)
+			cr_assert_eq(maglev_at(S_CHURN, slot), XDPLB_NO_REAL,
+				     "slot %u past the end names a real", slot);
+		cr_assert_neq(maglev_at(S_CHURN, sizes[k] - 1), XDPLB_NO_REAL);
 
 		/* The new size would move some: the test proves something. */
 		for (i = 0, moved = 0; i < f.n; i++) {
@@ -3249,21 +3258,6 @@ Test(packets, ops_udp_is_not_tracked)
 	check("its real drained", &p, p.len, &e, &r);
 	cr_expect_neq(r.real, first, "still to the drained real");
 	cr_expect(!ct_entry(&p.flow, &c), "the flow is tracked");
-}
-
-/* The Maglev table entry at a slot of service s. */
-static __u32 maglev_at(int s, __u32 slot)
-{
-	__u32 id = svc_id[s], inner, real = XDPLB_NO_REAL;
-	int fd;
-
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(skel->maps.maglev), &id,
-					 &inner), 0);
-	fd = bpf_map_get_fd_by_id(inner);
-	cr_assert_geq(fd, 0, "inner map %u: %s", inner, strerror(errno));
-	cr_assert_eq(bpf_map_lookup_elem(fd, &slot, &real), 0);
-	close(fd);
-	return real;
 }
 
 /*
