@@ -24,6 +24,7 @@
 #
 # Environment: BENCH_LAB [xlbench], BENCH_ROUNDS [5] (program part),
 # BENCH_LIVE_SECS [2], BENCH_HTTP_SECS [3], BENCH_RESTORE_TIMEOUT [90] seconds,
+# BENCH_LIVE_FLOWS [10000] (flows the live generator sends),
 # BENCH_PARTS ["program live http"]: which parts to run (control and memory
 # come with live, on the same namespaces).
 
@@ -41,6 +42,7 @@ JSON=$BUILD/bench.json
 : "${BENCH_LIVE_SECS:=2}"
 : "${BENCH_HTTP_SECS:=3}"
 : "${BENCH_RESTORE_TIMEOUT:=90}"
+: "${BENCH_LIVE_FLOWS:=10000}"
 : "${BENCH_PARTS:=program live http}"
 LAB=$BENCH_LAB
 NREALS=3
@@ -53,7 +55,7 @@ PIN_LIVE=/sys/fs/bpf/$LAB-live
 PIN_CP=/sys/fs/bpf/$LAB-cp
 PIN_HTTP=/sys/fs/bpf/$LAB-http
 LIVE_VIP=198.18.1.1:9000/udp # bench/live.c sends here
-LIVE_FLOWS=10000
+LIVE_FLOWS=$BENCH_LIVE_FLOWS
 LIVE_REALS=4
 HTTP_ROUNDS=3
 HTTP_PORT=8080 # nginx in each real
