@@ -4,11 +4,11 @@
  * remembers, else the one in the flow's Maglev slot, which is then
  * remembered.
  *
- * User space built the Maglev table (user/maglev.c); placing a flow is one
- * hash, one multiplication and two array lookups (packed: xdplb.h). The slot comes from the
- * 5-tuple, or from the client address alone for src-ip services. A slot
- * holding XDPLB_NO_REAL, or a service without a table, means the service
- * has no real of weight > 0.
+ * User space built the Maglev table (user/maglev.c, packed as xdplb.h
+ * says); placing a flow is one hash, one multiplication and two array
+ * lookups. The slot comes from the 5-tuple, or from the client address
+ * alone for src-ip services. A slot without a real (XDPLB_NO_REAL), or a
+ * service without a table, means the service has no real of weight > 0.
  */
 #ifndef XDPLB_SELECT_H
 #define XDPLB_SELECT_H

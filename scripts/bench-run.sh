@@ -43,6 +43,10 @@ JSON=$BUILD/bench.json
 : "${BENCH_HTTP_SECS:=3}"
 : "${BENCH_RESTORE_TIMEOUT:=90}"
 : "${BENCH_LIVE_FLOWS:=10000}"
+[[ $BENCH_LIVE_FLOWS =~ ^[1-9][0-9]*$ ]] || {
+	echo "bench: BENCH_LIVE_FLOWS '$BENCH_LIVE_FLOWS' is not a number of flows" >&2
+	exit 2
+}
 : "${BENCH_PARTS:=program live http}"
 LAB=$BENCH_LAB
 NREALS=3

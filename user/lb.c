@@ -1423,10 +1423,12 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 		if (!packed)
 			err = -ENOMEM;
 	}
-	/* A table of this size is rewritten in place: a packet reads each
-	 * slot old or new, both reals that exist until this returns (a real
-	 * is deleted after its table is rebuilt), and no grace period is
-	 * waited. A new size or a first table is a new inner map. */
+	/* A table of as many elements is rewritten in place (also for a new
+	 * size that packs into as many: lb_svc_set orders that): a packet
+	 * reads each slot old or new, both reals that exist until this
+	 * returns (a real is deleted after its table is rebuilt), and no
+	 * grace period is waited. Other sizes and first tables are new
+	 * inner maps. */
 	fd = err ? -1 : maglev_table_fd(lb, svc_id, elems);
 	if (fd >= 0) {
 		err = fill_maglev(fd, packed, sizeof(*packed), elems);
