@@ -638,10 +638,23 @@ static void close_instance(struct daemon *d, const char *why)
 	d->nfresh = 0;
 }
 
+/* Apply the file under the lock; a failure is logged, and retry_apply()
+ * tries again. */
+static void apply_file(struct daemon *d)
+{
+	char err[ERRLEN];
+
+	if (lock(d))
+		return;
+	if (apply_locked(d, "apply", err, sizeof(err)))
+		dlog("%s (tried again every %d s, and on SIGHUP)", err,
+		     APPLY_RETRY_TICKS);
+	lb_unlock_dir(&d->lb);
+}
+
 /* A new instance at the directory (attached again): adopt, apply. */
 static void reopen(struct daemon *d)
 {
-	char err[ERRLEN];
 	const char *what;
 
 	lb_init(&d->lb);
@@ -653,12 +666,8 @@ static void reopen(struct daemon *d)
 	d->attached = prog_attached(d);
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
 	d->unapplied = 0;
-	if (adopt(d) || lock(d))
-		return;		/* tick() tries again */
-	if (apply_locked(d, "apply", err, sizeof(err)))
-		dlog("%s (tried again every %d s, and on SIGHUP)", err,
-		     APPLY_RETRY_TICKS);
-	lb_unlock_dir(&d->lb);
+	if (!adopt(d))
+		apply_file(d);	/* else tick() tries again */
 }
 
 /* Open but the file not applied (a reopen that failed): try again now and
@@ -666,13 +675,8 @@ static void reopen(struct daemon *d)
  * the load balancer unannounced) until someone sends SIGHUP. */
 static void retry_apply(struct daemon *d)
 {
-	char err[ERRLEN];
-
-	if (++d->unapplied % APPLY_RETRY_TICKS || lock(d))
-		return;
-	if (apply_locked(d, "apply", err, sizeof(err)))
-		dlog("%s (tried again every %d s)", err, APPLY_RETRY_TICKS);
-	lb_unlock_dir(&d->lb);
+	if (++d->unapplied % APPLY_RETRY_TICKS == 0)
+		apply_file(d);
 }
 
 /* BIRD ------------------------------------------------------------------- */

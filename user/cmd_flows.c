@@ -229,7 +229,7 @@ int do_flow(int argc, char **argv)
 	if (!err)
 		err = maglev_slot(&lb, &svc, &flow, &slot, &mag_real);
 	idx = xdplb_flow_hash(&flow, lb.cfg.hash_seed) &
-	      (lb.cfg.ct_size / XDPLB_CT_WAYS - 1);
+	      (lb_ct_sets(&lb) - 1);
 	if (!err)
 		err = lb_conn_set(&lb, idx, set);
 	if (err) {

@@ -85,7 +85,7 @@ void lb_init(struct lb *lb)
 /* Sets and flows of every CPU's connection table. */
 static size_t ct_sets_total(const struct lb *lb)
 {
-	return (size_t)lb->ncpus * (lb->cfg.ct_size / XDPLB_CT_WAYS);
+	return (size_t)lb->ncpus * lb_ct_sets(lb);
 }
 
 void lb_close(struct lb *lb)
@@ -1191,11 +1191,11 @@ static void conn_ways(const struct lb *lb, size_t pos, __u64 now,
 static void conn_set(const struct lb *lb, __u32 idx, __u64 now,
 		     struct lb_conn_ways *out)
 {
-	size_t sets = lb->cfg.ct_size / XDPLB_CT_WAYS;
 	int cpu;
 
 	for (cpu = 0; cpu < lb->ncpus; cpu++)
-		conn_ways(lb, cpu * sets + idx, now, &out[cpu]);
+		conn_ways(lb, (size_t)cpu * lb_ct_sets(lb) + idx, now,
+			  &out[cpu]);
 }
 
 int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
@@ -1204,7 +1204,7 @@ int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
 
 	if (err)
 		return err;
-	if (idx >= lb->cfg.ct_size / XDPLB_CT_WAYS)
+	if (idx >= lb_ct_sets(lb))
 		return -ERANGE;
 	conn_set(lb, idx, lb_now_ns(), out);
 	return 0;
@@ -1212,7 +1212,7 @@ int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
 
 int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 {
-	__u32 sets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
+	__u32 sets = lb_ct_sets(lb), s;
 	struct lb_conn_ways *v;
 	__u64 now = lb_now_ns();
 	int err = ct_mmap(lb);
@@ -1292,7 +1292,7 @@ static void count_set(struct lb *lb, const struct lb_conn_ways *set,
 int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
 		     __u32 first, __u32 n, __u64 *counts)
 {
-	__u32 nsets = lb->cfg.ct_size / XDPLB_CT_WAYS, s;
+	__u32 nsets = lb_ct_sets(lb), s;
 	struct lb_conn_ways *set;
 	struct tracked *t;
 	__u64 now = lb_now_ns();

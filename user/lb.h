@@ -97,11 +97,11 @@ int lb_svc_key_cmp(const struct xdplb_svc_key *a,
 		   const struct xdplb_svc_key *b);
 int lb_svc_get(struct lb *lb, const struct xdplb_svc_key *key,
 	       struct xdplb_svc *svc);
-/* table_size 0: the instance's default (config). */
 /* The service a packet to key goes to, as the data path finds it: the
  * exact port, else the VIP's port-0 service. */
 int lb_svc_match(struct lb *lb, const struct xdplb_svc_key *key,
 		 struct xdplb_svc *svc);
+/* table_size 0: the instance's default (config). */
 int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	       __u32 table_size);
 /* Change a service's flags and table size (0: keep it) in place: its id,
@@ -161,6 +161,12 @@ struct lb_conn {
 struct lb_conn_ways {
 	struct lb_conn way[XDPLB_CT_WAYS];
 };
+
+/* Sets of one CPU's connection table (a flow's is its hash & (sets - 1)). */
+static inline __u32 lb_ct_sets(const struct lb *lb)
+{
+	return lb->cfg.ct_size / XDPLB_CT_WAYS;
+}
 
 /* Read the whole connection table: sets x ncpus sets of ways, CPU-major
  * per set (set s on cpu c at [s * ncpus + c]). Caller frees. */
