@@ -39,7 +39,7 @@ DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat keepalived bird2 mandoc
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
-DEB_BENCH := wrk nginx-light
+DEB_BENCH := wrk nginx-light linux-perf
 # Only the status page's test needs a browser (about 300 MB installed):
 # `make test` and `make test-ns` install it, `make` and `make deps` do not,
 # and the test says SKIP without it. (promtool is not installed: Debian's
@@ -81,15 +81,15 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
 
-.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench demo \
+.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench bench-profile demo \
 	lab-up lab-down clean install uninstall format docs check-docs \
 	doc-examples
 
 all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o $(BUILD)/xdplb.8 ## build build/xdplb and its man page
 
 help: ## this text
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
+		awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
 # Install whatever is missing; a stamp keeps later runs from asking dpkg
 # (until this file, and so perhaps a list, changes).
@@ -212,6 +212,10 @@ test: all $(BUILD)/test_unit $(BUILD)/test_prog $(BROWSER_DEPS_STAMP) ## every t
 
 bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## every figure next to a floor; docs/PERFORMANCE.md
 	$(Q)scripts/bench-run.sh
+
+# CASE='prog MATCH' or CASE=live; scripts/bench-profile.sh says more.
+bench-profile: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## where xdplb spends a bench case's time, by source line (CASE=)
+	$(Q)scripts/bench-profile.sh $(CASE)
 
 demo: all ## demo cluster in namespaces: traffic, `xdplb list`, teardown
 	$(Q)scripts/demo.sh

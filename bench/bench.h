@@ -59,5 +59,6 @@ int cmd_maglev(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_lines(int argc, char **argv);
 
 #endif /* XDPLB_BENCH_H */

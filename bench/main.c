@@ -97,6 +97,7 @@ static const struct {
 	{ "live", cmd_live, "live frames through veth (see live.c)" },
 	{ "maps", cmd_maps, "PINDIR: memory of every map of an instance" },
 	{ "report", cmd_report, "ROWS JSON: print the table, write the JSON" },
+	{ "lines", cmd_lines, "[NAME]: JIT address of each source line (lines.c)" },
 };
 
 int main(int argc, char **argv)
