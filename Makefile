@@ -213,9 +213,9 @@ test: all $(BUILD)/test_unit $(BUILD)/test_prog $(BROWSER_DEPS_STAMP) ## every t
 bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## every figure next to a floor; docs/PERFORMANCE.md
 	$(Q)scripts/bench-run.sh
 
-# CASE='prog MATCH' or CASE=live; scripts/bench-profile.sh says more.
-bench-profile: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## where xdplb spends a bench case's time, by source line (CASE=)
-	$(Q)scripts/bench-profile.sh $(CASE)
+# CASE=prog MATCH='SYN, new', or CASE=live; scripts/bench-profile.sh says more.
+bench-profile: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## where xdplb spends a bench case's time, by source line (CASE=, MATCH=)
+	$(Q)scripts/bench-profile.sh $(CASE) $(if $(MATCH),"$(MATCH)")
 
 demo: all ## demo cluster in namespaces: traffic, `xdplb list`, teardown
 	$(Q)scripts/demo.sh

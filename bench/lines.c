@@ -6,8 +6,10 @@
  *
  * For every loaded program called NAME (default xdplb) it prints, one per
  * line-info record, tab-separated:
- *   id  tag  address(hex)  file:line  source text
- * and where each of its functions' code ends, as id tag address <end>.
+ *   id  tag  address(hex)  index  file:line  source text
+ * and where each of its functions' code ends, as id tag address index
+ * <end>. The index keeps the kernel's order among records at one address
+ * (the JIT emits no code for some instructions).
  * The kernel keeps the records with the program (jited_line_info: the
  * JIT address where each record's instructions start; line_info: the file
  * and line, as offsets into the program's BTF strings). The source text is
@@ -47,8 +49,10 @@ static int print_lines(__u32 id, int fd, const struct bpf_prog_info *first)
 	int err = 0;
 
 	if (!nj || nj != nl || rec < sizeof(struct bpf_line_info) || !nf ||
-	    nf != first->nr_jited_func_lens)
-		return 0;	/* no JIT line info: nothing to map */
+	    nf != first->nr_jited_func_lens) {
+		fprintf(stderr, "bench: program %u has no JIT line info\n", id);
+		return 0;
+	}
 	addr = calloc(nj, sizeof(*addr));
 	li = calloc(nl, rec);
 	ksyms = calloc(nf, sizeof(*ksyms));
@@ -72,6 +76,11 @@ static int print_lines(__u32 id, int fd, const struct bpf_prog_info *first)
 		err = -errno;
 		goto out;
 	}
+	/* kernel.kptr_restrict hides JIT addresses: no copy, pointers 0. */
+	if (!info.jited_line_info || !info.jited_ksyms) {
+		err = -EPERM;
+		goto out;
+	}
 	btf = btf__load_from_kernel_by_id(first->btf_id);
 	if (!btf) {
 		err = -errno;
@@ -86,14 +95,14 @@ static int print_lines(__u32 id, int fd, const struct bpf_prog_info *first)
 
 		while (src && (*src == ' ' || *src == '\t'))
 			src++;
-		printf("%u\t%s\t%llx\t%s:%u\t%s\n", id, tag,
-		       (unsigned long long)addr[i],
+		printf("%u\t%s\t%llx\t%u\t%s:%u\t%s\n", id, tag,
+		       (unsigned long long)addr[i], i,
 		       base ? base + 1 : file ? file : "?",
 		       BPF_LINE_INFO_LINE_NUM(l->line_col), src ? src : "");
 	}
 	for (i = 0; i < nf; i++)
-		printf("%u\t%s\t%llx\t<end>\t\n", id, tag,
-		       (unsigned long long)(ksyms[i] + flens[i]));
+		printf("%u\t%s\t%llx\t%u\t<end>\t\n", id, tag,
+		       (unsigned long long)(ksyms[i] + flens[i]), nj + i);
 out:
 	btf__free(btf);
 	free(flens);
@@ -107,7 +116,7 @@ int cmd_lines(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "xdplb";
 	__u32 id = 0;
-	int err;
+	int err, failed = 0;
 
 	if (argc > 2) {
 		fprintf(stderr, "usage: xdplb-bench lines [NAME]\n");
@@ -124,11 +133,12 @@ int cmd_lines(int argc, char **argv)
 		if (!err && !strcmp(info.name, name))
 			err = print_lines(id, fd, &info);
 		close(fd);
-		if (err && err != -ENOENT) {
-			fprintf(stderr, "xdplb-bench lines: program %u: %s\n",
-				id, strerror(-err));
-			return err;
+		if (err) {
+			fprintf(stderr, "bench: lines of program %u: %s\n", id,
+				err == -EPERM ? "JIT addresses hidden "
+				"(kernel.kptr_restrict)" : strerror(-err));
+			failed = err;
 		}
 	}
-	return 0;
+	return failed;
 }

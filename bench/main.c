@@ -2,8 +2,9 @@
 /*
  * main.c - xdplb-bench: the measuring parts of `make bench`, one command
  * each; scripts/bench-run.sh runs them in order, builds the namespaces the
- * live part needs, and ends with `report`. Every command but report prints
+ * live part needs, and ends with `report`. Every measuring command prints
  * rows (bench.h) on stdout and notes on stderr; none fails on a figure.
+ * `lines` serves scripts/bench-profile.sh instead (lines.c).
  */
 #include <errno.h>
 #include <math.h>

@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # bench-profile.sh - where xdplb spends its time in a bench case: samples
 # every CPU with perf while the case runs, then puts the samples that fell
-# in xdplb's JIT image back on its source lines (xdplb-bench lines).
+# in xdplb's JIT code back on its source lines (xdplb-bench lines).
 #
-#   scripts/bench-profile.sh prog MATCH   program-only cases matching MATCH
-#                                         (xdplb-bench prog; e.g. SYN, new)
-#   scripts/bench-profile.sh live         the live part of bench-run.sh,
-#                                         sampled from start to end (a minute
-#                                         or two: control and memory come
-#                                         with it)
+#   scripts/bench-profile.sh prog MATCH   program-only cases whose name
+#                                         contains MATCH (xdplb-bench prog),
+#                                         sampled for PROFILE_SECS
+#   scripts/bench-profile.sh live         the live part of bench-run.sh
+#                                         (with control plane and memory,
+#                                         a minute or two), start to end;
+#                                         its rows and JSON go to a temporary
+#                                         directory, not build/
 #
 # Prints the source lines that hold the most of xdplb's samples. The event
 # is cpu-clock, a timer: it needs no hardware counters, which virtual
 # machines often lack. A timer sample lands on the instruction that is next
-# to retire, so a load that misses the caches shows as the load itself, or
-# as the first instruction that needs its value, and a full store buffer as
-# the next store. Give PROFILE_EVENT=cycles where the hardware counts.
+# to retire, so a load that misses the caches shows up on the load itself
+# or on the first instruction that needs its value.
 #
-# Environment: PROFILE_SECS [6] (how long perf samples a prog case),
-# PROFILE_TOP [25] (lines printed), BUILD [build].
+# Environment: PROFILE_SECS [6] (how long a prog case is sampled),
+# PROFILE_DELAY [2] (seconds before sampling starts: give cases that seed
+# large tables, such as "1000 services", a minute), PROFILE_TOP [25] (lines
+# printed), PROFILE_EVENT [cpu-clock] (cycles where the hardware counts),
+# PYTHON [python3].
 set -euo pipefail
 
-BUILD=${BUILD:-build}
-BENCH=$BUILD/xdplb-bench
-TOP=${PROFILE_TOP:-25}
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+BENCH=$REPO/build/xdplb-bench
 EVENT=${PROFILE_EVENT:-cpu-clock}
 
 usage() {
@@ -31,86 +35,124 @@ usage() {
 	exit 2
 }
 
-SECS=${PROFILE_SECS:-6}
+# number NAME VALUE: VALUE is a positive whole number, or exit 2.
+number() {
+	[[ $2 =~ ^[1-9][0-9]*$ ]] || {
+		echo "bench-profile: $1 '$2' is not a positive whole number" >&2
+		exit 2
+	}
+}
+
 case "${1:-}" in
-prog) [[ $# -ge 2 ]] || usage; FREQ=10000; MATCH=${*:2} ;;
+prog) [[ $# -eq 2 && -n $2 ]] || usage; FREQ=10000 ;;
 live) [[ $# -eq 1 ]] || usage; FREQ=2000 ;;	# a minute or two of samples
 *) usage ;;
 esac
-[[ $SECS =~ ^[1-9][0-9]*$ ]] || {
-	echo "bench-profile: PROFILE_SECS '$SECS' is not a number of seconds" >&2
-	exit 2
-}
+SECS=${PROFILE_SECS:-6}
+DELAY=${PROFILE_DELAY:-2}
+TOP=${PROFILE_TOP:-25}
+number PROFILE_SECS "$SECS"
+number PROFILE_DELAY "$DELAY"
+number PROFILE_TOP "$TOP"
 [[ $EUID -eq 0 ]] || { echo "bench-profile: must run as root" >&2; exit 1; }
 command -v perf >/dev/null || {
 	echo "bench-profile: perf not found (make bench-profile installs linux-perf)" >&2
 	exit 1
 }
-[[ -x $BENCH ]] || { echo "bench-profile: no $BENCH (make bench-profile builds it)" >&2; exit 1; }
+[[ -x $BENCH ]] || {
+	echo "bench-profile: no $BENCH (make bench-profile builds it)" >&2
+	exit 1
+}
 
 WORK=$(mktemp -d /tmp/xdplb-profile.XXXXXX)
 CASE_PID=
+LINES_PID=
+PERF_PID=
+# The case runs in a session of its own, so that one signal reaches all of
+# it (bench-run.sh then tears its namespaces down from its own trap).
 cleanup() {
-	[[ -n $CASE_PID ]] && kill "$CASE_PID" 2>/dev/null && wait "$CASE_PID" 2>/dev/null
+	rm -f "$WORK/sampling"
+	[[ -n $PERF_PID ]] && kill -INT "$PERF_PID" 2>/dev/null
+	[[ -n $LINES_PID ]] && kill "$LINES_PID" 2>/dev/null
+	if [[ -n $CASE_PID ]] && kill -TERM -- "-$CASE_PID" 2>/dev/null; then
+		wait "$CASE_PID" 2>/dev/null || :
+	fi
+	wait 2>/dev/null || :
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# A prog case runs on well past the sampling (more rounds than perf
-# needs) and is stopped after it; the live part runs to its end, which
-# tears its namespaces down.
+# The case's output, when it could not give anything to profile.
+case_failed() {
+	echo "bench-profile: $1; the case said:" >&2
+	tail -5 "$WORK/case.out" >&2
+	exit 1
+}
+
+# A prog case runs for more rounds than perf needs and is stopped after
+# the sampling; the live part runs to its end.
 if [[ $1 == prog ]]; then
-	"$BENCH" prog 25 "$MATCH" >"$WORK/case.out" 2>&1 &
+	setsid "$BENCH" prog 16 "$2" >"$WORK/case.out" 2>&1 &
 	CASE_PID=$!
-	sleep 2
+	sleep "$DELAY"
 	SAMPLE=(sleep "$SECS")
 else
-	BENCH_PARTS=live scripts/bench-run.sh >"$WORK/case.out" 2>&1 &
+	BENCH_PARTS=live BENCH_ROWS=$WORK/rows.tsv BENCH_JSON=$WORK/bench.json \
+		setsid "$REPO/scripts/bench-run.sh" >"$WORK/case.out" 2>&1 &
 	CASE_PID=$!
 	SAMPLE=(tail --pid="$CASE_PID" -f /dev/null)
 fi
+kill -0 "$CASE_PID" 2>/dev/null || case_failed "the case ended before sampling"
 
-# The bench loads programs as it goes: note every xdplb image seen while
-# perf samples. Line records of one program are identical on every read.
+# The bench loads programs as it goes: read the line tables of the xdplb
+# programs loaded while perf samples, and once more at its end.
+: >"$WORK/lines.raw"
 touch "$WORK/sampling"
 (
 	while [[ -e $WORK/sampling ]]; do
-		"$BENCH" lines xdplb >>"$WORK/lines.raw" 2>/dev/null || true
-		sleep 0.2
+		"$BENCH" lines xdplb >>"$WORK/lines.raw" || true
+		sleep 0.5
 	done
 ) &
 LINES_PID=$!
+# In the background, so that a signal is handled at once, not after perf.
 perf record -q -e "$EVENT" -F "$FREQ" -a -o "$WORK/perf.data" -- "${SAMPLE[@]}" \
-	>/dev/null 2>"$WORK/perf.err" || {
+	>/dev/null 2>"$WORK/perf.err" &
+PERF_PID=$!
+wait "$PERF_PID" || {
 	echo "bench-profile: perf record failed: $(head -1 "$WORK/perf.err")" >&2
 	exit 1
 }
+PERF_PID=
 rm -f "$WORK/sampling"
-wait "$LINES_PID"
+wait "$LINES_PID" || :
+LINES_PID=
+"$BENCH" lines xdplb >>"$WORK/lines.raw" || true
 sort -u "$WORK/lines.raw" >"$WORK/lines"
-[[ -s $WORK/lines ]] || {
-	echo "bench-profile: no xdplb program was loaded while perf sampled" >&2
-	exit 1
-}
+[[ -s $WORK/lines ]] || case_failed "no xdplb program was loaded while perf sampled"
 perf script -i "$WORK/perf.data" -F ip 2>/dev/null >"$WORK/ips"
 
 "${PYTHON:-python3}" - "$WORK/lines" "$WORK/ips" "$TOP" "$*" <<'EOF'
 import bisect, collections, sys
 
-lines_file, ips_file, top, what = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-# Each image: its records by address, with an <end> record where each of
-# its functions' code ends. A sample belongs to the record at or below it,
-# unless that is an <end> (or it is past the image's last end).
-images = collections.defaultdict(list)
+lines_file, ips_file, top, what = sys.argv[1:5]
+# Every record of every image (xdplb-bench lines: id, tag, address, index,
+# file:line, source), in one list by address: functions loaded at the same
+# time do not overlap, though two programs' functions may interleave. An
+# <end> record marks where a function's code ends; records at one address
+# keep the kernel's order, and a sample goes to the last of them at or
+# below it.
+recs, images = [], set()
 for l in open(lines_file):
-    pid, tag, addr, where, src = (l.rstrip('\n').split('\t') + [''])[:5]
-    images[pid].append((int(addr, 16), where, src))
-spans = []
-for pid, recs in images.items():
-    recs.sort()
-    spans.append((recs[0][0], recs[-1][0], [r[0] for r in recs], recs))
-spans.sort()
-starts = [s[0] for s in spans]
+    f = l.rstrip('\n').split('\t', 5)
+    if len(f) < 5:
+        continue
+    images.add(f[0])
+    recs.append((int(f[2], 16), int(f[0]), int(f[3]), f[4],
+                 f[5] if len(f) > 5 else ''))
+recs.sort()
+addrs = [r[0] for r in recs]
 total = 0
 inside = collections.Counter()
 for l in open(ips_file):
@@ -118,21 +160,16 @@ for l in open(ips_file):
     if not l:
         continue
     total += 1
-    ip = int(l, 16)
-    k = bisect.bisect_right(starts, ip) - 1
-    if k < 0 or ip >= spans[k][1]:
+    i = bisect.bisect_right(addrs, int(l, 16)) - 1
+    if i < 0 or recs[i][3] == '<end>':
         continue
-    addrs, recs = spans[k][2], spans[k][3]
-    i = bisect.bisect_right(addrs, ip) - 1
-    if recs[i][1] == '<end>':
-        continue
-    inside[(recs[i][1], recs[i][2])] += 1
+    inside[(recs[i][3], recs[i][4])] += 1
 n = sum(inside.values())
-print(f"xdplb profile ({what}): {n} of {total} samples in xdplb, "
-      f"{len(images)} program image(s)")
+print(f"xdplb profile ({what}): {n} of {total} samples (all CPUs) in xdplb, "
+      f"{len(images)} program(s) named xdplb")
 if not n:
     sys.exit(0)
 print(f"{'share':>6}  {'source line':<18} code")
-for (where, src), c in inside.most_common(top):
+for (where, src), c in inside.most_common(int(top)):
     print(f"{100.0 * c / n:5.1f}%  {where:<18} {src[:70]}")
 EOF

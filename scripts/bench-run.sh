@@ -26,7 +26,8 @@
 # BENCH_LIVE_SECS [2], BENCH_HTTP_SECS [3], BENCH_RESTORE_TIMEOUT [90] seconds,
 # BENCH_LIVE_FLOWS [10000] (flows the live generator sends),
 # BENCH_PARTS ["program live http"]: which parts to run (control and memory
-# come with live, on the same namespaces).
+# come with live, on the same namespaces), BENCH_ROWS and BENCH_JSON
+# [build/bench-rows.tsv, build/bench.json]: where the rows and JSON go.
 
 set -uo pipefail
 
@@ -34,8 +35,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BUILD=$REPO/build
 XDPLB=$BUILD/xdplb
 BENCH=$BUILD/xdplb-bench
-ROWS=$BUILD/bench-rows.tsv
-JSON=$BUILD/bench.json
+ROWS=${BENCH_ROWS:-$BUILD/bench-rows.tsv}
+JSON=${BENCH_JSON:-$BUILD/bench.json}
 
 : "${BENCH_LAB:=xlbench}"
 : "${BENCH_ROUNDS:=5}"
