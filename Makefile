@@ -81,9 +81,9 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
 
-.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench bench-profile demo \
-	lab-up lab-down clean install uninstall format docs check-docs \
-	doc-examples
+.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench \
+	bench-profile demo lab-up lab-down clean install uninstall format docs \
+	check-docs doc-examples
 
 all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o $(BUILD)/xdplb.8 ## build build/xdplb and its man page
 

@@ -34,7 +34,8 @@ static void tag_str(const __u8 tag[BPF_TAG_SIZE], char *out)
 		sprintf(out + 2 * i, "%02x", tag[i]);
 }
 
-/* Print the records of the program open at fd; 0 or -errno. */
+/* Print the records of the program open at fd; 0, or -errno when it
+ * could not (-EACCES: the kernel hides JIT addresses). */
 static int print_lines(__u32 id, int fd, const struct bpf_prog_info *first)
 {
 	__u32 nj = first->nr_jited_line_info, nl = first->nr_line_info;
@@ -78,7 +79,7 @@ static int print_lines(__u32 id, int fd, const struct bpf_prog_info *first)
 	}
 	/* kernel.kptr_restrict hides JIT addresses: no copy, pointers 0. */
 	if (!info.jited_line_info || !info.jited_ksyms) {
-		err = -EPERM;
+		err = -EACCES;
 		goto out;
 	}
 	btf = btf__load_from_kernel_by_id(first->btf_id);
@@ -135,7 +136,7 @@ int cmd_lines(int argc, char **argv)
 		close(fd);
 		if (err) {
 			fprintf(stderr, "bench: lines of program %u: %s\n", id,
-				err == -EPERM ? "JIT addresses hidden "
+				err == -EACCES ? "JIT addresses hidden "
 				"(kernel.kptr_restrict)" : strerror(-err));
 			failed = err;
 		}
