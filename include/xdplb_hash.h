@@ -59,8 +59,8 @@ static __always_inline __u32 xdplb_hash_final(__u32 h, __u32 len)
  * immediate), so a factor is never 0: with 32-bit factors, the one word
  * value whose sum with its key wraps to 0 would erase its partner word
  * from the hash (one VIP address, say, would make every client alike).
+ * The key words come one pair per pair of words hashed.
  */
-/* The key words, one pair per pair of words hashed. */
 #define XDPLB_NH_K0	0x13f8a5a7	/* ports, protocol */
 #define XDPLB_NH_K1	0x7f4a7c15
 #define XDPLB_NH_K2	0x2d358dcc	/* source (IPv4: source, destination) */
