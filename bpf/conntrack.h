@@ -185,6 +185,28 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
 }
 
 /*
+ * Look for a->flow on every CPU but this one. A global function: the
+ * verifier checks it, and its bpf_loop callback, once for the program
+ * instead of once for each path that reaches a miss, which was a third of
+ * all the instructions it walked. Its argument is the caller's
+ * memory (bpf_loop takes only a stack pointer, hence the copy); it
+ * returns the real id found, XDPLB_NO_REAL if none.
+ */
+__attribute__((noinline)) int ct_adopt_find(struct ct_adopt_ctx *out)
+{
+	struct ct_adopt_ctx a;
+
+	if (!out)
+		return XDPLB_NO_REAL;
+	a = *out;
+	a.id = XDPLB_NO_REAL;
+	bpf_loop(XDPLB_CT_MAX_CPUS, ct_adopt_cpu, &a, 0);
+	out->gen = a.gen;
+	out->created = a.created;
+	return a.id;
+}
+
+/*
  * A miss on this CPU: the flow may be tracked on another one (its packets
  * are not pinned to one CPU: veth runs XDP on the sending CPU, RSS
  * indirection tables change). Adopt that entry into ct->way, so the flow
@@ -196,14 +218,13 @@ static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
 {
 	struct ct_adopt_ctx a = {
 		.flow = *flow, .now = ct->now, .idx = ct->idx, .tag = ct->tag,
-		.self = bpf_get_smp_processor_id(), .id = XDPLB_NO_REAL,
+		.self = bpf_get_smp_processor_id(),
 	};
 	__u32 id;
 
 	if (!ct->set)
 		return XDPLB_NO_REAL;
-	bpf_loop(XDPLB_CT_MAX_CPUS, ct_adopt_cpu, &a, 0);
-	id = a.id;
+	id = ct_adopt_find(&a);
 	if (id == XDPLB_NO_REAL)
 		return XDPLB_NO_REAL;
 	ct->real = bpf_map_lookup_elem(&reals, &id);

@@ -47,7 +47,6 @@ struct ipv6_frag {
 struct packet {
 	void *pos;		/* cursor: the next header to parse */
 	void *end;
-	struct ethhdr *eth;
 	__u32 len;		/* frame length */
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
 	bool fragment;
@@ -79,7 +78,6 @@ static __always_inline int parse_eth(struct packet *pkt,
 
 	if ((void *)(eth + 1) > pkt->end)
 		return verdict(gs, drop_truncated, XDP_DROP);
-	pkt->eth = eth;
 	pkt->pos = eth + 1;
 	proto = eth->h_proto;
 

@@ -51,7 +51,7 @@ int xdplb(struct xdp_md *ctx)
 		if (!real)
 			return verdict(gs, drop_fragment, XDP_DROP);
 		gs->frag_fwd++;
-		return forward(pkt.eth, real, real_id, pkt.len, gs);
+		return forward(ctx, real, real_id, pkt.len, gs);
 	}
 
 	rc = parse_l4(&pkt, gs);
@@ -96,7 +96,7 @@ int xdplb(struct xdp_md *ctx)
 out:
 	if (pkt.icmp_error)
 		gs->icmp_fwd++;
-	return forward(pkt.eth, real, real_id, pkt.len, gs);
+	return forward(ctx, real, real_id, pkt.len, gs);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
