@@ -148,4 +148,14 @@ struct {
 	__type(value, struct xdplb_ct_guard);
 } ct_guard SEC(".maps");
 
+/* Recent datagrams' first fragments -> their real (xdplb.h). Shared by
+ * the CPUs: a NIC spreads a datagram's fragments by addresses alone, but
+ * nothing promises it. Only fragments pay for the hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDPLB_FRAG_ENTRIES);
+	__type(key, struct xdplb_frag_key);
+	__type(value, struct xdplb_frag);
+} frags SEC(".maps");
+
 #endif /* XDPLB_MAPS_H */

@@ -30,6 +30,7 @@
 #define IPV4_MF		0x2000	/* more fragments */
 #define IPV4_OFFSET	0x1fff	/* fragment offset, 8-byte units */
 #define IPV6_FRAG_MASK	0xfff9	/* fragment offset and M flag */
+#define IPV6_OFFSET	0xfff8	/* fragment offset, 8-byte units */
 
 struct vlan_tag {
 	__be16 tci;
@@ -49,7 +50,9 @@ struct packet {
 	void *end;
 	__u32 len;		/* frame length */
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
-	bool fragment;
+	bool fragment;		/* one of several fragments of a datagram */
+	bool frag_later;	/* ... not the first: it has no ports */
+	__u32 frag_id;		/* the datagram's identification, as sent */
 	bool icmp_error;	/* flow is the one the error quotes */
 	bool tcp_syn;		/* SYN without ACK: a new connection */
 	struct xdplb_flow flow;
@@ -125,6 +128,8 @@ static __always_inline int parse_ipv4(struct packet *pkt,
 	pkt->flow.dst.v4 = iph->daddr;
 	pkt->flow.proto = iph->protocol;
 	pkt->fragment = !!(iph->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET));
+	pkt->frag_later = !!(iph->frag_off & bpf_htons(IPV4_OFFSET));
+	pkt->frag_id = iph->id;
 	pkt->pos += hlen;
 	return XDPLB_NEXT;
 }
@@ -141,7 +146,8 @@ static __always_inline bool ipv6_is_ext(__u8 nh)
  * unrolled, and each step moves the cursor by at most 2 KiB, so the
  * verifier can bound the cursor's offset; a longer chain is passed to the
  * kernel. A fragment header with offset 0 and no M flag (an "atomic
- * fragment") is skipped like any other header.
+ * fragment") is skipped like any other header. Any other fragment stops
+ * at its fragment header: a first one's ports follow it (fragment.h).
  */
 static __always_inline int parse_ipv6(struct packet *pkt,
 				      struct xdplb_global_stats *gs)
@@ -171,6 +177,9 @@ static __always_inline int parse_ipv6(struct packet *pkt,
 			pkt->pos = fh + 1;
 			if (fh->frag_off & bpf_htons(IPV6_FRAG_MASK)) {
 				pkt->fragment = true;
+				pkt->frag_later = !!(fh->frag_off &
+						     bpf_htons(IPV6_OFFSET));
+				pkt->frag_id = fh->identification;
 				break;
 			}
 		} else if (ipv6_is_ext(nh)) {
@@ -301,8 +310,10 @@ static __always_inline int parse_l4(struct packet *pkt,
 		pkt->flow.dport = uh->dest;
 		return XDPLB_NEXT;
 	}
-	if (pkt->flow.proto == IPPROTO_ICMP ||
-	    pkt->flow.proto == IPPROTO_ICMPV6)
+	/* An ICMP error is never fragmented; the kernel reassembles and
+	 * answers any other ICMP. */
+	if ((pkt->flow.proto == IPPROTO_ICMP ||
+	     pkt->flow.proto == IPPROTO_ICMPV6) && !pkt->fragment)
 		return parse_icmp_error(pkt, gs);
 	return verdict(gs, pass_not_l4, XDP_PASS);
 }

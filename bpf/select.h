@@ -107,32 +107,4 @@ select_syn(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	return placed(svc, flow, real, real_id, false, ct, id, gs);
 }
 
-/*
- * A fragment of a VIP's traffic carries no ports (or, the first one, is
- * one packet of several): only the VIP's src-ip service for the protocol,
- * which places by client address alone, can send it after its flow. The
- * VIP marker names that service's port.
- */
-static __always_inline struct xdplb_real *
-select_fragment_real(const struct xdplb_svc *marker,
-		     const struct xdplb_flow *flow, __u32 *id)
-{
-	struct xdplb_svc *svc;
-	__u32 port;
-
-	if (flow->proto == IPPROTO_TCP)
-		port = marker->frag_tcp;
-	else if (flow->proto == IPPROTO_UDP)
-		port = marker->frag_udp;
-	else
-		return NULL;
-	if (port == XDPLB_NO_FRAG)
-		return NULL;
-	svc = find_port_service(flow, port);
-	if (!svc)
-		return NULL;
-	*id = maglev_pick(svc, flow, 0);
-	return bpf_map_lookup_elem(&reals, id);
-}
-
 #endif /* XDPLB_SELECT_H */

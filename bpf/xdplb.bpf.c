@@ -13,6 +13,7 @@
 #include "service.h"
 #include "conntrack.h"
 #include "select.h"
+#include "fragment.h"
 #include "forward.h"
 
 SEC("xdp")
@@ -43,16 +44,10 @@ int xdplb(struct xdp_md *ctx)
 	if (rc != XDPLB_NEXT)
 		return rc;
 
-	if (pkt.fragment) {
-		svc = find_vip(&pkt.flow);
-		if (!svc)
-			return verdict(gs, pass_not_service, XDP_PASS);
-		real = select_fragment_real(svc, &pkt.flow, &real_id);
-		if (!real)
-			return verdict(gs, drop_fragment, XDP_DROP);
-		gs->frag_fwd++;
-		return forward(ctx, real, real_id, pkt.len, gs);
-	}
+	/* A later fragment has no ports: it follows its datagram's first,
+	 * which goes on as any packet of its flow (fragment.h). */
+	if (pkt.frag_later)
+		return forward_later_fragment(ctx, &pkt, gs);
 
 	rc = parse_l4(&pkt, gs);
 	if (rc != XDPLB_NEXT)
@@ -69,7 +64,7 @@ int xdplb(struct xdp_md *ctx)
 			return verdict(gs, pass_not_service, XDP_PASS);
 		svc = find_service(&pkt.flow);
 		if (!svc)
-			return verdict(gs, pass_not_service, XDP_PASS);
+			goto unserved;
 		real = select_syn(svc, &pkt.flow, hash, &ct, &real_id, gs);
 		if (!real)
 			return verdict(gs, drop_no_real, XDP_DROP);
@@ -88,7 +83,7 @@ int xdplb(struct xdp_md *ctx)
 
 	svc = find_service(&pkt.flow);
 	if (!svc)
-		return verdict(gs, pass_not_service, XDP_PASS);
+		goto unserved;
 	real = select_real(svc, &pkt.flow, hash, pkt.icmp_error, &ct,
 			   &real_id, gs);
 	if (!real)
@@ -96,7 +91,13 @@ int xdplb(struct xdp_md *ctx)
 out:
 	if (pkt.icmp_error)
 		gs->icmp_fwd++;
+	if (pkt.fragment)
+		frag_remember(&pkt, real, real_id, gs);
 	return forward(ctx, real, real_id, pkt.len, gs);
+unserved:
+	if (pkt.fragment)
+		return first_fragment_unserved(&pkt, gs);
+	return verdict(gs, pass_not_service, XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -16,7 +16,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	5
+#define XDPLB_ABI_VERSION	6
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
@@ -39,6 +39,9 @@
 #define XDPLB_SVC_SLOTS		8192	/* service index, a power of two */
 #define XDPLB_SVC_PROBES	16	/* longest probe chain in the index */
 #define XDPLB_VIP_FILTER_WORDS	1024	/* vip_filter: 65536 bits */
+#define XDPLB_FRAG_ENTRIES	16384	/* datagrams whose fragments follow */
+#define XDPLB_FRAG_TIMEOUT	5	/* s a datagram's later fragments
+					 * follow its first */
 
 /* The seed of the flow hash. Fixed, so that every load balancer with the
  * same configuration sends a flow to the same real. */
@@ -97,6 +100,7 @@ xdplb_maglev_real(const struct xdplb_maglev_elem *e, __u32 slot)
 #define XDPLB_PIN_CT_GUARD	"ct_guard"
 #define XDPLB_PIN_SVC_OPTS	"svc_opts"
 #define XDPLB_PIN_VIP_FILTER	"vip_filter"
+#define XDPLB_PIN_FRAGS		"frags"
 #define XDPLB_PIN_PROG		"prog"
 
 /* An IPv4 or IPv6 address; IPv4 uses v4 and leaves the rest zero. */
@@ -269,7 +273,8 @@ struct xdplb_global_stats {
 	__u64 pass_ipv6_ext;	/* IPv6 header chain longer than the bound */
 	__u64 drop_truncated;	/* a header runs past the end of the frame */
 	__u64 drop_malformed;	/* IP version or header length is wrong */
-	__u64 drop_fragment;	/* fragment to a VIP without a src-ip service */
+	__u64 drop_fragment;	/* later fragment to a VIP, its first not
+				 * seen and no src-ip service to place it */
 	__u64 drop_no_real;	/* service has no real with weight > 0 */
 	/* How forwarded flows found their real (not verdicts): */
 	__u64 ct_hit;		/* tracked flow, its real still there */
@@ -277,7 +282,11 @@ struct xdplb_global_stats {
 	__u64 ct_expired;	/* tracked, but idle too long or real gone */
 	__u64 ct_flood;		/* placed, not tracked: new-flow rate cap */
 	__u64 ct_ops;		/* placed, not tracked: one-packet service */
-	__u64 frag_fwd;		/* fragment forwarded for a src-ip service */
+	__u64 frag_first;	/* first fragment forwarded as its flow is,
+				 * its datagram remembered */
+	__u64 frag_fwd;		/* later fragment sent after its first */
+	__u64 frag_src_ip;	/* later fragment, its first not seen:
+				 * placed by the VIP's src-ip service */
 	__u64 icmp_fwd;		/* ICMP error forwarded to its flow's real */
 };
 
@@ -355,6 +364,32 @@ struct xdplb_ct_guard {
 	__u32 pad;
 };
 
+/*
+ * frags: the real each recent IP datagram's first fragment went to. Only a
+ * first fragment carries the ports; it is placed as its flow is (the
+ * connection table, else Maglev) and remembered here, under what names a
+ * datagram (RFC 791, RFC 8200): addresses, protocol and identification.
+ * Its later fragments follow it while the real exists (same slot
+ * generation) and for XDPLB_FRAG_TIMEOUT after the first: a datagram's
+ * fragments arrive together, and a short life keeps a busy client's
+ * reused identification (IPv4's has 16 bits) from finding an old entry.
+ */
+struct xdplb_frag_key {
+	struct xdplb_addr src;
+	struct xdplb_addr dst;
+	__u32 id;		/* IPv4's 16 bits or IPv6's 32, as sent */
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xdplb_frag {
+	__u64 first_ns;		/* CLOCK_MONOTONIC_COARSE at the first */
+	__u32 real_id;
+	__u16 real_gen;
+	__u16 pad;
+};
+
 _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
 _Static_assert(sizeof(struct xdplb_config) == 64, "xdplb_config");
 _Static_assert(sizeof(struct xdplb_config_header) == 24, "config header");
@@ -368,12 +403,14 @@ _Static_assert(sizeof(struct xdplb_maglev_elem) == 8, "xdplb_maglev_elem");
 _Static_assert(XDPLB_MAX_REALS <= XDPLB_MAGLEV_NONE,
 	       "a real id fits a Maglev slot");
 _Static_assert(sizeof(struct xdplb_counters) == 16, "xdplb_counters");
-_Static_assert(sizeof(struct xdplb_global_stats) == 19 * 8, "global_stats");
+_Static_assert(sizeof(struct xdplb_global_stats) == 21 * 8, "global_stats");
 _Static_assert(sizeof(struct xdplb_conn_set) == 64 * XDPLB_CT_WAYS,
 	       "xdplb_conn_set: 64 bytes a way");
 _Static_assert(__builtin_offsetof(struct xdplb_conn_set, flow) == 64,
 	       "xdplb_conn_set: what a lookup decides on fills its first line");
 _Static_assert(sizeof(struct xdplb_ct_guard) == 40, "xdplb_ct_guard");
 _Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
+_Static_assert(sizeof(struct xdplb_frag_key) == 40, "xdplb_frag_key");
+_Static_assert(sizeof(struct xdplb_frag) == 16, "xdplb_frag");
 
 #endif /* XDPLB_H */

@@ -130,7 +130,8 @@ static const struct {
 	GLOBAL_FIELD(drop_fragment), GLOBAL_FIELD(drop_no_real),
 	GLOBAL_FIELD(ct_hit), GLOBAL_FIELD(ct_new), GLOBAL_FIELD(ct_expired),
 	GLOBAL_FIELD(ct_flood), GLOBAL_FIELD(ct_ops),
-	GLOBAL_FIELD(frag_fwd), GLOBAL_FIELD(icmp_fwd),
+	GLOBAL_FIELD(frag_first), GLOBAL_FIELD(frag_fwd),
+	GLOBAL_FIELD(frag_src_ip), GLOBAL_FIELD(icmp_fwd),
 };
 
 #define N_GLOBAL (sizeof(global_fields) / sizeof(global_fields[0]))

@@ -45,7 +45,11 @@ static const struct global_metric globals[] = {
 	G(ct_expired, "xdplb_conntrack_events_total", "event=\"expired\""),
 	G(ct_flood, "xdplb_conntrack_events_total", "event=\"flood\""),
 	G(ct_ops, "xdplb_conntrack_events_total", "event=\"ops\""),
+	G(frag_first, "xdplb_special_forwards_total",
+	  "kind=\"fragment_first\""),
 	G(frag_fwd, "xdplb_special_forwards_total", "kind=\"fragment\""),
+	G(frag_src_ip, "xdplb_special_forwards_total",
+	  "kind=\"fragment_src_ip\""),
 	G(icmp_fwd, "xdplb_special_forwards_total", "kind=\"icmp_error\""),
 };
 

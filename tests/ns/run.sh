@@ -168,8 +168,9 @@ nsutil() { /usr/bin/python3 "$T_NSUTIL" "$@"; }
 # connection (so a new source port, a new flow); prints a tally (JSON).
 http_burst() { client /usr/bin/python3 "$T_NSUTIL" http "$@"; }
 
-# udp_burst N HOST PORT: N datagrams from the client, each from a new socket;
-# prints a tally (JSON).
+# udp_burst N HOST PORT [SIZE]: N datagrams from the client, each from a new
+# socket, of SIZE bytes (default 16; past the MTU the kernel fragments
+# them); prints a tally (JSON).
 udp_burst() { client /usr/bin/python3 "$T_NSUTIL" udp "$@"; }
 
 # curl_burst N URL: N curl requests from the client (-m 2), one curl each;
@@ -240,6 +241,8 @@ def cmd_udp(args):
     n, host, port = int(args[0]), args[1], int(args[2])
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     payload = b"xdplb-counter-00"  # 16 bytes: the counters test relies on it
+    if len(args) > 3:
+        payload = (payload * (int(args[3]) // len(payload) + 1))[:int(args[3])]
     t = {"errors": 0}
     for _ in range(n):
         s = socket.socket(fam, socket.SOCK_DGRAM)

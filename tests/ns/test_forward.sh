@@ -4,7 +4,8 @@
 # reals, replies go straight back to the client, weights shape the split.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(http_ipv4 http_ipv6 udp_ipv4 udp_ipv6 replies_bypass_lb weights_honoured)
+ns_tests+=(http_ipv4 http_ipv6 udp_ipv4 udp_ipv6 udp_fragments replies_bypass_lb
+	weights_honoured)
 
 # 60 curl requests to VIP4:80, equal weights: every one answered, by r1..r3 only,
 # and all three take a share.
@@ -45,6 +46,30 @@ test_udp_ipv6() {
 	t=$(udp_burst 30 "$VIP6" 9000)
 	log "tally: $t"
 	expect_dist "$t" --total 30 --allowed r1,r2,r3 --required r1,r2,r3
+}
+
+# Datagrams of 4000 bytes, past the lab's 1500-byte MTU: the client's kernel
+# sends each as three fragments, of which only the first has the ports. The
+# first goes where its flow goes and the two later ones follow it, so the
+# real gets the whole datagram, reassembles it and answers; datagrams of one
+# client still spread over the reals (a 5-tuple service, not src-ip).
+test_udp_fragments() {
+	local t s0 s1 v out
+	lb_fresh "$VIP4:9000/udp" "[$VIP6]:9000/udp"
+	add_reals "$VIP4:9000/udp" 1 r1 r2 r3
+	add_reals "[$VIP6]:9000/udp" 1 r1 r2 r3
+	s0=$(xlb -j stats) || fail "stats: $s0"
+	t=$(udp_burst 30 "$VIP4" 9000 4000)
+	log "IPv4 tally: $t"
+	expect_dist "$t" --total 30 --allowed r1,r2,r3 --required r1,r2,r3
+	t=$(udp_burst 30 "$VIP6" 9000 4000)
+	log "IPv6 tally: $t"
+	expect_dist "$t" --total 30 --allowed r1,r2,r3 --required r1,r2,r3
+	s1=$(xlb -j stats) || fail "stats: $s1"
+	for v in frag_first:60 frag_fwd:120 frag_src_ip:0 drop_fragment:0; do
+		out=$(jget "[$s0, $s1]" "d[1]['global']['${v%:*}'] - d[0]['global']['${v%:*}']")
+		((out == ${v#*:})) || fail "${v%:*} grew by $out for 60 datagrams of 3 fragments, want ${v#*:}"
+	done
 }
 
 # Direct routing: the LB sees requests only. tcpdump on the LB's eth0 must see

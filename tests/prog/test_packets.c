@@ -405,6 +405,8 @@ struct pkt {
 	__u8 l4;
 	bool fragment;		/* IPv4 MF or offset, IPv6 fragment header
 				 * with M or offset */
+	bool frag_first;	/* ... and offset 0: it carries the ports */
+	__u32 frag_id;		/* the identification, as frags keys it */
 	bool icmp_error;	/* an ICMP message carrying a quote */
 	struct xdplb_flow flow;
 };
@@ -501,7 +503,7 @@ static void addr_of(int family, const char *s, struct xdplb_addr *a)
 /* IPv4 with ihl 32-bit words of header (options after the first 5), the
  * version field as given. Lengths and checksum are set by finish(). */
 static void ipv4(struct pkt *p, const char *src, const char *dst, __u8 proto,
-		 __u8 version, __u8 ihl, __u16 frag_off)
+		 __u8 version, __u8 ihl, __u16 frag_off, __u16 id)
 {
 	__u8 opt[40], words = ihl & 0xf;
 	int i, optlen = words > 5 ? (words - 5) * 4 : 0;
@@ -514,7 +516,8 @@ static void ipv4(struct pkt *p, const char *src, const char *dst, __u8 proto,
 	put8(p, "ipv4.version_ihl", version << 4 | words);
 	put8(p, "ipv4.tos", 0x10);
 	put16(p, "ipv4.tot_len", 0);
-	put16(p, "ipv4.id", 0x1234);
+	put16(p, "ipv4.id", id);
+	p->frag_id = htons(id);
 	put16(p, "ipv4.frag_off", frag_off);
 	put8(p, "ipv4.ttl", 64);
 	put8(p, "ipv4.protocol", proto);
@@ -553,7 +556,8 @@ static void ipv6(struct pkt *p, const char *src, const char *dst, __u8 next,
  * and the routing header are padded with PadN; the destination options
  * header is 16 bytes, to exercise the length field; AH carries a 12-byte
  * ICV (24 bytes in all). */
-static void ipv6_ext(struct pkt *p, __u8 type, __u8 next, __u16 frag_off)
+static void ipv6_ext(struct pkt *p, __u8 type, __u8 next, __u16 frag_off,
+		     __u32 id)
 {
 	static const __u8 pad[14] = { 1, 12 };
 	static const __u8 pad4[6] = { 1, 4 };
@@ -581,7 +585,8 @@ static void ipv6_ext(struct pkt *p, __u8 type, __u8 next, __u16 frag_off)
 		put8(p, "ipv6.frag.next", next);
 		put8(p, "ipv6.frag.reserved", 0);
 		put16(p, "ipv6.frag.frag_off", frag_off);
-		put32(p, "ipv6.frag.id", 0xcafe);
+		put32(p, "ipv6.frag.id", id);
+		p->frag_id = htonl(id);
 		break;
 	case IPPROTO_AH:
 		put8(p, "ipv6.ah.next", next);
@@ -786,6 +791,7 @@ struct spec {
 	__u16 frag;		/* IPv4 frag_off field */
 	__u16 ext[8];		/* IPv6 extension headers, EH(type) */
 	__u16 frag6;		/* frag_off of an IPv6 fragment header */
+	__u32 ip_id;		/* identification; 0: 0x1234, IPv6 0xcafe */
 	__u8 l4;		/* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, 0 */
 	__u8 icmp_type;		/* 0: echo request (ICMP), neighbour
 				 * solicitation (ICMPv6); else a message of
@@ -912,7 +918,7 @@ static void build(struct pkt *p, const struct spec *s)
 	case L3_IPV4:
 		ipv4(p, s->src ? s->src : CLIENT4, s->dst, s->l4,
 		     s->version ? s->version : 4, s->ihl ? s->ihl : 5,
-		     s->frag);
+		     s->frag, s->ip_id ? s->ip_id : 0x1234);
 		break;
 	case L3_IPV6:
 		ipv6(p, s->src ? s->src : CLIENT6, s->dst,
@@ -921,7 +927,8 @@ static void build(struct pkt *p, const struct spec *s)
 		for (i = 0; i < 8 && s->ext[i]; i++) {
 			next = i + 1 < 8 && s->ext[i + 1] ?
 				       s->ext[i + 1] & 0xff : s->l4;
-			ipv6_ext(p, s->ext[i] & 0xff, next, s->frag6);
+			ipv6_ext(p, s->ext[i] & 0xff, next, s->frag6,
+				 s->ip_id ? s->ip_id : 0xcafe);
 		}
 		break;
 	case L3_ARP:
@@ -956,11 +963,15 @@ static void build(struct pkt *p, const struct spec *s)
 	payload(p, s->payload);
 	finish(p);
 
-	if (s->l3 == L3_IPV4)
+	if (s->l3 == L3_IPV4) {
 		p->fragment = s->frag & 0x3fff;		/* MF, offset */
+		p->frag_first = p->fragment && !(s->frag & 0x1fff);
+	}
 	for (i = 0; s->l3 == L3_IPV6 && i < 8 && s->ext[i]; i++)
-		if ((s->ext[i] & 0xff) == IPPROTO_FRAGMENT)
+		if ((s->ext[i] & 0xff) == IPPROTO_FRAGMENT) {
 			p->fragment = s->frag6 & 0xfff9;	/* offset, M */
+			p->frag_first = p->fragment && !(s->frag6 & 0xfff8);
+		}
 }
 
 /* The builders themselves, against lengths and bytes worked out by hand:
@@ -1116,7 +1127,7 @@ Test(builders, fragments)
 	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
 	X(drop_fragment) X(drop_no_real)				\
 	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
-	X(frag_fwd) X(icmp_fwd)
+	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
 
 #define GS_NAME(f) { offsetof(struct xdplb_global_stats, f), #f },
 static const struct {
@@ -1136,7 +1147,8 @@ _Static_assert(sizeof(gs_fields) / sizeof(gs_fields[0]) ==
  * say so. */
 enum ct_how {
 	CT_AUTO,	/* (expect) whatever the table and service call for */
-	CT_NONE,	/* not looked up: not forwarded, or a fragment */
+	CT_NONE,	/* not looked up: not forwarded, or a later
+			 * fragment */
 	CT_HIT,		/* tracked: to its real; ct_hit */
 	CT_NEW,		/* untracked: placed by Maglev, tracked; ct_new */
 	CT_RENEW,	/* tracked but stale: placed again, tracked;
@@ -1474,6 +1486,52 @@ static void who(struct result *r)
 		}
 }
 
+/* Fragments ---------------------------------------------------------------- */
+
+/* A fragment after the first: no ports, it follows its datagram. */
+static bool later_frag(const struct pkt *p)
+{
+	return p->fragment && !p->frag_first;
+}
+
+/* The frags entry of p's datagram, if there is one. */
+static bool frag_entry(const struct pkt *p, struct xdplb_frag *f)
+{
+	struct xdplb_frag_key k = {
+		.src = p->flow.src, .dst = p->flow.dst, .id = p->frag_id,
+		.proto = p->flow.proto, .family = p->flow.family,
+	};
+
+	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.frags), &k, f);
+}
+
+/* Whether p, a later fragment, goes where its first went (in *id): the
+ * entry is there, its real is as it was, and the first is recent. */
+static bool frag_follows(const struct pkt *p, __u32 *id)
+{
+	struct xdplb_frag f;
+	struct xdplb_real r;
+
+	if (!frag_entry(p, &f) ||
+	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.reals), &f.real_id,
+				&r) ||
+	    !(r.flags & XDPLB_REAL_F_USED) || r.gen != f.real_gen ||
+	    lb_now_ns() - f.first_ns > XDPLB_FRAG_TIMEOUT * NSEC)
+		return false;
+	*id = f.real_id;
+	return true;
+}
+
+/* Forget every datagram. */
+static void frags_clear(void)
+{
+	int fd = bpf_map__fd(skel->maps.frags);
+	struct xdplb_frag_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		cr_assert_eq(bpf_map_delete_elem(fd, &k), 0);
+}
+
 /*
  * What the connection table must make of p, given the flow's way in our
  * CPU's copy of its set (-1: not there) and why that entry is stale.
@@ -1481,12 +1539,12 @@ static void who(struct result *r)
 static int ct_expect(const struct pkt *p, const struct expect *e, int way,
 		     const char *stale)
 {
-	if (e->action == XDP_TX && p->fragment)
-		return CT_NONE;	/* by client address, untracked */
+	if (e->action == XDP_TX && later_frag(p))
+		return CT_NONE;	/* after its first, or by client address */
 	if (e->action != XDP_TX && e->counter != CNT(drop_no_real))
 		return CT_NONE;
 	if (way >= 0 && e->action == XDP_TX && !p->icmp_error &&
-	    p->flow.proto == IPPROTO_TCP && !p->fragment &&
+	    p->flow.proto == IPPROTO_TCP && !later_frag(p) &&
 	    (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 		return CT_FRESH;
 	if (way >= 0 && !stale)
@@ -1516,7 +1574,8 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	__u8 expected[PKT_MAX];
 	const char *stale = NULL;
 	int err, way, how;
-	bool ok = true;
+	bool ok = true, follows = false;
+	struct xdplb_frag fe;
 	__u64 t0, t1;
 	size_t i;
 
@@ -1538,6 +1597,8 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	}
 	if (how == CT_HIT)
 		id = mine->way[way].real_id;
+	else if (e->action == XDP_TX && later_frag(p) && frag_follows(p, &id))
+		follows = true;
 	else if (e->action == XDP_TX)
 		id = predict(&p->flow, e->svc);
 
@@ -1607,8 +1668,12 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	want.ct_ops = how == CT_OPS;
 	want.ct_expired = how != CT_NONE && how != CT_HIT &&
 			  how != CT_FRESH && way >= 0;
-	want.frag_fwd = e->action == XDP_TX && p->fragment;
-	want.icmp_fwd = e->action == XDP_TX && !p->fragment && p->icmp_error;
+	want.frag_first = e->action == XDP_TX && p->frag_first &&
+			  !p->icmp_error;
+	want.frag_fwd = e->action == XDP_TX && later_frag(p) && follows;
+	want.frag_src_ip = e->action == XDP_TX && later_frag(p) && !follows;
+	want.icmp_fwd = e->action == XDP_TX && !later_frag(p) &&
+			p->icmp_error;
 	for (i = 0; i < ARRAY_SIZE(gs_fields); i++) {
 		__u64 d = GS(&after, i) - GS(&before, i);
 
@@ -1619,6 +1684,14 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 				       (unsigned long long)GS(&want, i));
 			ok = false;
 		}
+	}
+
+	/* A first fragment forwarded: its datagram's later ones follow. */
+	if (r->action == XDP_TX && want.frag_first &&
+	    (!frag_entry(p, &fe) || fe.real_id != r->id)) {
+		cr_expect_fail("%s: frags does not send the datagram's later "
+			       "fragments to real %u", desc, r->id);
+		ok = false;
 	}
 
 	/* What the packet left in the connection table. */
@@ -1949,9 +2022,11 @@ static const struct pcase cases[] = {
 	  { V4, QINQ, .ihl = 1, .dst = VIP4, TCP, .dport = 80 },
 	  DROP(drop_malformed) },
 
-	/* Fragments: to a VIP with a src-ip service for their protocol,
-	 * forwarded by client address; to another VIP dropped; to any
-	 * other address passed. */
+	/* Fragments. A first one (it has the ports) goes as its flow does
+	 * and is remembered; each case starts with none remembered, so a
+	 * later one follows its flow only to a VIP with a src-ip service
+	 * for its protocol, and is dropped at any other VIP. Fragments to
+	 * any other address, and of other protocols, go to the kernel. */
 	{ "IPv4 first fragment (MF) to a src-ip VIP",
 	  { V4, .frag = 0x2000, .dst = VIP4S, TCP, .dport = 80,
 	    .payload = 8 },
@@ -1972,9 +2047,15 @@ static const struct pcase cases[] = {
 	  DROP(drop_fragment) },
 	{ "IPv4 ICMP fragment to a src-ip VIP",
 	  { V4, .frag = 0x2000, .dst = VIP4S, .l4 = IPPROTO_ICMP },
-	  DROP(drop_fragment) },
-	{ "IPv4 fragment to a one-packet-scheduling VIP",
+	  PASS(pass_not_l4) },
+	{ "IPv4 later ICMP fragment to a src-ip VIP",
+	  { V4, .frag = 185, .dst = VIP4S, .l4 = IPPROTO_ICMP },
+	  PASS(pass_not_l4) },
+	{ "IPv4 first fragment to a one-packet-scheduling VIP",
 	  { V4, .frag = 0x2000, .dst = VIP4O, UDP, .dport = 53 },
+	  TX(S_OPS) },
+	{ "IPv4 later fragment to a one-packet-scheduling VIP",
+	  { V4, .frag = 185, .dst = VIP4O, UDP, .payload = 64 },
 	  DROP(drop_fragment) },
 	{ "IPv6 fragment, offset 0 and M, to a src-ip VIP",
 	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 0x0001, .dst = VIP6S,
@@ -1997,7 +2078,14 @@ static const struct pcase cases[] = {
 	  TX(S_SRC6) },
 	{ "IPv4 first fragment (MF) to a VIP",
 	  { V4, .frag = 0x2000, .dst = VIP4, TCP, .dport = 80, .payload = 8 },
-	  DROP(drop_fragment) },
+	  TX(S_V4_TCP) },
+	{ "IPv4 first fragment (MF), QinQ, to a VIP's UDP service",
+	  { V4, QINQ, .frag = 0x2000, .dst = VIP4, UDP, .dport = 53,
+	    .payload = 8 },
+	  TX(S_V4_UDP) },
+	{ "IPv4 first fragment (MF) to a port-0 VIP",
+	  { V4, .frag = 0x2000, .dst = VIP4B, TCP, .dport = 22 },
+	  TX(S_ANY_PORT) },
 	{ "IPv4 later fragment (offset 185) to a VIP",
 	  { V4, .frag = 185, .dst = VIP4, TCP, .dport = 80, .payload = 64 },
 	  DROP(drop_fragment) },
@@ -2016,6 +2104,14 @@ static const struct pcase cases[] = {
 	{ "IPv6 fragment, offset 0 and M, to a VIP",
 	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 0x0001, .dst = VIP6,
 	    TCP, .dport = 80 },
+	  TX(S_V6_TCP) },
+	{ "IPv6 fragment, offset 0 and M, after hop-by-hop, to a VIP",
+	  { V6, .ext = { EH(HOPOPTS), EH(FRAGMENT) }, .frag6 = 0x0001,
+	    .dst = VIP6, UDP, .dport = 53 },
+	  TX(S_V6_UDP) },
+	{ "IPv6 first fragment to a VIP port without a service",
+	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 0x0001, .dst = VIP6,
+	    UDP, .dport = 9999 },
 	  DROP(drop_fragment) },
 	{ "IPv6 fragment, offset 100, to a VIP",
 	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 100 << 3, .dst = VIP6,
@@ -2049,8 +2145,10 @@ Test(packets, table)
 	struct pkt p;
 	size_t i;
 
+	/* Each case on its own: no fragment finds an earlier case's first. */
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		build(&p, &cases[i].spec);
+		frags_clear();
 		check(cases[i].desc, &p, p.len, &cases[i].expect, &r);
 	}
 }
@@ -2160,6 +2258,14 @@ static const struct pcase trunc_bases[] = {
 			 EH(AH) },
 	    .dst = VIP6, TCP, .dport = 80, .payload = 6 },
 	  TX(S_V6_TCP) },
+	{ "IPv4 first fragment, TCP",
+	  { V4, .frag = 0x2000, .dst = VIP4, TCP, .dport = 80,
+	    .payload = 6 },
+	  TX(S_V4_TCP) },
+	{ "IPv6 first fragment, UDP",
+	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 0x0001, .dst = VIP6, UDP,
+	    .dport = 53, .payload = 6 },
+	  TX(S_V6_UDP) },
 };
 
 Test(packets, truncated)
@@ -2403,7 +2509,8 @@ Test(packets, counters_add_up)
 	__u64 real_pk[N_SVC][MAX_REALS_PER_SVC] = { { 0 } };
 	__u64 real_by[N_SVC][MAX_REALS_PER_SVC] = { { 0 } };
 	__u64 rx = 0, rx_bytes = 0, tx = 0, tx_bytes = 0, sum;
-	__u64 tx_frag = 0, tx_icmp = 0, tx_ops = 0, tx_flow = 0;
+	__u64 tx_later = 0, tx_first = 0, tx_icmp = 0, tx_ops = 0;
+	__u64 tx_flow = 0;
 	struct xdplb_global_stats gs;
 	struct result r;
 	struct pkt p;
@@ -2435,9 +2542,13 @@ Test(packets, counters_add_up)
 			svc_by[r.svc] += len;
 			real_pk[r.svc][r.real]++;
 			real_by[r.svc][r.real] += len;
-			if (p.fragment)
-				tx_frag++;
-			else if (p.icmp_error)
+			if (p.fragment && !p.frag_first) {
+				tx_later++;
+				continue;
+			}
+			if (p.frag_first)
+				tx_first++;
+			if (p.icmp_error)
 				tx_icmp++;
 			else if (svc_defs[r.svc].flags & XDPLB_SVC_F_OPS)
 				tx_ops++;
@@ -2447,7 +2558,7 @@ Test(packets, counters_add_up)
 	}
 	cr_assert_gt(tx, 0);
 	cr_assert_lt(tx, rx);
-	cr_assert(tx_frag && tx_icmp && tx_ops && tx_flow);
+	cr_assert(tx_later && tx_first && tx_icmp && tx_ops && tx_flow);
 
 	global(&gs);
 	cr_expect_eq(gs.rx_packets, rx, "rx_packets %llu, sent %llu",
@@ -2474,13 +2585,20 @@ Test(packets, counters_add_up)
 		     (unsigned long long)gs.tx_packets,
 		     (unsigned long long)sum);
 
-	/* How the forwarded packets found their real: fragments by client
+	/* How the forwarded packets found their real: later fragments after
+	 * their first (the table's cases share datagram ids) or by client
 	 * address, ICMP errors by the untracked flows they quote, UDP of
-	 * the one-packet-scheduling service untracked, every other one the
-	 * first packet of a new flow. */
-	cr_expect_eq(gs.frag_fwd, tx_frag, "frag_fwd %llu, fragments "
+	 * the one-packet-scheduling service untracked, every other one,
+	 * first fragments too, the first packet of a new flow. */
+	cr_expect_eq(gs.frag_fwd + gs.frag_src_ip, tx_later,
+		     "frag_fwd %llu + frag_src_ip %llu, later fragments "
 		     "forwarded %llu", (unsigned long long)gs.frag_fwd,
-		     (unsigned long long)tx_frag);
+		     (unsigned long long)gs.frag_src_ip,
+		     (unsigned long long)tx_later);
+	cr_expect_eq(gs.frag_first, tx_first, "frag_first %llu, first "
+		     "fragments forwarded %llu",
+		     (unsigned long long)gs.frag_first,
+		     (unsigned long long)tx_first);
 	cr_expect_eq(gs.icmp_fwd, tx_icmp, "icmp_fwd %llu, ICMP errors "
 		     "forwarded %llu", (unsigned long long)gs.icmp_fwd,
 		     (unsigned long long)tx_icmp);
@@ -3264,12 +3382,15 @@ Test(packets, ops_udp_is_not_tracked)
 /*
  * One client of a src-ip service: its flows from 50 source ports all go
  * to one real, the one in slot xdplb_maglev_slot(xdplb_src_hash), and its
- * fragments (which carry no ports) go there too, counted in frag_fwd.
+ * fragments go there too: a first one as a flow of its own, the later
+ * ones (which carry no ports) after their first (frag_fwd) or, when
+ * their first was not seen, by the client address (frag_src_ip).
  */
 static void one_client(int s, const struct spec *base,
 		       const struct spec *frags, int nfrags)
 {
 	struct expect e = TXCT(s, CT_NEW), fe = TXCT(s, CT_NONE);
+	struct expect first = TXCT(s, CT_AUTO);
 	struct result r;
 	struct pkt p;
 	char desc[96];
@@ -3296,10 +3417,120 @@ static void one_client(int s, const struct spec *base,
 		cr_assert(p.fragment);
 		snprintf(desc, sizeof(desc), "%s: fragment %d", svc_defs[s].vip,
 			 i);
-		check(desc, &p, p.len, &fe, &r);
+		check(desc, &p, p.len, p.frag_first ? &first : &fe, &r);
 		cr_expect_eq(r.id, want, "%s: to real %u, the client's flows "
 			     "to %u", desc, r.id, want);
 	}
+}
+
+/*
+ * Fragments of a 5-tuple service: each datagram's first fragment goes as
+ * its flow does, and its later ones (no ports) follow it, so datagrams of
+ * one client still spread over the reals. A later fragment whose first
+ * was not seen, is too old, or went to a real since deleted has nothing
+ * to follow at a VIP without a src-ip service, and is dropped.
+ */
+Test(packets, fragments_follow_their_first)
+{
+	struct expect first = TX(S_V4_TCP), later = TXCT(S_V4_TCP, CT_NONE);
+	struct expect first6 = TX(S_V6_UDP), later6 = TXCT(S_V6_UDP, CT_NONE);
+	const struct expect lost = DROP(drop_fragment);
+	bool seen[MAX_REALS_PER_SVC] = { false };
+	struct xdplb_global_stats gs;
+	int to[20], n = 0, i, gone;
+	struct xdplb_frag f;
+	struct result r;
+	struct pkt p;
+	char desc[96];
+
+	for (i = 0; i < 20; i++) {
+		struct spec a = { V4, .dst = VIP4, TCP, .dport = 80,
+				  .sport = 3000 + i, .frag = 0x2000,
+				  .ip_id = 100 + i, .payload = 8 };
+		struct spec b = { V4, .dst = VIP4, TCP, .frag = 185,
+				  .ip_id = 100 + i, .payload = 64 };
+
+		build(&p, &a);
+		snprintf(desc, sizeof(desc), "datagram %d: first fragment", i);
+		check(desc, &p, p.len, &first, &r);
+		to[i] = r.real;
+		n += !seen[r.real];
+		seen[r.real] = true;
+		build(&p, &b);
+		snprintf(desc, sizeof(desc), "datagram %d: later fragment", i);
+		check(desc, &p, p.len, &later, &r);
+		cr_expect_eq(r.real, to[i], "%s: to real %d, its first to %d",
+			     desc, r.real, to[i]);
+	}
+	cr_expect_geq(n, 2, "20 datagrams all on one real");
+
+	for (i = 0; i < 4; i++) {
+		struct spec a = { V6, .ext = { EH(FRAGMENT) }, .frag6 = 1,
+				  .dst = VIP6, UDP, .dport = 53,
+				  .sport = 5000 + i, .ip_id = 0x10000 + i,
+				  .payload = 8 };
+		struct spec b = { V6, .ext = { EH(DSTOPTS), EH(FRAGMENT) },
+				  .frag6 = 100 << 3, .dst = VIP6, UDP,
+				  .ip_id = 0x10000 + i, .payload = 64 };
+		int real;
+
+		build(&p, &a);
+		snprintf(desc, sizeof(desc), "IPv6 datagram %d: first", i);
+		check(desc, &p, p.len, &first6, &r);
+		real = r.real;
+		build(&p, &b);
+		snprintf(desc, sizeof(desc), "IPv6 datagram %d: later", i);
+		check(desc, &p, p.len, &later6, &r);
+		cr_expect_eq(r.real, real, "%s: to real %d, its first to %d",
+			     desc, r.real, real);
+	}
+
+	/* Another datagram of the same client: no first seen. */
+	build(&p, &(struct spec){ V4, .dst = VIP4, TCP, .frag = 185,
+				  .ip_id = 99, .payload = 64 });
+	check("later fragment, its first not seen", &p, p.len, &lost, &r);
+
+	/* Datagram 0's first fragment, as if seen longer ago than the
+	 * datagram's fragments follow it. */
+	build(&p, &(struct spec){ V4, .dst = VIP4, TCP, .frag = 185,
+				  .ip_id = 100, .payload = 64 });
+	cr_assert(frag_entry(&p, &f));
+	{
+		struct xdplb_frag_key k = {
+			.src = p.flow.src, .dst = p.flow.dst, .id = p.frag_id,
+			.proto = p.flow.proto, .family = p.flow.family,
+		};
+
+		f.first_ns = lb_now_ns() - (XDPLB_FRAG_TIMEOUT + 1) * NSEC;
+		cr_assert_eq(bpf_map_update_elem(
+				     bpf_map__fd(skel->maps.frags), &k, &f,
+				     BPF_EXIST), 0);
+	}
+	check("later fragment, its first too old", &p, p.len, &lost, &r);
+
+	/* Datagram 1's real deleted. */
+	gone = to[1];
+	del_real(S_V4_TCP, gone);
+	build(&p, &(struct spec){ V4, .dst = VIP4, TCP, .frag = 185,
+				  .ip_id = 101, .payload = 64 });
+	check("later fragment, its first's real deleted", &p, p.len, &lost,
+	      &r);
+	for (i = 2; i < 20; i++) {
+		if (to[i] == gone)
+			continue;
+		build(&p, &(struct spec){ V4, .dst = VIP4, TCP, .frag = 185,
+					  .ip_id = 100 + i, .payload = 64 });
+		snprintf(desc, sizeof(desc), "datagram %d: later fragment "
+			 "after another real's deletion", i);
+		check(desc, &p, p.len, &later, &r);
+		cr_expect_eq(r.real, to[i], "%s: to real %d, its first to %d",
+			     desc, r.real, to[i]);
+	}
+	global(&gs);
+	cr_expect_geq(gs.frag_fwd, 24, "frag_fwd %llu",
+		      (unsigned long long)gs.frag_fwd);
+	cr_expect_eq(gs.frag_src_ip, 0, "frag_src_ip %llu",
+		     (unsigned long long)gs.frag_src_ip);
 }
 
 Test(packets, src_ip_keeps_a_client_on_one_real)

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fragment.h - IP fragments of a VIP's TCP and UDP traffic.
+ *
+ * Only a datagram's first fragment carries the ports. It goes through the
+ * pipeline as any packet of its flow does (the connection table, else
+ * Maglev) and its real is remembered in frags (xdplb.h), where the
+ * datagram's later fragments find it. A later fragment whose first was not
+ * seen here (reordered, or sent to another load balancer) can still go
+ * after its flow when the VIP has a src-ip service for its protocol, which
+ * places by client address alone; the VIP marker names that service's
+ * port. Any other later fragment to a VIP is dropped: no real could
+ * reassemble its datagram.
+ */
+#ifndef XDPLB_FRAGMENT_H
+#define XDPLB_FRAGMENT_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include "xdplb.h"
+#include "maps.h"
+#include "verdict.h"
+#include "parse.h"
+#include "service.h"
+#include "select.h"
+#include "forward.h"
+
+#define FRAG_TIMEOUT_NS	(XDPLB_FRAG_TIMEOUT * 1000000000ull)
+
+static __always_inline void frag_key(const struct packet *pkt,
+				     struct xdplb_frag_key *key)
+{
+	key->src = pkt->flow.src;
+	key->dst = pkt->flow.dst;
+	key->id = pkt->frag_id;
+	key->proto = pkt->flow.proto;
+	key->family = pkt->flow.family;
+}
+
+/* A first fragment goes to real: its datagram's later ones will too. */
+static __always_inline void frag_remember(const struct packet *pkt,
+					  const struct xdplb_real *real,
+					  __u32 real_id,
+					  struct xdplb_global_stats *gs)
+{
+	struct xdplb_frag_key key = {};
+	struct xdplb_frag f = {
+		.first_ns = bpf_ktime_get_coarse_ns(),
+		.real_id = real_id,
+		.real_gen = real->gen,
+	};
+
+	frag_key(pkt, &key);
+	bpf_map_update_elem(&frags, &key, &f, BPF_ANY);
+	gs->frag_first++;
+}
+
+/* The src-ip service of the marker's VIP for the fragment's protocol. */
+static __always_inline struct xdplb_real *
+frag_src_ip(const struct xdplb_svc *marker, const struct xdplb_flow *flow,
+	    __u32 *id)
+{
+	struct xdplb_svc *svc;
+	__u32 port;
+
+	if (flow->proto == IPPROTO_TCP)
+		port = marker->frag_tcp;
+	else
+		port = marker->frag_udp;
+	if (port == XDPLB_NO_FRAG)
+		return NULL;
+	svc = find_port_service(flow, port);
+	if (!svc)
+		return NULL;
+	*id = maglev_pick(svc, flow, 0);
+	return bpf_map_lookup_elem(&reals, id);
+}
+
+/*
+ * The real of a later fragment to the VIP of marker: its first fragment's,
+ * while that real exists and the first is recent; else the VIP's src-ip
+ * service's choice; else NULL.
+ */
+static __always_inline struct xdplb_real *
+frag_follow(const struct packet *pkt, const struct xdplb_svc *marker,
+	    __u32 *id, struct xdplb_global_stats *gs)
+{
+	struct xdplb_frag_key key = {};
+	struct xdplb_real *real;
+	struct xdplb_frag *f;
+
+	frag_key(pkt, &key);
+	f = bpf_map_lookup_elem(&frags, &key);
+	if (f) {
+		__u32 real_id = f->real_id;
+
+		real = bpf_map_lookup_elem(&reals, &real_id);
+		if (real && (real->flags & XDPLB_REAL_F_USED) &&
+		    real->gen == f->real_gen &&
+		    bpf_ktime_get_coarse_ns() - f->first_ns <=
+			    FRAG_TIMEOUT_NS) {
+			*id = real_id;
+			gs->frag_fwd++;
+			return real;
+		}
+	}
+	real = frag_src_ip(marker, &pkt->flow, id);
+	if (real)
+		gs->frag_src_ip++;
+	return real;
+}
+
+/*
+ * A fragment after the first. The kernel reassembles what is not TCP or
+ * UDP, as it answers such packets whole, and what is not addressed to a
+ * VIP.
+ */
+static __always_inline int forward_later_fragment(struct xdp_md *ctx,
+						  const struct packet *pkt,
+						  struct xdplb_global_stats *gs)
+{
+	struct xdplb_real *real;
+	struct xdplb_svc *marker;
+	__u32 real_id;
+
+	if (pkt->flow.proto != IPPROTO_TCP && pkt->flow.proto != IPPROTO_UDP)
+		return verdict(gs, pass_not_l4, XDP_PASS);
+	marker = find_vip(&pkt->flow);
+	if (!marker)
+		return verdict(gs, pass_not_service, XDP_PASS);
+	real = frag_follow(pkt, marker, &real_id, gs);
+	if (!real)
+		return verdict(gs, drop_fragment, XDP_DROP);
+	return forward(ctx, real, real_id, pkt->len, gs);
+}
+
+/* No service takes the first fragment's flow: to the kernel if it is not
+ * addressed to a VIP, else dropped, as its later fragments will be. */
+static __always_inline int first_fragment_unserved(const struct packet *pkt,
+						   struct xdplb_global_stats *gs)
+{
+	if (!find_vip(&pkt->flow))
+		return verdict(gs, pass_not_service, XDP_PASS);
+	return verdict(gs, drop_fragment, XDP_DROP);
+}
+
+#endif /* XDPLB_FRAGMENT_H */
