@@ -21,6 +21,11 @@
  * by Maglev) and to one that tracks them all (every packet hits): both
  * touch the same memory, so the ratio is what a full table costs.
  *
+ * Beside the new-flow case, a figure of the memory it cannot avoid: one
+ * read of a random set in a buffer the size of one CPU's connection table
+ * at the default size, in 4 KiB pages as the kernel's map is, timed in
+ * user space as a chain of dependent loads (mem_chase).
+ *
  * Rounds interleave every case, the floors included; figures are medians.
  * `prog ROUNDS MATCH` runs only the cases whose name contains MATCH, with
  * their bases, to reproduce one figure quickly.
@@ -37,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -233,6 +239,66 @@ static struct pcase cases[] = {
 };
 
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
+#define C_SYN_NEW	9	/* the case mem_chase stands beside */
+
+/* One CPU's connection table at the default size: sets of 256 bytes. */
+#define CHASE_SETS	(XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS)
+#define CHASE_SET	sizeof(struct xdplb_conn_set)
+#define CHASE_LOADS	2000000
+
+/*
+ * A buffer of CHASE_SETS sets in 4 KiB pages, the first word of each
+ * naming the next set of one random cycle through all of them: following
+ * it reads a random set per load, each load waiting on the last, as a
+ * new flow's read of its set waits on memory.
+ */
+static __u64 *chase_setup(void)
+{
+	size_t words = CHASE_SET / sizeof(__u64), i;
+	__u32 *order = malloc(CHASE_SETS * sizeof(*order));
+	__u64 *buf;
+
+	buf = mmap(NULL, CHASE_SETS * CHASE_SET, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED || !order) {
+		free(order);
+		return NULL;
+	}
+	madvise(buf, CHASE_SETS * CHASE_SET, MADV_NOHUGEPAGE);
+	for (i = 0; i < CHASE_SETS; i++)
+		order[i] = i;
+	srandom(1);
+	for (i = CHASE_SETS - 1; i > 0; i--) {
+		size_t j = random() % (i + 1);
+		__u32 t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < CHASE_SETS; i++)
+		buf[order[i] * words] = order[(i + 1) % CHASE_SETS] * words;
+	free(order);
+	return buf;
+}
+
+/* Nanoseconds per load along the cycle (after a lap to warm up). */
+static double mem_chase(const __u64 *buf)
+{
+	volatile __u64 sink;
+	__u64 p = 0;
+	double t;
+	size_t i;
+
+	for (i = 0; i < CHASE_SETS; i++)
+		p = buf[p];
+	t = now_s();
+	for (i = 0; i < CHASE_LOADS; i++)
+		p = buf[p];
+	t = now_s() - t;
+	sink = p;
+	(void)sink;
+	return t * 1e9 / CHASE_LOADS;
+}
 
 static void build(struct pcase *c)
 {
@@ -473,6 +539,8 @@ int cmd_prog(int argc, char **argv)
 	struct xdplb_bpf *skel[I_COUNT] = { NULL };
 	struct progs pr = { .flows = NULL };
 	int rounds = argc > 1 ? atoi(argv[1]) : DEF_ROUNDS;
+	double chase_ns[BENCH_MAX_ROUNDS];
+	__u64 *chase = NULL;
 	int i, round, err = -1;
 	size_t c;
 
@@ -501,14 +569,24 @@ int cmd_prog(int argc, char **argv)
 	}
 	for (c = 0; c < NCASES; c++)
 		build(&cases[c]);
+	if (want[C_SYN_NEW]) {
+		chase = chase_setup();
+		if (!chase) {
+			fprintf(stderr, "bench: no memory for the set reads\n");
+			goto out;
+		}
+	}
 
 	fprintf(stderr, "bench: program only, %d rounds of %zu cases\n",
 		rounds, NCASES);
-	for (round = 0; round < rounds; round++)
+	for (round = 0; round < rounds; round++) {
 		for (c = 0; c < NCASES; c++)
 			if (want[c] && run(&pr, &cases[c], cases[c].repeat,
 				&cases[c].ns[round]))
 				goto out;
+		if (chase)
+			chase_ns[round] = mem_chase(chase);
+	}
 
 	for (c = 0; c < NCASES; c++) {
 		const struct pcase *k = &cases[c];
@@ -529,9 +607,25 @@ int cmd_prog(int argc, char **argv)
 			r.base = median(cases[k->base].ns, rounds);
 		}
 		row_print(stdout, &r);
+		if (c == C_SYN_NEW && chase) {
+			r = (struct bench_row){
+				.section = k->section,
+				.name = "one read of a random set, 4 MiB",
+				.value = median(chase_ns, rounds), .unit = "ns",
+				.base_name = cases[k->base].name,
+				.base = median(cases[k->base].ns, rounds),
+				.note = "user space: one CPU's connection table "
+					"at the default size; a new flow's set "
+					"read costs at least this",
+				.samples = chase_ns, .nsamples = rounds,
+			};
+			row_print(stdout, &r);
+		}
 	}
 	err = 0;
 out:
+	if (chase)
+		munmap(chase, CHASE_SETS * CHASE_SET);
 	for (i = 0; i < I_COUNT; i++)
 		xdplb_bpf__destroy(skel[i]);
 	bench_flows_bpf__destroy(pr.flows);
