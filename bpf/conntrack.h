@@ -190,7 +190,9 @@ static long ct_adopt_cpu(__u32 cpu, void *data)
  * instead of once for each path that reaches a miss, which was a third of
  * all the instructions it walked. Its argument is the caller's
  * memory (bpf_loop takes only a stack pointer, hence the copy); it
- * returns the real id found, XDPLB_NO_REAL if none.
+ * returns the real id found, XDPLB_NO_REAL if none. Its frame stacks on
+ * the entry function's (328 bytes with clang 14): together at most 512.
+ * Defined here, not static, for the one object that includes this.
  */
 __attribute__((noinline)) int ct_adopt_find(struct ct_adopt_ctx *out)
 {

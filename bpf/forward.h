@@ -41,8 +41,8 @@ static __always_inline int forward(struct xdp_md *ctx,
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	int i;
 
-	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
-		return verdict(gs, drop_truncated, XDP_DROP); /* parsed: never */
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end) /* parsed */
+		return verdict(gs, drop_truncated, XDP_DROP);
 	__builtin_memcpy(eth->h_dest, real->mac, ETH_ALEN);
 	/* Read ifmac through volatile, byte by byte: a memcpy that casts the
 	 * qualifier away lets clang fold the zero-initialised constant and

@@ -5,12 +5,17 @@
  * Only a datagram's first fragment carries the ports. It goes through the
  * pipeline as any packet of its flow does (the connection table, else
  * Maglev) and its real is remembered in frags (xdplb.h), where the
- * datagram's later fragments find it. A later fragment whose first was not
- * seen here (reordered, or sent to another load balancer) can still go
- * after its flow when the VIP has a src-ip service for its protocol, which
- * places by client address alone; the VIP marker names that service's
- * port. Any other later fragment to a VIP is dropped: no real could
- * reassemble its datagram.
+ * datagram's later fragments find it; a first fragment dropped (no service
+ * on its port, no real) is remembered as dropped, and so are they. A later
+ * fragment whose first was not seen here (reordered, or sent to another
+ * load balancer) can still go after its flow when the VIP has a src-ip
+ * service for its protocol, which places by client address alone; the VIP
+ * marker names that service's port. Any other later fragment to a VIP is
+ * dropped: no real could reassemble its datagram.
+ *
+ * An IPv6 fragment whose fragment header is followed by another extension
+ * header is passed to the kernel, first and later ones alike (parse.h):
+ * senders put the fragment header last, so this is rare.
  */
 #ifndef XDPLB_FRAGMENT_H
 #define XDPLB_FRAGMENT_H
@@ -38,22 +43,38 @@ static __always_inline void frag_key(const struct packet *pkt,
 	key->family = pkt->flow.family;
 }
 
-/* A first fragment goes to real: its datagram's later ones will too. */
+/* A first fragment goes to real real_id of generation gen, or is dropped
+ * (XDPLB_NO_REAL): its datagram's later ones will be too. */
 static __always_inline void frag_remember(const struct packet *pkt,
-					  const struct xdplb_real *real,
-					  __u32 real_id,
-					  struct xdplb_global_stats *gs)
+					  __u32 real_id, __u16 gen)
 {
 	struct xdplb_frag_key key = {};
 	struct xdplb_frag f = {
 		.first_ns = bpf_ktime_get_coarse_ns(),
 		.real_id = real_id,
-		.real_gen = real->gen,
+		.real_gen = gen,
 	};
 
 	frag_key(pkt, &key);
 	bpf_map_update_elem(&frags, &key, &f, BPF_ANY);
+}
+
+static __always_inline void frag_first_sent(const struct packet *pkt,
+					    const struct xdplb_real *real,
+					    __u32 real_id,
+					    struct xdplb_global_stats *gs)
+{
+	frag_remember(pkt, real_id, real->gen);
 	gs->frag_first++;
+}
+
+/* A first fragment dropped: count it, and drop its datagram's later ones
+ * too, even where a src-ip service would take them. */
+static __always_inline int frag_first_dropped(const struct packet *pkt,
+					      int action)
+{
+	frag_remember(pkt, XDPLB_NO_REAL, 0);
+	return action;
 }
 
 /* The src-ip service of the marker's VIP for the fragment's protocol. */
@@ -79,8 +100,8 @@ frag_src_ip(const struct xdplb_svc *marker, const struct xdplb_flow *flow,
 
 /*
  * The real of a later fragment to the VIP of marker: its first fragment's,
- * while that real exists and the first is recent; else the VIP's src-ip
- * service's choice; else NULL.
+ * while that real exists and the first is recent; else, unless its first
+ * was dropped, the VIP's src-ip service's choice; else NULL.
  */
 static __always_inline struct xdplb_real *
 frag_follow(const struct packet *pkt, const struct xdplb_svc *marker,
@@ -92,14 +113,15 @@ frag_follow(const struct packet *pkt, const struct xdplb_svc *marker,
 
 	frag_key(pkt, &key);
 	f = bpf_map_lookup_elem(&frags, &key);
-	if (f) {
+	if (f && bpf_ktime_get_coarse_ns() - f->first_ns <= FRAG_TIMEOUT_NS) {
 		__u32 real_id = f->real_id;
+
+		if (real_id == XDPLB_NO_REAL)
+			return NULL;	/* its first was dropped */
 
 		real = bpf_map_lookup_elem(&reals, &real_id);
 		if (real && (real->flags & XDPLB_REAL_F_USED) &&
-		    real->gen == f->real_gen &&
-		    bpf_ktime_get_coarse_ns() - f->first_ns <=
-			    FRAG_TIMEOUT_NS) {
+		    real->gen == f->real_gen) {
 			*id = real_id;
 			gs->frag_fwd++;
 			return real;
@@ -126,6 +148,8 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 
 	if (pkt->flow.proto != IPPROTO_TCP && pkt->flow.proto != IPPROTO_UDP)
 		return verdict(gs, pass_not_l4, XDP_PASS);
+	if (!maybe_vip(&pkt->flow))
+		return verdict(gs, pass_not_service, XDP_PASS);
 	marker = find_vip(&pkt->flow);
 	if (!marker)
 		return verdict(gs, pass_not_service, XDP_PASS);
@@ -137,12 +161,13 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 
 /* No service takes the first fragment's flow: to the kernel if it is not
  * addressed to a VIP, else dropped, as its later fragments will be. */
-static __always_inline int first_fragment_unserved(const struct packet *pkt,
-						   struct xdplb_global_stats *gs)
+static __always_inline int
+first_fragment_unserved(const struct packet *pkt,
+			struct xdplb_global_stats *gs)
 {
 	if (!find_vip(&pkt->flow))
 		return verdict(gs, pass_not_service, XDP_PASS);
-	return verdict(gs, drop_fragment, XDP_DROP);
+	return frag_first_dropped(pkt, verdict(gs, drop_fragment, XDP_DROP));
 }
 
 #endif /* XDPLB_FRAGMENT_H */

@@ -50,9 +50,9 @@ struct packet {
 	void *end;
 	__u32 len;		/* frame length */
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
-	bool fragment;		/* one of several fragments of a datagram */
+	bool fragment;		/* one of a datagram's fragments */
 	bool frag_later;	/* ... not the first: it has no ports */
-	__u32 frag_id;		/* the datagram's identification, as sent */
+	__u32 frag_id;		/* the datagram's identification */
 	bool icmp_error;	/* flow is the one the error quotes */
 	bool tcp_syn;		/* SYN without ACK: a new connection */
 	struct xdplb_flow flow;
@@ -310,8 +310,9 @@ static __always_inline int parse_l4(struct packet *pkt,
 		pkt->flow.dport = uh->dest;
 		return XDPLB_NEXT;
 	}
-	/* An ICMP error is never fragmented; the kernel reassembles and
-	 * answers any other ICMP. */
+	/* ICMP fragments go to the kernel, which reassembles them: an error
+	 * is small enough to be fragmented rarely, and only its first
+	 * fragment would hold the quote to steer it by. */
 	if ((pkt->flow.proto == IPPROTO_ICMP ||
 	     pkt->flow.proto == IPPROTO_ICMPV6) && !pkt->fragment)
 		return parse_icmp_error(pkt, gs);

@@ -67,7 +67,7 @@ int xdplb(struct xdp_md *ctx)
 			goto unserved;
 		real = select_syn(svc, &pkt.flow, hash, &ct, &real_id, gs);
 		if (!real)
-			return verdict(gs, drop_no_real, XDP_DROP);
+			goto no_real;
 		goto out;
 	}
 
@@ -87,17 +87,20 @@ int xdplb(struct xdp_md *ctx)
 	real = select_real(svc, &pkt.flow, hash, pkt.icmp_error, &ct,
 			   &real_id, gs);
 	if (!real)
-		return verdict(gs, drop_no_real, XDP_DROP);
+		goto no_real;
 out:
 	if (pkt.icmp_error)
 		gs->icmp_fwd++;
 	if (pkt.fragment)
-		frag_remember(&pkt, real, real_id, gs);
+		frag_first_sent(&pkt, real, real_id, gs);
 	return forward(ctx, real, real_id, pkt.len, gs);
 unserved:
 	if (pkt.fragment)
 		return first_fragment_unserved(&pkt, gs);
 	return verdict(gs, pass_not_service, XDP_PASS);
+no_real:
+	rc = verdict(gs, drop_no_real, XDP_DROP);
+	return pkt.fragment ? frag_first_dropped(&pkt, rc) : rc;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -159,9 +159,10 @@ struct xdplb_svc_key {
 /* services value. id indexes maglev, svc_stats and svc_opts; table_size is
  * the number of slots of the service's Maglev table. On a VIP marker,
  * frag_tcp and frag_udp hold the port (network order) of the src-ip service
- * that takes the VIP's fragments of that protocol (XDPLB_NO_FRAG: they are
- * dropped): with no ports to go by, only a service placing flows by client
- * address can put a fragment where the rest of its flow goes. */
+ * that takes the VIP's later fragments of that protocol when nothing is
+ * remembered of their first (XDPLB_NO_FRAG: they are dropped): with no
+ * ports to go by, only a service placing flows by client address can put
+ * such a fragment where the rest of its flow goes. */
 struct xdplb_svc {
 	__u32 id;
 	__u32 flags;		/* XDPLB_SVC_F_* */
@@ -273,8 +274,12 @@ struct xdplb_global_stats {
 	__u64 pass_ipv6_ext;	/* IPv6 header chain longer than the bound */
 	__u64 drop_truncated;	/* a header runs past the end of the frame */
 	__u64 drop_malformed;	/* IP version or header length is wrong */
-	__u64 drop_fragment;	/* later fragment to a VIP, its first not
-				 * seen and no src-ip service to place it */
+	__u64 drop_fragment;	/* first fragment to a VIP port without a
+				 * service; later fragment to a VIP whose
+				 * first was dropped, or is not remembered
+				 * (not seen, older than XDPLB_FRAG_TIMEOUT,
+				 * its real deleted) and no src-ip service
+				 * places it */
 	__u64 drop_no_real;	/* service has no real with weight > 0 */
 	/* How forwarded flows found their real (not verdicts): */
 	__u64 ct_hit;		/* tracked flow, its real still there */
@@ -285,7 +290,7 @@ struct xdplb_global_stats {
 	__u64 frag_first;	/* first fragment forwarded as its flow is,
 				 * its datagram remembered */
 	__u64 frag_fwd;		/* later fragment sent after its first */
-	__u64 frag_src_ip;	/* later fragment, its first not seen:
+	__u64 frag_src_ip;	/* later fragment, its first not remembered:
 				 * placed by the VIP's src-ip service */
 	__u64 icmp_fwd;		/* ICMP error forwarded to its flow's real */
 };
@@ -385,7 +390,7 @@ struct xdplb_frag_key {
 
 struct xdplb_frag {
 	__u64 first_ns;		/* CLOCK_MONOTONIC_COARSE at the first */
-	__u32 real_id;
+	__u32 real_id;		/* XDPLB_NO_REAL: the first was dropped */
 	__u16 real_gen;
 	__u16 pad;
 };

@@ -705,8 +705,8 @@ int lb_index_rebuild(struct lb *lb)
 		return -ENOMEM;
 	}
 	/* Each VIP marker names the port of the src-ip service (port 0
-	 * first, else the lowest port) that takes the VIP's fragments of
-	 * each protocol. */
+	 * first, else the lowest port) that takes the VIP's later fragments
+	 * of each protocol whose first is not remembered (fragment.h). */
 	for (i = 0; i < n; i++) {
 		struct xdplb_svc *m = &all[i].svc;
 		int j;

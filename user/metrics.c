@@ -47,7 +47,7 @@ static const struct global_metric globals[] = {
 	G(ct_ops, "xdplb_conntrack_events_total", "event=\"ops\""),
 	G(frag_first, "xdplb_special_forwards_total",
 	  "kind=\"fragment_first\""),
-	G(frag_fwd, "xdplb_special_forwards_total", "kind=\"fragment\""),
+	G(frag_fwd, "xdplb_special_forwards_total", "kind=\"fragment_later\""),
 	G(frag_src_ip, "xdplb_special_forwards_total",
 	  "kind=\"fragment_src_ip\""),
 	G(icmp_fwd, "xdplb_special_forwards_total", "kind=\"icmp_error\""),
@@ -72,9 +72,11 @@ static const struct {
 	  "real: hit (tracked flow), new (placed and tracked), expired (entry "
 	  "idle or real gone, placed again), flood (placed, not tracked: rate "
 	  "cap), ops (placed, not tracked: one-packet service)." },
-	{ "xdplb_special_forwards_total", "Forwarded IP fragments (src-ip "
-	  "services) and ICMP errors (sent to the real of the flow they "
-	  "quote); part of verdict tx." },
+	{ "xdplb_special_forwards_total", "Forwarded IP fragments (first: "
+	  "placed as its flow and remembered; later: sent after their first; "
+	  "src_ip: later, first not remembered, placed by a src-ip service) "
+	  "and ICMP errors (sent to the real of the flow they quote); part of "
+	  "verdict tx." },
 };
 
 /* One row per real: its service and labels, in list order. */

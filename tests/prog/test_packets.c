@@ -2042,8 +2042,11 @@ static const struct pcase cases[] = {
 	  { V4, .frag = 0x2000, .src = "203.0.113.7", .dst = VIP4S, TCP,
 	    .dport = 80 },
 	  TX(S_SRC4) },
-	{ "IPv4 UDP fragment to a VIP whose src-ip service is TCP",
+	{ "IPv4 UDP first fragment to a VIP whose src-ip service is TCP",
 	  { V4, .frag = 0x2000, .dst = VIP4S, UDP, .dport = 80 },
+	  DROP(drop_fragment) },
+	{ "IPv4 UDP later fragment to a VIP whose src-ip service is TCP",
+	  { V4, .frag = 185, .dst = VIP4S, UDP, .payload = 64 },
 	  DROP(drop_fragment) },
 	{ "IPv4 ICMP fragment to a src-ip VIP",
 	  { V4, .frag = 0x2000, .dst = VIP4S, .l4 = IPPROTO_ICMP },
@@ -2069,9 +2072,13 @@ static const struct pcase cases[] = {
 	  { V6, .ext = { EH(HOPOPTS), EH(FRAGMENT) },
 	    .frag6 = 8 << 3 | 1, .dst = VIP6S, UDP, .dport = 53 },
 	  TX(S_SRC6) },
-	{ "IPv6 TCP fragment to a VIP whose src-ip service is UDP",
+	{ "IPv6 TCP first fragment to a VIP whose src-ip service is UDP",
 	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 1, .dst = VIP6S, TCP,
 	    .dport = 53 },
+	  DROP(drop_fragment) },
+	{ "IPv6 TCP later fragment to a VIP whose src-ip service is UDP",
+	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 100 << 3, .dst = VIP6S,
+	    TCP, .payload = 64 },
 	  DROP(drop_fragment) },
 	{ "IPv6 atomic fragment to a src-ip VIP: not a fragment",
 	  { V6, .ext = { EH(FRAGMENT) }, .dst = VIP6S, UDP, .dport = 53 },
@@ -3427,17 +3434,21 @@ static void one_client(int s, const struct spec *base,
  * Fragments of a 5-tuple service: each datagram's first fragment goes as
  * its flow does, and its later ones (no ports) follow it, so datagrams of
  * one client still spread over the reals. A later fragment whose first
- * was not seen, is too old, or went to a real since deleted has nothing
- * to follow at a VIP without a src-ip service, and is dropped.
+ * was not seen, is too old, or went to a real since deleted (its slot
+ * reused or not) has nothing to follow at a VIP without a src-ip service,
+ * and is dropped; so is one whose first was dropped, even at a VIP with a
+ * src-ip service.
  */
 Test(packets, fragments_follow_their_first)
 {
 	struct expect first = TX(S_V4_TCP), later = TXCT(S_V4_TCP, CT_NONE);
 	struct expect first6 = TX(S_V6_UDP), later6 = TXCT(S_V6_UDP, CT_NONE);
 	const struct expect lost = DROP(drop_fragment);
+	struct expect src_ip = TXCT(S_SRC4, CT_NONE);
 	bool seen[MAX_REALS_PER_SVC] = { false };
 	struct xdplb_global_stats gs;
-	int to[20], n = 0, i, gone;
+	int to[20], n = 0, i, gone, added;
+	__u32 id;
 	struct xdplb_frag f;
 	struct result r;
 	struct pkt p;
@@ -3508,13 +3519,37 @@ Test(packets, fragments_follow_their_first)
 	}
 	check("later fragment, its first too old", &p, p.len, &lost, &r);
 
-	/* Datagram 1's real deleted. */
+	/* Datagram 1's real deleted; then its slot taken by a new real (the
+	 * next generation), which must not get the datagram either. */
 	gone = to[1];
+	id = real_id[S_V4_TCP][gone];
 	del_real(S_V4_TCP, gone);
 	build(&p, &(struct spec){ V4, .dst = VIP4, TCP, .frag = 185,
 				  .ip_id = 101, .payload = 64 });
 	check("later fragment, its first's real deleted", &p, p.len, &lost,
 	      &r);
+	cr_assert_eq(lb_reals(&lb, reals), 0);
+	added = add_real(S_V4_TCP, 1);
+	rebuild(S_V4_TCP);
+	cr_assert_eq(real_id[S_V4_TCP][added], id, "the new real is %u, the "
+		     "freed slot %u", real_id[S_V4_TCP][added], id);
+	check("later fragment, its first's real's slot reused", &p, p.len,
+	      &lost, &r);
+
+	/* A first fragment dropped (no service on its port): its later
+	 * ones are dropped too, though the VIP's src-ip service would take
+	 * a later fragment whose first it had not seen. */
+	build(&p, &(struct spec){ V4, .dst = VIP4S, TCP, .dport = 443,
+				  .frag = 0x2000, .ip_id = 77 });
+	check("first fragment to a src-ip VIP's port without a service", &p,
+	      p.len, &lost, &r);
+	build(&p, &(struct spec){ V4, .dst = VIP4S, TCP, .frag = 185,
+				  .ip_id = 77, .payload = 64 });
+	check("later fragment, its first dropped", &p, p.len, &lost, &r);
+	build(&p, &(struct spec){ V4, .dst = VIP4S, TCP, .frag = 185,
+				  .ip_id = 78, .payload = 64 });
+	check("later fragment to a src-ip VIP, its first not seen", &p, p.len,
+	      &src_ip, &r);
 	for (i = 2; i < 20; i++) {
 		if (to[i] == gone)
 			continue;
@@ -3529,7 +3564,7 @@ Test(packets, fragments_follow_their_first)
 	global(&gs);
 	cr_expect_geq(gs.frag_fwd, 24, "frag_fwd %llu",
 		      (unsigned long long)gs.frag_fwd);
-	cr_expect_eq(gs.frag_src_ip, 0, "frag_src_ip %llu",
+	cr_expect_eq(gs.frag_src_ip, 1, "frag_src_ip %llu",
 		     (unsigned long long)gs.frag_src_ip);
 }
 
