@@ -86,7 +86,7 @@ static int set_quotas(const struct maglev_backend *b, struct fill *f,
 int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 		 uint32_t m)
 {
-	uint64_t total = 0, max_weight = 0;
+	uint64_t total = 0, max_weight = 0, *taken;
 	struct fill *f;
 	uint32_t filled = 0;
 	size_t i;
@@ -105,8 +105,14 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 
 	qsort(b, n, sizeof(*b), backend_cmp);
 	f = calloc(n, sizeof(*f));
-	if (!f)
+	/* A bit per slot: the probes below test it, in 8 KiB at the
+	 * default size, where the table is 256 KiB. */
+	taken = calloc((m + 63) / 64, sizeof(*taken));
+	if (!f || !taken) {
+		free(f);
+		free(taken);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		f[i].pos = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x6d61676c) % m;
 		f[i].skip = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x736b6970) %
@@ -114,6 +120,7 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 	}
 	if (set_quotas(b, f, n, m, total)) {
 		free(f);
+		free(taken);
 		return -ENOMEM;
 	}
 
@@ -141,12 +148,14 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 				f[i].pos += f[i].skip;
 				if (f[i].pos >= m)
 					f[i].pos -= m;
-			} while (table[slot] != MAGLEV_EMPTY);
+			} while (taken[slot / 64] >> (slot % 64) & 1);
+			taken[slot / 64] |= 1ull << (slot % 64);
 			table[slot] = b[i].id;
 			f[i].count++;
 			filled++;
 		}
 	}
 	free(f);
+	free(taken);
 	return 0;
 }
