@@ -34,6 +34,7 @@ static int backend_cmp(const void *a, const void *b)
 struct fill {
 	uint32_t pos;		/* next slot of the permutation */
 	uint32_t skip;
+	uint32_t skip2, skip3, skip4;	/* 2, 3, 4 steps, mod m */
 	uint64_t credit;	/* weighted turn-taking */
 	uint32_t quota;		/* slots this backend ends up with */
 	uint32_t count;
@@ -83,6 +84,60 @@ static int set_quotas(const struct maglev_backend *b, struct fill *f,
 	return 0;
 }
 
+/* a + b mod m, for a, b < m < 2^31. */
+static inline uint32_t add_mod(uint32_t a, uint32_t b, uint32_t m)
+{
+	uint32_t s = a + b;
+
+	return s >= m ? s - m : s;
+}
+
+static inline int is_taken(const uint64_t *taken, uint32_t slot)
+{
+	return taken[slot / 64] >> (slot % 64) & 1;
+}
+
+/*
+ * The next free slot of f's permutation, which it takes. Four slots of the
+ * permutation are worked out and tested at a time: each from the first by
+ * one addition, not each from the last, so the four do not wait on each
+ * other. The slot found is the first free one in the permutation's order,
+ * as probing one at a time finds.
+ */
+static uint32_t next_free(struct fill *f, uint64_t *taken, uint32_t m)
+{
+	uint32_t p0 = f->pos, p1, p2, p3, slot;
+
+	for (;;) {
+		p1 = add_mod(p0, f->skip, m);
+		p2 = add_mod(p0, f->skip2, m);
+		p3 = add_mod(p0, f->skip3, m);
+		if (!is_taken(taken, p0)) {
+			slot = p0;
+			f->pos = p1;
+			break;
+		}
+		if (!is_taken(taken, p1)) {
+			slot = p1;
+			f->pos = p2;
+			break;
+		}
+		if (!is_taken(taken, p2)) {
+			slot = p2;
+			f->pos = p3;
+			break;
+		}
+		if (!is_taken(taken, p3)) {
+			slot = p3;
+			f->pos = add_mod(p0, f->skip4, m);
+			break;
+		}
+		p0 = add_mod(p0, f->skip4, m);
+	}
+	taken[slot / 64] |= 1ull << (slot % 64);
+	return slot;
+}
+
 int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 		 uint32_t m)
 {
@@ -117,6 +172,9 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 		f[i].pos = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x6d61676c) % m;
 		f[i].skip = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x736b6970) %
 			    (m - 1) + 1;
+		f[i].skip2 = (uint64_t)f[i].skip * 2 % m;
+		f[i].skip3 = (uint64_t)f[i].skip * 3 % m;
+		f[i].skip4 = (uint64_t)f[i].skip * 4 % m;
 	}
 	if (set_quotas(b, f, n, m, total)) {
 		free(f);
@@ -130,8 +188,8 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 	 * so the table fills in proportion to weight throughout, not only in
 	 * the final counts. A claim takes the next slot of the backend's own
 	 * permutation (offset, offset + skip, ... mod m; m prime, so skip
-	 * visits all) that is still free. The permutation is stepped by one
-	 * addition, not a division per probe: that is most of the build.
+	 * visits all) that is still free. The permutation is stepped by
+	 * additions, not a division per probe: that is most of the build.
 	 */
 	while (filled < m) {
 		for (i = 0; i < n && filled < m; i++) {
@@ -143,13 +201,7 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 			if (f[i].credit < max_weight)
 				continue;
 			f[i].credit -= max_weight;
-			do {
-				slot = f[i].pos;
-				f[i].pos += f[i].skip;
-				if (f[i].pos >= m)
-					f[i].pos -= m;
-			} while (taken[slot / 64] >> (slot % 64) & 1);
-			taken[slot / 64] |= 1ull << (slot % 64);
+			slot = next_free(&f[i], taken, m);
 			table[slot] = b[i].id;
 			f[i].count++;
 			filled++;
