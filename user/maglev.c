@@ -31,10 +31,12 @@ static int backend_cmp(const void *a, const void *b)
 		      ((const struct maglev_backend *)b)->key, MAGLEV_KEY_MAX);
 }
 
+#define PROBES	4	/* slots of a permutation tested at once */
+_Static_assert(PROBES == 4, "next_free()'s unroll pragmas say 4");
+
 struct fill {
 	uint32_t pos;		/* next slot of the permutation */
-	uint32_t skip;
-	uint32_t skip2, skip3, skip4;	/* 2, 3, 4 steps, mod m */
+	uint32_t step[PROBES + 1];	/* 0 .. PROBES skips, mod m */
 	uint64_t credit;	/* weighted turn-taking */
 	uint32_t quota;		/* slots this backend ends up with */
 	uint32_t count;
@@ -98,42 +100,31 @@ static inline int is_taken(const uint64_t *taken, uint32_t slot)
 }
 
 /*
- * The next free slot of f's permutation, which it takes. Four slots of the
- * permutation are worked out and tested at a time: each from the first by
- * one addition, not each from the last, so the four do not wait on each
+ * The next free slot of f's permutation, which it takes. PROBES slots of
+ * the permutation are worked out and tested at a time: each from the first
+ * by one addition, not each from the last, so they do not wait on each
  * other. The slot found is the first free one in the permutation's order,
  * as probing one at a time finds.
  */
 static uint32_t next_free(struct fill *f, uint64_t *taken, uint32_t m)
 {
-	uint32_t p0 = f->pos, p1, p2, p3, slot;
+	uint32_t p[PROBES + 1], slot;
+	int k;
 
+	p[0] = f->pos;
 	for (;;) {
-		p1 = add_mod(p0, f->skip, m);
-		p2 = add_mod(p0, f->skip2, m);
-		p3 = add_mod(p0, f->skip3, m);
-		if (!is_taken(taken, p0)) {
-			slot = p0;
-			f->pos = p1;
-			break;
-		}
-		if (!is_taken(taken, p1)) {
-			slot = p1;
-			f->pos = p2;
-			break;
-		}
-		if (!is_taken(taken, p2)) {
-			slot = p2;
-			f->pos = p3;
-			break;
-		}
-		if (!is_taken(taken, p3)) {
-			slot = p3;
-			f->pos = add_mod(p0, f->skip4, m);
-			break;
-		}
-		p0 = add_mod(p0, f->skip4, m);
+#pragma GCC unroll 4
+		for (k = 1; k <= PROBES; k++)
+			p[k] = add_mod(p[0], f->step[k], m);
+#pragma GCC unroll 4
+		for (k = 0; k < PROBES; k++)
+			if (!is_taken(taken, p[k]))
+				goto found;
+		p[0] = p[PROBES];
 	}
+found:
+	slot = p[k];
+	f->pos = p[k + 1];
 	taken[slot / 64] |= 1ull << (slot % 64);
 	return slot;
 }
@@ -144,7 +135,9 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 	uint64_t total = 0, max_weight = 0, *taken;
 	struct fill *f;
 	uint32_t filled = 0;
+	uint64_t skip;
 	size_t i;
+	int k;
 
 	if (m < 2 || !is_prime(m))
 		return -EINVAL;
@@ -170,11 +163,10 @@ int maglev_build(struct maglev_backend *b, size_t n, uint32_t *table,
 	}
 	for (i = 0; i < n; i++) {
 		f[i].pos = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x6d61676c) % m;
-		f[i].skip = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x736b6970) %
-			    (m - 1) + 1;
-		f[i].skip2 = (uint64_t)f[i].skip * 2 % m;
-		f[i].skip3 = (uint64_t)f[i].skip * 3 % m;
-		f[i].skip4 = (uint64_t)f[i].skip * 4 % m;
+		skip = key_hash(b[i].key, MAGLEV_KEY_MAX, 0x736b6970) % (m - 1) +
+		       1;
+		for (k = 0; k <= PROBES; k++)
+			f[i].step[k] = skip * k % m;
 	}
 	if (set_quotas(b, f, n, m, total)) {
 		free(f);
