@@ -453,7 +453,7 @@ static uint64_t digest(const uint32_t *t, uint32_t m)
  * flows only if they build the same table from the same reals, so a change
  * to the build that moves any slot must be a deliberate one (and a new map
  * ABI). The digests were taken from the build before its probes used a
- * bitmap (c154dac), which made the same tables.
+ * bitmap, which made the same tables.
  */
 Test(maglev, same_table_in_every_version)
 {
