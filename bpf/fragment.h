@@ -10,12 +10,14 @@
  * fragment whose first was not seen here (reordered, or sent to another
  * load balancer) can still go after its flow when the VIP has a src-ip
  * service for its protocol, which places by client address alone; the VIP
- * marker names that service's port. Any other later fragment to a VIP is
- * dropped: no real could reassemble its datagram.
+ * marker names that service's port. Any other later fragment of TCP or UDP
+ * to a VIP is dropped: no real could reassemble its datagram. A later
+ * fragment of anything else, nothing remembered of its first, goes to the
+ * kernel, which reassembles what it answers itself.
  *
- * An IPv6 fragment whose fragment header is followed by another extension
- * header is passed to the kernel, first and later ones alike (parse.h):
- * senders put the fragment header last, so this is rare.
+ * A datagram is keyed by the protocol its fragment header names (IPv4's
+ * protocol; for IPv6, maybe an extension header that only the first
+ * fragment shows, parse.h), as that is what every fragment carries.
  */
 #ifndef XDPLB_FRAGMENT_H
 #define XDPLB_FRAGMENT_H
@@ -39,7 +41,7 @@ static __always_inline void frag_key(const struct packet *pkt,
 	key->src = pkt->flow.src;
 	key->dst = pkt->flow.dst;
 	key->id = pkt->frag_id;
-	key->proto = pkt->flow.proto;
+	key->proto = pkt->frag_proto;
 	key->family = pkt->flow.family;
 }
 
@@ -98,45 +100,24 @@ frag_src_ip(const struct xdplb_svc *marker, const struct xdplb_flow *flow,
 	return bpf_map_lookup_elem(&reals, id);
 }
 
-/*
- * The real of a later fragment to the VIP of marker: its first fragment's,
- * while that real exists and the first is recent; else, unless its first
- * was dropped, the VIP's src-ip service's choice; else NULL.
- */
-static __always_inline struct xdplb_real *
-frag_follow(const struct packet *pkt, const struct xdplb_svc *marker,
-	    __u32 *id, struct xdplb_global_stats *gs)
+/* What is remembered of the datagram's first fragment, if it is recent. */
+static __always_inline struct xdplb_frag *
+frag_remembered(const struct packet *pkt)
 {
 	struct xdplb_frag_key key = {};
-	struct xdplb_real *real;
 	struct xdplb_frag *f;
 
 	frag_key(pkt, &key);
 	f = bpf_map_lookup_elem(&frags, &key);
-	if (f && bpf_ktime_get_coarse_ns() - f->first_ns <= FRAG_TIMEOUT_NS) {
-		__u32 real_id = f->real_id;
-
-		if (real_id == XDPLB_NO_REAL)
-			return NULL;	/* its first was dropped */
-
-		real = bpf_map_lookup_elem(&reals, &real_id);
-		if (real && (real->flags & XDPLB_REAL_F_USED) &&
-		    real->gen == f->real_gen) {
-			*id = real_id;
-			gs->frag_fwd++;
-			return real;
-		}
-	}
-	real = frag_src_ip(marker, &pkt->flow, id);
-	if (real)
-		gs->frag_src_ip++;
-	return real;
+	if (f && bpf_ktime_get_coarse_ns() - f->first_ns <= FRAG_TIMEOUT_NS)
+		return f;
+	return NULL;
 }
 
 /*
- * A fragment after the first. The kernel reassembles what is not TCP or
- * UDP, as it answers such packets whole, and what is not addressed to a
- * VIP.
+ * A fragment after the first: sent where its first went while that real
+ * exists (same slot generation), dropped if its first was; else, TCP and
+ * UDP by the VIP's src-ip service, if it has one.
  */
 static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 						  const struct packet *pkt,
@@ -144,18 +125,32 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 {
 	struct xdplb_real *real;
 	struct xdplb_svc *marker;
+	struct xdplb_frag *f;
 	__u32 real_id;
 
-	if (pkt->flow.proto != IPPROTO_TCP && pkt->flow.proto != IPPROTO_UDP)
-		return verdict(gs, pass_not_l4, XDP_PASS);
 	if (!maybe_vip(&pkt->flow))
 		return verdict(gs, pass_not_service, XDP_PASS);
 	marker = find_vip(&pkt->flow);
 	if (!marker)
 		return verdict(gs, pass_not_service, XDP_PASS);
-	real = frag_follow(pkt, marker, &real_id, gs);
+	f = frag_remembered(pkt);
+	if (f) {
+		real_id = f->real_id;
+		if (real_id == XDPLB_NO_REAL)	/* its first was dropped */
+			return verdict(gs, drop_fragment, XDP_DROP);
+		real = bpf_map_lookup_elem(&reals, &real_id);
+		if (real && (real->flags & XDPLB_REAL_F_USED) &&
+		    real->gen == f->real_gen) {
+			gs->frag_fwd++;
+			return forward(ctx, real, real_id, pkt->len, gs);
+		}
+	}
+	if (pkt->flow.proto != IPPROTO_TCP && pkt->flow.proto != IPPROTO_UDP)
+		return verdict(gs, pass_not_l4, XDP_PASS);
+	real = frag_src_ip(marker, &pkt->flow, &real_id);
 	if (!real)
 		return verdict(gs, drop_fragment, XDP_DROP);
+	gs->frag_src_ip++;
 	return forward(ctx, real, real_id, pkt->len, gs);
 }
 

@@ -52,6 +52,8 @@ struct packet {
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
 	bool fragment;		/* one of a datagram's fragments */
 	bool frag_later;	/* ... not the first: it has no ports */
+	__u8 frag_proto;	/* the header after IPv4's or the IPv6
+				 * fragment header: alike in every fragment */
 	__u32 frag_id;		/* the datagram's identification */
 	bool icmp_error;	/* flow is the one the error quotes */
 	bool tcp_syn;		/* SYN without ACK: a new connection */
@@ -129,6 +131,7 @@ static __always_inline int parse_ipv4(struct packet *pkt,
 	pkt->flow.proto = iph->protocol;
 	pkt->fragment = !!(iph->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET));
 	pkt->frag_later = !!(iph->frag_off & bpf_htons(IPV4_OFFSET));
+	pkt->frag_proto = iph->protocol;
 	pkt->frag_id = iph->id;
 	pkt->pos += hlen;
 	return XDPLB_NEXT;
@@ -146,8 +149,11 @@ static __always_inline bool ipv6_is_ext(__u8 nh)
  * unrolled, and each step moves the cursor by at most 2 KiB, so the
  * verifier can bound the cursor's offset; a longer chain is passed to the
  * kernel. A fragment header with offset 0 and no M flag (an "atomic
- * fragment") is skipped like any other header. Any other fragment stops
- * at its fragment header: a first one's ports follow it (fragment.h).
+ * fragment") is skipped like any other header. A later fragment stops at
+ * its fragment header, as what follows it is no header; a first one goes
+ * on to its ports through the headers after it (RFC 8200 puts the final
+ * destination's options and AH there). A second fragment header ends the
+ * chain, which then goes to the kernel.
  */
 static __always_inline int parse_ipv6(struct packet *pkt,
 				      struct xdplb_global_stats *gs)
@@ -168,7 +174,7 @@ static __always_inline int parse_ipv6(struct packet *pkt,
 
 #pragma unroll
 	for (i = 0; i < XDPLB_MAX_IPV6_EXT; i++) {
-		if (nh == IPPROTO_FRAGMENT) {
+		if (nh == IPPROTO_FRAGMENT && !pkt->fragment) {
 			struct ipv6_frag *fh = pkt->pos;
 
 			if ((void *)(fh + 1) > pkt->end)
@@ -179,10 +185,12 @@ static __always_inline int parse_ipv6(struct packet *pkt,
 				pkt->fragment = true;
 				pkt->frag_later = !!(fh->frag_off &
 						     bpf_htons(IPV6_OFFSET));
+				pkt->frag_proto = nh;
 				pkt->frag_id = fh->identification;
-				break;
+				if (pkt->frag_later)
+					break;
 			}
-		} else if (ipv6_is_ext(nh)) {
+		} else if (nh != IPPROTO_FRAGMENT && ipv6_is_ext(nh)) {
 			struct ipv6_opt_hdr *oh = pkt->pos;
 			__u32 len;
 
@@ -200,7 +208,7 @@ static __always_inline int parse_ipv6(struct packet *pkt,
 			break;
 		}
 	}
-	if (!pkt->fragment && ipv6_is_ext(nh))
+	if (!pkt->frag_later && ipv6_is_ext(nh))
 		return verdict(gs, pass_ipv6_ext, XDP_PASS);
 
 	pkt->flow.proto = nh;

@@ -407,6 +407,8 @@ struct pkt {
 				 * with M or offset */
 	bool frag_first;	/* ... and offset 0: it carries the ports */
 	__u32 frag_id;		/* the identification, as frags keys it */
+	__u8 frag_proto;	/* the protocol frags keys it by: IPv4's, or
+				 * the IPv6 fragment header's next header */
 	bool icmp_error;	/* an ICMP message carrying a quote */
 	struct xdplb_flow flow;
 };
@@ -518,6 +520,7 @@ static void ipv4(struct pkt *p, const char *src, const char *dst, __u8 proto,
 	put16(p, "ipv4.tot_len", 0);
 	put16(p, "ipv4.id", id);
 	p->frag_id = htons(id);
+	p->frag_proto = proto;
 	put16(p, "ipv4.frag_off", frag_off);
 	put8(p, "ipv4.ttl", 64);
 	put8(p, "ipv4.protocol", proto);
@@ -587,6 +590,7 @@ static void ipv6_ext(struct pkt *p, __u8 type, __u8 next, __u16 frag_off,
 		put16(p, "ipv6.frag.frag_off", frag_off);
 		put32(p, "ipv6.frag.id", id);
 		p->frag_id = htonl(id);
+		p->frag_proto = next;
 		break;
 	case IPPROTO_AH:
 		put8(p, "ipv6.ah.next", next);
@@ -1499,7 +1503,7 @@ static bool frag_entry(const struct pkt *p, struct xdplb_frag *f)
 {
 	struct xdplb_frag_key k = {
 		.src = p->flow.src, .dst = p->flow.dst, .id = p->frag_id,
-		.proto = p->flow.proto, .family = p->flow.family,
+		.proto = p->frag_proto, .family = p->flow.family,
 	};
 
 	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.frags), &k, f);
@@ -2116,6 +2120,20 @@ static const struct pcase cases[] = {
 	  { V6, .ext = { EH(HOPOPTS), EH(FRAGMENT) }, .frag6 = 0x0001,
 	    .dst = VIP6, UDP, .dport = 53 },
 	  TX(S_V6_UDP) },
+	{ "IPv6 first fragment, destination options after its fragment "
+	  "header, to a VIP",
+	  { V6, .ext = { EH(FRAGMENT), EH(DSTOPTS) }, .frag6 = 0x0001,
+	    .dst = VIP6, UDP, .dport = 53, .payload = 8 },
+	  TX(S_V6_UDP) },
+	{ "IPv6 later fragment whose fragment header names destination "
+	  "options, to a VIP, its first not seen",
+	  { V6, .ext = { EH(FRAGMENT), EH(DSTOPTS) }, .frag6 = 100 << 3,
+	    .dst = VIP6, UDP, .payload = 64 },
+	  PASS(pass_not_l4) },
+	{ "IPv6 first fragment with a second fragment header",
+	  { V6, .ext = { EH(FRAGMENT), EH(FRAGMENT) }, .frag6 = 0x0001,
+	    .dst = VIP6, UDP, .dport = 53 },
+	  PASS(pass_ipv6_ext) },
 	{ "IPv6 first fragment to a VIP port without a service",
 	  { V6, .ext = { EH(FRAGMENT) }, .frag6 = 0x0001, .dst = VIP6,
 	    UDP, .dport = 9999 },
@@ -3475,7 +3493,10 @@ Test(packets, fragments_follow_their_first)
 	}
 	cr_expect_geq(n, 2, "20 datagrams all on one real");
 
-	for (i = 0; i < 4; i++) {
+	/* Even datagrams: options before the fragment header (in every
+	 * fragment); odd ones: after it (only the first shows them, and the
+	 * fragment header of each names them). */
+	for (i = 0; i < 6; i++) {
 		struct spec a = { V6, .ext = { EH(FRAGMENT) }, .frag6 = 1,
 				  .dst = VIP6, UDP, .dport = 53,
 				  .sport = 5000 + i, .ip_id = 0x10000 + i,
@@ -3484,6 +3505,12 @@ Test(packets, fragments_follow_their_first)
 				  .frag6 = 100 << 3, .dst = VIP6, UDP,
 				  .ip_id = 0x10000 + i, .payload = 64 };
 		int real;
+
+		if (i & 1) {
+			a.ext[1] = EH(DSTOPTS);
+			b.ext[0] = EH(FRAGMENT);
+			b.ext[1] = EH(DSTOPTS);
+		}
 
 		build(&p, &a);
 		snprintf(desc, sizeof(desc), "IPv6 datagram %d: first", i);
@@ -3509,7 +3536,7 @@ Test(packets, fragments_follow_their_first)
 	{
 		struct xdplb_frag_key k = {
 			.src = p.flow.src, .dst = p.flow.dst, .id = p.frag_id,
-			.proto = p.flow.proto, .family = p.flow.family,
+			.proto = p.frag_proto, .family = p.flow.family,
 		};
 
 		f.first_ns = lb_now_ns() - (XDPLB_FRAG_TIMEOUT + 1) * NSEC;
@@ -3562,7 +3589,7 @@ Test(packets, fragments_follow_their_first)
 			     desc, r.real, to[i]);
 	}
 	global(&gs);
-	cr_expect_geq(gs.frag_fwd, 24, "frag_fwd %llu",
+	cr_expect_geq(gs.frag_fwd, 26, "frag_fwd %llu",
 		      (unsigned long long)gs.frag_fwd);
 	cr_expect_eq(gs.frag_src_ip, 1, "frag_src_ip %llu",
 		     (unsigned long long)gs.frag_src_ip);
