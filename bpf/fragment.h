@@ -15,9 +15,10 @@
  * fragment of anything else, nothing remembered of its first, goes to the
  * kernel, which reassembles what it answers itself.
  *
- * A datagram is keyed by the protocol its fragment header names (IPv4's
- * protocol; for IPv6, maybe an extension header that only the first
- * fragment shows, parse.h), as that is what every fragment carries.
+ * A datagram is keyed as the receiver reassembles it: addresses,
+ * identification and, for IPv4, protocol. An IPv6 fragment header's next
+ * header may name an extension header that only the first fragment shows
+ * (parse.h), and RFC 8200 lets later fragments name another one.
  */
 #ifndef XDPLB_FRAGMENT_H
 #define XDPLB_FRAGMENT_H
@@ -123,16 +124,17 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 						  const struct packet *pkt,
 						  struct xdplb_global_stats *gs)
 {
+	bool l4 = pkt->flow.proto == IPPROTO_TCP ||
+		  pkt->flow.proto == IPPROTO_UDP;
 	struct xdplb_real *real;
 	struct xdplb_svc *marker;
 	struct xdplb_frag *f;
 	__u32 real_id;
 
-	if (!maybe_vip(&pkt->flow))
-		return verdict(gs, pass_not_service, XDP_PASS);
-	marker = find_vip(&pkt->flow);
+	marker = maybe_vip(&pkt->flow) ? find_vip(&pkt->flow) : NULL;
 	if (!marker)
-		return verdict(gs, pass_not_service, XDP_PASS);
+		return l4 ? verdict(gs, pass_not_service, XDP_PASS) :
+			    verdict(gs, pass_not_l4, XDP_PASS);
 	f = frag_remembered(pkt);
 	if (f) {
 		real_id = f->real_id;
@@ -145,9 +147,12 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 			return forward(ctx, real, real_id, pkt->len, gs);
 		}
 	}
-	if (pkt->flow.proto != IPPROTO_TCP && pkt->flow.proto != IPPROTO_UDP)
+	/* Nothing remembered of a first fragment of another protocol: the
+	 * kernel may have it. One that went to a real since deleted leaves
+	 * nobody to reassemble the datagram. */
+	if (!l4 && !f)
 		return verdict(gs, pass_not_l4, XDP_PASS);
-	real = frag_src_ip(marker, &pkt->flow, &real_id);
+	real = l4 ? frag_src_ip(marker, &pkt->flow, &real_id) : NULL;
 	if (!real)
 		return verdict(gs, drop_fragment, XDP_DROP);
 	gs->frag_src_ip++;

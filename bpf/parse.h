@@ -52,8 +52,8 @@ struct packet {
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
 	bool fragment;		/* one of a datagram's fragments */
 	bool frag_later;	/* ... not the first: it has no ports */
-	__u8 frag_proto;	/* the header after IPv4's or the IPv6
-				 * fragment header: alike in every fragment */
+	__u8 frag_proto;	/* IPv4's protocol; 0 for IPv6, whose
+				 * datagrams are named without (RFC 8200) */
 	__u32 frag_id;		/* the datagram's identification */
 	bool icmp_error;	/* flow is the one the error quotes */
 	bool tcp_syn;		/* SYN without ACK: a new connection */
@@ -185,7 +185,6 @@ static __always_inline int parse_ipv6(struct packet *pkt,
 				pkt->fragment = true;
 				pkt->frag_later = !!(fh->frag_off &
 						     bpf_htons(IPV6_OFFSET));
-				pkt->frag_proto = nh;
 				pkt->frag_id = fh->identification;
 				if (pkt->frag_later)
 					break;

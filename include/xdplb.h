@@ -373,7 +373,8 @@ struct xdplb_ct_guard {
  * frags: the real each recent IP datagram's first fragment went to. Only a
  * first fragment carries the ports; it is placed as its flow is (the
  * connection table, else Maglev) and remembered here, under what names a
- * datagram (RFC 791, RFC 8200): addresses, protocol and identification.
+ * datagram: addresses and identification, and for IPv4 the protocol (RFC
+ * 791; RFC 8200 names an IPv6 datagram without it).
  * Its later fragments follow it while the real exists (same slot
  * generation) and for XDPLB_FRAG_TIMEOUT after the first: a datagram's
  * fragments arrive together, and a short life keeps a busy client's
@@ -383,7 +384,7 @@ struct xdplb_frag_key {
 	struct xdplb_addr src;
 	struct xdplb_addr dst;
 	__u32 id;		/* IPv4's 16 bits or IPv6's 32, as sent */
-	__u8 proto;
+	__u8 proto;		/* IPv4's; 0 for IPv6 */
 	__u8 family;
 	__u8 pad[2];
 };

@@ -407,8 +407,8 @@ struct pkt {
 				 * with M or offset */
 	bool frag_first;	/* ... and offset 0: it carries the ports */
 	__u32 frag_id;		/* the identification, as frags keys it */
-	__u8 frag_proto;	/* the protocol frags keys it by: IPv4's, or
-				 * the IPv6 fragment header's next header */
+	__u8 frag_proto;	/* the protocol frags keys it by: IPv4's;
+				 * 0 for IPv6 */
 	bool icmp_error;	/* an ICMP message carrying a quote */
 	struct xdplb_flow flow;
 };
@@ -590,7 +590,6 @@ static void ipv6_ext(struct pkt *p, __u8 type, __u8 next, __u16 frag_off,
 		put16(p, "ipv6.frag.frag_off", frag_off);
 		put32(p, "ipv6.frag.id", id);
 		p->frag_id = htonl(id);
-		p->frag_proto = next;
 		break;
 	case IPPROTO_AH:
 		put8(p, "ipv6.ah.next", next);
@@ -2125,6 +2124,10 @@ static const struct pcase cases[] = {
 	  { V6, .ext = { EH(FRAGMENT), EH(DSTOPTS) }, .frag6 = 0x0001,
 	    .dst = VIP6, UDP, .dport = 53, .payload = 8 },
 	  TX(S_V6_UDP) },
+	{ "IPv6 first fragment, AH after its fragment header, to a VIP",
+	  { V6, .ext = { EH(FRAGMENT), EH(AH) }, .frag6 = 0x0001,
+	    .dst = VIP6, TCP, .dport = 80, .payload = 8 },
+	  TX(S_V6_TCP) },
 	{ "IPv6 later fragment whose fragment header names destination "
 	  "options, to a VIP, its first not seen",
 	  { V6, .ext = { EH(FRAGMENT), EH(DSTOPTS) }, .frag6 = 100 << 3,
@@ -3465,7 +3468,7 @@ Test(packets, fragments_follow_their_first)
 	struct expect src_ip = TXCT(S_SRC4, CT_NONE);
 	bool seen[MAX_REALS_PER_SVC] = { false };
 	struct xdplb_global_stats gs;
-	int to[20], n = 0, i, gone, added;
+	int to[20], to6[6], n = 0, i, gone, added;
 	__u32 id;
 	struct xdplb_frag f;
 	struct result r;
@@ -3521,6 +3524,7 @@ Test(packets, fragments_follow_their_first)
 		check(desc, &p, p.len, &later6, &r);
 		cr_expect_eq(r.real, real, "%s: to real %d, its first to %d",
 			     desc, r.real, real);
+		to6[i] = real;
 	}
 
 	/* Another datagram of the same client: no first seen. */
@@ -3588,6 +3592,16 @@ Test(packets, fragments_follow_their_first)
 		cr_expect_eq(r.real, to[i], "%s: to real %d, its first to %d",
 			     desc, r.real, to[i]);
 	}
+	/* IPv6 datagram 1's real deleted: its later fragments name the
+	 * options header, no protocol a src-ip service could place, and
+	 * the kernel never saw their first: dropped too. */
+	del_real(S_V6_UDP, to6[1]);
+	build(&p, &(struct spec){ V6, .ext = { EH(FRAGMENT), EH(DSTOPTS) },
+				  .frag6 = 100 << 3, .dst = VIP6, UDP,
+				  .ip_id = 0x10001, .payload = 64 });
+	check("IPv6 later fragment naming options, its first's real deleted",
+	      &p, p.len, &lost, &r);
+
 	global(&gs);
 	cr_expect_geq(gs.frag_fwd, 26, "frag_fwd %llu",
 		      (unsigned long long)gs.frag_fwd);
