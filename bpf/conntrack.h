@@ -90,19 +90,25 @@ static __always_inline struct xdplb_conn_set *ct_set_at(__u32 cpu, __u32 idx)
 	return bpf_map_lookup_elem(&conns, &pos);
 }
 
+/* Real id as a flow (or a datagram) remembered it, generation gen: NULL
+ * once it was deleted, even if a new real has its slot since. */
+static __always_inline struct xdplb_real *real_still(__u32 id, __u16 gen)
+{
+	struct xdplb_real *real = bpf_map_lookup_elem(&reals, &id);
+
+	if (real && (real->flags & XDPLB_REAL_F_USED) && real->gen == gen)
+		return real;
+	return NULL;
+}
+
 /* The entry of way w of set s still stands for its flow: its real exists
  * (same slot generation) and it has not idled out. */
 static __always_inline struct xdplb_real *
 ct_good(const struct xdplb_conn_set *s, int w, __u32 now)
 {
-	__u32 id = s->real_id[w];
-	struct xdplb_real *real = bpf_map_lookup_elem(&reals, &id);
+	struct xdplb_real *real = real_still(s->real_id[w], s->real_gen[w]);
 
-	if (real && (real->flags & XDPLB_REAL_F_USED) &&
-	    real->gen == s->real_gen[w] &&
-	    ct_fresh(now, s->last_seen[w], s->tag[w]))
-		return real;
-	return NULL;
+	return real && ct_fresh(now, s->last_seen[w], s->tag[w]) ? real : NULL;
 }
 
 /* Keeps the compiler from moving or merging memory accesses across it:

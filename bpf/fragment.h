@@ -16,9 +16,7 @@
  * kernel, which reassembles what it answers itself.
  *
  * A datagram is keyed as the receiver reassembles it: addresses,
- * identification and, for IPv4, protocol. An IPv6 fragment header's next
- * header may name an extension header that only the first fragment shows
- * (parse.h), and RFC 8200 lets later fragments name another one.
+ * identification and, for IPv4, protocol (frag_key).
  */
 #ifndef XDPLB_FRAGMENT_H
 #define XDPLB_FRAGMENT_H
@@ -42,7 +40,9 @@ static __always_inline void frag_key(const struct packet *pkt,
 	key->src = pkt->flow.src;
 	key->dst = pkt->flow.dst;
 	key->id = pkt->frag_id;
-	key->proto = pkt->frag_proto;
+	/* RFC 8200 names an IPv6 datagram without a protocol: a later
+	 * fragment's header may name another than its first's. */
+	key->proto = pkt->flow.family == XDPLB_AF_INET ? pkt->flow.proto : 0;
 	key->family = pkt->flow.family;
 }
 
@@ -140,9 +140,8 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 		real_id = f->real_id;
 		if (real_id == XDPLB_NO_REAL)	/* its first was dropped */
 			return verdict(gs, drop_fragment, XDP_DROP);
-		real = bpf_map_lookup_elem(&reals, &real_id);
-		if (real && (real->flags & XDPLB_REAL_F_USED) &&
-		    real->gen == f->real_gen) {
+		real = real_still(real_id, f->real_gen);
+		if (real) {
 			gs->frag_fwd++;
 			return forward(ctx, real, real_id, pkt->len, gs);
 		}

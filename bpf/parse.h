@@ -52,8 +52,6 @@ struct packet {
 	__u16 l3_proto;		/* ethertype after the VLAN tags */
 	bool fragment;		/* one of a datagram's fragments */
 	bool frag_later;	/* ... not the first: it has no ports */
-	__u8 frag_proto;	/* IPv4's protocol; 0 for IPv6, whose
-				 * datagrams are named without (RFC 8200) */
 	__u32 frag_id;		/* the datagram's identification */
 	bool icmp_error;	/* flow is the one the error quotes */
 	bool tcp_syn;		/* SYN without ACK: a new connection */
@@ -131,7 +129,6 @@ static __always_inline int parse_ipv4(struct packet *pkt,
 	pkt->flow.proto = iph->protocol;
 	pkt->fragment = !!(iph->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET));
 	pkt->frag_later = !!(iph->frag_off & bpf_htons(IPV4_OFFSET));
-	pkt->frag_proto = iph->protocol;
 	pkt->frag_id = iph->id;
 	pkt->pos += hlen;
 	return XDPLB_NEXT;

@@ -407,8 +407,6 @@ struct pkt {
 				 * with M or offset */
 	bool frag_first;	/* ... and offset 0: it carries the ports */
 	__u32 frag_id;		/* the identification, as frags keys it */
-	__u8 frag_proto;	/* the protocol frags keys it by: IPv4's;
-				 * 0 for IPv6 */
 	bool icmp_error;	/* an ICMP message carrying a quote */
 	struct xdplb_flow flow;
 };
@@ -520,7 +518,6 @@ static void ipv4(struct pkt *p, const char *src, const char *dst, __u8 proto,
 	put16(p, "ipv4.tot_len", 0);
 	put16(p, "ipv4.id", id);
 	p->frag_id = htons(id);
-	p->frag_proto = proto;
 	put16(p, "ipv4.frag_off", frag_off);
 	put8(p, "ipv4.ttl", 64);
 	put8(p, "ipv4.protocol", proto);
@@ -1497,14 +1494,24 @@ static bool later_frag(const struct pkt *p)
 	return p->fragment && !p->frag_first;
 }
 
+/* The frags key of p's datagram: addresses, identification, and IPv4's
+ * protocol (an IPv6 datagram is named without one, RFC 8200). */
+static void frag_key_of(const struct pkt *p, struct xdplb_frag_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = p->flow.src;
+	k->dst = p->flow.dst;
+	k->id = p->frag_id;
+	k->proto = p->flow.family == XDPLB_AF_INET ? p->flow.proto : 0;
+	k->family = p->flow.family;
+}
+
 /* The frags entry of p's datagram, if there is one. */
 static bool frag_entry(const struct pkt *p, struct xdplb_frag *f)
 {
-	struct xdplb_frag_key k = {
-		.src = p->flow.src, .dst = p->flow.dst, .id = p->frag_id,
-		.proto = p->frag_proto, .family = p->flow.family,
-	};
+	struct xdplb_frag_key k;
 
+	frag_key_of(p, &k);
 	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.frags), &k, f);
 }
 
@@ -3538,10 +3545,9 @@ Test(packets, fragments_follow_their_first)
 				  .ip_id = 100, .payload = 64 });
 	cr_assert(frag_entry(&p, &f));
 	{
-		struct xdplb_frag_key k = {
-			.src = p.flow.src, .dst = p.flow.dst, .id = p.frag_id,
-			.proto = p.frag_proto, .family = p.flow.family,
-		};
+		struct xdplb_frag_key k;
+
+		frag_key_of(&p, &k);
 
 		f.first_ns = lb_now_ns() - (XDPLB_FRAG_TIMEOUT + 1) * NSEC;
 		cr_assert_eq(bpf_map_update_elem(
