@@ -55,7 +55,13 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
-	     -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
+	     -I$(BUILD) $(PKG_CFLAGS) -MMD -MP $(VERSION_CFLAGS)
+# XDPLB_VERSION=X.Y.Z builds a binary that calls itself X.Y.Z (the
+# upgrade tests build a "newer" one of the same layout so); default:
+# user/version.h.
+ifdef XDPLB_VERSION
+VERSION_CFLAGS := -DXDPLB_VERSION='"$(XDPLB_VERSION)"'
+endif
 # The uapi headers need <asm/types.h> from the host multiarch directory.
 BPF_CFLAGS = -O2 -g -target bpf -mcpu=v3 $(WARN) -Wno-missing-prototypes \
 	      -I/usr/include/$(shell $(CC) -dumpmachine) \
@@ -127,9 +133,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# User-space objects include the skeletons; main.c the help text.
-$(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h
+# User-space objects include the skeletons and the build record; main.c
+# the help text.
+$(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h $(BUILD)/build_info.h
 $(BUILD)/user/main.o: $(BUILD)/usage.h
+
+# The BPF object's digest and the release table (RELEASES).
+$(BUILD)/build_info.h: $(BUILD)/xdplb.bpf.o RELEASES scripts/gen-build-info.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-build-info.sh RELEASES $< > $@
 
 $(BUILD)/usage.h: $(DOC_SRC) $(GENDOC) | $(DEPS_STAMP) $(BUILD)
 	$(call msg,GEN,$@)

@@ -46,6 +46,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+/* xdplb.h first: the skeleton's .rodata names struct xdplb_build. */
+#include "xdplb.h"
 #include "xdplb.skel.h"
 #include "floor.skel.h"
 #include "bench_flows.skel.h"

@@ -26,6 +26,9 @@ const volatile __u32 tcp_timeout =
 	XDPLB_CT_TICKS(XDPLB_DEFAULT_TCP_TIMEOUT * 1000000000ull);
 const volatile __u32 udp_timeout =
 	XDPLB_CT_TICKS(XDPLB_DEFAULT_UDP_TIMEOUT * 1000000000ull);
+/* Which build this program is (xdplb.h): never read here, only by user
+ * space, from the .rodata of a running program. */
+const volatile struct xdplb_build xdplb_build;
 
 /* How this instance was attached; the data path does not read it. */
 struct {

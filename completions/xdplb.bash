@@ -10,7 +10,7 @@
 # helpers (bash 4.2 or later).
 
 # BEGIN generated from doc/xdplb.8.md by `make docs`: do not edit
-_xdplb_commands='attach detach add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore daemon exporter real-setup check-real help'
+_xdplb_commands='attach detach upgrade version add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore daemon exporter real-setup check-real help'
 # Options of each command (and of xdplb itself), positional
 # METAVARs, options' arguments (a METAVAR or choices a|b; by
 # [COMMAND:]OPTION) and the words of METAVARs defined as choices.
@@ -18,8 +18,11 @@ declare -gA _xdplb_opts=() _xdplb_pos=() _xdplb_arg=() _xdplb_words=()
 _xdplb_opts[xdplb]='--pin-dir -j --json -v --verbose -V --version -h --help'
 _xdplb_opts[attach]='--vip --mode --table-size --conn-table-size --conn-rate --tcp-timeout --udp-timeout --hash --ops'
 _xdplb_pos[attach]='IFNAME'
-_xdplb_opts[detach]=''
+_xdplb_opts[detach]='--force'
 _xdplb_pos[detach]='IFNAME'
+_xdplb_opts[upgrade]='--dry-run'
+_xdplb_pos[upgrade]='IFNAME'
+_xdplb_opts[version]=''
 _xdplb_opts[add-vip]='--table-size --hash --ops --check --interval --timeout --rise --fall --quorum'
 _xdplb_pos[add-vip]='VIP'
 _xdplb_opts[set-vip]='--no-ops --table-size --hash --ops --check --interval --timeout --rise --fall --quorum'

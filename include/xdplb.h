@@ -9,6 +9,11 @@
  * layout and must bump XDPLB_ABI_VERSION. So must a change of the flow hash
  * (xdplb_hash.h): the command predicts placements with it, and load
  * balancers that share flows must place them alike.
+ *
+ * Pinned state outlives the binary that made it: every layout this one
+ * replaced is kept in xdplb_layouts.h, and user/layout.c converts each
+ * into the next (`xdplb upgrade`). A layout change adds its predecessor
+ * there, a migration step and its test.
  */
 #ifndef XDPLB_H
 #define XDPLB_H
@@ -16,7 +21,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	6
+#define XDPLB_ABI_VERSION	7
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
@@ -103,6 +108,23 @@ xdplb_maglev_real(const struct xdplb_maglev_elem *e, __u32 slot)
 #define XDPLB_PIN_FRAGS		"frags"
 #define XDPLB_PIN_PROG		"prog"
 
+/*
+ * The build a program is: written into its .rodata before it is loaded
+ * (xdplb_build in bpf/maps.h) and read back from a running program, through
+ * its BTF, by `xdplb version`, `list`, the exporter and `upgrade`. The data
+ * path never reads it. Never change this layout: every later xdplb reads
+ * it (a program without it is older than release 0.7.0).
+ */
+#define XDPLB_BUILD_MAGIC	0x78646269	/* "xdbi" */
+#define XDPLB_BUILD_VAR		"xdplb_build"	/* its name in .rodata */
+
+struct xdplb_build {
+	__u32 magic;
+	__u32 abi_version;
+	char version[24];	/* "0.7.0" */
+	__u8 digest[32];	/* SHA-256 of the BPF object file */
+};
+
 /* An IPv4 or IPv6 address; IPv4 uses v4 and leaves the rest zero. */
 struct xdplb_addr {
 	union {
@@ -124,7 +146,12 @@ struct xdplb_config_header {
 
 /* config[0]: how this instance was attached. Written once by attach; the
  * CLI reads it to learn the table size, and checks magic and abi_version
- * before it touches any other pinned map. Starts with the header above. */
+ * before it touches any other pinned map. Starts with the header above.
+ * netns_cookie names the network namespace ifindex belongs to (the
+ * kernel's SO_NETNS_COOKIE, never reused; 0 where the kernel has none):
+ * an interface index means nothing in another namespace. From ABI 7 on,
+ * the fields up to netns_cookie never move either: any later xdplb finds
+ * where an instance runs, to detach it. */
 struct xdplb_config {
 	__u32 magic;
 	__u32 abi_version;
@@ -140,6 +167,7 @@ struct xdplb_config {
 	__u32 ct_rate;		/* new tracked flows per CPU per second */
 	__u32 tcp_timeout;	/* seconds a tracked TCP flow may idle */
 	__u32 udp_timeout;	/* seconds a tracked UDP flow may idle */
+	__u64 netns_cookie;	/* the namespace of ifindex (ABI 7) */
 };
 
 #define XDPLB_MODE_NATIVE	1
@@ -397,7 +425,8 @@ struct xdplb_frag {
 };
 
 _Static_assert(sizeof(struct xdplb_addr) == 16, "xdplb_addr");
-_Static_assert(sizeof(struct xdplb_config) == 64, "xdplb_config");
+_Static_assert(sizeof(struct xdplb_config) == 72, "xdplb_config");
+_Static_assert(sizeof(struct xdplb_build) == 64, "xdplb_build");
 _Static_assert(sizeof(struct xdplb_config_header) == 24, "config header");
 _Static_assert(sizeof(struct xdplb_svc_key) == 20, "xdplb_svc_key");
 _Static_assert(sizeof(struct xdplb_svc) == 20, "xdplb_svc");

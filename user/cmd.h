@@ -16,6 +16,9 @@
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
+/* The daemon cannot run the instance it finds (a layout it does not know,
+ * or its upgrade failed): its systemd unit does not restart it on this. */
+#define EXIT_INSTANCE	3
 
 #define DEFAULT_PIN_DIR	"/sys/fs/bpf/xdplb"
 
@@ -45,12 +48,24 @@ int do_daemon(int argc, char **argv);
 int do_real_setup(int argc, char **argv);
 int do_check_real(int argc, char **argv);
 int do_exporter(int argc, char **argv);
+int do_upgrade(int argc, char **argv);
+int do_version(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 /* Shared by the handlers (cmd_common.c). */
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int open_instance(struct lb *lb, bool lock);
+/* How a command opens the instance: to read it, to read it all at once
+ * (under the lock: never half of a change), or to change it (under the
+ * lock; refused for an instance of an older layout, or of another network
+ * namespace). */
+enum open_mode {
+	OPEN_READ,
+	OPEN_READ_LOCKED,
+	OPEN_CHANGE,
+};
+
+int open_instance(struct lb *lb, enum open_mode mode);
 /* Check the pin directory and take its lock (lb_init first). */
 int lock_pin_dir(struct lb *lb, const char *dir);
 /* Print a parser's message (spec.h) when ret says it failed; ret. */

@@ -5,6 +5,7 @@
  * the program alone otherwise), pin every map under the pin directory, and
  * take all of it away again.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -20,23 +21,18 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+/* xdplb.h first: the skeleton's .rodata names struct xdplb_build. */
+#include "xdplb.h"
 #include "xdplb.skel.h"
 #include "addr.h"
 #include "cmd.h"
+#include "hook.h"
+#include "layout.h"
 #include "lb.h"
 #include "log.h"
+#include "upgrade.h"
 
 #define MAX_ATTACH_VIPS 64
-
-static const char *const pin_names[] = {
-	XDPLB_PIN_CONFIG, XDPLB_PIN_SERVICES, XDPLB_PIN_SVC_INDEX,
-	XDPLB_PIN_MAGLEV, XDPLB_PIN_REALS, XDPLB_PIN_GLOBAL_STATS,
-	XDPLB_PIN_SVC_STATS, XDPLB_PIN_REAL_STATS, XDPLB_PIN_CONNS,
-	XDPLB_PIN_CT_GUARD, XDPLB_PIN_SVC_OPTS, XDPLB_PIN_VIP_FILTER,
-	XDPLB_PIN_FRAGS, XDPLB_PIN_PROG,
-};
-
-#define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
 
 static int if_mac(const char *ifname, __u8 mac[6])
 {
@@ -57,34 +53,19 @@ static int if_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
-static void unpin_all(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < N_PINS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
-		unlink(path);
-	}
-	rmdir(dir);	/* fails, harmlessly, on a mount point or if shared */
-}
-
-/* Pin every map of the object; each must be in pin_names, which detach
- * removes (-ENOTUNIQ: one is not, a bug caught by any attach). */
+/* Pin every map of the object under the names of the current layout,
+ * and the program (-ENOTUNIQ: a map the layout does not list, a bug
+ * caught by any attach). */
 static int pin_all(struct xdplb_bpf *skel, const char *dir)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
-	size_t i;
 	int err;
 
 	bpf_object__for_each_map(map, skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;	/* .rodata: part of the program */
-		for (i = 0; i < N_PINS; i++)
-			if (!strcmp(pin_names[i], bpf_map__name(map)))
-				break;
-		if (i == N_PINS)
+		if (!layout_map(layout_current(), bpf_map__name(map)))
 			return -ENOTUNIQ;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		err = bpf_map__pin(map, path);
@@ -120,6 +101,20 @@ static void libxdp_bpffs(const char *pin_dir)
 	setenv("LIBXDP_BPFFS", dir, 1);
 	pr_debug("libxdp bpffs: %s\n", dir);
 	free(dir);
+}
+
+/* Does dir hold anything? */
+static bool dir_has_entries(const char *dir)
+{
+	struct dirent *e;
+	bool any = false;
+	DIR *d = opendir(dir);
+
+	while (d && !any && (e = readdir(d)))
+		any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return any;
 }
 
 /* The pin directory must be on bpffs; create it if its parent is. */
@@ -261,8 +256,8 @@ int do_attach(int argc, char **argv)
 	};
 	struct xdp_program *prog = NULL;
 	struct xdplb_bpf *skel = NULL;
-	const char *ifname, *dir = opts.pin_dir;
-	char path[PATH_MAX], vip[ADDR_STRLEN];
+	const char *ifname, *dir = opts.pin_dir, *what;
+	char path[PATH_MAX], vip[ADDR_STRLEN], msg[512] = "";
 	int nvips = 0, i, c, err, ret = EXIT_FAIL, template_fd = -1;
 	struct lb lb;
 
@@ -363,40 +358,50 @@ int do_attach(int argc, char **argv)
 	lb_init(&lb);
 	if (prepare_pin_dir(dir) || lock_pin_dir(&lb, dir))
 		return EXIT_FAIL;
+	/* An upgrade killed on its way is finished or undone first. */
+	if (upgrade_pending(dir) && upgrade_recover(dir, msg, sizeof(msg))) {
+		p_err("%s", msg);
+		goto out_unlock;
+	}
+	if (msg[0])
+		pr_warn("%s\n", msg);
 	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_CONFIG);
 	if (!access(path, F_OK)) {
-		struct lb other;
-		const char *what;
+		struct xdplb_config_header hdr;
+		char other[IF_NAMESIZE];
 
-		lb_init(&other);
-		if (!lb_open(&other, dir, &what))
+		if (!lb_read_header(dir, &hdr, NULL))
 			p_err("'%s' already holds an instance attached to '%s' "
-			      "(detach it first)", dir, other.cfg.ifname);
+			      "(detach it first)", dir,
+			      if_indextoname(hdr.ifindex, other) ? other :
+			      "an interface not in this network namespace");
 		else
 			p_err("'%s' already holds pinned maps (detach them "
 			      "first)", dir);
-		lb_close(&other);
 		goto out_unlock;
 	}
+	/* Pins without a config: what an instance's detach by an older
+	 * xdplb, or a crash, left. Nothing can use them any more. */
+	if (dir_has_entries(dir)) {
+		pr_warn("removing stray pins under '%s' (no instance's config "
+			"among them)\n", dir);
+		err = lb_unpin_all(dir, true);
+		if (err) {
+			p_err("cannot remove stray pins under '%s': %s", dir,
+			      strerror(-err));
+			goto out_unlock;
+		}
+	}
 
+	cfg.netns_cookie = netns_cookie();
 	skel = xdplb_bpf__open();
 	if (!skel) {
 		p_err("cannot open the BPF object: %s", strerror(errno));
 		goto out_unlock;
 	}
-	skel->rodata->hash_seed = cfg.hash_seed;
-	memcpy((void *)skel->rodata->ifmac, cfg.ifmac, 6);
-	err = xdplb_size_conns(skel, cfg.ct_size, cfg.ct_rate,
-			       cfg.tcp_timeout * 1000000000ull,
-			       cfg.udp_timeout * 1000000000ull);
-	if (err) {
-		p_err("cannot size the connection table: %s", strerror(-err));
-		goto out_destroy;
-	}
-	template_fd = xdplb_size_tables(skel, cfg.table_size);
+	template_fd = xdplb_configure(skel, &cfg, &what);
 	if (template_fd < 0) {
-		p_err("cannot size the Maglev table: %s",
-		      strerror(-template_fd));
+		p_err("cannot size %s: %s", what, strerror(-template_fd));
 		goto out_destroy;
 	}
 
@@ -444,7 +449,7 @@ int do_attach(int argc, char **argv)
 
 out_detach:
 	xdp_program__detach(prog, cfg.ifindex, mode, 0);
-	unpin_all(dir);
+	lb_unpin_all(dir, false);
 out_destroy:
 	if (template_fd >= 0)
 		close(template_fd);
@@ -457,38 +462,95 @@ out_unlock:
 	return ret;
 }
 
+/* Take the instance's program off the hook: program id inside the
+ * dispatcher or alone, through libxdp either way. */
+static int detach_prog(int ifindex, __u32 id, bool generic)
+{
+	struct xdp_program *prog = xdp_program__from_id(id);
+	int err = libxdp_get_error(prog);
+
+	if (err)
+		return err;
+	err = xdp_program__detach(prog, ifindex, generic ? XDP_MODE_SKB :
+				  XDP_MODE_NATIVE, 0);
+	xdp_program__close(prog);
+	return err;
+}
+
+static const char detach_usage[] = "detach IFNAME [--force]";
+
 /*
- * Detach reads only the config header and the pinned program, which every
- * version keeps, so an instance made by another xdplb can be taken down
- * too (an upgrade must never leave one that nothing can remove).
+ * Detach reads only the config's first fields and the pins, which every
+ * layout keeps, so an instance made by any xdplb can be taken down. It
+ * removes nothing until it has found the instance's own program (by id)
+ * on the interface, in this network namespace, and taken it off; what it
+ * finds instead, it says. Where the program is gone for sure (the
+ * instance records this namespace, and the hook is empty or the
+ * interface gone), the pins go too. --force removes the pins whatever is
+ * found, for an instance whose namespace is gone.
  */
 int do_detach(int argc, char **argv)
 {
+	static const struct option detach_opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct xdplb_config_header hdr;
 	const char *ifname, *dir = opts.pin_dir;
-	struct xdp_program *prog;
-	enum xdp_attach_mode mode;
-	char path[PATH_MAX], other[IF_NAMESIZE];
-	int ifindex, fd, err;
+	char other[IF_NAMESIZE], found[256], msg[512];
+	__u32 pinned;
+	int ifindex, idx, c, err;
+	bool force = false, here;
+	__u64 cookie;
+	struct hook h;
 	struct lb lb;
 
-	if (argc != 2)
-		return usage_error(argv[0], "expected one IFNAME");
-	ifname = argv[1];
-	ifindex = strlen(ifname) < IFNAMSIZ ? (int)if_nametoindex(ifname) : 0;
-	if (!ifindex) {
-		p_err("interface '%s' not found", ifname);
-		return EXIT_FAIL;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", detach_opts, NULL)) != -1) {
+		if (c != 'f')
+			return usage_error(argv[0], "bad option (%s)",
+					   detach_usage);
+		force = true;
 	}
+	if (optind != argc - 1)
+		return usage_error(argv[0], "expected one IFNAME (%s)",
+				   detach_usage);
+	ifname = argv[optind];
 	lb_init(&lb);
 	if (lock_pin_dir(&lb, dir))
 		return EXIT_FAIL;
-	err = lb_read_header(dir, &hdr);
+	err = upgrade_recover(dir, msg, sizeof(msg));
+	if (err && !force) {
+		p_err("%s", msg);
+		goto err_close;
+	}
+	if (msg[0] && !err)
+		pr_warn("%s\n", msg);
+	err = lb_read_header(dir, &hdr, &cookie);
 	if (err) {
 		p_err(err == -ENOENT ? "no xdplb instance at '%s' (give its "
 		      "--pin-dir)" : "'%s' does not hold an xdplb instance",
 		      dir);
 		goto err_close;
+	}
+	/* here: the instance records this namespace as its own. */
+	here = cookie && cookie == netns_cookie();
+	if (cookie && !here && !force) {
+		p_err("the instance at '%s' is attached in another network "
+		      "namespace: detach it there (nsenter --net=...); nothing "
+		      "removed", dir);
+		goto err_close;
+	}
+	ifindex = strlen(ifname) < IFNAMSIZ ? (int)if_nametoindex(ifname) : 0;
+	if (!ifindex) {
+		if (!force && !here) {
+			p_err("interface '%s' not found", ifname);
+			goto err_close;
+		}
+		/* Its interface is gone, and the program with it. */
+		pr_warn("interface '%s' is gone; removing the instance's "
+			"pins\n", ifname);
+		goto unpin;
 	}
 	if (hdr.ifindex != (__u32)ifindex) {
 		p_err("the instance at '%s' is attached to '%s', not '%s'",
@@ -496,33 +558,48 @@ int do_detach(int argc, char **argv)
 		      ifname);
 		goto err_close;
 	}
-	mode = hdr.xdp_mode == XDPLB_MODE_GENERIC ? XDP_MODE_SKB :
-						    XDP_MODE_NATIVE;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, XDPLB_PIN_PROG);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		pr_warn("no pinned program at '%s'; removing the maps\n", path);
-	} else {
-		prog = xdp_program__from_fd(fd);
-		err = libxdp_get_error(prog);
-		if (!err) {
-			err = xdp_program__detach(prog, ifindex, mode, 0);
-			xdp_program__close(prog);
-		} else {
-			close(fd);
-		}
-		if (err == -ENOENT || err == -ENODEV) {
-			pr_warn("the program was no longer attached to '%s'\n",
-				ifname);
-		} else if (err) {
+	err = hook_read(ifindex, &h);
+	if (err) {
+		p_err("cannot read the XDP hook of '%s': %s", ifname,
+		      strerror(-err));
+		goto err_close;
+	}
+	pinned = pinned_prog_id(dir);
+	idx = hook_find(&h, pinned, pinned_map_id(dir, XDPLB_PIN_GLOBAL_STATS));
+	if (idx >= 0) {
+		err = detach_prog(ifindex, h.prog[idx].id, h.generic);
+		if (err) {
 			p_err("cannot detach from '%s': %s", ifname,
 			      strerror(-err));
 			goto err_close;
 		}
+	} else if (!h.n && here) {
+		pr_warn("no XDP program on '%s': the instance's program (id "
+			"%u) was taken off by something else; removing its "
+			"pins\n", ifname, pinned);
+	} else if (force) {
+		hook_describe(&h, found, sizeof(found));
+		pr_warn("'%s' runs %s, not the instance's program (id %u); "
+			"--force: removing the instance's pins\n", ifname,
+			found, pinned);
+	} else {
+		hook_describe(&h, found, sizeof(found));
+		p_err("'%s' runs %s, not the instance's program (id %u): "
+		      "nothing removed (%s; --force removes the pins anyway)",
+		      ifname, found, pinned, cookie ?
+		      "detach it where it runs" : "if it runs in another "
+		      "network namespace, detach it there");
+		goto err_close;
 	}
-	unpin_all(dir);
+unpin:
+	err = lb_unpin_all(dir, false);
 	lb_close(&lb);
+	if (err) {
+		p_err("detached from '%s', but cannot remove every pin under "
+		      "'%s': %s", ifname, dir, strerror(-err));
+		return EXIT_FAIL;
+	}
 	if (!opts.json)
 		printf("detached from %s\n", ifname);
 	return EXIT_OK;

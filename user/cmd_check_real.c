@@ -778,7 +778,7 @@ int do_check_real(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	c->fd = -1;
-	if (open_instance(&c->lb, false)) {
+	if (open_instance(&c->lb, OPEN_READ)) {
 		free(c);
 		return EXIT_FAIL;
 	}

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "hook.h"
 #include "cmd.h"
 #include "log.h"
 #include "spec.h"
+#include "upgrade.h"
+#include "version.h"
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -54,27 +57,77 @@ int lock_pin_dir(struct lb *lb, const char *dir)
 	return 0;
 }
 
-int open_instance(struct lb *lb, bool lock)
+/* An upgrade killed on its way is finished or undone before the instance
+ * is read: under the lock, which a reader takes only then. */
+static int recover(struct lb *lb, const char *dir, bool locked)
+{
+	char msg[512];
+	int err;
+
+	if (!locked && !upgrade_pending(dir))
+		return 0;
+	if (!locked && lb_lock_dir(lb, dir))
+		return 0;	/* the next command that locks does it */
+	err = upgrade_recover(dir, msg, sizeof(msg));
+	if (!locked)
+		lb_unlock_dir(lb);
+	if (err)
+		p_err("%s", msg);
+	else if (msg[0])
+		pr_warn("%s\n", msg);
+	return err;
+}
+
+int open_instance(struct lb *lb, enum open_mode mode)
 {
 	const char *dir = opts.pin_dir, *what = NULL;
+	bool lock = mode != OPEN_READ, change = mode == OPEN_CHANGE;
+	__u64 here;
 	int err;
 
 	lb_init(lb);
 	if (lock ? lock_pin_dir(lb, dir) : check_pin_dir(dir))
 		return -1;
+	if (recover(lb, dir, lock))
+		goto err;
 	err = lb_open(lb, dir, &what);
-	if (!err)
-		return 0;
+	if (err)
+		goto err_open;
+	here = netns_cookie();
+	if (change && lb->view_abi) {
+		p_err("the instance at '%s' has the map layout of an older "
+		      "xdplb (map ABI %u): this one (%s, map ABI %d) reads it, "
+		      "and changes it once `xdplb upgrade %s` has converted "
+		      "it", dir, lb->view_abi, XDPLB_VERSION,
+		      XDPLB_ABI_VERSION, lb->cfg.ifname);
+		goto err;
+	}
+	if (change && lb->cfg.netns_cookie && here &&
+	    lb->cfg.netns_cookie != here) {
+		p_err("the instance at '%s' runs on '%s' in another network "
+		      "namespace: change it from there (nsenter --net=...)",
+		      dir, lb->cfg.ifname);
+		goto err;
+	}
+	return 0;
+
+err_open:
 	if (err == -ENOENT && !what)
 		p_err("no xdplb instance at '%s' (attach one first, or give "
 		      "its --pin-dir)", dir);
 	else if (err == -ENOENT)
 		p_err("pinned map '%s/%s' is missing: not a whole xdplb "
 		      "instance", dir, what);
+	else if (err == -EPROTONOSUPPORT && lb->abi_found > XDPLB_ABI_VERSION)
+		p_err("the instance at '%s' was made by a newer xdplb (map ABI "
+		      "%u); this one (%s) knows map ABIs up to %d: use that "
+		      "xdplb (detach works across versions)", dir,
+		      lb->abi_found, XDPLB_VERSION, XDPLB_ABI_VERSION);
 	else if (err == -EPROTONOSUPPORT)
-		p_err("the instance at '%s' was made by an xdplb with map ABI "
-		      "%u; this one is ABI %d (detach works across versions)",
-		      dir, lb->abi_found, XDPLB_ABI_VERSION);
+		p_err("the instance at '%s' has map ABI %u, which this xdplb "
+		      "(%s) no longer reads: upgrade it with the xdplb "
+		      "release that follows the one that made it", dir,
+		      lb->abi_found, XDPLB_VERSION);
 	else if (err == -EPROTO)
 		p_err("pinned map '%s/%s' has an incompatible layout (not made "
 		      "by this xdplb version, ABI %d)", dir, what,
@@ -82,6 +135,7 @@ int open_instance(struct lb *lb, bool lock)
 	else
 		p_err("cannot open pinned map '%s/%s': %s", dir,
 		      what ? what : "?", strerror(-err));
+err:
 	lb_close(lb);
 	return -1;
 }

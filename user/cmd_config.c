@@ -34,7 +34,7 @@ int do_add_vip(int argc, char **argv)
 		ret = vip_spec_merge(&v, &flags, &size, &o, msg, sizeof(msg));
 	if (ret)
 		return spec_report(ret, msg);
-	if (open_instance(&lb, true))
+	if (open_instance(&lb, OPEN_CHANGE))
 		return EXIT_FAIL;
 	format_vip(&v.key, vip, sizeof(vip));
 	err = lb_svc_add(&lb, &v.key, flags, size);
@@ -75,7 +75,7 @@ int do_set_vip(int argc, char **argv)
 	ret = vip_spec_parse(argc, argv, true, &v, msg, sizeof(msg));
 	if (ret)
 		return spec_report(ret, msg);
-	if (open_instance(&lb, true))
+	if (open_instance(&lb, OPEN_CHANGE))
 		return EXIT_FAIL;
 	ret = EXIT_FAIL;
 	format_vip(&v.key, vip, sizeof(vip));
@@ -121,7 +121,7 @@ int do_del_vip(int argc, char **argv)
 		return usage_error(argv[0], "expected one VIP");
 	if (parse_vip_arg(argv[1], &key))
 		return EXIT_FAIL;
-	if (open_instance(&lb, true))
+	if (open_instance(&lb, OPEN_CHANGE))
 		return EXIT_FAIL;
 	if (find_service(&lb, &key, &svc)) {
 		lb_close(&lb);
@@ -147,7 +147,7 @@ static int real_ctx_open(struct real_ctx *x, const struct real_spec *a)
 	int err;
 
 	x->all = NULL;
-	if (open_instance(&x->lb, true))
+	if (open_instance(&x->lb, OPEN_CHANGE))
 		return -1;
 	if (find_service(&x->lb, &a->key, &x->svc))
 		goto err_close;
@@ -235,7 +235,7 @@ int do_add_real(int argc, char **argv)
 		memcpy(real.mac, a.mac, 6);
 		real.flags |= XDPLB_REAL_F_MAC_MANUAL;
 	} else {
-		if (open_instance(&x.lb, false))
+		if (open_instance(&x.lb, OPEN_READ))
 			return EXIT_FAIL;
 		if (find_service(&x.lb, &a.key, &x.svc)) {	/* says why */
 			lb_close(&x.lb);

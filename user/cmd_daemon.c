@@ -48,11 +48,14 @@
 #include "config.h"
 #include "exporter.h"
 #include "health.h"
+#include "hook.h"
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
 #include "shell.h"
 #include "spec.h"
+#include "upgrade.h"
+#include "version.h"
 
 #define TICK_MS		1000	/* instance, reals changed by hand,
 				 * announce */
@@ -113,6 +116,7 @@ struct daemon {
 	const char *bird_file;	/* --bird-vips */
 	const char *bird_cmd;	/* --bird-reload */
 	bool bird_due;		/* a configuration was applied since */
+	char refusal[ERRLEN];	/* why the instance there is not run */
 	__u64 bird_due_ms;	/* when */
 };
 
@@ -570,38 +574,63 @@ out:
 
 /* The instance ----------------------------------------------------------- */
 
-/* Is the pinned program attached to the instance's interface, alone or
- * in libxdp's dispatcher? */
+/* Is the instance's program attached to its interface (hook.h)? */
 static bool prog_attached(struct daemon *d)
 {
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	struct xdp_multiprog *mp;
-	struct xdp_program *p;
-	char path[PATH_MAX];
-	bool found = false;
-	int fd;
+	return instance_attached(&d->lb);
+}
 
-	snprintf(path, sizeof(path), "%s/%s", d->dir, XDPLB_PIN_PROG);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return false;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.id = 0;
-	close(fd);
-	mp = xdp_multiprog__get_from_ifindex(d->lb.cfg.ifindex);
-	if (!info.id || libxdp_get_error(mp) || !mp)
-		return false;
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		found = p && xdp_program__id(p) == info.id;
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
-		     p = xdp_multiprog__next_prog(p, mp))
-			found = xdp_program__id(p) == info.id;
+/*
+ * With the lock held, before the instance is opened: upgrade it when this
+ * daemon's build is newer than what runs (an older layout, or an older or
+ * other build of this one), as after a package upgrade. 0: go on (upgraded,
+ * or nothing to do); -EPROTONOSUPPORT with err set: this daemon cannot run
+ * the instance (a newer layout); another -errno: the upgrade failed, and
+ * the instance runs on as it was.
+ */
+static int upgrade_found(const char *dir, char *err, size_t len)
+{
+	struct xdplb_config_header hdr;
+	struct upgrade_report r;
+	char ifname[IF_NAMESIZE], from[96], to[96], msg[512];
+	struct prog_build pb;
+	__u32 id;
+	int ret;
+
+	ret = upgrade_recover(dir, msg, sizeof(msg));
+	if (msg[0])
+		dlog("%s", msg);
+	if (ret || lb_read_header(dir, &hdr, NULL))
+		return 0;	/* opening it says why */
+	id = pinned_prog_id(dir);
+	if (hdr.abi_version == XDPLB_ABI_VERSION &&
+	    (!id || build_of_prog(id, hdr.abi_version, &pb) ||
+	     build_is_self(&pb.b)))
+		return 0;
+	if (hdr.abi_version == XDPLB_ABI_VERSION && pb.recorded &&
+	    version_cmp(pb.b.version, XDPLB_VERSION) > 0) {
+		format_build(&pb, id, from, sizeof(from));
+		dlog("the instance at '%s' runs xdplb %s, newer than this "
+		     "daemon (%s): not downgraded", dir, from, XDPLB_VERSION);
+		return 0;
 	}
-	xdp_multiprog__close(mp);
-	return found;
+	if (!if_indextoname(hdr.ifindex, ifname)) {
+		snprintf(err, len, "the instance at '%s' is from another "
+			 "xdplb and its interface (index %u) is not in this "
+			 "network namespace: cannot upgrade it", dir,
+			 hdr.ifindex);
+		return -ENODEV;
+	}
+	ret = upgrade_instance(dir, ifname, false, &r, err, len);
+	if (ret)
+		return ret;
+	format_build(&r.from, r.from_id, from, sizeof(from));
+	format_build(&r.to, r.to_id, to, sizeof(to));
+	dlog("upgraded the instance on '%s' from xdplb %s to xdplb %s, as "
+	     "this daemon's build is newer: kept %d services, %d reals, %llu "
+	     "tracked flows", ifname, from, to, r.services, r.reals,
+	     (unsigned long long)r.flows);
+	return 0;
 }
 
 /* Apply d->cfg with the lock held, then bring the reals in line. On
@@ -652,13 +681,22 @@ static void apply_file(struct daemon *d)
 	lb_unlock_dir(&d->lb);
 }
 
-/* A new instance at the directory (attached again): adopt, apply. */
+/* A new instance at the directory (attached again): upgrade it if it is
+ * of an older build, adopt, apply. */
 static void reopen(struct daemon *d)
 {
+	char err[ERRLEN] = "";
 	const char *what;
 
 	lb_init(&d->lb);
-	if (lb_open(&d->lb, d->dir, &what)) {
+	if (!lock(d)) {
+		upgrade_found(d->dir, err, sizeof(err));
+		lb_unlock_dir(&d->lb);
+	}
+	if (err[0] && strcmp(err, d->refusal))	/* said once */
+		dlog("%s; the instance runs on as it was, unmanaged", err);
+	snprintf(d->refusal, sizeof(d->refusal), "%s", err);
+	if (lb_open(&d->lb, d->dir, &what) || d->lb.view_abi) {
 		lb_close(&d->lb);
 		return;
 	}
@@ -1103,8 +1141,27 @@ int do_daemon(int argc, char **argv)
 		p_err("%s", err);
 		return EXIT_FAIL;
 	}
-	if (open_instance(&d.lb, false))
+	/* An instance of an older build is upgraded first (a package
+	 * upgrade, then a restart): one this daemon cannot run stops it,
+	 * with an exit status its unit does not restart on. */
+	if (lock_pin_dir(&d.lb, d.dir))
 		goto out;
+	c = upgrade_found(d.dir, err, sizeof(err));
+	lb_unlock_dir(&d.lb);
+	if (c) {
+		p_err("%s; the instance runs on as it was", err);
+		ret = EXIT_INSTANCE;
+		goto out;
+	}
+	if (open_instance(&d.lb, OPEN_READ))
+		goto out;
+	if (d.lb.view_abi) {
+		p_err("the instance at '%s' has map ABI %u: this daemon (%s, "
+		      "map ABI %d) cannot change it", d.dir, d.lb.view_abi,
+		      XDPLB_VERSION, XDPLB_ABI_VERSION);
+		ret = EXIT_INSTANCE;
+		goto out;
+	}
 	d.open = true;
 	d.attached = prog_attached(&d);
 	if (setup(&d))

@@ -105,7 +105,7 @@ int do_exporter(int argc, char **argv)
 		p_err("%s", err);
 		return EXIT_FAIL;
 	}
-	if (open_instance(&x.lb, false))
+	if (open_instance(&x.lb, OPEN_READ))
 		goto out;
 	x.open = true;
 	signal(SIGPIPE, SIG_IGN);

@@ -101,7 +101,7 @@ int do_conns(int argc, char **argv)
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected argument '%s'",
 				   argv[optind]);
-	if (open_instance(&lb, false))
+	if (open_instance(&lb, OPEN_READ))
 		return EXIT_FAIL;
 	if (filter && find_service(&lb, &key, &svc))
 		goto out;
@@ -205,7 +205,7 @@ int do_flow(int argc, char **argv)
 		      argv[optind]);
 		return EXIT_FAIL;
 	}
-	if (open_instance(&lb, false))
+	if (open_instance(&lb, OPEN_READ))
 		return EXIT_FAIL;
 
 	if (lb_svc_match(&lb, &key, &svc)) {

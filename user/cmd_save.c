@@ -53,7 +53,7 @@ int do_save(int argc, char **argv)
 	if (argc != 1)
 		return usage_error(argv[0], "takes no arguments");
 	/* Locked: never half of a restore. */
-	if (open_instance(&lb, true))
+	if (open_instance(&lb, OPEN_READ_LOCKED))
 		return EXIT_FAIL;
 	err = config_from_lb(&lb, &c);
 	lb_close(&lb);
@@ -122,7 +122,7 @@ int do_restore(int argc, char **argv)
 		p_err("%s", msg[0] ? msg : strerror(-err));
 		return EXIT_FAIL;
 	}
-	if (open_instance(&lb, true)) {
+	if (open_instance(&lb, OPEN_CHANGE)) {
 		config_free(c);
 		return EXIT_FAIL;
 	}

@@ -44,11 +44,13 @@ static void list_text(const struct lb *lb, const struct snapshot *s, int *ids)
 {
 	/* The VIP and its options: " src-ip ops table 1048573". */
 	char vip[ADDR_STRLEN + 32], addr[ADDR_STRLEN], mac[MAC_STRLEN];
+	char prog[96];
 	int i, j, n;
 
-	printf("xdplb on %s (%s), Maglev tables %u slots by default, pin dir "
-	       "%s\n",
-	       lb->cfg.ifname, lb_mode_name(lb), lb->cfg.table_size,
+	snapshot_prog_text(s, prog, sizeof(prog));
+	printf("xdplb on %s (%s; %s), Maglev tables %u slots by default, pin "
+	       "dir %s\n",
+	       lb->cfg.ifname, lb_mode_name(lb), prog, lb->cfg.table_size,
 	       lb->pin_dir);
 	printf("%-4s %-40s %6s  %-17s %-10s %12s %14s\n", "Prot",
 	       "VirtualAddress:Port", "", "", "", "Packets", "Bytes");
@@ -92,7 +94,7 @@ int do_list(int argc, char **argv)
 
 	if (argc != 1)
 		return usage_error(argv[0], "takes no arguments");
-	if (open_instance(&lb, false))
+	if (open_instance(&lb, OPEN_READ))
 		return EXIT_FAIL;
 	s = snapshot_take(&lb);
 	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));
@@ -103,6 +105,13 @@ int do_list(int argc, char **argv)
 			snapshot_free(s);
 		lb_close(&lb);
 		return EXIT_FAIL;
+	}
+	{
+		char warn[256];
+
+		snapshot_prog_warning(&lb, s, warn, sizeof(warn));
+		if (warn[0])
+			pr_warn("warning: %s\n", warn);
 	}
 	if (opts.json)
 		snapshot_list_json(&lb, s, ids, false);
@@ -303,7 +312,7 @@ int do_stats(int argc, char **argv)
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected argument '%s'",
 				   argv[optind]);
-	if (open_instance(&lb, false))
+	if (open_instance(&lb, OPEN_READ))
 		return EXIT_FAIL;
 	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));
 	if (!ids)

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,59 +18,54 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+/* xdplb.h first: the skeleton's .rodata names struct xdplb_build. */
+#include "xdplb.h"
 #include "xdplb.skel.h"
 #include "xdplb_hash.h"
 #include "addr.h"
+#include "layout.h"
 #include "lb.h"
 #include "maglev.h"
+#include "release.h"
 
-/* What each pinned map must look like; anything else is another layout. */
-struct map_spec {
+/* Which of lb's fds holds each map of the current layout (layout.c says
+ * what each must look like). The frags map is the data path's alone. */
+static const struct {
 	const char *name;
 	size_t fd_offset;
-	__u32 type;
-	__u32 key_size;
-	__u32 value_size;
-	__u32 max_entries;
+} lb_maps[] = {
+#define LB_MAP(pin, field) { pin, offsetof(struct lb, field) }
+	LB_MAP(XDPLB_PIN_CONFIG, config_fd),
+	LB_MAP(XDPLB_PIN_SERVICES, services_fd),
+	LB_MAP(XDPLB_PIN_SVC_INDEX, svc_index_fd),
+	LB_MAP(XDPLB_PIN_MAGLEV, maglev_fd),
+	LB_MAP(XDPLB_PIN_REALS, reals_fd),
+	LB_MAP(XDPLB_PIN_GLOBAL_STATS, global_stats_fd),
+	LB_MAP(XDPLB_PIN_SVC_STATS, svc_stats_fd),
+	LB_MAP(XDPLB_PIN_REAL_STATS, real_stats_fd),
+	LB_MAP(XDPLB_PIN_CONNS, conns_fd),
+	LB_MAP(XDPLB_PIN_CT_GUARD, ct_guard_fd),
+	LB_MAP(XDPLB_PIN_SVC_OPTS, svc_opts_fd),
+	LB_MAP(XDPLB_PIN_VIP_FILTER, vip_filter_fd),
+#undef LB_MAP
 };
 
-#define SPEC(pin, field, t, k, v, n) \
-	{ pin, offsetof(struct lb, field), t, k, v, n }
+#define N_MAPS (sizeof(lb_maps) / sizeof(lb_maps[0]))
 
-static const struct map_spec map_specs[] = {
-	SPEC(XDPLB_PIN_CONFIG, config_fd, BPF_MAP_TYPE_ARRAY, 4,
-	     sizeof(struct xdplb_config), 1),
-	SPEC(XDPLB_PIN_SERVICES, services_fd, BPF_MAP_TYPE_HASH,
-	     sizeof(struct xdplb_svc_key), sizeof(struct xdplb_svc),
-	     XDPLB_MAX_VIP_KEYS),
-	SPEC(XDPLB_PIN_SVC_INDEX, svc_index_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4,
-	     4, 1),
-	SPEC(XDPLB_PIN_MAGLEV, maglev_fd, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4,
-	     XDPLB_MAX_SERVICES),
-	SPEC(XDPLB_PIN_REALS, reals_fd, BPF_MAP_TYPE_ARRAY, 4,
-	     sizeof(struct xdplb_real), XDPLB_MAX_REALS),
-	SPEC(XDPLB_PIN_GLOBAL_STATS, global_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
-	     4, sizeof(struct xdplb_global_stats), 1),
-	SPEC(XDPLB_PIN_SVC_STATS, svc_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-	     sizeof(struct xdplb_counters), XDPLB_MAX_SERVICES),
-	SPEC(XDPLB_PIN_REAL_STATS, real_stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
-	     4, sizeof(struct xdplb_counters), XDPLB_MAX_REALS),
-	/* max_entries 0: sized at attach, checked against the config. */
-	SPEC(XDPLB_PIN_CONNS, conns_fd, BPF_MAP_TYPE_ARRAY, 4,
-	     sizeof(struct xdplb_conn_set), 0),
-	SPEC(XDPLB_PIN_CT_GUARD, ct_guard_fd, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-	     sizeof(struct xdplb_ct_guard), 1),
-	SPEC(XDPLB_PIN_SVC_OPTS, svc_opts_fd, BPF_MAP_TYPE_ARRAY, 4,
-	     sizeof(struct xdplb_svc_opts), XDPLB_MAX_SERVICES),
-	SPEC(XDPLB_PIN_VIP_FILTER, vip_filter_fd, BPF_MAP_TYPE_ARRAY, 4, 8,
-	     XDPLB_VIP_FILTER_WORDS),
-};
-
-#define N_MAPS (sizeof(map_specs) / sizeof(map_specs[0]))
-
-static int *spec_fd(struct lb *lb, const struct map_spec *s)
+static int *map_fd(struct lb *lb, size_t i)
 {
-	return (int *)((char *)lb + s->fd_offset);
+	return (int *)((char *)lb + lb_maps[i].fd_offset);
+}
+
+/* lb's fd of the map called name, NULL if lb does not hold it. */
+static int *map_fd_by_name(struct lb *lb, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++)
+		if (!strcmp(lb_maps[i].name, name))
+			return map_fd(lb, i);
+	return NULL;
 }
 
 void lb_init(struct lb *lb)
@@ -77,7 +74,7 @@ void lb_init(struct lb *lb)
 
 	memset(lb, 0, sizeof(*lb));
 	for (i = 0; i < N_MAPS; i++)
-		*spec_fd(lb, &map_specs[i]) = -1;
+		*map_fd(lb, i) = -1;
 	lb->lock_fd = -1;
 	lb->ncpus = libbpf_num_possible_cpus();
 }
@@ -97,7 +94,7 @@ void lb_close(struct lb *lb)
 	lb->ct_map = NULL;
 
 	for (i = 0; i < N_MAPS; i++) {
-		int *fd = spec_fd(lb, &map_specs[i]);
+		int *fd = map_fd(lb, i);
 
 		if (*fd >= 0)
 			close(*fd);
@@ -113,20 +110,38 @@ bool pin_dir_on_bpffs(const char *dir)
 	return !statfs(dir, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/*
+ * The lock is on the directory itself. An upgrade that changes the layout
+ * swaps the whole directory for a new one (upgrade.c): whoever waited on
+ * the old one must then lock the new one, so a lock is only taken once
+ * the directory locked is still the one at the path.
+ */
 int lb_lock_dir(struct lb *lb, const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat locked, now;
+	int fd, err, tries;
 
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX) < 0)
+			goto err_close;
+		if (fstat(fd, &locked) || stat(dir, &now))
+			goto err_close;
+		if (locked.st_ino == now.st_ino &&
+		    locked.st_dev == now.st_dev) {
+			lb->lock_fd = fd;
+			return 0;
+		}
+		close(fd);	/* swapped meanwhile: lock the new one */
 	}
-	lb->lock_fd = fd;
-	return 0;
+	return -EAGAIN;
+
+err_close:
+	err = -errno;
+	close(fd);
+	return err;
 }
 
 void lb_unlock_dir(struct lb *lb)
@@ -183,6 +198,65 @@ int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 					flows / XDPLB_CT_WAYS);
 }
 
+int xdplb_configure(struct xdplb_bpf *skel, const struct xdplb_config *cfg,
+		    const char **what)
+{
+	int err;
+
+	skel->rodata->hash_seed = cfg->hash_seed;
+	memcpy((void *)skel->rodata->ifmac, cfg->ifmac, 6);
+	build_self((struct xdplb_build *)&skel->rodata->xdplb_build);
+	*what = "the connection table";
+	err = xdplb_size_conns(skel, cfg->ct_size, cfg->ct_rate,
+			       cfg->tcp_timeout * 1000000000ull,
+			       cfg->udp_timeout * 1000000000ull);
+	if (err)
+		return err;
+	*what = "the Maglev tables";
+	return xdplb_size_tables(skel, cfg->table_size);
+}
+
+/* Remove everything under name (in parent), then name itself unless
+ * keep or it is a mount point: rm -r, no links followed. */
+static int unpin_tree(int parent, const char *name, bool keep)
+{
+	struct dirent *e;
+	int fd, err = 0;
+	DIR *d;
+
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while ((e = readdir(d))) {
+		int r = 0;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(fd, e->d_name, 0))
+			r = errno == EISDIR ? unpin_tree(fd, e->d_name, false) :
+			    errno == ENOENT ? 0 : -errno;
+		if (r && !err)
+			err = r;
+	}
+	closedir(d);
+	if (!keep && unlinkat(parent, name, AT_REMOVEDIR) && errno != ENOENT &&
+	    errno != EBUSY && !err)
+		err = -errno;
+	return err;
+}
+
+int lb_unpin_all(const char *dir, bool keep_dir)
+{
+	return unpin_tree(AT_FDCWD, dir, keep_dir);
+}
+
 int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 		 const struct xdplb_config *cfg)
 {
@@ -213,21 +287,8 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 	return 0;
 }
 
-static int check_map(int fd, const struct map_spec *s)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (info.type != s->type || info.key_size != s->key_size ||
-	    info.value_size != s->value_size ||
-	    (s->max_entries && info.max_entries != s->max_entries))
-		return -EPROTO;
-	return 0;
-}
-
-int lb_read_header(const char *dir, struct xdplb_config_header *hdr)
+int lb_read_header(const char *dir, struct xdplb_config_header *hdr,
+		   __u64 *netns_cookie)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), zero = 0;
@@ -259,18 +320,102 @@ int lb_read_header(const char *dir, struct xdplb_config_header *hdr)
 		memcpy(hdr, value, sizeof(*hdr));
 	if (!err && hdr->magic != XDPLB_MAGIC)
 		err = -EPROTO;
+	if (!err && netns_cookie) {
+		*netns_cookie = 0;
+		if (hdr->abi_version >= 7 && info.value_size >=
+		    offsetof(struct xdplb_config, netns_cookie) + 8)
+			memcpy(netns_cookie, (char *)value +
+			       offsetof(struct xdplb_config, netns_cookie), 8);
+	}
 out:
 	free(value);
 	close(fd);
 	return err;
 }
 
+/*
+ * A read-only view of an instance of an older layout (abi): every map the
+ * migration to the current layout reuses is the instance's own, live;
+ * every map it converts is a private copy made now (layout.h). Enough for
+ * list, save, stats and the exporter; a change needs `xdplb upgrade`.
+ */
+static int open_view(struct lb *lb, const char *dir, __u32 abi,
+		     const char **what)
+{
+	const struct layout *cur = layout_current();
+	int new_fd[LAYOUT_MAX_MAPS], i, err;
+	struct migration m;
+
+	migration_init(&m);
+	for (i = 0; i < LAYOUT_MAX_MAPS; i++)
+		new_fd[i] = -1;
+	err = migration_open(&m, dir, abi, 0);
+	if (err) {
+		*what = m.missing;
+		goto out;
+	}
+	for (i = 0; i < cur->nmaps; i++) {
+		int *fd = map_fd_by_name(lb, cur->maps[i].name), reuse;
+
+		if (!fd)
+			continue;
+		*what = cur->maps[i].name;
+		reuse = migration_reuse_fd(&m, i);
+		*fd = reuse >= 0 ? dup(reuse) : layout_create_map(i);
+		if (*fd < 0) {
+			err = reuse >= 0 ? -errno : *fd;
+			*fd = -1;
+			goto out;
+		}
+		if (reuse < 0)
+			new_fd[i] = *fd;
+	}
+	err = migration_fill(&m, new_fd);
+	if (err) {
+		*what = m.missing;
+		goto out;
+	}
+	lb->cfg = m.cfg;
+	lb->view_abi = abi;
+out:
+	migration_close(&m);
+	return err;
+}
+
+/* Every map of the current layout from dir, checked. */
+static int open_maps(struct lb *lb, const char *dir, const char **what)
+{
+	const struct layout *cur = layout_current();
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int i, fd, err;
+
+	for (i = 0; i < cur->nmaps; i++) {
+		int *lb_fd = map_fd_by_name(lb, cur->maps[i].name);
+
+		if (!lb_fd)
+			continue;
+		*what = cur->maps[i].name;
+		snprintf(path, sizeof(path), "%s/%s", dir, cur->maps[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -errno;	/* -ENOENT: this map is missing */
+		*lb_fd = fd;
+		err = layout_check_map(fd, &cur->maps[i]);
+		if (err)
+			return err;
+	}
+	*what = XDPLB_PIN_CONFIG;
+	if (bpf_map_lookup_elem(lb->config_fd, &zero, &lb->cfg))
+		return -errno;
+	return 0;
+}
+
 int lb_open(struct lb *lb, const char *dir, const char **what)
 {
 	struct xdplb_config_header hdr;
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	size_t i;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	int err;
 
 	*what = NULL;
@@ -281,47 +426,29 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 		return -EMEDIUMTYPE;
 
 	/* Who made the instance, before anything else is read. */
-	err = lb_read_header(dir, &hdr);
+	err = lb_read_header(dir, &hdr, NULL);
 	if (err == -ENOENT)
 		return -ENOENT;
 	*what = XDPLB_PIN_CONFIG;
 	if (err)
 		return err;
 	lb->abi_found = hdr.abi_version;
-	if (hdr.abi_version != XDPLB_ABI_VERSION)
+	if (hdr.abi_version > XDPLB_ABI_VERSION)
 		return -EPROTONOSUPPORT;
-
-	for (i = 0; i < N_MAPS; i++) {
-		const struct map_spec *s = &map_specs[i];
-		int fd;
-
-		*what = s->name;
-		snprintf(path, sizeof(path), "%s/%s", dir, s->name);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return -errno;	/* -ENOENT: this map is missing */
-		*spec_fd(lb, s) = fd;
-		err = check_map(fd, s);
-		if (err)
-			return err;
-	}
-
+	err = hdr.abi_version == XDPLB_ABI_VERSION ?
+	      open_maps(lb, dir, what) : open_view(lb, dir, hdr.abi_version,
+						   what);
+	if (err)
+		return err;
 	*what = XDPLB_PIN_CONFIG;
-	if (bpf_map_lookup_elem(lb->config_fd, &zero, &lb->cfg))
-		return -errno;
 	if (!is_prime(lb->cfg.table_size))
 		return -EPROTO;
-	{
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		/* Sized for this host's possible CPUs at attach. */
-		*what = XDPLB_PIN_CONNS;
-		if (bpf_obj_get_info_by_fd(lb->conns_fd, &info, &len))
-			return -errno;
-		if (info.max_entries != ct_sets_total(lb))
-			return -EPROTO;
-	}
+	/* Sized for this host's possible CPUs at attach. */
+	*what = XDPLB_PIN_CONNS;
+	if (bpf_obj_get_info_by_fd(lb->conns_fd, &info, &len))
+		return -errno;
+	if (info.max_entries != ct_sets_total(lb))
+		return -EPROTO;
 	*what = NULL;
 	return 0;
 }

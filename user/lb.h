@@ -43,6 +43,9 @@ struct lb {
 	const struct xdplb_conn_set *ct_map;
 	size_t ct_map_len;
 	__u32 abi_found;	/* the instance's ABI, once its config is read */
+	/* Not 0: the instance has this older layout, and lb is a read-only
+	 * view of it in the current one (lb_open, layout.h). */
+	__u32 view_abi;
 	struct xdplb_config cfg;
 	char pin_dir[PATH_MAX];
 };
@@ -65,21 +68,39 @@ void lb_close(struct lb *lb);
  */
 int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size);
 
+/*
+ * Before load: the skeleton's settings from an instance's config (hash
+ * seed, source MAC, the connection table's size, rate cap and timeouts),
+ * the size of its Maglev tables, and this binary's build record (xdplb.h).
+ * Returns the Maglev template's fd (close it once the object is loaded),
+ * or -errno with *what naming what could not be set.
+ */
+int xdplb_configure(struct xdplb_bpf *skel, const struct xdplb_config *cfg,
+		    const char **what);
+
+/* Remove every pin under dir, whatever layout made them, and dir itself
+ * unless keep_dir (or it is a mount point). */
+int lb_unpin_all(const char *dir, bool keep_dir);
+
 /* Fds of a loaded (not yet pinned) skeleton; cfg is written to config. */
 int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
 		 const struct xdplb_config *cfg);
 
 /*
- * Open the instance pinned at dir. Errors: -ENOENT with *what NULL, no
- * instance there; -ENOENT with *what set, that map is missing;
- * -EPROTONOSUPPORT, made by an xdplb of another map ABI (lb->abi_found);
- * -EPROTO, the map in *what has another layout; -EMEDIUMTYPE, dir is not
- * on bpffs.
+ * Open the instance pinned at dir. One of an older layout this build
+ * knows opens as a read-only view (lb->view_abi). Errors: -ENOENT with
+ * *what NULL, no instance there; -ENOENT with *what set, that map is
+ * missing; -EPROTONOSUPPORT, made by an xdplb of a map ABI this one does
+ * not know (lb->abi_found); -EPROTO, the map in *what has another layout;
+ * -EMEDIUMTYPE, dir is not on bpffs.
  */
 int lb_open(struct lb *lb, const char *dir, const char **what);
 
-/* The fields every version's config starts with (see xdplb.h). */
-int lb_read_header(const char *dir, struct xdplb_config_header *hdr);
+/* The fields every version's config starts with (see xdplb.h), and, when
+ * netns_cookie is not NULL, the network namespace the instance records
+ * (0 when its layout records none: ABI 6). */
+int lb_read_header(const char *dir, struct xdplb_config_header *hdr,
+		   __u64 *netns_cookie);
 
 /* Exclusive lock on the pin directory for a change; held until close. */
 int lb_lock_dir(struct lb *lb, const char *dir);

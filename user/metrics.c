@@ -141,15 +141,22 @@ static void write_globals(FILE *f, const struct xdplb_global_stats *gs)
 	}
 }
 
-static void write_info(FILE *f, const struct lb *lb)
+static void write_info(FILE *f, const struct lb *lb, const struct snapshot *s)
 {
 	char ifname[2 * sizeof(lb->cfg.ifname) + 1];
+	char pver[2 * sizeof(s->prog.build.b.version) + 1];
 
 	escape(ifname, sizeof(ifname), lb->cfg.ifname);
+	escape(pver, sizeof(pver), s->prog.build.known ?
+	       s->prog.build.b.version : "unknown");
 	family(f, "xdplb_info", "gauge", "The xdplb that serves these metrics "
-	       "and its instance: version, map ABI, interface, XDP mode.");
-	fprintf(f, "xdplb_info{version=\"%s\",abi=\"%d\",interface=\"%s\","
-		"mode=\"%s\"} 1\n", XDPLB_VERSION, XDPLB_ABI_VERSION, ifname,
+	       "(version, map ABI) and its instance: the program that runs "
+	       "(program_version, program_abi, program_id), interface, XDP "
+	       "mode.");
+	fprintf(f, "xdplb_info{version=\"%s\",abi=\"%d\",program_version="
+		"\"%s\",program_abi=\"%u\",program_id=\"%u\",interface=\"%s\","
+		"mode=\"%s\"} 1\n", XDPLB_VERSION, XDPLB_ABI_VERSION, pver,
+		s->prog.build.b.abi_version, s->prog.id, ifname,
 		lb_mode_name(lb));
 	family(f, "xdplb_conntrack_entries_max", "gauge", "Entries of the "
 	       "connection table, over every CPU's table.");
@@ -255,7 +262,7 @@ void metrics_write(FILE *f, const struct lb *lb, const struct snapshot *s,
 	int i, j, n, nrows = 0;
 
 	rows = calloc(XDPLB_MAX_REALS, sizeof(*rows));
-	write_info(f, lb);
+	write_info(f, lb, s);
 	write_globals(f, &s->global);
 	for (i = 0; rows && i < s->nsvcs; i++) {
 		n = snapshot_service_reals(s, s->svcs[i].svc.id, ids);

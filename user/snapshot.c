@@ -14,6 +14,7 @@
 #include "json.h"
 #include "snapshot.h"
 #include "spec.h"
+#include "version.h"
 
 static double now_s(void)
 {
@@ -64,6 +65,9 @@ struct snapshot *snapshot_take(struct lb *lb)
 		goto err;
 	}
 	s->at = now_s();
+	/* Not an error: a detached or foreign program only says so. */
+	if (!instance_running(lb, &s->prog))
+		s->prog_same = build_is_self(&s->prog.build.b);
 	return s;
 err:
 	snapshot_free(s);
@@ -141,6 +145,41 @@ void json_real_head(const struct xdplb_real *r)
 	jw_kv_string("address", addr);
 }
 
+void snapshot_prog_text(const struct snapshot *s, char *buf, size_t len)
+{
+	const struct prog_build *b = &s->prog.build;
+
+	if (!s->prog.id)
+		snprintf(buf, len, "no program");
+	else if (b->known)
+		snprintf(buf, len, "xdplb %.*s, program %u",
+			 (int)sizeof(b->b.version), b->b.version, s->prog.id);
+	else
+		snprintf(buf, len, "map ABI %u, program %u", b->b.abi_version,
+			 s->prog.id);
+}
+
+void snapshot_prog_warning(const struct lb *lb, const struct snapshot *s,
+			   char *buf, size_t len)
+{
+	char what[64];
+
+	buf[0] = '\0';
+	if (!s->prog.id)
+		snprintf(buf, len, "no program of the instance is pinned or "
+			 "attached");
+	else if (!s->prog.attached)
+		snprintf(buf, len, "the instance's program (id %u) is not "
+			 "attached to '%s' in this network namespace",
+			 s->prog.id, lb->cfg.ifname);
+	if (buf[0] || s->prog_same)
+		return;
+	format_build(&s->prog.build, 0, what, sizeof(what));
+	snprintf(buf, len, "'%s' runs xdplb %s; this is xdplb %s (map ABI "
+		 "%d): `xdplb upgrade %s` replaces it", lb->cfg.ifname, what,
+		 XDPLB_VERSION, XDPLB_ABI_VERSION, lb->cfg.ifname);
+}
+
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 			int *ids, bool sampled_at)
 {
@@ -153,6 +192,15 @@ void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 	jw_kv_string("mode", lb_mode_name(lb));
 	jw_kv_uint("table_size", lb->cfg.table_size);
 	jw_kv_string("pin_dir", lb->pin_dir);
+	jw_name("program");
+	jw_start_object();
+	jw_kv_uint("id", s->prog.id);
+	jw_kv_bool("attached", s->prog.attached);
+	jw_kv_bool("same_as_binary", s->prog_same);
+	if (s->prog.build.known)
+		jw_kv_string("version", s->prog.build.b.version);
+	jw_kv_uint("abi", s->prog.build.b.abi_version);
+	jw_end_object();
 	if (sampled_at)
 		jw_kv_double("sampled_at", s->at);
 	jw_name("services");

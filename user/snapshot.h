@@ -8,6 +8,7 @@
 #ifndef XDPLB_SNAPSHOT_H
 #define XDPLB_SNAPSHOT_H
 
+#include "hook.h"
 #include "lb.h"
 
 struct snapshot {
@@ -19,6 +20,8 @@ struct snapshot {
 	struct xdplb_real *reals;
 	struct xdplb_counters *real;	/* by real id */
 	double at;			/* CLOCK_MONOTONIC seconds */
+	struct running prog;		/* what runs (id 0: none found) */
+	bool prog_same;			/* it is this binary's build */
 };
 
 /* NULL with errno set when the maps cannot be read. */
@@ -36,6 +39,13 @@ const char *lb_mode_name(const struct lb *lb);
 /* The JSON objects' first fields of a service and a real. */
 void json_service_head(const struct lb_service *sv);
 void json_real_head(const struct xdplb_real *r);
+/* The line that says the program that runs is not this binary's, and how
+ * to replace it; "" when it is. */
+void snapshot_prog_warning(const struct lb *lb, const struct snapshot *s,
+			   char *buf, size_t len);
+/* "xdplb 0.7.0, program 57": what runs, for headers. */
+void snapshot_prog_text(const struct snapshot *s, char *buf, size_t len);
+
 /* `list -j`: the instance, its services with checks, reals and counters;
  * with sampled_at, also when the counters were read (CLOCK_MONOTONIC
  * seconds), which rates are best computed from. */

@@ -31,6 +31,8 @@ static const char page_head[] =
 "#state.stale::before{content:\"\\25cf  \";color:#f0b429}\n"
 "main{padding:16px 24px}\n"
 "#summary{margin:0 0 12px;color:#4a5468}\n"
+"#upgrade{margin:0 0 12px;padding:8px 12px;background:#fff4d6;"
+"border-left:4px solid #f0b429}\n"
 "table{border-collapse:collapse;width:100%;background:#fff;"
 "box-shadow:0 1px 3px rgba(0,0,0,.12);border-radius:6px;overflow:hidden}\n"
 "th,td{padding:6px 12px;text-align:left;white-space:nowrap}\n"
@@ -243,6 +245,7 @@ void status_page_write(FILE *f, const struct lb *lb, const struct snapshot *s,
 		       int *ids)
 {
 	int i, j, n, up = 0, total = 0;
+	char prog[96], warn[256];
 
 	for (i = 0; i < XDPLB_MAX_REALS; i++) {
 		if (!(s->reals[i].flags & XDPLB_REAL_F_USED))
@@ -253,10 +256,19 @@ void status_page_write(FILE *f, const struct lb *lb, const struct snapshot *s,
 	fputs(page_head, f);
 	fputs("<header><h1>xdplb</h1><span class=\"inst\">", f);
 	html(f, lb->cfg.ifname);
-	fprintf(f, " (%s) &middot; pin dir ", lb_mode_name(lb));
+	fprintf(f, " (%s) &middot; ", lb_mode_name(lb));
+	snapshot_prog_text(s, prog, sizeof(prog));
+	html(f, prog);
+	fputs(" &middot; pin dir ", f);
 	html(f, lb->pin_dir);
 	fputs("</span><span id=\"state\">static view: rates need "
 	      "JavaScript</span></header>\n<main>\n", f);
+	snapshot_prog_warning(lb, s, warn, sizeof(warn));
+	if (warn[0]) {
+		fputs("<p id=\"upgrade\">", f);
+		html(f, warn);
+		fputs("</p>\n", f);
+	}
 	fprintf(f, "<p id=\"summary\">%d services, %d of %d reals up</p>\n",
 		s->nsvcs, up, total);
 	fputs("<table><thead><tr><th>Service / real</th>"

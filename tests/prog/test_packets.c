@@ -51,8 +51,9 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 
-#include "xdplb.skel.h"
+/* xdplb.h first: the skeleton's .rodata names struct xdplb_build. */
 #include "xdplb.h"
+#include "xdplb.skel.h"
 #include "xdplb_hash.h"
 #include "addr.h"
 #include "config.h"
