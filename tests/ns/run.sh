@@ -322,6 +322,64 @@ def cmd_fetch(args):
     print(json.dumps(t, sort_keys=True))
 
 
+def cmd_stream(args):
+    """stream HOST PORT STOP: one HTTP request per new connection, back to
+    back, until the file STOP exists; prints a tally like http's, with
+    "requests" (all of them)."""
+    host, port, stop = args[0], int(args[1]), args[2]
+    t = {"errors": 0, "requests": 0}
+    import os
+    while not os.path.exists(stop):
+        c = http.client.HTTPConnection(host, port, timeout=2)
+        t["requests"] += 1
+        try:
+            c.request("GET", "/", headers={"Connection": "close"})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                error(t, "status %d" % r.status)
+        except (OSError, http.client.HTTPException) as e:
+            error(t, "%s at %.3f" % (repr(e), time.time()))
+        finally:
+            c.close()
+    print(json.dumps(t, sort_keys=True))
+
+
+def counters_of(d):
+    """{name: value} of every counter in `stats -j`."""
+    out = {"global." + k: v for k, v in d.get("global", {}).items()}
+    for s in d.get("services", []):
+        for k in ("packets", "bytes"):
+            if k in s:
+                out["%s.%s" % (s["vip"], k)] = s[k]
+        for r in s.get("reals", []):
+            for k in ("packets", "bytes"):
+                if k in r:
+                    out["%s>%s.%s" % (s["vip"], r["address"], k)] = r[k]
+    return out
+
+
+def cmd_monotonic(args):
+    """monotonic FILE: FILE holds one `stats -j` document per line (lines
+    that are not JSON are samples that failed, and are counted): prints the
+    first counter that went backwards from one sample to a later one, and
+    exits 1; else prints how many samples were compared."""
+    last, n, bad = {}, 0, 0
+    for line in open(args[0]):
+        try:
+            d = json.loads(line)
+        except ValueError:
+            bad += 1
+            continue
+        n += 1
+        for k, v in counters_of(d).items():
+            if k in last and v < last[k]:
+                print("%s went backwards: %d -> %d (sample %d)" % (k, last[k], v, n))
+                sys.exit(1)
+            last[k] = v
+    print(json.dumps({"samples": n, "failed": bad}))
+
+
 def cmd_tally(args):
     t = {"errors": 0}
     for line in sys.stdin:
@@ -420,6 +478,7 @@ def cmd_config(args):
 
 
 CMDS = {"http": cmd_http, "udp": cmd_udp, "fetch": cmd_fetch, "tally": cmd_tally,
+        "stream": cmd_stream, "monotonic": cmd_monotonic,
         "dist": cmd_dist, "get": cmd_get, "config": cmd_config}
 
 if __name__ == "__main__":
@@ -573,7 +632,26 @@ setup() {
 			setup_fail "make failed: $(tail -n 1 "$T_TMP/make.log")"
 	fi
 	[[ -x $XDPLB ]] || setup_fail "$XDPLB not built"
+	build_releases
 	out=$(lab_up 2>&1) || setup_fail "lab_up: $(tail -n 1 <<<"$out")"
+}
+
+# build_releases: what the upgrade tests run beside this build (a failure
+# is theirs to report, not every test's): the oldest release RELEASES
+# lists, built from this repository's history (OLD_XDPLB, OLD_VERSION), and
+# this tree built as the next patch release (NEWER_XDPLB, NEWER_VERSION):
+# another program of the same layout, and a newer one.
+build_releases() {
+	local v
+	OLD_VERSION=$(awk '!/^#/ && NF { print $1; exit }' "$REPO/RELEASES")
+	OLD_XDPLB=$("$REPO/scripts/build-release.sh" "$OLD_VERSION" 2>"$T_TMP/releases.err") ||
+		OLD_XDPLB=
+	v=$("$XDPLB" -V | awk '{ print $2 }')
+	NEWER_VERSION=${v%.*}.$((${v##*.} + 1))
+	NEWER_XDPLB=$REPO/build/newer/xdplb
+	make -C "$REPO" BUILD=build/newer XDPLB_VERSION="$NEWER_VERSION" build/newer/xdplb \
+		>>"$T_TMP/releases.err" 2>&1 || NEWER_XDPLB=
+	export OLD_VERSION OLD_XDPLB NEWER_VERSION NEWER_XDPLB
 }
 
 # run_test NAME: one test in its own process, under timeout; one line out.

@@ -38,6 +38,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,6 +46,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <bpf/bpf.h>
@@ -55,9 +59,11 @@
 #include "xdplb.h"
 #include "xdplb.skel.h"
 #include "xdplb_hash.h"
+#include "xdplb_layouts.h"
 #include "addr.h"
 #include "config.h"
 #include "lb.h"
+#include "upgrade.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -385,6 +391,66 @@ static void teardown(void)
 TestSuite(packets, .init = setup, .fini = teardown, .timeout = 30);
 /* Tests that load other settings name their own .init. */
 TestSuite(ct_load, .fini = teardown, .timeout = 30);
+
+/*
+ * The same world as an instance of the oldest layout (ABI 6, release
+ * 0.6.0), converted by the load step of `xdplb upgrade`: the maps pinned
+ * as 0.6.0 pinned them (its config layout; every other map is the same in
+ * both), and the program this binary loads for it over them. Packets must
+ * meet the same verdicts there as on a fresh instance.
+ */
+static struct xdplb_bpf *migrated;
+static char mig_dir[64];
+
+static void setup_migrated(void)
+{
+	struct xdplb_config_v6 v6;
+	char err[512], path[PATH_MAX];
+	struct bpf_map *map;
+	struct statfs st;
+	__u32 zero = 0;
+	int fd, ret;
+
+	setup();
+	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)
+		cr_skip_test("no bpffs at /sys/fs/bpf");
+	snprintf(mig_dir, sizeof(mig_dir), "/sys/fs/bpf/xdplb-test-v6-%d",
+		 getpid());
+	cr_assert_eq(mkdir(mig_dir, 0700), 0, "mkdir %s: %s", mig_dir,
+		     strerror(errno));
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map) ||
+		    !strcmp(bpf_map__name(map), XDPLB_PIN_CONFIG))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", mig_dir,
+			 bpf_map__name(map));
+		cr_assert_eq(bpf_obj_pin(bpf_map__fd(map), path), 0);
+	}
+	memcpy(&v6, &lb.cfg, sizeof(v6));	/* v6 is v7's first fields */
+	v6.abi_version = 6;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "config", 4, sizeof(v6), 1,
+			    NULL);
+	cr_assert_geq(fd, 0);
+	snprintf(path, sizeof(path), "%s/%s", mig_dir, XDPLB_PIN_CONFIG);
+	cr_assert_eq(bpf_map_update_elem(fd, &zero, &v6, BPF_ANY), 0);
+	cr_assert_eq(bpf_obj_pin(fd, path), 0);
+	close(fd);
+	ret = upgrade_load(mig_dir, 6, 0, &migrated, err, sizeof(err));
+	cr_assert_eq(ret, 0, "upgrade_load: %s", err);
+	prog_fd = bpf_program__fd(migrated->progs.xdplb);
+}
+
+static void teardown_migrated(void)
+{
+	if (mig_dir[0])
+		lb_unpin_all(mig_dir, false);
+	xdplb_bpf__destroy(migrated);
+	migrated = NULL;
+	teardown();
+}
+
+TestSuite(migrated, .init = setup_migrated, .fini = teardown_migrated,
+	  .timeout = 30);
 
 /* Packet builders ---------------------------------------------------------- */
 
@@ -2175,7 +2241,7 @@ static const struct pcase cases[] = {
 	  DROP(drop_no_real) },
 };
 
-Test(packets, table)
+static void run_table(void)
 {
 	struct result r;
 	struct pkt p;
@@ -2187,6 +2253,16 @@ Test(packets, table)
 		frags_clear();
 		check(cases[i].desc, &p, p.len, &cases[i].expect, &r);
 	}
+}
+
+Test(packets, table)
+{
+	run_table();
+}
+
+Test(migrated, table)
+{
+	run_table();
 }
 
 /* IHL 6..15, every one: the options are skipped and left as they were. */
@@ -2539,7 +2615,19 @@ static void expect_svc_counters(int s, __u64 packets, __u64 bytes,
 		  (unsigned long long)packets, (unsigned long long)bytes);
 }
 
+static void counters_add_up(void);
+
 Test(packets, counters_add_up)
+{
+	counters_add_up();
+}
+
+Test(migrated, counters_add_up)
+{
+	counters_add_up();
+}
+
+static void counters_add_up(void)
 {
 	__u64 svc_pk[N_SVC] = { 0 }, svc_by[N_SVC] = { 0 };
 	__u64 real_pk[N_SVC][MAX_REALS_PER_SVC] = { { 0 } };
@@ -2814,7 +2902,19 @@ Test(packets, ct_miss_then_hit)
 
 /* No change to a service's reals moves a tracked flow: a real added,
  * weights changed, another real deleted, the table rebuilt. */
+static void tracked_flows_stay_put(void);
+
 Test(packets, tracked_flows_stay_put)
+{
+	tracked_flows_stay_put();
+}
+
+Test(migrated, tracked_flows_stay_put)
+{
+	tracked_flows_stay_put();
+}
+
+static void tracked_flows_stay_put(void)
 {
 	static struct flows f, g;
 	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
