@@ -659,7 +659,7 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 
 static void close_instance(struct daemon *d, const char *why)
 {
-	dlog("%s; waiting for it to come back", why);
+	dlog("%s", why);
 	lb_close(&d->lb);
 	d->open = d->applied = d->attached = false;
 	hc_sync(d->hc, NULL, 0);
@@ -897,8 +897,15 @@ static void judge(struct daemon *d)
 
 static void tick(struct daemon *d, bool macs)
 {
-	if (d->open && !lb_still_pinned(&d->lb))
-		close_instance(d, "the instance is gone (detached?)");
+	if (d->open && !lb_still_pinned(&d->lb)) {
+		struct xdplb_config_header hdr;
+
+		close_instance(d, lb_read_header(d->dir, &hdr, NULL) ?
+			       "the instance is gone (detached?); waiting for "
+			       "it to come back" : "the instance was replaced "
+			       "(upgraded, or attached again); opening the new "
+			       "one");
+	}
 	if (!d->open)
 		reopen(d);
 	if (d->open) {
@@ -1194,6 +1201,11 @@ int do_daemon(int argc, char **argv)
 	     d.tun_name ? d.tun_name : "",
 	     listen_on ? ", metrics and status page on " : "",
 	     listen_on ? listen_on : "");
+	/* Judged now, not at the first tick: reals the instance had keep
+	 * their health, so a daemon restarted (a package upgrade) announces
+	 * again at once instead of a second later; new reals are down until
+	 * their first check passes either way. */
+	judge(&d);
 	ret = run(&d);
 out:
 	teardown(&d);

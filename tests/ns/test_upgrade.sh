@@ -285,6 +285,15 @@ test_upgrade_old_layout_read() {
 	rc=$?
 	((rc == 1)) && grep -q "xdplb upgrade eth0" <<<"$out" && [[ $out != *$'\n'* ]] ||
 		fail "a change of the old layout: rc $rc: $out"
+	# The exporter serves it, and says which release runs.
+	exporter_start up_exp exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "http://127.0.0.1:$EXP_PORT/metrics"
+	scrape "http://127.0.0.1:$EXP_PORT/metrics" "$T_TMP/up.metrics"
+	grep -q "^xdplb_info{.*program_version=\"$OLD_VERSION\",program_abi=\"6\"" "$T_TMP/up.metrics" ||
+		fail "xdplb_info: $(grep xdplb_info "$T_TMP/up.metrics")"
+	scrape "http://127.0.0.1:$EXP_PORT/" "$T_TMP/up.html"
+	grep -q "xdplb $OLD_VERSION" "$T_TMP/up.html" || fail "the status page does not name $OLD_VERSION"
+	grep -q 'id="upgrade"' "$T_TMP/up.html" || fail "the status page does not say it is not this build"
 }
 
 # The daemon finds an instance of an older build and upgrades it, saying
