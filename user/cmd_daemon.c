@@ -534,8 +534,11 @@ static void refresh_macs(struct daemon *d)
 		if (!(r->flags & XDPLB_REAL_F_USED) ||
 		    (r->flags & XDPLB_REAL_F_MAC_MANUAL))
 			continue;
+		/* Never a broadcast or multicast MAC (a neighbour entry
+		 * made by hand can hold one): the real's stays. */
 		if (neigh_peek(d->lb.cfg.ifindex, r->family, &r->addr, mac,
-			       true) || !memcmp(mac, r->mac, 6))
+			       true) || !memcmp(mac, r->mac, 6) ||
+		    !mac_is_host(mac))
 			continue;
 		ids[n] = i;
 		memcpy(macs[n++], mac, 6);
@@ -615,7 +618,11 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	/* New reals down: unchecked, none may take a flow, not even for
 	 * the moment until sync_locked() would set them down. */
 	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
-	if (ret) {
+	if (ret && df.line) {
+		snprintf(err, len, "cannot apply %s:%d: %s", d->file,
+			 df.line, df.error);
+		return ret;
+	} else if (ret) {
 		snprintf(err, len, "cannot apply '%s': %s", d->file,
 			 df.error);
 		return ret;

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <bpf/bpf.h>
@@ -57,6 +58,7 @@
 #include "addr.h"
 #include "config.h"
 #include "lb.h"
+#include "spec.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -3783,6 +3785,29 @@ Test(packets, icmp_error_truncated)
 
 /* Configurations applied --------------------------------------------------- */
 
+/*
+ * A segment for the reals config_apply adds, which it checks are hosts on
+ * the instance's interface: this test's own network namespace (criterion
+ * runs each test in a process of its own) with a veth on 10.100.0.0/16
+ * and 2001:db8:100::/48, which becomes the instance's interface.
+ */
+static void conf_segment(void)
+{
+	int err;
+
+	if (unshare(CLONE_NEWNET))
+		cr_skip_test("cannot make a network namespace: %s",
+			     strerror(errno));
+	err = system("ip link add seg0 type veth peer name seg1 && "
+		     "ip link set seg0 up && ip link set seg1 up && "
+		     "ip addr add 10.100.255.254/16 dev seg0 && "
+		     "ip addr add 2001:db8:100:ffff::1/48 dev seg0 nodad");
+	cr_assert_eq(err, 0, "cannot set up the segment (ip: %d)", err);
+	lb.cfg.ifindex = if_nametoindex("seg0");
+	cr_assert_neq(lb.cfg.ifindex, 0);
+	snprintf(lb.cfg.ifname, sizeof(lb.cfg.ifname), "seg0");
+}
+
 /* Append to c a real of service s at 10.100.s.n with a MAC given (so that
  * nothing is resolved); returns its place in c. */
 static int conf_add_real(struct config *c, int s, int n)
@@ -3863,6 +3888,7 @@ Test(packets, config_apply_new_reals_down)
 	__u32 id;
 	int err;
 
+	conf_segment();
 	cr_assert_eq(config_from_lb(&lb, &c), 0);
 	conf_svc(c, S_DRAIN)->opts.check = XDPLB_CHECK_TCP;
 	conf_svc(c, S_ANY_PORT)->opts.check = XDPLB_CHECK_TCP;
