@@ -686,7 +686,8 @@ static int apply_reals(struct lb *lb, const struct config *want,
 		d->reals_changed++;
 		rebuild = true;
 	}
-	/* New reals first, while the slots of those going are taken. */
+	/* New reals first, while the slots of those going are taken (there
+	 * is room for them: make_room). */
 	for (j = 0; j < want->nreals; j++) {
 		const struct config_real *w = &want->reals[j];
 		struct xdplb_real r = { .addr = w->addr, .family = w->family,
@@ -744,6 +745,81 @@ fail_real:
 	return fail(d, err, "cannot change the reals of VIP %s: %s", vip,
 		    err == -ENOSPC ? "no room for more reals" :
 		    strerror(-err));
+}
+
+/*
+ * Free the slots of the reals that go before any real comes, when there
+ * would not be room for the new ones otherwise (at XDPLB_MAX_REALS): each
+ * service that loses reals gets a table without them, then their slots
+ * are freed. (With room enough, apply_reals adds first and gives each
+ * service one new table; here a service that both loses and gains reals
+ * gets two.) svcs: the services before this pass, all: every real.
+ */
+static int make_room(struct lb *lb, const struct config *want,
+		     const struct lb_service *svcs, int n,
+		     struct xdplb_real *all, struct config_diff *d)
+{
+	int *place = malloc(XDPLB_MAX_SERVICES * sizeof(*place));
+	__u32 *gone = calloc(XDPLB_MAX_REALS, sizeof(*gone));
+	int i, k, used = 0, kept = 0, ngone, err = 0;
+	char vip[ADDR_STRLEN];
+
+	if (!place || !gone) {
+		err = fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < XDPLB_MAX_SERVICES; i++)
+		place[i] = -1;
+	for (k = 0; k < n; k++)
+		if (svcs[k].svc.id < XDPLB_MAX_SERVICES &&
+		    find_svc(want, &svcs[k].key) >= 0)
+			place[svcs[k].svc.id] = k;
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		if (!(all[i].flags & XDPLB_REAL_F_USED))
+			continue;
+		used++;
+		k = all[i].svc_id < XDPLB_MAX_SERVICES ?
+		    place[all[i].svc_id] : -1;
+		kept += k >= 0 && find_real(want, &svcs[k].key,
+					    &all[i].addr) >= 0;
+	}
+	if (used + (want->nreals - kept) <= XDPLB_MAX_REALS)
+		goto out;
+	for (k = 0; k < n; k++) {
+		if (svcs[k].svc.id >= XDPLB_MAX_SERVICES ||
+		    place[svcs[k].svc.id] != k)
+			continue;	/* deleted with its reals */
+		ngone = 0;
+		for (i = 0; i < XDPLB_MAX_REALS; i++)
+			if ((all[i].flags & XDPLB_REAL_F_USED) &&
+			    all[i].svc_id == svcs[k].svc.id &&
+			    find_real(want, &svcs[k].key, &all[i].addr) < 0)
+				gone[ngone++] = i;
+		if (!ngone)
+			continue;
+		/* Out of the table first, then out of the reals. */
+		for (i = 0; i < ngone; i++)
+			all[gone[i]].flags &= ~XDPLB_REAL_F_USED;
+		err = lb_rebuild(lb, all, &svcs[k].svc);
+		for (i = 0; i < ngone && !err; i++) {
+			err = lb_real_del(lb, gone[i]);
+			if (err)
+				break;
+		}
+		if (err) {
+			format_vip(&svcs[k].key, vip, sizeof(vip));
+			for (; i < ngone; i++)	/* not freed: still there */
+				all[gone[i]].flags |= XDPLB_REAL_F_USED;
+			fail(d, err, "cannot remove the reals of VIP %s: %s",
+			     vip, strerror(-err));
+			goto out;
+		}
+		d->reals_removed += ngone;
+	}
+out:
+	free(gone);
+	free(place);
+	return err;
 }
 
 /* The services this pass added, when the index could not take them:
@@ -806,6 +882,9 @@ static int apply_config(struct lb *lb, const struct config *want,
 		fail(d, err, "cannot read the reals: %s", strerror(-err));
 		goto out;
 	}
+	err = make_room(lb, want, svcs, n, all, d);
+	if (err)
+		goto out;
 
 	/* New services go into the index together, after their tables. */
 	added_keys = calloc(want->nsvcs + 1, sizeof(*added_keys));
