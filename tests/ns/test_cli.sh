@@ -5,7 +5,7 @@
 # whose maps another layout made.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(bad_input nonsense_reals incompatible_layout)
+ns_tests+=(bad_input nonsense_reals untrusted_pin_dir incompatible_layout)
 
 # bad_case WANT_RC REGEX DESC CMD...: run CMD; record a problem in BAD unless
 # it exits WANT_RC with exactly one line (stdout and stderr together) that
@@ -190,6 +190,64 @@ test_nonsense_reals() {
 		BAD+=("10.202.0.9 is not listed with the neighbour's MAC: $out")
 	out=$(xlb del-real --vip "$V" 10.202.0.9 2>&1) || BAD+=("del-real 10.202.0.9: $out")
 	bad_case 1 'no real' "del-real 255.255.255.255" xlb del-real --vip "$V" 255.255.255.255
+
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+}
+
+# A pin dir that another user could change is refused by every command that
+# opens, locks or makes an instance, the daemon and the exporter included,
+# in one line naming the path, with nothing made in it: one an unprivileged
+# user made (who could then hold the lock or delete the pins), one under a
+# directory that user made, one root made writable by its group, and one
+# reached through that user's symbolic link. A pin dir that attach makes
+# cannot even be opened by that user, so its lock is root's alone.
+test_untrusted_pin_dir() {
+	local V="$VIP4:80" evil=$BPFFS/$LAB-evil evilp=$BPFFS/$LAB-evilp grp=$BPFFS/$LAB-grp
+	local link=$BPFFS/$LAB-link conf=$T_TMP/untrusted.conf d out
+	local nobody=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+	lb_fresh "$V"
+	add_reals "$V" 1 r1
+	CFG0=$(xlb -j list | nsutil config) || fail "list: $CFG0"
+	PROG0=$(lb_xdp_prog eth0)
+	BAD=()
+	on_exit "rm -rf '$evil' '$evilp' '$grp' '$link'"
+	rm -rf "$evil" "$evilp" "$grp" "$link"
+	"${nobody[@]}" mkdir "$evil" "$evilp" && mkdir -m 0775 "$grp" &&
+		"${nobody[@]}" ln -s "$PIN" "$link" ||
+		fail "cannot make the pin dirs of the test"
+	xlb save >"$conf" || fail "save"
+
+	for d in "$evil" "$grp"; do
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "attach at $d" \
+			xlb_at "$d" attach eth0 --vip "$V"
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "list at $d" \
+			xlb_at "$d" list
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "restore at $d" \
+			xlb_at "$d" restore "$conf"
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "daemon at $d" \
+			timeout 10 nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$d" \
+			daemon --config "$conf"
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "exporter at $d" \
+			timeout 10 nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$d" \
+			exporter --listen 127.0.0.1:9
+		[[ -z $(ls -A "$d") ]] || BAD+=("something was made in $d: $(ls -A "$d")")
+	done
+	# attach eth0 itself: refused for the pin dir before eth0 is looked at.
+	bad_case 1 "'$evilp' is owned by uid" "attach under a user's dir" \
+		xlb_at "$evilp/inst" attach eth0 --vip "$V"
+	[[ ! -e $evilp/inst ]] || BAD+=("attach made $evilp/inst")
+	bad_case 1 "'$link' is a symbolic link owned by uid" "list through a user's link" \
+		xlb_at "$link" list
+	bad_case 1 "'$link' is a symbolic link owned by uid" "add-real through a user's link" \
+		xlb_at "$link" add-real --vip "$V" "$(lab_ip4 r2)"
+
+	# The lab's own pin dir, made by attach: root's, 0700.
+	[[ $(stat -c '%u %a' "$PIN") == "0 700" ]] ||
+		BAD+=("attach made $PIN $(stat -c 'uid %u mode %a' "$PIN")")
+	out=$("${nobody[@]}" flock -n "$PIN" true 2>&1) &&
+		BAD+=("nobody could lock $PIN")
+	log "nobody locking $PIN: $out"
+	out=$(xlb list 2>&1) || BAD+=("list of the lab's own instance: $out")
 
 	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
 }
