@@ -189,7 +189,8 @@ int pin_dir_trusted(const char *dir, char *why, size_t len)
 	}
 }
 
-int lb_lock_dir(struct lb *lb, const char *dir)
+/* how: LOCK_EX, with LOCK_NB or not. */
+static int lock_dir(struct lb *lb, const char *dir, int how)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat st;
@@ -203,7 +204,7 @@ int lb_lock_dir(struct lb *lb, const char *dir)
 		close(fd);
 		return -EPERM;
 	}
-	if (flock(fd, LOCK_EX) < 0) {
+	if (flock(fd, how) < 0) {
 		int err = -errno;
 
 		close(fd);
@@ -211,6 +212,16 @@ int lb_lock_dir(struct lb *lb, const char *dir)
 	}
 	lb->lock_fd = fd;
 	return 0;
+}
+
+int lb_lock_dir(struct lb *lb, const char *dir)
+{
+	return lock_dir(lb, dir, LOCK_EX);
+}
+
+int lb_trylock_dir(struct lb *lb, const char *dir)
+{
+	return lock_dir(lb, dir, LOCK_EX | LOCK_NB);
 }
 
 void lb_unlock_dir(struct lb *lb)

@@ -84,6 +84,8 @@ int lb_read_header(const char *dir, struct xdplb_config_header *hdr);
 /* Exclusive lock on the pin directory for a change; held until close.
  * -EPERM when the directory is not root's alone (pin_dir_trusted). */
 int lb_lock_dir(struct lb *lb, const char *dir);
+/* The same, without waiting: -EWOULDBLOCK while another holds it. */
+int lb_trylock_dir(struct lb *lb, const char *dir);
 /* Release it early, keeping the maps open (a daemon locks per change). */
 void lb_unlock_dir(struct lb *lb);
 
