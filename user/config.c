@@ -986,17 +986,19 @@ static int check_new_reals(struct lb *lb, const struct config *have,
 			   const struct config *want, struct config_diff *d)
 {
 	struct host_addr *addrs = NULL;
-	int i, n = 0, err;
+	int i, n = -1, err = 0;
 
-	err = host_addrs(&addrs, &n);
-	if (err)
-		return fail(d, err, "cannot list this host's addresses: %s",
-			    strerror(-err));
 	for (i = 0; i < want->nreals; i++) {
 		const struct config_real *r = &want->reals[i];
 
 		if (find_real(have, &r->svc, &r->addr) >= 0)
 			continue;
+		if (n < 0) {	/* the host's addresses, once a real is new */
+			err = host_addrs(&addrs, &n);
+			if (err)
+				return fail(d, err, "cannot list this host's "
+					    "addresses: %s", strerror(-err));
+		}
 		err = config_check_real(lb, addrs, n, r->family, &r->addr,
 					d->error, sizeof(d->error));
 		if (err) {
