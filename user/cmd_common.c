@@ -48,7 +48,8 @@ int trust_pin_dir(const char *dir, const char *path)
 	if (!pin_dir_trusted(path, why, sizeof(why)))
 		return 0;
 	p_err("pin dir '%s' refused: %s; another user could take its lock "
-	      "or replace its pins", dir, why);
+	      "or replace its pins (make it root's, not writable by others, "
+	      "or give another --pin-dir)", dir, why);
 	return -1;
 }
 
