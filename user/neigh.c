@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "ifaddr.h"
 #include "log.h"
 #include "neigh.h"
 
@@ -129,21 +130,6 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A bound rtnetlink socket, or NULL with errno set. */
-static struct mnl_socket *nl_open(void)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-
-	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno;
-
-		mnl_socket_close(nl);
-		errno = err;
-		return NULL;
-	}
-	return nl;
-}
-
 int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
 		  __u8 mac[6], int timeout_ms)
 {
@@ -155,7 +141,7 @@ int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	int err;
 
 	family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;
-	nl = nl_open();
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
 
@@ -199,7 +185,7 @@ int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	int err;
 
 	family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;
-	nl = nl_open();
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
 	err = lookup(nl, ifindex, family, addr, &r, ++seq);
@@ -276,7 +262,7 @@ int neigh_route(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	nl = nl_open();
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
 	nlh = mnl_nlmsg_put_header(buf);
