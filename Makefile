@@ -34,7 +34,7 @@ endif
 
 # Debian packages: to build, to test, and for the namespace lab.
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	     libmnl-dev pkg-config python3
+	     libmnl-dev libmicrohttpd-dev pkg-config python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat keepalived bird2 mandoc iputils-ping
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
@@ -48,8 +48,9 @@ DEB_BENCH := wrk nginx-light linux-perf
 DEB_BROWSER := chromium
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
-PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl)
-PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl) -lelf -lz
+PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl libmicrohttpd)
+PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd) \
+	     -lelf -lz
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes

@@ -100,8 +100,7 @@ int do_exporter(int argc, char **argv)
 	if (!listen_on)
 		return usage_error(argv[0], "--listen ADDR:PORT is required");
 
-	if (http_server_new(listen_on, exporter_handle, &e, &srv, err,
-			    sizeof(err))) {
+	if (exporter_listen(&e, listen_on, &srv, err, sizeof(err))) {
 		p_err("%s", err);
 		return EXIT_FAIL;
 	}
