@@ -36,10 +36,11 @@ const char *lb_mode_name(const struct lb *lb);
 /* The JSON objects' first fields of a service and a real. */
 void json_service_head(const struct lb_service *sv);
 void json_real_head(const struct xdplb_real *r);
-/* `list -j`: the instance, its services with checks, reals and counters;
- * with sampled_at, also when the counters were read (CLOCK_MONOTONIC
- * seconds), which rates are best computed from. */
+/* `list -j`: the instance, its services with checks, reals and counters.
+ * served (the exporter's /status.json): also when the counters were read
+ * (sampled_at, CLOCK_MONOTONIC seconds), which rates are best computed
+ * from, and exec checks without their command lines. */
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
-			int *ids, bool sampled_at);
+			int *ids, bool served);
 
 #endif /* XDPLB_SNAPSHOT_H */

@@ -6,12 +6,13 @@
 # server (libmicrohttpd) answers 400/404/405/413/431/505, HEAD and keep-alive,
 # listens on IPv4 and IPv6; scrapes go on while one client holds hundreds of
 # slow connections (slowloris), which are cut at the per-client limit and the
-# request deadline; the daemon serves the same while its checks go on; the status page renders in
+# request deadline; exec checks' command lines never reach /, /status.json or
+# /metrics; the daemon serves the same while its checks go on; the status page renders in
 # headless Chromium (a screenshot is kept); a bad --listen is one line and
 # exit 1.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(exporter_metrics exporter_http exporter_slowloris
+ns_tests+=(exporter_metrics exporter_http exporter_slowloris exporter_redact
 	exporter_daemon exporter_page exporter_bad_listen)
 
 EXP_PORT=9100  # the LB namespace is the test's own: fixed ports are free
@@ -518,6 +519,29 @@ test_exporter_slowloris() {
 	# And the server is whole afterwards: a scrape from the client itself.
 	out=$(client curl -sS -m 2 -o /dev/null -w '%{http_code}' "http://$LB_IP4:$EXP_PORT/metrics")
 	[[ $out == 200 ]] || fail "the attacking client cannot scrape after the attack: $out"
+}
+
+# An exec check's command line (a secret in it) is never served: /, /status.json
+# and /metrics say "exec" only; the local list and save still show it.
+test_exporter_redact() {
+	local secret=hunter2-SECRET-7f3a url=http://127.0.0.1:$EXP_PORT p out
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	out=$(xlb set-vip "$VIP4:80" --check "exec:/usr/local/bin/check-db --password=$secret" \
+		--interval 5 --timeout 2 2>&1) || fail "set-vip --check exec: $out"
+	xlb list | grep -q -- "$secret" || fail "list does not show the command line"
+	xlb save | grep -q -- "$secret" || fail "save does not show the command line"
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "$url/"
+	for p in / /status.json /metrics; do
+		scrape "$url$p" "$T_TMP/page"
+		grep -q -- "$secret\|check-db" "$T_TMP/page" && fail "GET $p shows the exec command line"
+	done
+	out=$(lb_ns_exec curl -sS -m 2 "$url/status.json")
+	[[ $(jget "$out" 'd["services"][0]["check"]') == exec ]] || fail "status.json's check is not 'exec': $out"
+	scrape "$url/" "$T_TMP/page"
+	grep -q 'check exec every 5 s' "$T_TMP/page" || fail "the page does not say it is an exec check"
+	return 0
 }
 
 # daemon --listen serves the same, and a scrape loop does not slow its checks:
