@@ -7,12 +7,13 @@
 # listens on IPv4 and IPv6; scrapes go on while one client holds hundreds of
 # slow connections (slowloris), which are cut at the per-client limit and the
 # request deadline; exec checks' command lines never reach /, /status.json or
-# /metrics; the daemon serves the same while its checks go on; the status page renders in
+# /metrics; the exporter keeps no capabilities and sets no_new_privs; the
+# daemon serves the same while its checks go on; the status page renders in
 # headless Chromium (a screenshot is kept); a bad --listen is one line and
 # exit 1.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(exporter_metrics exporter_http exporter_slowloris exporter_redact
+ns_tests+=(exporter_metrics exporter_http exporter_slowloris exporter_redact exporter_privileges
 	exporter_daemon exporter_page exporter_bad_listen)
 
 EXP_PORT=9100  # the LB namespace is the test's own: fixed ports are free
@@ -542,6 +543,26 @@ test_exporter_redact() {
 	scrape "$url/" "$T_TMP/page"
 	grep -q 'check exec every 5 s' "$T_TMP/page" || fail "the page does not say it is an exec check"
 	return 0
+}
+
+# The exporter keeps no capabilities and sets no_new_privs once it serves,
+# and still serves an instance detached and attached again.
+test_exporter_privileges() {
+	local st url=http://127.0.0.1:$EXP_PORT/metrics
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "$url"
+	st=$(grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "/proc/$EXP_PID/status" | tr -s '\t' ' ')
+	log "$(tr '\n' ' ' <<<"$st")"
+	grep -q 'NoNewPrivs: 1' <<<"$st" || fail "no_new_privs is not set: $st"
+	[[ $(grep -c ': 0000000000000000$' <<<"$st") == 5 ]] || fail "the exporter kept capabilities: $st"
+	grep -q 'keeps no capabilities' "$T_TMP/exporter.log" || fail "no word of it in the log"
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r2
+	scrape "$url" "$T_TMP/metrics"
+	[[ $(metric "$T_TMP/metrics" xdplb_real_up "real=$(lab_ip4 r2)") == 1 ]] ||
+		fail "the exporter without capabilities does not serve the new instance"
 }
 
 # daemon --listen serves the same, and a scrape loop does not slow its checks:
