@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <microhttpd.h>
 
 #include "addr.h"
@@ -561,6 +562,7 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 {
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem o[16];
+	struct stat st = {}, again;
 	struct http_server *s;
 	int n = 0, lfd, ret;
 
@@ -616,6 +618,7 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
+	fstat(lfd, &st);
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				  MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (!s->mhd) {
@@ -623,7 +626,11 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 		snprintf(err, len, "cannot serve HTTP on %s: %s", cfg->listen,
 			 s->last_log[0] ? s->last_log :
 			 "libmicrohttpd did not start");
-		close(lfd);
+		/* It closes the socket on some failures (bad TLS), not on
+		 * all: close it only if it is still the one. */
+		if (!fstat(lfd, &again) && again.st_ino == st.st_ino &&
+		    again.st_dev == st.st_dev)
+			close(lfd);
 		free(s);
 		return ret;
 	}
