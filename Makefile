@@ -36,7 +36,7 @@ endif
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	     libmnl-dev libmicrohttpd-dev libcap-dev pkg-config python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
-	     tcpdump socat keepalived bird2 mandoc iputils-ping
+	     tcpdump socat keepalived bird2 mandoc iputils-ping openssl
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
 DEB_BENCH := wrk nginx-light linux-perf
