@@ -13,6 +13,10 @@
  * gone and closes (it owns the descriptor: no close here, so no race with
  * a reused number). Every deadline is "now + timeout", so appending to a
  * list keeps it sorted: the first entry is always the next to expire.
+ *
+ * Clients. The per-client limit is ours (on_accept), not libmicrohttpd's
+ * per-IP one, which counts every IPv6 address apart: a host that has a
+ * /64 would be 2^64 clients.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <microhttpd.h>
@@ -46,10 +51,20 @@
 /* TLS 1.2 and 1.3 only. */
 #define TLS_PRIORITIES		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-/* A connection: its socket and deadline (socket context). */
+/* Who a client is, for the per-client limit: an IPv4 address (also one
+ * mapped into IPv6), or an IPv6 /64, which a single host usually has whole
+ * (so one attacker does not count as 2^64 clients). */
+struct client {
+	unsigned char family;	/* 4 or 6 */
+	unsigned char addr[8];	/* IPv4: 4 bytes; IPv6: the /64 */
+};
+
+/* A connection: its socket, client and deadline (socket context). */
 struct conn {
-	struct conn *prev, *next;	/* in the server's list, by deadline */
+	TAILQ_ENTRY(conn) by_deadline;	/* while it has a deadline */
 	bool listed;
+	LIST_ENTRY(conn) all;		/* until it is closed */
+	struct client who;
 	int fd;
 	unsigned long long deadline;	/* ms, CLOCK_MONOTONIC */
 };
@@ -67,7 +82,9 @@ struct http_server {
 	size_t nroutes;
 	void *ctx;
 	unsigned int timeout_ms;
-	struct conn *first, *last;	/* soonest deadline first */
+	unsigned int max_per_client;
+	TAILQ_HEAD(, conn) deadlines;	/* soonest first */
+	LIST_HEAD(, conn) conns;	/* every one, cut off or not */
 	char last_log[256];	/* libmicrohttpd's last message */
 };
 
@@ -85,15 +102,7 @@ static void unlist(struct http_server *s, struct conn *c)
 {
 	if (!c->listed)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->first = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		s->last = c->prev;
-	c->prev = c->next = NULL;
+	TAILQ_REMOVE(&s->deadlines, c, by_deadline);
 	c->listed = false;
 }
 
@@ -102,12 +111,7 @@ static void arm(struct http_server *s, struct conn *c)
 {
 	unlist(s, c);
 	c->deadline = now_ms() + s->timeout_ms;
-	c->prev = s->last;
-	if (s->last)
-		s->last->next = c;
-	else
-		s->first = c;
-	s->last = c;
+	TAILQ_INSERT_TAIL(&s->deadlines, c, by_deadline);
 	c->listed = true;
 }
 
@@ -124,27 +128,78 @@ static void arm_connection(struct http_server *s, struct MHD_Connection *mc)
 static void expire(struct http_server *s)
 {
 	unsigned long long now = now_ms();
+	struct conn *c;
 
-	while (s->first && s->first->deadline <= now) {
-		struct conn *c = s->first;
-
+	while ((c = TAILQ_FIRST(&s->deadlines)) && c->deadline <= now) {
 		unlist(s, c);
 		shutdown(c->fd, SHUT_RDWR);
 		pr_debug("xdplb: http: connection cut off at its deadline\n");
 	}
 }
 
+/* Clients -------------------------------------------------------------- */
+
+static int client_of(const struct sockaddr *sa, socklen_t len,
+		     struct client *c)
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(c, 0, sizeof(*c));
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		c->family = 4;
+		memcpy(c->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const unsigned char *a =
+			((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+
+		if (!memcmp(a, mapped, sizeof(mapped))) {
+			c->family = 4;
+			memcpy(c->addr, a + 12, 4);
+		} else {
+			c->family = 6;
+			memcpy(c->addr, a, 8);
+		}
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* Accept a new connection only while its client has fewer than
+ * max_per_client open (cut off ones count until they are closed). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa,
+				 socklen_t len)
+{
+	struct http_server *s = cls;
+	unsigned int n = 0;
+	struct client who;
+	struct conn *c;
+
+	if (client_of(sa, len, &who))
+		return MHD_NO;
+	LIST_FOREACH(c, &s->conns, all)
+		if (!memcmp(&c->who, &who, sizeof(who)) &&
+		    ++n >= s->max_per_client) {
+			pr_debug("xdplb: http: a client over %u connections: "
+				 "refused\n", s->max_per_client);
+			return MHD_NO;
+		}
+	return MHD_YES;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *mc,
 			  void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
+	const union MHD_ConnectionInfo *ci, *addr;
 	struct http_server *s = cls;
-	const union MHD_ConnectionInfo *ci;
 	struct conn *c = *socket_context;
 
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		if (c) {
 			unlist(s, c);
+			LIST_REMOVE(c, all);
 			free(c);
 		}
 		*socket_context = NULL;
@@ -154,12 +209,18 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	if (!ci)
 		return;
 	c = calloc(1, sizeof(*c));
-	if (!c) {
+	addr = MHD_get_connection_info(mc,
+				       MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!c || !addr || client_of(addr->client_addr,
+				     sizeof(struct sockaddr_storage),
+				     &c->who)) {
 		/* A connection without a deadline is not served. */
+		free(c);
 		shutdown(ci->connect_fd, SHUT_RDWR);
 		return;
 	}
 	c->fd = ci->connect_fd;
+	LIST_INSERT_HEAD(&s->conns, c, all);
 	arm(s, c);
 	*socket_context = c;
 }
@@ -586,10 +647,14 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
+	TAILQ_INIT(&s->deadlines);
+	LIST_INIT(&s->conns);
 	s->routes = cfg->routes;
 	s->nroutes = cfg->nroutes;
 	s->ctx = cfg->ctx;
 	s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : HTTP_TIMEOUT_MS;
+	s->max_per_client = cfg->max_per_client ? cfg->max_per_client :
+			    HTTP_MAX_PER_CLIENT;
 
 	lfd = listen_on(cfg->listen, err, len);
 	if (lfd < 0) {
@@ -600,9 +665,6 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	OPT(MHD_OPTION_LISTEN_SOCKET, lfd, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT,
 	    cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS, NULL);
-	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    cfg->max_per_client ? cfg->max_per_client : HTTP_MAX_PER_CLIENT,
-	    NULL);
 	/* Idle: whole seconds, rounded up. */
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, (s->timeout_ms + 999) / 1000, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
@@ -619,7 +681,7 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 #undef OPT
 
 	fstat(lfd, &st);
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	s->mhd = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
 				  MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (!s->mhd) {
 		ret = -EINVAL;
@@ -658,15 +720,16 @@ int http_fd(const struct http_server *s)
 
 int http_timeout(const struct http_server *s)
 {
+	const struct conn *first = TAILQ_FIRST(&s->deadlines);
 	MHD_UNSIGNED_LONG_LONG mhd_ms;
 	unsigned long long now = now_ms();
 	long long t = -1;
 
 	if (MHD_get_timeout(s->mhd, &mhd_ms) == MHD_YES)
 		t = mhd_ms > INT32_MAX ? INT32_MAX : (long long)mhd_ms;
-	if (s->first) {
-		long long d = s->first->deadline > now ?
-			      (long long)(s->first->deadline - now) : 0;
+	if (first) {
+		long long d = first->deadline > now ?
+			      (long long)(first->deadline - now) : 0;
 
 		if (t < 0 || d < t)
 			t = d;

@@ -9,7 +9,8 @@
  * fixed text for those). This layer adds what an exposed server needs on
  * top:
  *   - at most HTTP_MAX_CONNS connections, HTTP_MAX_PER_CLIENT from one
- *     client address (more are closed as soon as they are accepted);
+ *     client (an IPv4 address, or an IPv6 /64); more are closed as soon
+ *     as they are accepted;
  *   - a deadline for every phase of a connection: the request's head
  *     within HTTP_TIMEOUT_MS of the connection's start (or of the previous
  *     answer, with keep-alive), its body and the answer within as long

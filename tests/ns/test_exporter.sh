@@ -5,16 +5,16 @@
 # bpftool's sums over CPUs, its tracked flows are those `conns` lists; the HTTP
 # server (libmicrohttpd) answers 400/404/405/413/431/505, HEAD and keep-alive,
 # listens on IPv4 and IPv6; scrapes go on while one client holds hundreds of
-# slow connections (slowloris), which are cut at the per-client limit and the
-# request deadline; exec checks' command lines never reach /, /status.json or
+# slow connections (slowloris), which are cut at the per-client limit (an IPv6
+# client is its /64) and the request deadline; exec checks' command lines never reach /, /status.json or
 # /metrics; the exporter keeps no capabilities and sets no_new_privs; the
 # daemon serves the same while its checks go on; the status page renders in
 # headless Chromium (a screenshot is kept); a bad --listen is one line and
 # exit 1.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(exporter_metrics exporter_http exporter_slowloris exporter_redact exporter_privileges
-	exporter_daemon exporter_page exporter_bad_listen)
+ns_tests+=(exporter_metrics exporter_http exporter_slowloris exporter_client_v6 exporter_redact
+	exporter_privileges exporter_daemon exporter_page exporter_bad_listen)
 
 EXP_PORT=9100  # the LB namespace is the test's own: fixed ports are free
 EXP_PORT2=9101
@@ -244,6 +244,17 @@ def cmd_compare(args):
         sys.exit(1)
 
 
+def still_open(s):
+    """Has the server left connection s open (nothing to read yet)?"""
+    s.setblocking(False)
+    try:
+        return s.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 def cmd_loris(args):
     """loris HOST PORT N SECS: slowloris. Hold N connections that each send
     a request head a byte at a time (one byte per connection every 0.5 s,
@@ -286,19 +297,35 @@ def cmd_loris(args):
         pos += 1
         time.sleep(0.5)
     time.sleep(1)
-    still = 0
+    still = sum(still_open(s) for s in socks if s is not None)
     for s in socks:
-        if s is None:
-            continue
-        try:
-            still += s.recv(1) != b""
-        except BlockingIOError:
-            still += 1
-        except OSError:
-            pass
-        gone(s)
+        if s is not None:
+            gone(s)
     print(json.dumps({"opened": opened, "refused": refused, "bytes": sent,
                       "still_open": still, "longest_s": round(longest, 1)}))
+
+
+def cmd_hold(args):
+    """hold HOST PORT N SRC...: from each source address SRC open N
+    connections that send nothing; a second later print how many the
+    server still holds open."""
+    host, port, n = args[0], int(args[1]), int(args[2])
+    socks = []
+    for src in args[3:]:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            s.bind((src, 0))
+            s.settimeout(2)
+            try:
+                s.connect((host, port))
+            except OSError:
+                s.close()
+                continue
+            socks.append(s)
+    time.sleep(1)
+    print("%d of %d held" % (sum(still_open(s) for s in socks), len(socks)))
+    for s in socks:
+        s.close()
 
 
 def cmd_raw(args):
@@ -325,7 +352,7 @@ def cmd_raw(args):
 
 
 CMDS = {"check": cmd_check, "value": cmd_value, "compare": cmd_compare,
-        "loris": cmd_loris, "raw": cmd_raw}
+        "loris": cmd_loris, "hold": cmd_hold, "raw": cmd_raw}
 
 if __name__ == "__main__":
     CMDS[sys.argv[1]](sys.argv[2:])
@@ -520,6 +547,30 @@ test_exporter_slowloris() {
 	# And the server is whole afterwards: a scrape from the client itself.
 	out=$(client curl -sS -m 2 -o /dev/null -w '%{http_code}' "http://$LB_IP4:$EXP_PORT/metrics")
 	[[ $out == 200 ]] || fail "the attacking client cannot scrape after the attack: $out"
+}
+
+# One IPv6 client is its /64: 40 connections from 20 addresses of the client's
+# /64 leave 16 open; IPv4 clients of a dual-stack listener count by address.
+test_exporter_client_v6() {
+	local i srcs=() out url="http://[::1]:$EXP_PORT/metrics"
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	exporter_start exporter exporter --listen "[::]:$EXP_PORT"
+	wait_http "$url"
+	for ((i = 1; i <= 20; i++)); do
+		srcs+=("fd00:18::1:$i")
+		ip -n "$LAB-client" addr add "fd00:18::1:$i/64" dev eth0 nodad ||
+			fail "cannot add fd00:18::1:$i to the client"
+	done
+	on_exit "for a in ${srcs[*]}; do ip -n $LAB-client addr del \$a/64 dev eth0; done"
+	exp_py check /dev/null >/dev/null
+	out=$(client /usr/bin/python3 "$T_TMP/exporter.py" hold "$(lab_ip6 lb)" "$EXP_PORT" 2 "${srcs[@]}")
+	log "one /64, 20 addresses: $out"
+	[[ $out == "16 of 40 held" ]] || fail "one IPv6 /64: $out, want 16 of 40 held"
+	out=$(client /usr/bin/python3 "$T_TMP/exporter.py" hold "$LB_IP4" "$EXP_PORT" 20 "$CLIENT_IP4")
+	log "IPv4 on a dual-stack listener: $out"
+	[[ $out == "16 of 20 held" ]] || fail "one IPv4 client on [::]: $out, want 16 of 20 held"
+	scrape "$url" "$T_TMP/metrics"
 }
 
 # An exec check's command line (a secret in it) is never served: /, /status.json
