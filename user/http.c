@@ -49,7 +49,7 @@
 #define HTTP_CONN_MEMORY	(2 * HTTP_MAX_HEAD)
 #define LISTEN_BACKLOG		128
 /* TLS 1.2 and 1.3 only. */
-#define TLS_PRIORITIES		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* Who a client is, for the per-client limit: an IPv4 address (also one
  * mapped into IPv6), or an IPv6 /64, which a single host usually has whole
