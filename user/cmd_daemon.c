@@ -1444,8 +1444,8 @@ int do_daemon(int argc, char **argv)
 	if (d.tun_name && (d.tun_fd = tun_open(d.tun_name)) < 0)
 		goto out;
 	d.exp = (struct exporter){ .instance = daemon_instance, .ctx = &d };
-	if (listen_on && http_server_new(listen_on, exporter_handle, &d.exp,
-					 &d.http, err, sizeof(err))) {
+	if (listen_on && exporter_listen(&d.exp, listen_on, &d.http, err,
+					 sizeof(err))) {
 		p_err("%s", err);
 		goto out;
 	}

@@ -525,3 +525,12 @@ void format_check(const struct xdplb_svc_opts *o, char *buf, size_t len)
 		snprintf(buf, len, "none");
 	}
 }
+
+void format_check_redacted(const struct xdplb_svc_opts *o, char *buf,
+			   size_t len)
+{
+	if (o->check == XDPLB_CHECK_EXEC)
+		snprintf(buf, len, "exec");
+	else
+		format_check(o, buf, len);
+}

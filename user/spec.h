@@ -122,6 +122,11 @@ bool svc_opts_checks_reals(const struct xdplb_svc_key *key,
 /* --check's argument: "none", "tcp", "http:/path[:STATUS]" (the status
  * only when not the default), "exec:COMMAND". */
 void format_check(const struct xdplb_svc_opts *o, char *buf, size_t len);
+/* The same for what is served over HTTP: an exec check is "exec", without
+ * its command line, which may hold secrets (root's own `list` and `save`
+ * show it). */
+void format_check_redacted(const struct xdplb_svc_opts *o, char *buf,
+			   size_t len);
 /* Milliseconds as seconds, as short as exact: "2", "0.5", "1.25". */
 void format_secs(__u32 ms, char *buf, size_t len);
 
