@@ -34,9 +34,9 @@ endif
 
 # Debian packages: to build, to test, and for the namespace lab.
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	     libmnl-dev pkg-config python3
+	     libmnl-dev libmicrohttpd-dev libcap-dev pkg-config python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
-	     tcpdump socat keepalived bird2 mandoc iputils-ping
+	     tcpdump socat keepalived bird2 mandoc iputils-ping openssl
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
 DEB_BENCH := wrk nginx-light linux-perf
@@ -48,8 +48,10 @@ DEB_BENCH := wrk nginx-light linux-perf
 DEB_BROWSER := chromium
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
-PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl)
-PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl) -lelf -lz
+PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl libmicrohttpd \
+	     libcap)
+PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
+	     libcap) -lelf -lz
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -238,7 +240,7 @@ lab-up: all ## bring the namespace lab up (LAB=, NREALS=)
 lab-down: ## take the namespace lab down
 	$(Q)scripts/lab.sh down
 
-install: all ## install xdplb, its man page, completion, systemd unit, failover files (PREFIX, DESTDIR)
+install: all ## install xdplb, its man page, completion, systemd units, failover files (PREFIX, DESTDIR)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -D -m 0755 $(BUILD)/xdplb $(DESTDIR)$(SBINDIR)/xdplb
 	$(Q)install -d $(DESTDIR)$(MANDIR)/man8
@@ -246,9 +248,10 @@ install: all ## install xdplb, its man page, completion, systemd unit, failover 
 	$(Q)install -D -m 0644 completions/xdplb.bash \
 		$(DESTDIR)$(COMPDIR)/xdplb
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
-	$(Q)sed 's|/usr/local/sbin/xdplb|$(SBINDIR)/xdplb|g' \
-		packaging/xdplb.service > $(DESTDIR)$(UNITDIR)/xdplb.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xdplb.service
+	$(Q)for u in xdplb.service xdplb-exporter.service; do \
+		sed 's|/usr/local/sbin/xdplb|$(SBINDIR)/xdplb|g' \
+			packaging/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	$(Q)install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/xdplb ha/xdplb-alive \
 		ha/keepalived-notify
 	$(Q)install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/xdplb ha/keepalived.conf.in \
@@ -258,6 +261,7 @@ uninstall: ## remove what install put there (PREFIX, DESTDIR)
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/xdplb $(DESTDIR)$(MANDIR)/man8/xdplb.8.gz \
 		$(DESTDIR)$(COMPDIR)/xdplb $(DESTDIR)$(UNITDIR)/xdplb.service \
+		$(DESTDIR)$(UNITDIR)/xdplb-exporter.service \
 		$(DESTDIR)$(PREFIX)/lib/xdplb/xdplb-alive \
 		$(DESTDIR)$(PREFIX)/lib/xdplb/keepalived-notify \
 		$(DESTDIR)$(PREFIX)/share/xdplb/keepalived.conf.in \

@@ -96,11 +96,46 @@ int parse_mac(const char *s, __u8 mac[6])
 			return -EINVAL;
 		mac[i] = (__u8)b[i];
 	}
-	if (mac[0] & 1)		/* multicast or broadcast: not a host */
-		return -EINVAL;
-	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return -EINVAL;
-	return 0;
+	return mac_is_host(mac) ? 0 : -EDOM;
+}
+
+bool mac_is_host(const __u8 mac[6])
+{
+	if (mac[0] & 1)		/* multicast or broadcast */
+		return false;
+	return mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5];
+}
+
+const char *addr_not_host(const struct xdplb_addr *addr, __u8 family)
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const __u8 *b = (const __u8 *)addr;
+	static const __u8 zero[16];
+
+	if (family == XDPLB_AF_INET) {
+		if (b[0] == 0)
+			return "unspecified (0.0.0.0/8)";
+		if (b[0] == 127)
+			return "a loopback address";
+		if (b[0] >= 224 && b[0] < 240)
+			return "a multicast address";
+		if (!memcmp(b, "\xff\xff\xff\xff", 4))
+			return "the broadcast address";
+		if (b[0] >= 240)
+			return "reserved (240.0.0.0/4)";
+		return NULL;
+	}
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (!memcmp(b, mapped, sizeof(mapped)))
+		return "IPv4-mapped (::ffff:0:0/96)";
+	if (memcmp(b, zero, 12))
+		return NULL;
+	if (!memcmp(b + 12, zero, 4))
+		return "unspecified";
+	if (!memcmp(b + 12, "\0\0\0\1", 4))
+		return "a loopback address";
+	return "IPv4-compatible (::/96, deprecated)";
 }
 
 /* A decimal number in 0..max, nothing before or after it. */

@@ -17,6 +17,7 @@
 
 int parse_addr(const char *s, struct xdplb_addr *addr, __u8 *family);
 int parse_vip(const char *s, struct xdplb_svc_key *key);
+/* -EDOM: well formed, but not a host's (mac_is_host). */
 int parse_mac(const char *s, __u8 mac[6]);
 int parse_ulong(const char *s, unsigned long max, unsigned long *out);
 int parse_weight(const char *s, __u16 *weight);
@@ -28,5 +29,15 @@ void format_addr(const struct xdplb_addr *addr, __u8 family, char *buf,
 void format_vip(const struct xdplb_svc_key *key, char *buf, size_t len);
 void format_mac(const __u8 mac[6], char *buf, size_t len);
 bool addr_equal(const struct xdplb_addr *a, const struct xdplb_addr *b);
+
+/* A host's MAC: neither broadcast, multicast nor all zeros. */
+bool mac_is_host(const __u8 mac[6]);
+/*
+ * Why an address cannot be a host's (a real's) whatever the network:
+ * "unspecified", "a loopback address", "a multicast address", "the
+ * broadcast address", "reserved (240.0.0.0/4)", "IPv4-mapped", ...;
+ * NULL when it is a unicast address.
+ */
+const char *addr_not_host(const struct xdplb_addr *addr, __u8 family);
 
 #endif /* XDPLB_ADDR_H */

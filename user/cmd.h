@@ -68,6 +68,9 @@ enum open_mode {
 int open_instance(struct lb *lb, enum open_mode mode);
 /* Check the pin directory and take its lock (lb_init first). */
 int lock_pin_dir(struct lb *lb, const char *dir);
+/* Refuse pin dir dir, saying why, when path (dir, or where it is to be
+ * made) is not root's alone (pin_dir_trusted). */
+int trust_pin_dir(const char *dir, const char *path);
 /* Print a parser's message (spec.h) when ret says it failed; ret. */
 int spec_report(int ret, const char *err);
 int parse_vip_arg(const char *s, struct xdplb_svc_key *key);

@@ -141,6 +141,8 @@ static int prepare_pin_dir(const char *dir)
 		      "bpf %s)", dir, parent);
 		return -1;
 	}
+	if (trust_pin_dir(dir, parent))
+		return -1;
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		p_err("cannot create pin dir '%s': %s", dir, strerror(errno));
 		return -1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,7 +41,19 @@ static int check_pin_dir(const char *dir)
 		p_err("pin dir '%s' is not on a bpffs", dir);
 		return -1;
 	}
-	return 0;
+	return trust_pin_dir(dir, dir);
+}
+
+int trust_pin_dir(const char *dir, const char *path)
+{
+	char why[PATH_MAX + 64];
+
+	if (!pin_dir_trusted(path, why, sizeof(why)))
+		return 0;
+	p_err("pin dir '%s' refused: %s; another user could take its lock "
+	      "or replace its pins (make it root's, not writable by others, "
+	      "or give another --pin-dir)", dir, why);
+	return -1;
 }
 
 int lock_pin_dir(struct lb *lb, const char *dir)

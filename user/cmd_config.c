@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "cmd.h"
 #include "config.h"
+#include "ifaddr.h"
 #include "lb.h"
 #include "log.h"
 #include "spec.h"
@@ -216,6 +217,44 @@ static int parse_real_cmd(int argc, char **argv, int allow,
 					   sizeof(msg)), msg);
 }
 
+/* Can real a join the instance: not the address of any of its VIPs, and
+ * a host on the segment (config_check_real)? -1 when not, said. */
+static int check_new_real(struct lb *lb, const struct real_spec *a)
+{
+	struct host_addr *addrs = NULL;
+	struct lb_service *svcs = NULL;
+	char msg[SPEC_ERRLEN], vip[ADDR_STRLEN];
+	int i, n = 0, err;
+
+	err = lb_services(lb, &svcs, &n);
+	if (err) {
+		p_err("cannot read the services: %s", strerror(-err));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (svcs[i].key.family != a->family ||
+		    !addr_equal(&svcs[i].key.addr, &a->addr))
+			continue;
+		format_vip(&svcs[i].key, vip, sizeof(vip));
+		p_err("real %s is the address of VIP %s: a real is another "
+		      "host on the segment", a->real, vip);
+		free(svcs);
+		return -1;
+	}
+	free(svcs);
+	err = host_addrs(&addrs, &n);
+	if (err) {
+		p_err("cannot list this host's addresses: %s", strerror(-err));
+		return -1;
+	}
+	err = config_check_real(lb, addrs, n, a->family, &a->addr, msg,
+				sizeof(msg));
+	free(addrs);
+	if (err)
+		p_err("%s", msg);
+	return err ? -1 : 0;
+}
+
 int do_add_real(int argc, char **argv)
 {
 	struct xdplb_real real = {};
@@ -225,30 +264,29 @@ int do_add_real(int argc, char **argv)
 	int ret, err;
 	__u32 id;
 
-	ret = parse_real_cmd(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY,
-			     &a);
+	ret = parse_real_cmd(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY |
+			     REAL_NEW, &a);
 	if (ret)
 		return ret;
-	/* The MAC first, without the lock: resolving it can take seconds,
-	 * which the daemon (and any other command) would spend waiting. */
-	if (a.has_mac) {
+	/* The checks and the MAC first, without the lock: resolving it can
+	 * take seconds, which the daemon (and any other command) would
+	 * spend waiting. */
+	if (open_instance(&x.lb, OPEN_READ))
+		return EXIT_FAIL;
+	err = find_service(&x.lb, &a.key, &x.svc) ||	/* says why */
+	      check_new_real(&x.lb, &a);
+	if (!err && a.has_mac) {
 		memcpy(real.mac, a.mac, 6);
 		real.flags |= XDPLB_REAL_F_MAC_MANUAL;
-	} else {
-		if (open_instance(&x.lb, OPEN_READ))
-			return EXIT_FAIL;
-		if (find_service(&x.lb, &a.key, &x.svc)) {	/* says why */
-			lb_close(&x.lb);
-			return EXIT_FAIL;
-		}
+	} else if (!err) {
 		err = config_resolve_mac(&x.lb, a.family, &a.addr, real.mac,
 					 msg, sizeof(msg));
-		lb_close(&x.lb);
-		if (err) {
+		if (err)
 			p_err("%s", msg);
-			return EXIT_FAIL;
-		}
 	}
+	lb_close(&x.lb);
+	if (err)
+		return EXIT_FAIL;
 	if (real_ctx_open(&x, &a))
 		return EXIT_FAIL;
 	ret = EXIT_FAIL;

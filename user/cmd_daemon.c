@@ -19,7 +19,10 @@
  * only `detach` stops that. It holds the pin directory's lock only around
  * each change, so the xdplb command works while it runs; changes made by
  * hand are picked up within a second (a real added by hand is checked
- * like one from the file).
+ * like one from the file). It never waits for that lock: while another
+ * process holds it, checks, /metrics and the announcement go on, and what
+ * is to change (health, MACs, a reload) waits, tried again every
+ * LOCK_RETRY_MS, and is made as soon as the lock is free.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,8 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <xdp/libxdp.h>
@@ -64,12 +69,20 @@
 #define BIRD_CMD_MS	5000	/* --bird-reload's command, at most */
 #define BIRD_WAIT_MS	3000	/* new reals' first checks, at most */
 #define APPLY_RETRY_TICKS 10	/* an unapplied file, tried again */
+#define LOCK_RETRY_MS	50	/* the lock, while another holds it */
 
 /* A change of a real's DOWN flag that a check decided. */
 struct pending {
 	__u32 id;
 	__u16 gen;
 	bool up;
+};
+
+/* A MAC a neighbour entry gave a real, to be written. */
+struct pending_mac {
+	__u32 id;
+	__u16 gen;
+	__u8 mac[6];
 };
 
 /* A change to make under the lock: the DOWN flag or the MAC of a real,
@@ -100,8 +113,18 @@ struct daemon {
 	bool *warned;		/* per service id: said it is unchecked */
 	bool *fresh;		/* per real id: new, no check result yet */
 	size_t nfresh;
-	struct pending *pend;
+	struct pending *pend;	/* health verdicts, one per real */
 	size_t npend, cap_pend;
+	struct pending_mac *pmacs;	/* the last round's changed MACs */
+	size_t npmacs;
+	/* What waits for the lock (work()), besides pend and pmacs. */
+	bool sync_due;		/* sync_locked() */
+	const char *apply_due;	/* the file, at "start" or on "apply" */
+	struct config *reload_cfg;	/* SIGHUP's file */
+	bool lock_wait;		/* another process holds the lock */
+	int lock_err;		/* the last error locking it, said once */
+	__u64 lock_since_ms;	/* since when we wait */
+	__u64 lock_retry_ms;	/* when to try again */
 	struct hc_target *targets;
 	struct change *changes;
 	size_t nchanges;
@@ -288,13 +311,80 @@ out:
 	d->nchanges = 0;
 }
 
-static int lock(struct daemon *d)
+/* Who holds the pin directory's flock, as /proc/locks names it: "pid
+ * 4242 (xdplb restore FILE)", or "another process". */
+static void lock_holder(struct daemon *d, char *buf, size_t len)
 {
-	int err = lb_lock_dir(&d->lb, d->dir);
+	char line[256], cmd[128] = "";
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	int pid = 0, p, fd;
+	ssize_t n, i;
+	FILE *f;
 
-	if (err)
+	snprintf(buf, len, "another process");
+	if (stat(d->dir, &st))
+		return;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return;
+	while (!pid && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: FLOCK %*s WRITE %d %x:%x:%lu", &p, &maj,
+			   &min, &ino) == 4 && ino == st.st_ino &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev))
+			pid = p;
+	fclose(f);
+	if (!pid)
+		return;
+	snprintf(line, sizeof(line), "/proc/%d/cmdline", pid);
+	fd = open(line, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, cmd, sizeof(cmd) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < n; i++)
+		if (!cmd[i])
+			cmd[i] = ' ';
+	while (n > 0 && cmd[n - 1] == ' ')
+		n--;
+	cmd[n > 0 ? n : 0] = '\0';
+	snprintf(buf, len, cmd[0] ? "pid %d (%s)" : "pid %d", pid, cmd);
+}
+
+/*
+ * The pin directory's lock, without waiting (lb_trylock_dir): -1 when
+ * not taken, and tried again after LOCK_RETRY_MS. While another process
+ * holds it, what waits is said once, and once more when it is made.
+ */
+static int try_lock(struct daemon *d, const char *what)
+{
+	__u64 now = mono_ms();
+	char who[200];
+	int err;
+
+	err = lb_trylock_dir(&d->lb, d->dir);
+	if (!err) {
+		if (d->lock_wait)
+			dlog("the lock on '%s' is free after %.1f s: making "
+			     "what waited (%s)", d->dir,
+			     (now - d->lock_since_ms) / 1000.0, what);
+		d->lock_wait = false;
+		d->lock_err = 0;
+		return 0;
+	}
+	d->lock_retry_ms = now + LOCK_RETRY_MS;
+	if (err == -EWOULDBLOCK && !d->lock_wait) {
+		lock_holder(d, who, sizeof(who));
+		dlog("'%s' is locked by %s; waiting for it to make: %s "
+		     "(checks, metrics and the announcement go on)", d->dir,
+		     who, what);
+		d->lock_wait = true;
+		d->lock_since_ms = now;
+	} else if (err != -EWOULDBLOCK && err != d->lock_err) {
 		dlog("cannot lock '%s': %s", d->dir, strerror(-err));
-	return err;
+	}
+	d->lock_err = err;
+	return -1;
 }
 
 /* Reals ------------------------------------------------------------------ */
@@ -359,6 +449,7 @@ static void sync_locked(struct daemon *d)
 	size_t nt = 0;
 	int i, n = 0, err;
 
+	d->sync_due = false;
 	err = lb_reals(&d->lb, d->all);
 	if (!err)
 		err = lb_services(&d->lb, &svcs, &n);
@@ -457,24 +548,26 @@ out:
 	free(svcs);
 }
 
-static void sync_reals(struct daemon *d)
-{
-	if (lock(d))
-		return;
-	sync_locked(d);
-	lb_unlock_dir(&d->lb);
-}
-
 /* The checker's verdicts, written into the maps. */
 static void on_health(void *ctx, const struct hc_target *t, bool up,
 		      const char *why)
 {
 	struct daemon *d = ctx;
 	char who[160];
+	size_t i;
 
 	name_real(&t->vip, &t->addr, t->family, who, sizeof(who));
 	dlog("%s %s: %s", who, up ? "up" : "down", why);
 	set_fresh(d, t->real_id, false);
+	/* One per real: the last verdict is the one to make (while the lock
+	 * is taken, a real may go down and up again). */
+	for (i = 0; i < d->npend; i++) {
+		if (d->pend[i].id == t->real_id) {
+			d->pend[i].gen = t->real_gen;
+			d->pend[i].up = up;
+			return;
+		}
+	}
 	if (d->npend == d->cap_pend) {
 		size_t cap = d->cap_pend ? 2 * d->cap_pend : 64;
 		struct pending *p = realloc(d->pend, cap * sizeof(*p));
@@ -487,19 +580,13 @@ static void on_health(void *ctx, const struct hc_target *t, bool up,
 	d->pend[d->npend++] = (struct pending){ t->real_id, t->real_gen, up };
 }
 
-static void judge(struct daemon *d);
-
-/* Write what the checks decided; the announcement follows at once. */
-static void commit_pending(struct daemon *d)
+/* With the lock held: write what the checks decided. */
+static void pending_locked(struct daemon *d)
 {
 	size_t i;
 
 	if (!d->npend)
 		return;
-	if (!d->open || lock(d)) {
-		d->npend = 0;	/* the next sync repairs it */
-		return;
-	}
 	if (!lb_reals(&d->lb, d->all)) {
 		d->nchanges = 0;
 		for (i = 0; i < d->npend; i++) {
@@ -511,65 +598,68 @@ static void commit_pending(struct daemon *d)
 		}
 		commit_changes(d);
 	}
-	lb_unlock_dir(&d->lb);
-	d->npend = 0;
-	judge(d);
+	d->npend = 0;	/* when unread, the next sync repairs it */
 }
 
-/* Look up every resolved real's neighbour entry; write the MACs that
- * changed. Entries that are missing or not fresh are refreshed for the
- * next round. */
+/* Look up every resolved real's neighbour entry; the MACs that changed
+ * wait in d->pmacs (this round's replace the last one's). Entries that
+ * are missing or not fresh are refreshed for the next round. */
 static void refresh_macs(struct daemon *d)
 {
-	__u32 *ids;
-	__u8 (*macs)[6];
-	size_t n = 0, i;
+	size_t i;
 
 	if (lb_reals(&d->lb, d->all))
 		return;
-	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));
-	macs = calloc(XDPLB_MAX_REALS, sizeof(*macs));
-	if (!ids || !macs)
-		goto out;
+	d->npmacs = 0;
 	for (i = 0; i < XDPLB_MAX_REALS; i++) {
 		const struct xdplb_real *r = &d->all[i];
-		__u8 mac[6];
+		struct pending_mac *m = &d->pmacs[d->npmacs];
 
 		if (!(r->flags & XDPLB_REAL_F_USED) ||
 		    (r->flags & XDPLB_REAL_F_MAC_MANUAL))
 			continue;
-		if (neigh_peek(d->lb.cfg.ifindex, r->family, &r->addr, mac,
-			       true) || !memcmp(mac, r->mac, 6))
+		/* Never a broadcast or multicast MAC (a neighbour entry
+		 * made by hand can hold one): the real's stays. */
+		if (neigh_peek(d->lb.cfg.ifindex, r->family, &r->addr, m->mac,
+			       true) || !memcmp(m->mac, r->mac, 6) ||
+		    !mac_is_host(m->mac))
 			continue;
-		ids[n] = i;
-		memcpy(macs[n++], mac, 6);
+		m->id = i;
+		m->gen = r->gen;
+		d->npmacs++;
 	}
-	if (!n || lock(d))
-		goto out;
+}
+
+/* With the lock held: write the MACs that changed. */
+static void macs_locked(struct daemon *d)
+{
+	size_t i;
+
+	if (!d->npmacs)
+		return;
 	if (!lb_reals(&d->lb, d->all)) {
 		d->nchanges = 0;
-		for (i = 0; i < n; i++) {
-			const struct xdplb_real *r = &d->all[ids[i]];
+		for (i = 0; i < d->npmacs; i++) {
+			const struct pending_mac *m = &d->pmacs[i];
+			const struct xdplb_real *r = &d->all[m->id];
 			char a[MAC_STRLEN], b[MAC_STRLEN], real[ADDR_STRLEN];
 			struct change *c;
 
 			if (r->flags & XDPLB_REAL_F_MAC_MANUAL)
 				continue;
-			c = add_change(d, ids[i]);
-			memcpy(c->mac, macs[i], 6);
+			c = add_change(d, m->id);
+			c->gen = m->gen;
+			memcpy(c->mac, m->mac, 6);
 			format_addr(&r->addr, r->family, real, sizeof(real));
 			format_mac(r->mac, a, sizeof(a));
-			format_mac(macs[i], b, sizeof(b));
+			format_mac(m->mac, b, sizeof(b));
 			snprintf(c->line, sizeof(c->line), "real %s (id %u): "
-				 "MAC changed from %s to %s", real, ids[i], a,
+				 "MAC changed from %s to %s", real, m->id, a,
 				 b);
 		}
 		commit_changes(d);
 	}
-	lb_unlock_dir(&d->lb);
-out:
-	free(macs);
-	free(ids);
+	d->npmacs = 0;
 }
 
 /* The instance ----------------------------------------------------------- */
@@ -588,32 +678,50 @@ static bool prog_attached(struct daemon *d)
  * the instance (a newer layout); another -errno: the upgrade failed, and
  * the instance runs on as it was.
  */
+/*
+ * Is there something for upgrade_found() to do at dir (read without the
+ * lock): an interrupted upgrade to finish, an instance of another layout,
+ * or a program of an older build of this one? Says once of a newer one
+ * that it is not downgraded.
+ */
+static bool upgrade_wanted(const char *dir)
+{
+	struct xdplb_config_header hdr;
+	char from[96];
+	struct prog_build pb;
+	__u32 id;
+
+	if (upgrade_pending(dir))
+		return true;
+	if (lb_read_header(dir, &hdr, NULL))
+		return false;	/* opening it says why */
+	if (hdr.abi_version != XDPLB_ABI_VERSION)
+		return true;
+	id = pinned_prog_id(dir);
+	if (!id || build_of_prog(id, hdr.abi_version, &pb) ||
+	    build_is_self(&pb.b))
+		return false;
+	if (pb.recorded && version_cmp(pb.b.version, XDPLB_VERSION) > 0) {
+		format_build(&pb, id, from, sizeof(from));
+		dlog("the instance at '%s' runs xdplb %s, newer than this "
+		     "daemon (%s): not downgraded", dir, from, XDPLB_VERSION);
+		return false;
+	}
+	return true;
+}
+
 static int upgrade_found(const char *dir, char *err, size_t len)
 {
 	struct xdplb_config_header hdr;
 	struct upgrade_report r;
 	char ifname[IF_NAMESIZE], from[96], to[96], msg[512];
-	struct prog_build pb;
-	__u32 id;
 	int ret;
 
 	ret = upgrade_recover(dir, msg, sizeof(msg));
 	if (msg[0])
 		dlog("%s", msg);
-	if (ret || lb_read_header(dir, &hdr, NULL))
+	if (ret || !upgrade_wanted(dir) || lb_read_header(dir, &hdr, NULL))
 		return 0;	/* opening it says why */
-	id = pinned_prog_id(dir);
-	if (hdr.abi_version == XDPLB_ABI_VERSION &&
-	    (!id || build_of_prog(id, hdr.abi_version, &pb) ||
-	     build_is_self(&pb.b)))
-		return 0;
-	if (hdr.abi_version == XDPLB_ABI_VERSION && pb.recorded &&
-	    version_cmp(pb.b.version, XDPLB_VERSION) > 0) {
-		format_build(&pb, id, from, sizeof(from));
-		dlog("the instance at '%s' runs xdplb %s, newer than this "
-		     "daemon (%s): not downgraded", dir, from, XDPLB_VERSION);
-		return 0;
-	}
 	if (!if_indextoname(hdr.ifindex, ifname)) {
 		snprintf(err, len, "the instance at '%s' is from another "
 			 "xdplb and its interface (index %u) is not in this "
@@ -644,7 +752,11 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	/* New reals down: unchecked, none may take a flow, not even for
 	 * the moment until sync_locked() would set them down. */
 	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
-	if (ret) {
+	if (ret && df.line) {
+		snprintf(err, len, "cannot apply %s:%d: %s", d->file,
+			 df.line, df.error);
+		return ret;
+	} else if (ret) {
 		snprintf(err, len, "cannot apply '%s': %s", d->file,
 			 df.error);
 		return ret;
@@ -665,33 +777,138 @@ static void close_instance(struct daemon *d, const char *why)
 	hc_sync(d->hc, NULL, 0);
 	memset(d->fresh, 0, XDPLB_MAX_REALS * sizeof(*d->fresh));
 	d->nfresh = 0;
+	/* What waited was for this instance; a file read on SIGHUP is the
+	 * one to apply to the next. */
+	d->npend = d->npmacs = 0;
+	d->sync_due = false;
+	d->apply_due = NULL;
+	d->lock_wait = false;
+	d->lock_err = 0;
+	if (d->reload_cfg) {
+		config_free(d->cfg);
+		d->cfg = d->reload_cfg;
+		d->reload_cfg = NULL;
+	}
 }
 
-/* Apply the file under the lock; a failure is logged, and retry_apply()
- * tries again. */
-static void apply_file(struct daemon *d)
+/* With the lock held: the file read on SIGHUP. A file that cannot be
+ * applied changes nothing. */
+static void reload_locked(struct daemon *d)
 {
+	struct config *old = d->cfg;
 	char err[ERRLEN];
 
-	if (lock(d))
+	d->cfg = d->reload_cfg;
+	d->reload_cfg = NULL;
+	if (apply_locked(d, "reload", err, sizeof(err))) {
+		dlog("reload: %s; the running configuration stays", err);
+		config_free(d->cfg);
+		d->cfg = old;
 		return;
-	if (apply_locked(d, "apply", err, sizeof(err)))
+	}
+	config_free(old);
+	d->apply_due = NULL;	/* done: that was the file too */
+}
+
+/* With the lock held: the file, at start or again. A failure is logged,
+ * and retry_apply() tries again. */
+static void apply_due_locked(struct daemon *d)
+{
+	const char *what = d->apply_due;
+	char err[ERRLEN];
+
+	d->apply_due = NULL;
+	if (apply_locked(d, what, err, sizeof(err)))
 		dlog("%s (tried again every %d s, and on SIGHUP)", err,
 		     APPLY_RETRY_TICKS);
+}
+
+/* What waits for the lock, in words: "1 health change, 2 MACs". */
+static void what_waits(struct daemon *d, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (d->npend)
+		n += snprintf(buf + n, len - n, ", %zu health change%s",
+			      d->npend, d->npend == 1 ? "" : "s");
+	if (d->npmacs && n < len)
+		n += snprintf(buf + n, len - n, ", %zu MAC%s", d->npmacs,
+			      d->npmacs == 1 ? "" : "s");
+	if (d->reload_cfg && n < len)
+		n += snprintf(buf + n, len - n, ", the reload of '%s'",
+			      d->file);
+	else if (d->apply_due && n < len)
+		n += snprintf(buf + n, len - n, ", the file '%s'", d->file);
+	if (!n)
+		snprintf(buf, len, ", a look at changes made by hand");
+	memmove(buf, buf + 2, strlen(buf + 2) + 1);
+}
+
+static void judge(struct daemon *d);
+
+/* Does anything wait for the lock? */
+static bool waits(const struct daemon *d)
+{
+	return d->npend || d->npmacs || d->reload_cfg || d->apply_due ||
+	       d->sync_due;
+}
+
+/*
+ * Make what waits for the pin directory's lock, when something does and
+ * the lock is free (never waiting for it): the checks' verdicts, MACs, the
+ * file (read on SIGHUP, or at start or again), then the reals brought in
+ * line with the checks (sync_locked). The announcement follows at once.
+ */
+static void work(struct daemon *d)
+{
+	char what[160];
+
+	if (!d->open || !waits(d) || d->lock_retry_ms > mono_ms())
+		return;
+	what_waits(d, what, sizeof(what));
+	if (try_lock(d, what))
+		return;
+	pending_locked(d);
+	macs_locked(d);
+	if (d->reload_cfg)
+		reload_locked(d);
+	else if (d->apply_due)
+		apply_due_locked(d);
+	if (d->sync_due)
+		sync_locked(d);
 	lb_unlock_dir(&d->lb);
+	judge(d);
+}
+
+/* The file, under the lock when it is free (work()). */
+static void apply_file(struct daemon *d, const char *what)
+{
+	d->apply_due = what;
+	work(d);
 }
 
 /* A new instance at the directory (attached again): upgrade it if it is
- * of an older build, adopt, apply. */
+ * of an older build (when the lock is free: else at a later tick), adopt,
+ * apply. */
 static void reopen(struct daemon *d)
 {
 	char err[ERRLEN] = "";
 	const char *what;
 
 	lb_init(&d->lb);
-	if (!lock(d)) {
+	if (!upgrade_wanted(d->dir)) {
+		/* nothing to upgrade */
+	} else if (!lb_trylock_dir(&d->lb, d->dir)) {
 		upgrade_found(d->dir, err, sizeof(err));
 		lb_unlock_dir(&d->lb);
+	} else {
+		struct xdplb_config_header hdr;
+
+		/* An upgrade first, and the lock is busy: a later tick. */
+		if (!lb_read_header(d->dir, &hdr, NULL) &&
+		    hdr.abi_version != XDPLB_ABI_VERSION)
+			return;
 	}
 	if (err[0] && strcmp(err, d->refusal))	/* said once */
 		dlog("%s; the instance runs on as it was, unmanaged", err);
@@ -705,7 +922,7 @@ static void reopen(struct daemon *d)
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
 	d->unapplied = 0;
 	if (!adopt(d))
-		apply_file(d);	/* else tick() tries again */
+		apply_file(d, "apply");	/* else tick() tries again */
 }
 
 /* Open but the file not applied (a reopen that failed): try again now and
@@ -713,8 +930,8 @@ static void reopen(struct daemon *d)
  * the load balancer unannounced) until someone sends SIGHUP. */
 static void retry_apply(struct daemon *d)
 {
-	if (++d->unapplied % APPLY_RETRY_TICKS == 0)
-		apply_file(d);
+	if (!d->apply_due && ++d->unapplied % APPLY_RETRY_TICKS == 0)
+		apply_file(d, "apply");
 }
 
 /* BIRD ------------------------------------------------------------------- */
@@ -857,6 +1074,16 @@ static void judge(struct daemon *d)
 	else if (lb_reals(&d->lb, d->all))
 		snprintf(sick, sizeof(sick), "cannot read the reals");
 	if (!sick[0]) {
+		/* Verdicts that wait for the lock count as made. */
+		for (i = 0; i < (int)d->npend; i++) {
+			struct xdplb_real *r = &d->all[d->pend[i].id];
+
+			if (d->pend[i].id >= XDPLB_MAX_REALS ||
+			    r->gen != d->pend[i].gen)
+				continue;
+			r->flags = d->pend[i].up ? r->flags & ~XDPLB_REAL_F_DOWN :
+				   r->flags | XDPLB_REAL_F_DOWN;
+		}
 		for (i = 0; i < XDPLB_MAX_REALS; i++) {
 			if (!(d->all[i].flags & XDPLB_REAL_F_USED))
 				continue;
@@ -917,9 +1144,10 @@ static void tick(struct daemon *d, bool macs)
 			     d->lb.cfg.ifname);
 		if (!d->applied)
 			retry_apply(d);
-		sync_reals(d);
+		d->sync_due = true;
 		if (macs)
 			refresh_macs(d);
+		work(d);
 	}
 	judge(d);
 }
@@ -942,18 +1170,11 @@ static void reload(struct daemon *d)
 		d->cfg = c;
 		return;
 	}
-	if (lock(d)) {
-		config_free(c);
-		return;
-	}
-	d->cfg = c;
-	if (apply_locked(d, "reload", err, sizeof(err))) {
-		dlog("reload: %s; the running configuration stays", err);
-		d->cfg = old;
-		old = c;
-	}
-	lb_unlock_dir(&d->lb);
-	config_free(old);
+	/* Applied under the lock, as soon as it is free: a later SIGHUP's
+	 * file replaces one still waiting. */
+	config_free(d->reload_cfg);
+	d->reload_cfg = c;
+	work(d);
 }
 
 /* Returns the exit status when a signal ends the daemon, else -1. */
@@ -989,7 +1210,7 @@ static int run(struct daemon *d)
 			  .events = POLLIN },
 		};
 		__u64 now = mono_ms();
-		int t, ret, to_tick, th;
+		int t, ret, to_tick, th, tl;
 
 		/* The routes once the new reals' first checks are in, so
 		 * that a new VIP is not announced before it has a real up
@@ -1006,6 +1227,13 @@ static int run(struct daemon *d)
 			t = to_tick;
 		if (th >= 0 && th < t)
 			t = th;
+		/* Something waits for the lock: try it again soon. */
+		if ((d->lock_wait || d->lock_err) && waits(d)) {
+			tl = d->lock_retry_ms > now ?
+			     (int)(d->lock_retry_ms - now) : 0;
+			if (tl < t)
+				t = tl;
+		}
 		if (poll(p, 3, t) < 0 && errno != EINTR) {
 			p_err("poll: %s", strerror(errno));
 			return EXIT_FAIL;
@@ -1013,7 +1241,7 @@ static int run(struct daemon *d)
 		if (p[0].revents && (ret = on_signal(d)) >= 0)
 			return ret;
 		hc_dispatch(d->hc);
-		commit_pending(d);
+		work(d);
 		/* Checks first: a scrape must not delay their verdicts. */
 		if (d->http)
 			http_dispatch(d->http);
@@ -1028,6 +1256,38 @@ static int run(struct daemon *d)
 }
 
 /* Setup ------------------------------------------------------------------ */
+
+#define START_LOCK_MS	30000	/* the lock, waited for at start at most */
+
+/* At start, the lock for an upgrade: waited for START_LOCK_MS at most,
+ * saying once who holds it. 0, or -1 having said why not. */
+static int lock_for_start(struct daemon *d)
+{
+	__u64 until = mono_ms() + START_LOCK_MS;
+	char who[200];
+	bool said = false;
+	int err;
+
+	if (pin_dir_trusted(d->dir, who, sizeof(who))) {
+		p_err("%s", who);
+		return -1;
+	}
+	while ((err = lb_trylock_dir(&d->lb, d->dir)) == -EWOULDBLOCK &&
+	       mono_ms() < until) {
+		if (!said) {
+			lock_holder(d, who, sizeof(who));
+			dlog("'%s' is locked by %s; waiting up to %d s to "
+			     "start", d->dir, who, START_LOCK_MS / 1000);
+			said = true;
+		}
+		usleep(50 * 1000);
+	}
+	if (err)
+		p_err("cannot lock '%s' to start: %s", d->dir,
+		      err == -EWOULDBLOCK ? "held by another process for "
+		      "30 s" : strerror(-err));
+	return err ? -1 : 0;
+}
 
 static const char daemon_usage[] =
 	"daemon --config FILE [--announce IFNAME [--bird-vips FILE "
@@ -1067,9 +1327,10 @@ static int setup(struct daemon *d)
 	d->fresh = calloc(XDPLB_MAX_REALS, sizeof(*d->fresh));
 	d->targets = calloc(XDPLB_MAX_REALS, sizeof(*d->targets));
 	d->changes = calloc(XDPLB_MAX_REALS, sizeof(*d->changes));
+	d->pmacs = calloc(XDPLB_MAX_REALS, sizeof(*d->pmacs));
 	d->hc = hc_new(on_health, d);
 	if (!d->all || !d->known || !d->warned || !d->fresh || !d->targets ||
-	    !d->changes || !d->hc) {
+	    !d->changes || !d->pmacs || !d->hc) {
 		p_err("out of memory");
 		return -1;
 	}
@@ -1086,6 +1347,8 @@ static void teardown(struct daemon *d)
 		close(d->sigfd);
 	lb_close(&d->lb);
 	config_free(d->cfg);
+	config_free(d->reload_cfg);
+	free(d->pmacs);
 	free(d->pend);
 	free(d->changes);
 	free(d->targets);
@@ -1109,7 +1372,7 @@ int do_daemon(int argc, char **argv)
 			    .tun_up = -1, .bird_cmd = "birdc configure" };
 	const char *listen_on = NULL;
 	char err[ERRLEN];
-	int c, ret = EXIT_FAIL;
+	int c, lk, ret = EXIT_FAIL;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", daemon_opts, NULL)) != -1) {
@@ -1150,11 +1413,16 @@ int do_daemon(int argc, char **argv)
 	}
 	/* An instance of an older build is upgraded first (a package
 	 * upgrade, then a restart): one this daemon cannot run stops it,
-	 * with an exit status its unit does not restart on. */
-	if (lock_pin_dir(&d.lb, d.dir))
-		goto out;
-	c = upgrade_found(d.dir, err, sizeof(err));
-	lb_unlock_dir(&d.lb);
+	 * with an exit status its unit does not restart on. Only then is
+	 * the lock waited for, and a while at most: held longer, the daemon
+	 * exits with 1 and systemd starts it again. */
+	c = 0;
+	if (upgrade_wanted(d.dir)) {
+		if (lock_for_start(&d))
+			goto out;
+		c = upgrade_found(d.dir, err, sizeof(err));
+		lb_unlock_dir(&d.lb);
+	}
 	if (c) {
 		p_err("%s; the instance runs on as it was", err);
 		ret = EXIT_INSTANCE;
@@ -1176,8 +1444,8 @@ int do_daemon(int argc, char **argv)
 	if (d.tun_name && (d.tun_fd = tun_open(d.tun_name)) < 0)
 		goto out;
 	d.exp = (struct exporter){ .instance = daemon_instance, .ctx = &d };
-	if (listen_on && http_server_new(listen_on, exporter_handle, &d.exp,
-					 &d.http, err, sizeof(err))) {
+	if (listen_on && exporter_listen(&d.exp, listen_on, &d.http, err,
+					 sizeof(err))) {
 		p_err("%s", err);
 		goto out;
 	}
@@ -1185,15 +1453,21 @@ int do_daemon(int argc, char **argv)
 		p_err("cannot read the reals at '%s'", d.dir);
 		goto out;
 	}
-	if (lb_lock_dir(&d.lb, d.dir)) {
-		p_err("cannot lock '%s'", d.dir);
+	/* Never waiting for the lock: while another process holds it, the
+	 * file is applied as soon as it is free (and a failure is then
+	 * logged, not an exit). */
+	lk = lb_trylock_dir(&d.lb, d.dir);
+	if (lk && lk != -EWOULDBLOCK) {
+		p_err("cannot lock '%s': %s", d.dir, strerror(-lk));
 		goto out;
 	}
-	if (apply_locked(&d, "start", err, sizeof(err))) {
+	if (!lk && apply_locked(&d, "start", err, sizeof(err))) {
 		p_err("%s; nothing changed", err);
 		goto out;
 	}
 	lb_unlock_dir(&d.lb);
+	if (lk)
+		apply_file(&d, "start");
 	dlog("running on '%s' (%s), pin dir '%s', configuration '%s'%s%s%s%s",
 	     d.lb.cfg.ifname, d.lb.cfg.xdp_mode == XDPLB_MODE_GENERIC ?
 	     "generic" : "native", d.dir, d.file,

@@ -7,19 +7,25 @@
  * It needs an instance to start. One that is detached later makes it
  * answer 503 until an instance is pinned at the directory again, which
  * it then serves.
+ *
+ * Once it listens and has the instance, it keeps only the capabilities
+ * that reading the maps needs (limit_privileges()) and sets no_new_privs.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "caps.h"
 #include "cmd.h"
 #include "exporter.h"
 #include "log.h"
+#include "snapshot.h"
 
 struct instance {
 	struct lb lb;
@@ -50,6 +56,85 @@ static struct lb *instance(void *ctx)
 			opts.pin_dir);
 	}
 	return &x->lb;
+}
+
+/* Privileges ------------------------------------------------------------ */
+
+/* Does a scrape's reading work: open the instance again, read every map,
+ * walk the connection table? 0 or -errno. */
+static int try_read(void)
+{
+	struct snapshot *s = NULL;
+	__u64 *flows = NULL;
+	const char *what;
+	struct lb lb;
+	int err;
+
+	lb_init(&lb);
+	err = lb_open(&lb, opts.pin_dir, &what);
+	if (!err) {
+		s = snapshot_take(&lb);
+		err = s ? 0 : -errno;
+	}
+	if (!err) {
+		flows = calloc(XDPLB_MAX_REALS, sizeof(*flows));
+		err = flows ? lb_tracked_flows(&lb, s->reals, 0,
+					       XDPLB_MAX_REALS, flows) :
+			      -ENOMEM;
+	}
+	free(flows);
+	if (s)
+		snapshot_free(s);
+	lb_close(&lb);
+	return err;
+}
+
+/*
+ * Keep the capabilities that a scrape's reading (and opening the instance
+ * again after a detach and attach) needs: none if it works without, else
+ * CAP_BPF. Measured on kernel 6.18 with `setpriv` and the exporter test,
+ * as root (the pins are root's, mode 0600, in a 0700 directory):
+ *   - bpf_obj_get() of a pin needs read and write permission on it, which
+ *     uid 0 has as the owner: no CAP_DAC_OVERRIDE;
+ *   - map lookups (batched too), bpf_obj_get_info_by_fd() and mmap() of
+ *     the connection table need no capability since Linux 6.5; before
+ *     it, with kernel.unprivileged_bpf_disabled set (Debian's default),
+ *     every bpf() call needs CAP_BPF;
+ *   - bpf_map_get_fd_by_id() (CAP_SYS_ADMIN) is not used by the exporter.
+ * So on 6.18 it keeps none at all. Another user could not serve: mmap()
+ * of a map needs a writable descriptor (a read-only one loses VM_SHARED:
+ * EINVAL), so a pin its user may only read is not enough.
+ */
+static int limit_privileges(char *err, size_t len)
+{
+	cap_value_t bpf = CAP_BPF;
+	int n = 0, ret;
+	char *t;
+
+	ret = caps_try(NULL, 0);
+	if (!ret)
+		ret = try_read();
+	if (ret && caps_permitted(CAP_BPF)) {
+		n = 1;
+		ret = caps_try(&bpf, 1);
+		if (!ret)
+			ret = try_read();
+	}
+	if (ret) {
+		snprintf(err, len, "cannot read the instance at '%s' with the "
+			 "capabilities it may keep (%s): %s", opts.pin_dir,
+			 n ? "CAP_BPF" : "none", strerror(-ret));
+		return ret;
+	}
+	ret = caps_limit(&bpf, n, err, len);
+	if (ret)
+		return ret;
+	t = caps_text();
+	fprintf(stderr, "xdplb: exporter keeps %s%s, no_new_privs set\n",
+		n ? "only " : "no capabilities",
+		n ? (t ? t : "CAP_BPF") : "");
+	cap_free(t);
+	return 0;
 }
 
 /* Serve until SIGTERM or SIGINT. */
@@ -100,14 +185,17 @@ int do_exporter(int argc, char **argv)
 	if (!listen_on)
 		return usage_error(argv[0], "--listen ADDR:PORT is required");
 
-	if (http_server_new(listen_on, exporter_handle, &e, &srv, err,
-			    sizeof(err))) {
+	if (exporter_listen(&e, listen_on, &srv, err, sizeof(err))) {
 		p_err("%s", err);
 		return EXIT_FAIL;
 	}
 	if (open_instance(&x.lb, OPEN_READ))
 		goto out;
 	x.open = true;
+	if (limit_privileges(err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -10,9 +10,13 @@
  * strict rp_filter (1) made loose (2); with --persist, a systemd unit that
  * runs real-setup at boot and a sysctl.d drop-in. Every change is recorded
  * in a state file (previous sysctl values, the addresses it added as
- * opposed to those that were there, the files it wrote), and --undo
- * reverts exactly those. The whole change is planned before anything is
- * touched; a step that fails reverts the steps before it.
+ * opposed to those that were there, the files it wrote with a checksum of
+ * what it wrote), and --undo reverts exactly those. A state file that
+ * names anything else (a path real-setup does not write under --root, a
+ * sysctl it does not set) is refused whole, and a file or link changed
+ * since real-setup made it is left alone. The whole change is planned
+ * before anything is touched; a step that fails reverts the steps before
+ * it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "addr.h"
 #include "cmd.h"
@@ -37,6 +42,7 @@
 #define RS_MAX_ITEMS	512
 #define RS_PATHLEN	512
 #define RS_VALLEN	24
+#define RS_SUMLEN	40	/* "crc32:89abcdef:LENGTH" */
 
 #define RS_STATE	"/var/lib/xdplb/real-setup.state"
 #define RS_UNIT_NAME	"xdplb-real.service"
@@ -44,6 +50,7 @@
 #define RS_UNIT_LINK	"/etc/systemd/system/multi-user.target.wants/" \
 			RS_UNIT_NAME
 #define RS_DROPIN	"/etc/sysctl.d/90-xdplb-real.conf"
+#define RS_HEADER	"# Written by xdplb real-setup --persist"
 #define SYSCTL_DIR	"/proc/sys/"
 #define CONF4		"net/ipv4/conf/"
 
@@ -56,8 +63,11 @@ struct item {
 				 * /proc/sys; file, link, dir: its path */
 	char old[RS_VALLEN];	/* sysctl: the value before */
 	char val[RS_VALLEN];	/* sysctl: the value set */
+	char sum[RS_SUMLEN];	/* file: file_sum() of what it wrote; ""
+				 * in state files of older versions */
 	struct xdplb_addr addr;	/* addr */
 	__u8 family, plen;
+	int line;		/* of the state file, when read from it */
 };
 
 struct vip {
@@ -293,6 +303,41 @@ static int write_file(struct rs *rs, const char *path, const char *content,
 	return err;
 }
 
+/* What real-setup wrote at a path, to tell later whether it is still
+ * that: its CRC-32 (zlib) and length. A change by hand is what this is
+ * to catch, not a forgery: only root writes there. */
+static void file_sum(const char *content, char *buf, size_t len)
+{
+	size_t n = strlen(content);
+
+	snprintf(buf, len, "crc32:%08x:%zu",
+		 (unsigned int)crc32(0L, (const Bytef *)content, (uInt)n), n);
+}
+
+/* Is content still what real-setup wrote (the sum recorded; a state file
+ * of an older version kept none: the header real-setup writes)? */
+static bool file_ours(const struct item *it, const char *content)
+{
+	char sum[RS_SUMLEN];
+
+	if (!it->sum[0])
+		return !strncmp(content, RS_HEADER, strlen(RS_HEADER));
+	file_sum(content, sum, sizeof(sum));
+	return !strcmp(sum, it->sum);
+}
+
+/* Is path the link real-setup makes (to the unit)? */
+static bool link_ours(const char *path)
+{
+	char target[RS_PATHLEN];
+	ssize_t l = readlink(path, target, sizeof(target) - 1);
+
+	if (l <= 0)
+		return false;
+	target[l] = '\0';
+	return !strcmp(target, RS_UNIT);
+}
+
 /* the state file ---------------------------------------------------------- */
 
 static struct item *state_find(struct state *st, enum item_kind kind,
@@ -360,6 +405,10 @@ static int state_line(struct state *st, char *line)
 		strcpy(it->val, c);
 	} else if (!strcmp(word, "file")) {
 		it->kind = IT_FILE;
+		if (b && (strlen(b) >= RS_SUMLEN || strncmp(b, "crc32:", 6)))
+			return -EINVAL;
+		if (b)
+			strcpy(it->sum, b);
 	} else if (!strcmp(word, "link")) {
 		it->kind = IT_LINK;
 	} else if (!strcmp(word, "dir")) {
@@ -374,7 +423,7 @@ static int state_line(struct state *st, char *line)
 static int state_load(struct rs *rs)
 {
 	char line[RS_PATHLEN * 2];
-	int n = 0;
+	int n = 0, i;
 	FILE *f;
 
 	f = fopen(rs->state_path, "re");
@@ -387,14 +436,120 @@ static int state_load(struct rs *rs)
 	while (fgets(line, sizeof(line), f)) {
 		n++;
 		line[strcspn(line, "\n")] = '\0';
+		i = rs->st.nitems;
 		if (state_line(&rs->st, line)) {
 			fclose(f);
 			return rs_fail(rs, "%s:%d: not a line real-setup "
 				       "writes (fix or remove the file)",
 				       rs->state_path, n);
 		}
+		if (rs->st.nitems > i)
+			rs->st.items[i].line = n;
 	}
 	fclose(f);
+	return 0;
+}
+
+/* Is dir a directory above path ("/a" is above "/a/b/c"; "/" is never
+ * one real-setup made)? */
+static bool dir_above(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+
+	return n > 1 && !strncmp(dir, path, n) && path[n] == '/';
+}
+
+/* A decimal number, as the sysctls real-setup sets hold. */
+static bool is_number(const char *v)
+{
+	return *v && strspn(v, "0123456789") == strlen(v);
+}
+
+/* A key real-setup sets: net/ipv4/conf/IFNAME/ then arp_ignore or
+ * rp_filter, or arp_announce of all and lo. */
+static bool sysctl_ours(const char *key)
+{
+	const char *ifn = key + strlen(CONF4), *leaf;
+	size_t n;
+
+	if (strncmp(key, CONF4, strlen(CONF4)) || !(leaf = strchr(ifn, '/')))
+		return false;
+	n = leaf++ - ifn;
+	if (!n || n >= IF_NAMESIZE || ifn[0] == '.')
+		return false;
+	if (!strcmp(leaf, "arp_ignore") || !strcmp(leaf, "rp_filter"))
+		return true;
+	return !strcmp(leaf, "arp_announce") &&
+	       (!strncmp(ifn, "all/", 4) || !strncmp(ifn, "lo/", 3));
+}
+
+/*
+ * Everything the state names must be what real-setup makes: its unit,
+ * drop-in and link at their paths under the root, directories above
+ * those or above the state file, the sysctls it sets (with numbers), and
+ * /32 or /128 addresses of its VIPs. Anything else, which --undo would
+ * remove or write, refuses the whole file before anything is touched.
+ */
+static int state_check(struct rs *rs)
+{
+	char unit[RS_PATHLEN], link[RS_PATHLEN], dropin[RS_PATHLEN];
+	const char *paths[] = { unit, link, dropin, rs->state_path };
+	const char *root = rs->root[0] ? rs->root : "/";
+	char why[RS_PATHLEN + 64];
+	unsigned int j;
+	struct vip v;
+	bool ok;
+	int i;
+
+	snprintf(unit, sizeof(unit), "%s" RS_UNIT, rs->root);
+	snprintf(link, sizeof(link), "%s" RS_UNIT_LINK, rs->root);
+	snprintf(dropin, sizeof(dropin), "%s" RS_DROPIN, rs->root);
+	for (i = 0; i < rs->st.nitems; i++) {
+		const struct item *it = &rs->st.items[i];
+
+		why[0] = '\0';
+		switch (it->kind) {
+		case IT_FILE:
+			if (strcmp(it->name, unit) && strcmp(it->name, dropin))
+				snprintf(why, sizeof(why), "not a file "
+					 "real-setup writes (under root '%s')",
+					 root);
+			break;
+		case IT_LINK:
+			if (strcmp(it->name, link))
+				snprintf(why, sizeof(why), "not the link "
+					 "real-setup makes (under root '%s')",
+					 root);
+			break;
+		case IT_DIR:
+			for (ok = false, j = 0; j < 4; j++)
+				ok |= dir_above(it->name, paths[j]);
+			if (!ok)
+				snprintf(why, sizeof(why), "not a directory "
+					 "above what real-setup writes (under "
+					 "root '%s')", root);
+			break;
+		case IT_SYSCTL:
+			if (!sysctl_ours(it->name) || !is_number(it->old) ||
+			    !is_number(it->val))
+				snprintf(why, sizeof(why), "not a sysctl "
+					 "real-setup sets, or not with numbers");
+			break;
+		case IT_ADDR:
+			v.addr = it->addr;
+			v.family = it->family;
+			if (it->plen != (v.family == XDPLB_AF_INET ? 32 : 128) ||
+			    !vip_usable(&v) ||
+			    vip_index(rs->st.vips, rs->st.nvips, &v) < 0)
+				snprintf(why, sizeof(why), "not the address of "
+					 "a VIP real-setup set up");
+			break;
+		}
+		if (why[0])
+			return rs_fail(rs, "%s:%d: '%s' is %s: the state file is "
+				       "refused, nothing changed",
+				       rs->state_path, it->line, it->name, why);
+	}
 	return 0;
 }
 
@@ -424,6 +579,8 @@ static char *state_text(const struct state *st)
 		fprintf(m, "%s %s", kind_word[it->kind], it->name);
 		if (it->kind == IT_SYSCTL)
 			fprintf(m, " %s %s", it->old, it->val);
+		if (it->kind == IT_FILE && it->sum[0])
+			fprintf(m, " %s", it->sum);
 		fputc('\n', m);
 	}
 	fclose(m);
@@ -642,6 +799,7 @@ static int plan_sysctls(struct rs *rs)
  * refused. */
 static int plan_file(struct rs *rs, const char *path, char *content)
 {
+	const struct item *had = state_find(&rs->st, IT_FILE, path);
 	char *have = read_file(path);
 	struct step *s;
 
@@ -650,11 +808,12 @@ static int plan_file(struct rs *rs, const char *path, char *content)
 		free(content);
 		return 0;
 	}
-	if (have && !state_find(&rs->st, IT_FILE, path)) {
+	if (have && (!had || !file_ours(had, have))) {
 		free(have);
 		free(content);
 		return rs_fail(rs, "'%s' exists and real-setup did not write "
-			       "it (move it away first)", path);
+			       "it%s (move it away first)", path,
+			       had ? ", or it changed since" : "");
 	}
 	s = step_new(rs, ST_FILE_WRITE);
 	if (!s) {
@@ -664,6 +823,7 @@ static int plan_file(struct rs *rs, const char *path, char *content)
 	}
 	s->it.kind = IT_FILE;
 	snprintf(s->it.name, sizeof(s->it.name), "%s", path);
+	file_sum(content, s->it.sum, sizeof(s->it.sum));
 	s->content = content;
 	s->prev = have;
 	return 0;
@@ -688,8 +848,7 @@ static char *unit_text(struct rs *rs, const struct vip *vips, int n)
 	if (!m)
 		return NULL;
 	fprintf(m,
-		"# Written by xdplb real-setup --persist; real-setup --undo "
-		"removes it.\n"
+		RS_HEADER "; real-setup --undo removes it.\n"
 		"[Unit]\n"
 		"Description=xdplb real server: VIPs on lo, no ARP for them\n"
 		"DefaultDependencies=no\n"
@@ -730,10 +889,10 @@ static char *dropin_text(struct rs *rs)
 	m = open_memstream(&buf, &len);
 	if (!m)
 		return NULL;
-	fputs("# Written by xdplb real-setup --persist; real-setup --undo "
-	      "removes it.\n# A real server of a direct-routing load "
-	      "balancer: no ARP for the VIPs\n# on lo, never a VIP as ARP "
-	      "source, loose reverse-path filtering.\n", m);
+	fputs(RS_HEADER "; real-setup --undo removes it.\n"
+	      "# A real server of a direct-routing load balancer: no ARP for "
+	      "the VIPs\n# on lo, never a VIP as ARP source, loose "
+	      "reverse-path filtering.\n", m);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (sysctl_read(keys[i], now, sizeof(now)))
 			now[0] = '\0';
@@ -777,17 +936,14 @@ static int plan_persist(struct rs *rs, const struct vip *vips, int n)
 	if (!text || plan_file(rs, dropin, text))
 		return rs_fail(rs, "cannot make the drop-in: out of memory");
 
-	/* Enabled as systemctl enable does it, without systemd running. */
+	/* Enabled as systemctl enable does it, without systemd running;
+	 * anything else there is someone else's. */
+	if (link_ours(link))
+		return 0;
 	l = readlink(link, target, sizeof(target) - 1);
-	if (l > 0) {
-		target[l] = '\0';
-		if (!strcmp(target, RS_UNIT))
-			return 0;
-	}
-	if ((l > 0 || errno != ENOENT) &&
-	    !state_find(&rs->st, IT_LINK, link))
-		return rs_fail(rs, "'%s' exists and real-setup did not make "
-			       "it (move it away first)", link);
+	if (l >= 0 || errno != ENOENT)
+		return rs_fail(rs, "'%s' exists and is not the link "
+			       "real-setup makes (move it away first)", link);
 	s = step_new(rs, ST_LINK);
 	if (!s)
 		return rs_fail(rs, "too many changes");
@@ -865,8 +1021,15 @@ static int plan_undo(struct rs *rs, struct vip *left, int *nleft)
 			else
 				snprintf(s->to, sizeof(s->to), "%s", it->old);
 		}
-		if (op == ST_FILE_DEL)
+		/* Changed since real-setup made it: someone's now. */
+		if (op == ST_FILE_DEL) {
 			s->prev = read_file(it->name);
+			if (!S_ISREG(sb.st_mode) || !s->prev ||
+			    !file_ours(it, s->prev))
+				s->to[0] = '!';
+		}
+		if (op == ST_LINK_DEL && !link_ours(it->name))
+			s->to[0] = '!';
 	}
 	return 0;
 }
@@ -916,7 +1079,6 @@ static int step_run(struct rs *rs, struct step *s, bool undo)
 				err = -errno;
 			break;
 		}
-		unlink(s->it.name);	/* a dangling one of ours */
 		err = make_parent(rs, s->it.name);
 		if (!err && symlink(RS_UNIT, s->it.name))
 			err = -errno;
@@ -927,14 +1089,15 @@ static int step_run(struct rs *rs, struct step *s, bool undo)
 
 static const char *step_verb(const struct step *s)
 {
+	if (s->to[0] == '!')
+		return "kept";
 	switch (s->op) {
 	case ST_ADDR_ADD:
 		return "added";
 	case ST_ADDR_DEL:
 		return "removed";
 	case ST_SYSCTL:
-		return s->to[0] == '!' ? "kept" :
-		       s->restore ? "restored" : "set";
+		return s->restore ? "restored" : "set";
 	case ST_FILE_WRITE:
 		return s->prev ? "rewrote" : "wrote";
 	case ST_LINK:
@@ -942,6 +1105,13 @@ static const char *step_verb(const struct step *s)
 	default:
 		return "deleted";
 	}
+}
+
+/* Why a file or link that --undo would remove stays. */
+static const char *kept_why(const struct step *s)
+{
+	return s->it.kind == IT_FILE ? "changed since real-setup wrote it" :
+	       "no longer the link real-setup made";
 }
 
 static void step_print(const struct step *s)
@@ -970,7 +1140,13 @@ static void step_print(const struct step *s)
 		}
 		if (s->it.kind == IT_LINK)
 			jw_kv_string("target", RS_UNIT);
+		if (s->to[0] == '!' && s->it.kind != IT_SYSCTL)
+			jw_kv_string("reason", kept_why(s));
 		jw_end_object();
+		return;
+	}
+	if (s->to[0] == '!' && s->it.kind != IT_SYSCTL) {
+		printf("kept %s (%s)\n", name, kept_why(s));
 		return;
 	}
 	switch (s->op) {
@@ -1216,7 +1392,7 @@ int do_real_setup(int argc, char **argv)
 		p_err("real-setup: cannot list addresses: %s", strerror(-err));
 		goto out;
 	}
-	if (state_load(rs))
+	if (state_load(rs) || state_check(rs))
 		goto fail;
 
 	if (rs->undo) {

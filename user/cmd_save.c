@@ -129,10 +129,12 @@ int do_restore(int argc, char **argv)
 	err = config_apply(&lb, c, 0, &d);
 	lb_close(&lb);
 	config_free(c);
-	if (err) {
+	if (err && d.line)
+		p_err("%s:%d: %s", std_in ? "<stdin>" : path, d.line, d.error);
+	else if (err)
 		p_err("%s", d.error);
+	if (err)
 		return EXIT_FAIL;
-	}
 	print_diff(&d);
 	return EXIT_OK;
 }

@@ -10,9 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <net/if.h>
+#include <linux/rtnetlink.h>
+
 #include "addr.h"
 #include "cmd.h"
 #include "config.h"
+#include "ifaddr.h"
 #include "neigh.h"
 #include "spec.h"
 
@@ -160,8 +164,8 @@ static int parse_real_line(struct config *c, int argc, char **argv, int line,
 	struct real_spec a;
 	int ret, dup;
 
-	ret = real_spec_parse(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY,
-			      &a, err, errlen);
+	ret = real_spec_parse(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY |
+			      REAL_NEW, &a, err, errlen);
 	if (ret)
 		return ret;
 	if (find_svc(c, &a.key) < 0) {
@@ -191,6 +195,33 @@ static int parse_real_line(struct config *c, int argc, char **argv, int line,
 		return EXIT_FAIL;
 	}
 	c->reals[c->nreals++] = r;
+	return 0;
+}
+
+/* A real at the address of any VIP of the file (its own is refused with
+ * its line): the load balancer, or another one, owns that address. */
+static int vip_as_real(const struct config *c, char *err, size_t errlen)
+{
+	char vip[ADDR_STRLEN], real[ADDR_STRLEN];
+	int i, j;
+
+	for (i = 0; i < c->nreals; i++) {
+		const struct config_real *r = &c->reals[i];
+
+		for (j = 0; j < c->nsvcs; j++) {
+			const struct config_service *s = &c->svcs[j];
+
+			if (s->key.family != r->family ||
+			    !addr_equal(&s->key.addr, &r->addr))
+				continue;
+			format_addr(&r->addr, r->family, real, sizeof(real));
+			format_vip(&s->key, vip, sizeof(vip));
+			snprintf(err, errlen, "real %s is the address of VIP "
+				 "%s (line %d): a real is another host on the "
+				 "segment", real, vip, s->line);
+			return r->line;
+		}
+	}
 	return 0;
 }
 
@@ -230,6 +261,12 @@ int config_parse(FILE *f, const char *name, struct config **out, char *err,
 	if (ferror(f)) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		goto err;
+	}
+	line = vip_as_real(c, msg, sizeof(msg));
+	if (line) {
+		snprintf(err, errlen, "%s:%d: %s", name, line, msg);
+		ret = -EINVAL;
 		goto err;
 	}
 	free(buf);
@@ -507,9 +544,18 @@ int config_resolve_mac(struct lb *lb, __u8 family,
 
 	ret = neigh_resolve(lb->cfg.ifindex, family, addr, mac,
 			    NEIGH_TIMEOUT_MS);
+	format_addr(addr, family, real, sizeof(real));
+	if (!ret && !mac_is_host(mac)) {
+		char m[MAC_STRLEN];
+
+		format_mac(mac, m, sizeof(m));
+		snprintf(err, errlen, "real %s resolves to %s on '%.16s', not "
+			 "a host's MAC (broadcast, multicast or zero)", real,
+			 m, ifname);
+		return -EINVAL;
+	}
 	if (!ret)
 		return 0;
-	format_addr(addr, family, real, sizeof(real));
 	if (ret == -EHOSTUNREACH)
 		snprintf(err, errlen, "cannot resolve the MAC of %s on '%.16s': "
 			 "no %s reply (is it on %.16s's layer-2 segment? --mac "
@@ -520,6 +566,66 @@ int config_resolve_mac(struct lb *lb, __u8 family,
 		snprintf(err, errlen, "cannot resolve the MAC of %s on '%.16s': "
 			 "%s", real, ifname, strerror(-ret));
 	return ret;
+}
+
+/* The name of interface ifindex, or its number. */
+static const char *if_name(int ifindex, char *buf)
+{
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "#%d", ifindex);
+	return buf;
+}
+
+int config_check_real(struct lb *lb, const struct host_addr *addrs,
+		      int naddrs, __u8 family, const struct xdplb_addr *addr,
+		      char *err, size_t errlen)
+{
+	char real[ADDR_STRLEN], gw[ADDR_STRLEN], on[IF_NAMESIZE];
+	const char *ifname = lb->cfg.ifname;
+	const struct host_addr *own;
+	struct neigh_route rt;
+	__u8 mac[6];
+	int ret;
+
+	format_addr(addr, family, real, sizeof(real));
+	own = ifaddr_find(addrs, naddrs, family, addr);
+	if (own) {
+		snprintf(err, errlen, "real %s is an address of this load "
+			 "balancer (on '%s'): a real is another host on the "
+			 "segment", real, if_name(own->ifindex, on));
+		return -EINVAL;
+	}
+	ret = neigh_route(lb->cfg.ifindex, family, addr, &rt);
+	if (!ret && rt.type == RTN_UNICAST && !rt.gateway &&
+	    rt.oif == (int)lb->cfg.ifindex)
+		return 0;
+	if (!ret && rt.type != RTN_UNICAST) {
+		snprintf(err, errlen, "real %s is %s on '%s': a real is a "
+			 "unicast host address on the segment", real,
+			 rt.type == RTN_LOCAL ? "a local address" :
+			 rt.type == RTN_BROADCAST ? "a broadcast address" :
+			 rt.type == RTN_MULTICAST ? "a multicast address" :
+			 rt.type == RTN_ANYCAST ? "an anycast address" :
+			 "not a unicast address", if_name(rt.oif, on));
+		return -EINVAL;
+	}
+	/* No on-link route there; a neighbour entry there will do. */
+	if (!neigh_peek(lb->cfg.ifindex, family, addr, mac, false))
+		return 0;
+	if (ret)
+		snprintf(err, errlen, "real %s is not on the segment of '%s': "
+			 "no route to it (%s)", real, ifname, strerror(-ret));
+	else if (rt.gateway)
+		snprintf(err, errlen, "real %s is not on the segment of '%s': "
+			 "it is reached through the gateway %s on '%s', and a "
+			 "real must be on the link", real, ifname,
+			 (format_addr(&rt.gw, rt.gw_family, gw, sizeof(gw)),
+			  gw), if_name(rt.oif, on));
+	else
+		snprintf(err, errlen, "real %s is not on the segment of '%s': "
+			 "it is reached through '%s'", real, ifname,
+			 if_name(rt.oif, on));
+	return -EINVAL;
 }
 
 /* What reals[id] becomes for want: weight, sorry, MAC; health kept. */
@@ -580,7 +686,8 @@ static int apply_reals(struct lb *lb, const struct config *want,
 		d->reals_changed++;
 		rebuild = true;
 	}
-	/* New reals first, while the slots of those going are taken. */
+	/* New reals first, while the slots of those going are taken (there
+	 * is room for them: make_room). */
 	for (j = 0; j < want->nreals; j++) {
 		const struct config_real *w = &want->reals[j];
 		struct xdplb_real r = { .addr = w->addr, .family = w->family,
@@ -638,6 +745,81 @@ fail_real:
 	return fail(d, err, "cannot change the reals of VIP %s: %s", vip,
 		    err == -ENOSPC ? "no room for more reals" :
 		    strerror(-err));
+}
+
+/*
+ * Free the slots of the reals that go before any real comes, when there
+ * would not be room for the new ones otherwise (at XDPLB_MAX_REALS): each
+ * service that loses reals gets a table without them, then their slots
+ * are freed. (With room enough, apply_reals adds first and gives each
+ * service one new table; here a service that both loses and gains reals
+ * gets two.) svcs: the services before this pass, all: every real.
+ */
+static int make_room(struct lb *lb, const struct config *want,
+		     const struct lb_service *svcs, int n,
+		     struct xdplb_real *all, struct config_diff *d)
+{
+	int *place = malloc(XDPLB_MAX_SERVICES * sizeof(*place));
+	__u32 *gone = calloc(XDPLB_MAX_REALS, sizeof(*gone));
+	int i, k, used = 0, kept = 0, ngone, err = 0;
+	char vip[ADDR_STRLEN];
+
+	if (!place || !gone) {
+		err = fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < XDPLB_MAX_SERVICES; i++)
+		place[i] = -1;
+	for (k = 0; k < n; k++)
+		if (svcs[k].svc.id < XDPLB_MAX_SERVICES &&
+		    find_svc(want, &svcs[k].key) >= 0)
+			place[svcs[k].svc.id] = k;
+	for (i = 0; i < XDPLB_MAX_REALS; i++) {
+		if (!(all[i].flags & XDPLB_REAL_F_USED))
+			continue;
+		used++;
+		k = all[i].svc_id < XDPLB_MAX_SERVICES ?
+		    place[all[i].svc_id] : -1;
+		kept += k >= 0 && find_real(want, &svcs[k].key,
+					    &all[i].addr) >= 0;
+	}
+	if (used + (want->nreals - kept) <= XDPLB_MAX_REALS)
+		goto out;
+	for (k = 0; k < n; k++) {
+		if (svcs[k].svc.id >= XDPLB_MAX_SERVICES ||
+		    place[svcs[k].svc.id] != k)
+			continue;	/* deleted with its reals */
+		ngone = 0;
+		for (i = 0; i < XDPLB_MAX_REALS; i++)
+			if ((all[i].flags & XDPLB_REAL_F_USED) &&
+			    all[i].svc_id == svcs[k].svc.id &&
+			    find_real(want, &svcs[k].key, &all[i].addr) < 0)
+				gone[ngone++] = i;
+		if (!ngone)
+			continue;
+		/* Out of the table first, then out of the reals. */
+		for (i = 0; i < ngone; i++)
+			all[gone[i]].flags &= ~XDPLB_REAL_F_USED;
+		err = lb_rebuild(lb, all, &svcs[k].svc);
+		for (i = 0; i < ngone && !err; i++) {
+			err = lb_real_del(lb, gone[i]);
+			if (err)
+				break;
+		}
+		if (err) {
+			format_vip(&svcs[k].key, vip, sizeof(vip));
+			for (; i < ngone; i++)	/* not freed: still there */
+				all[gone[i]].flags |= XDPLB_REAL_F_USED;
+			fail(d, err, "cannot remove the reals of VIP %s: %s",
+			     vip, strerror(-err));
+			goto out;
+		}
+		d->reals_removed += ngone;
+	}
+out:
+	free(gone);
+	free(place);
+	return err;
 }
 
 /* The services this pass added, when the index could not take them:
@@ -700,6 +882,9 @@ static int apply_config(struct lb *lb, const struct config *want,
 		fail(d, err, "cannot read the reals: %s", strerror(-err));
 		goto out;
 	}
+	err = make_room(lb, want, svcs, n, all, d);
+	if (err)
+		goto out;
 
 	/* New services go into the index together, after their tables. */
 	added_keys = calloc(want->nsvcs + 1, sizeof(*added_keys));
@@ -794,6 +979,37 @@ static struct config *config_dup(const struct config *c)
 	return d;
 }
 
+/* The reals of want that have does not hold, as config_check_real sees
+ * them. (Those already there stay whatever the network does now: a link
+ * down for a moment must not make a file unappliable.) */
+static int check_new_reals(struct lb *lb, const struct config *have,
+			   const struct config *want, struct config_diff *d)
+{
+	struct host_addr *addrs = NULL;
+	int i, n = -1, err = 0;
+
+	for (i = 0; i < want->nreals; i++) {
+		const struct config_real *r = &want->reals[i];
+
+		if (find_real(have, &r->svc, &r->addr) >= 0)
+			continue;
+		if (n < 0) {	/* the host's addresses, once a real is new */
+			err = host_addrs(&addrs, &n);
+			if (err)
+				return fail(d, err, "cannot list this host's "
+					    "addresses: %s", strerror(-err));
+		}
+		err = config_check_real(lb, addrs, n, r->family, &r->addr,
+					d->error, sizeof(d->error));
+		if (err) {
+			d->line = r->line;
+			break;
+		}
+	}
+	free(addrs);
+	return err;
+}
+
 int config_apply(struct lb *lb, const struct config *want,
 		 unsigned int flags, struct config_diff *out)
 {
@@ -811,8 +1027,10 @@ int config_apply(struct lb *lb, const struct config *want,
 		err = fail(out, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* Every MAC first: a real that cannot be resolved changes nothing. */
-	for (i = 0; i < w->nreals; i++) {
+	/* Every new real checked, then every MAC: a real that cannot be
+	 * one, or cannot be resolved, changes nothing. */
+	err = check_new_reals(lb, have, w, out);
+	for (i = 0; !err && i < w->nreals; i++) {
 		struct config_real *r = &w->reals[i];
 
 		if (r->mac_manual)
@@ -825,8 +1043,10 @@ int config_apply(struct lb *lb, const struct config *want,
 		err = config_resolve_mac(lb, r->family, &r->addr, r->mac,
 					 out->error, sizeof(out->error));
 		if (err)
-			goto out;
+			out->line = r->line;
 	}
+	if (err)
+		goto out;
 	err = apply_config(lb, w, flags, out);
 	if (err && apply_config(lb, have, flags, &undo)) {
 		char why[sizeof(out->error)];

@@ -55,6 +55,7 @@ struct config_diff {
 	int svcs_added, svcs_removed, svcs_changed;
 	int reals_added, reals_removed, reals_changed;
 	char error[256];	/* set when config_apply fails */
+	int line;		/* and the line of want it names, 0: none */
 };
 
 /*
@@ -97,9 +98,10 @@ enum {
  * reals or quorum changed gets one new Maglev table at the end. Applying
  * what runs changes nothing at all. MACs of new reals without --mac are
  * resolved first (neighbour table, ARP or ND), so an unresolvable real
- * changes nothing. New reals are up unless flags (CONFIG_APPLY_*) say
- * otherwise. When a step fails, what was done is undone as far as it can
- * be, and out->error says what failed.
+ * changes nothing, and so does a new real that config_check_real refuses
+ * (out->line names its line). New reals are up unless flags
+ * (CONFIG_APPLY_*) say otherwise. When a step fails, what was done is
+ * undone as far as it can be, and out->error says what failed.
  * Take the pin directory's lock (lb_lock_dir) around it.
  */
 int config_apply(struct lb *lb, const struct config *want,
@@ -115,5 +117,18 @@ void config_free(struct config *c);
 int config_resolve_mac(struct lb *lb, __u8 family,
 		       const struct xdplb_addr *addr, __u8 mac[6], char *err,
 		       size_t errlen);
+
+/*
+ * Can addr be a new real of lb's instance, as this host sees it? Not one
+ * of its own addresses (addrs: host_addrs(), VIPs on its interfaces
+ * included), and reached directly on the instance's interface (a
+ * unicast route there without a gateway, or a neighbour entry there):
+ * not through a gateway or another interface, not a broadcast address.
+ * 0, or -EINVAL with err saying what is wrong, naming the real.
+ */
+struct host_addr;
+int config_check_real(struct lb *lb, const struct host_addr *addrs,
+		      int naddrs, __u8 family, const struct xdplb_addr *addr,
+		      char *err, size_t errlen);
 
 #endif /* XDPLB_CONFIG_H */

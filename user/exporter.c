@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * exporter.c - routes the exporter's requests (see exporter.h).
+ * exporter.c - the exporter's routes (see exporter.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,37 +14,24 @@
 
 enum page { PAGE_METRICS, PAGE_STATUS, PAGE_JSON };
 
-void exporter_handle(void *ctx, const char *path, struct http_reply *r)
+/* Read the instance and write page into r. */
+static void serve(struct exporter *e, enum page page, struct http_reply *r)
 {
-	struct exporter *e = ctx;
 	struct snapshot *s = NULL;
 	__u64 *flows = NULL;
 	int *ids = NULL;
 	struct lb *lb;
-	enum page page;
 
-	if (!strcmp(path, "/metrics")) {
-		page = PAGE_METRICS;
-	} else if (!strcmp(path, "/")) {
-		page = PAGE_STATUS;
-	} else if (!strcmp(path, "/status.json")) {
-		page = PAGE_JSON;
-	} else {
-		r->status = 404;
-		return;
-	}
 	lb = e->instance(e->ctx);
 	if (!lb) {
-		r->status = 503;
-		fprintf(r->body, "no xdplb instance (detached?)\n");
+		http_error(r, 503, "no xdplb instance (detached?)");
 		return;
 	}
 	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));
 	s = ids ? snapshot_take(lb) : NULL;
 	if (!s) {
-		r->status = 500;
-		fprintf(r->body, "cannot read the maps: %s\n",
-			strerror(ids ? errno : ENOMEM));
+		http_error(r, 500, "cannot read the maps: %s",
+			   strerror(ids ? errno : ENOMEM));
 		goto out;
 	}
 	switch (page) {
@@ -57,19 +44,17 @@ void exporter_handle(void *ctx, const char *path, struct http_reply *r)
 			free(flows);
 			flows = NULL;
 		}
-		r->type = METRICS_CONTENT_TYPE;
 		metrics_write(r->body, lb, s, flows, ids);
 		break;
 	case PAGE_STATUS:
-		r->type = "text/html; charset=utf-8";
-		r->headers = STATUS_PAGE_HEADERS;
-		status_page_write(r->body, lb, s, ids);
+		if (http_add_header(r, "Content-Security-Policy",
+				    STATUS_PAGE_CSP))
+			http_error(r, 500, "out of memory");
+		else
+			status_page_write(r->body, lb, s, ids);
 		break;
 	case PAGE_JSON:
-		r->type = "application/json";
-		jw_set_output(r->body);
 		snapshot_list_json(lb, s, ids, true);
-		jw_set_output(NULL);
 		break;
 	}
 out:
@@ -77,4 +62,44 @@ out:
 	if (s)
 		snapshot_free(s);
 	free(ids);
+}
+
+static void get_metrics(void *ctx, const struct http_request *req,
+			struct http_reply *r)
+{
+	(void)req;
+	serve(ctx, PAGE_METRICS, r);
+}
+
+static void get_status(void *ctx, const struct http_request *req,
+		       struct http_reply *r)
+{
+	(void)req;
+	serve(ctx, PAGE_STATUS, r);
+}
+
+static void get_json(void *ctx, const struct http_request *req,
+		     struct http_reply *r)
+{
+	(void)req;
+	serve(ctx, PAGE_JSON, r);
+}
+
+static const struct http_route routes[] = {
+	{ "GET", "/metrics", get_metrics, METRICS_CONTENT_TYPE, 0, 0 },
+	{ "GET", "/", get_status, "text/html; charset=utf-8", 0, 0 },
+	{ "GET", "/status.json", get_json, NULL, 0, HTTP_ROUTE_JSON },
+};
+
+int exporter_listen(struct exporter *e, const char *listen,
+		    struct http_server **out, char *err, size_t len)
+{
+	struct http_config cfg = {
+		.listen = listen,
+		.routes = routes,
+		.nroutes = sizeof(routes) / sizeof(routes[0]),
+		.ctx = e,
+	};
+
+	return http_server_new(&cfg, out, err, len);
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * exporter.h - what `xdplb exporter` and `xdplb daemon --listen` serve:
- *   /metrics       Prometheus text format (metrics.h)
- *   /              the status page (status_page.h)
- *   /status.json   `list -j`'s JSON, which the page refreshes from
- * anything else 404; 503 while there is no instance. Each request reads
- * the maps afresh; /metrics also reads the connection table, once.
+ *   GET /metrics       Prometheus text format (metrics.h)
+ *   GET /              the status page (status_page.h)
+ *   GET /status.json   `list -j`'s JSON, which the page refreshes from
+ * (HEAD too); anything else 404, another method 405; 503 while there is no
+ * instance. Each request reads the maps afresh; /metrics also reads the
+ * connection table, once. What is served over HTTP never shows an exec
+ * check's command line (it may hold secrets): only that it is an exec
+ * check.
  */
 #ifndef XDPLB_EXPORTER_H
 #define XDPLB_EXPORTER_H
@@ -21,7 +24,8 @@ struct exporter {
 	void *ctx;
 };
 
-/* An http_handler_fn; ctx is a struct exporter. */
-void exporter_handle(void *ctx, const char *path, struct http_reply *r);
+/* Serve e's instance on listen (ADDR:PORT); as http_server_new(). */
+int exporter_listen(struct exporter *e, const char *listen,
+		    struct http_server **out, char *err, size_t len);
 
 #endif /* XDPLB_EXPORTER_H */

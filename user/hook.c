@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
 #include "hook.h"
@@ -131,18 +132,26 @@ int hook_find(const struct hook *h, __u32 pinned_id, __u32 stats_map_id)
 	return -1;
 }
 
-/* The id of the instance's program on its hook here, 0 if none. */
+/* The id of the instance's program on its hook here, 0 if none. The
+ * program alone on the hook is seen through netlink, which needs no
+ * capability (the exporter keeps none); one in libxdp's dispatcher, or
+ * one an interrupted upgrade left unpinned, through libxdp, which opens
+ * programs by id (CAP_SYS_ADMIN). */
 static __u32 attached_id(const struct lb *lb)
 {
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 pinned = pinned_prog_id(lb->pin_dir);
 	struct hook h;
 	int i;
 
 	if (lb->cfg.netns_cookie && lb->cfg.netns_cookie != netns_cookie())
 		return 0;
+	if (pinned && !bpf_xdp_query(lb->cfg.ifindex, 0, &q) &&
+	    q.prog_id == pinned)
+		return pinned;
 	if (hook_read(lb->cfg.ifindex, &h))
 		return 0;
-	i = hook_find(&h, pinned_prog_id(lb->pin_dir),
-		      fd_id(lb->global_stats_fd, false));
+	i = hook_find(&h, pinned, fd_id(lb->global_stats_fd, false));
 	return i < 0 ? 0 : h.prog[i].id;
 }
 

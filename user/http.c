@@ -1,51 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * http.c - the exporter's HTTP server (see http.h).
+ * http.c - the HTTP server (see http.h): libmicrohttpd in external-epoll
+ * mode, so that its epoll descriptor sits in the owner's poll() and every
+ * callback runs on the owner's thread.
  *
- * A connection goes READ -> WRITE -> DRAIN -> closed, each state with a
- * deadline. DRAIN: once the answer is written the write side is shut and
- * whatever the client still sends is read and thrown away until it closes
- * (or DRAIN_MS pass): closing a socket with unread input makes the kernel
- * send a reset, which can destroy an answer the client has not read yet.
+ * Deadlines. libmicrohttpd's own timeout is an idle timeout: any byte
+ * restarts it, so a client that sends its request a byte every few
+ * seconds would hold its connection for ever. Each connection therefore
+ * also has a deadline, set when it starts, when its request's head is in
+ * and when its answer is done (for the next request); one that passes
+ * gets shutdown(2) on its socket, which libmicrohttpd sees as the client
+ * gone and closes (it owns the descriptor: no close here, so no race with
+ * a reused number). Every deadline is "now + timeout", so appending to a
+ * list keeps it sorted: the first entry is always the next to expire.
+ *
+ * Clients. The per-client limit is ours (on_accept), not libmicrohttpd's
+ * per-IP one, which counts every IPv6 address apart: a host that has a
+ * /64 would be 2^64 clients.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stddef.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <microhttpd.h>
 
 #include "addr.h"
 #include "http.h"
+#include "json.h"
+#include "log.h"
 
-#define DRAIN_MS	1000
-#define ACCEPTS_PER_ROUND 64
+/*
+ * Per-connection memory of libmicrohttpd: its read buffer, the parsed
+ * head and the answer's head. It answers 431 (414 for a long target) to a
+ * head that does not fit, but 0.9.75 closes without a word when the head
+ * fits and the answer's head then does not (measured with 8 KiB: heads of
+ * 7.76 to 7.94 KiB). So twice HTTP_MAX_HEAD, and heads over HTTP_MAX_HEAD
+ * get our 431, far from that edge.
+ */
+#define HTTP_CONN_MEMORY	(2 * HTTP_MAX_HEAD)
+#define LISTEN_BACKLOG		128
+/* TLS 1.2 and 1.3 only. */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-enum conn_state { C_READ, C_WRITE, C_DRAIN };
+/* Who a client is, for the per-client limit: an IPv4 address (also one
+ * mapped into IPv6), or an IPv6 /64, which a single host usually has whole
+ * (so one attacker does not count as 2^64 clients). */
+struct client {
+	unsigned char family;	/* 4 or 6 */
+	unsigned char addr[8];	/* IPv4: 4 bytes; IPv6: the /64 */
+};
 
+/* A connection: its socket, client and deadline (socket context). */
 struct conn {
+	TAILQ_ENTRY(conn) by_deadline;	/* while it has a deadline */
+	bool listed;
+	LIST_ENTRY(conn) all;		/* until it is closed */
+	struct client who;
 	int fd;
-	int slot;		/* in s->conns */
-	enum conn_state state;
 	unsigned long long deadline;	/* ms, CLOCK_MONOTONIC */
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
-	char in[HTTP_MAX_REQUEST + 1];	/* + a NUL */
+};
+
+/* A request (libmicrohttpd's con_cls). */
+struct req {
+	const struct http_route *route;
+	char *body;
+	size_t len;
 };
 
 struct http_server {
-	int epfd;
-	int lfd;
-	http_handler_fn fn;
+	struct MHD_Daemon *mhd;
+	const struct http_route *routes;
+	size_t nroutes;
 	void *ctx;
-	struct conn *conns[HTTP_MAX_CLIENTS];
+	unsigned int timeout_ms;
+	unsigned int max_per_client;
+	TAILQ_HEAD(, conn) deadlines;	/* soonest first */
+	LIST_HEAD(, conn) conns;	/* every one, cut off or not */
+	char last_log[256];	/* libmicrohttpd's last message */
 };
 
 static unsigned long long now_ms(void)
@@ -56,21 +96,471 @@ static unsigned long long now_ms(void)
 	return (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *reason(int status)
+/* Deadlines ---------------------------------------------------------- */
+
+static void unlist(struct http_server *s, struct conn *c)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
+	if (!c->listed)
+		return;
+	TAILQ_REMOVE(&s->deadlines, c, by_deadline);
+	c->listed = false;
+}
+
+/* The next phase of c ends within the timeout from now. */
+static void arm(struct http_server *s, struct conn *c)
+{
+	unlist(s, c);
+	c->deadline = now_ms() + s->timeout_ms;
+	TAILQ_INSERT_TAIL(&s->deadlines, c, by_deadline);
+	c->listed = true;
+}
+
+static void arm_connection(struct http_server *s, struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		arm(s, ci->socket_context);
+}
+
+/* Cut off every connection whose deadline has passed. */
+static void expire(struct http_server *s)
+{
+	unsigned long long now = now_ms();
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&s->deadlines)) && c->deadline <= now) {
+		unlist(s, c);
+		shutdown(c->fd, SHUT_RDWR);
+		pr_debug("xdplb: http: connection cut off at its deadline\n");
 	}
 }
+
+/* Clients -------------------------------------------------------------- */
+
+static int client_of(const struct sockaddr *sa, socklen_t len,
+		     struct client *c)
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(c, 0, sizeof(*c));
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		c->family = 4;
+		memcpy(c->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const unsigned char *a =
+			((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+
+		if (!memcmp(a, mapped, sizeof(mapped))) {
+			c->family = 4;
+			memcpy(c->addr, a + 12, 4);
+		} else {
+			c->family = 6;
+			memcpy(c->addr, a, 8);
+		}
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* Accept a new connection only while its client has fewer than
+ * max_per_client open (cut off ones count until they are closed). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa,
+				 socklen_t len)
+{
+	struct http_server *s = cls;
+	unsigned int n = 0;
+	struct client who;
+	struct conn *c;
+
+	if (client_of(sa, len, &who))
+		return MHD_NO;
+	LIST_FOREACH(c, &s->conns, all)
+		if (!memcmp(&c->who, &who, sizeof(who)) &&
+		    ++n >= s->max_per_client) {
+			pr_debug("xdplb: http: a client over %u connections: "
+				 "refused\n", s->max_per_client);
+			return MHD_NO;
+		}
+	return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci, *addr;
+	struct http_server *s = cls;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (c) {
+			unlist(s, c);
+			LIST_REMOVE(c, all);
+			free(c);
+		}
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	c = calloc(1, sizeof(*c));
+	addr = MHD_get_connection_info(mc,
+				       MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!c || !addr || client_of(addr->client_addr,
+				     sizeof(struct sockaddr_storage),
+				     &c->who)) {
+		/* A connection without a deadline is not served. */
+		free(c);
+		shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	c->fd = ci->connect_fd;
+	LIST_INSERT_HEAD(&s->conns, c, all);
+	arm(s, c);
+	*socket_context = c;
+}
+
+/* Answers ------------------------------------------------------------ */
+
+void http_error(struct http_reply *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+int http_add_header(struct http_reply *r, const char *name,
+		    const char *value)
+{
+	char *n, *v;
+
+	if (r->nheaders == HTTP_MAX_REPLY_HEADERS)
+		return -E2BIG;
+	n = strdup(name);
+	v = strdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return -ENOMEM;
+	}
+	r->headers[r->nheaders][0] = n;
+	r->headers[r->nheaders][1] = v;
+	r->nheaders++;
+	return 0;
+}
+
+static void reply_free(struct http_reply *r)
+{
+	int i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i][0]);
+		free(r->headers[i][1]);
+	}
+	r->nheaders = 0;
+}
+
+/* The body of an error answer: the message, as text or JSON. */
+static int error_body(const struct http_route *route, int status,
+		      const char *msg, char **body, size_t *len)
+{
+	FILE *f = open_memstream(body, len);
+
+	if (!f)
+		return -ENOMEM;
+	if (!*msg)
+		msg = MHD_get_reason_phrase_for(status);
+	if (route && (route->flags & HTTP_ROUTE_JSON)) {
+		jw_set_output(f);
+		jw_start_object();
+		jw_kv_string("error", msg);
+		jw_end_object();
+		jw_flush();
+		jw_set_output(NULL);
+	} else {
+		fprintf(f, "%s\n", msg);
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+static const char *route_type(const struct http_route *route, bool error)
+{
+	if (route && (route->flags & HTTP_ROUTE_JSON))
+		return "application/json";
+	if (route && route->type && !error)
+		return route->type;
+	return "text/plain; charset=utf-8";
+}
+
+/* Queue status with body (taken over) and the headers of r. */
+static enum MHD_Result queue(struct MHD_Connection *mc, int status,
+			     const char *type, char *body, size_t len,
+			     const struct http_reply *r, const char *allow)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	bool ok;
+	int i;
+
+	resp = MHD_create_response_from_buffer(len, body,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	ok = MHD_add_response_header(resp, "Content-Type", type) &&
+	     MHD_add_response_header(resp, "Cache-Control", "no-store") &&
+	     MHD_add_response_header(resp, "X-Content-Type-Options",
+				     "nosniff");
+	if (ok && allow)
+		ok = MHD_add_response_header(resp, "Allow", allow);
+	for (i = 0; ok && r && i < r->nheaders; i++)
+		ok = MHD_add_response_header(resp, r->headers[i][0],
+					     r->headers[i][1]);
+	/* A header libmicrohttpd refuses (a CR or LF in it) is a bug of
+	 * ours: no answer rather than a broken one. */
+	ret = ok ? MHD_queue_response(mc, status, resp) : MHD_NO;
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *mc,
+				   const struct http_route *route, int status,
+				   const char *msg, const char *allow)
+{
+	char *body = NULL;
+	size_t len = 0;
+
+	if (error_body(route, status, msg, &body, &len)) {
+		free(body);
+		return MHD_NO;
+	}
+	return queue(mc, status, route_type(route, true), body, len, NULL,
+		     allow);
+}
+
+/* Requests ----------------------------------------------------------- */
+
+static bool method_is(const struct http_route *rt, const char *method)
+{
+	return !strcmp(rt->method, method) ||
+	       (!strcmp(method, "HEAD") && !strcmp(rt->method, "GET"));
+}
+
+/*
+ * The route for method and path; 0, or 404 (no such path) or 405 (with
+ * the path's methods in allow).
+ */
+static int route_find(const struct http_server *s, const char *method,
+		      const char *path, const struct http_route **out,
+		      char *allow, size_t len)
+{
+	bool known = false;
+	size_t i;
+
+	*allow = '\0';
+	for (i = 0; i < s->nroutes; i++) {
+		const struct http_route *rt = &s->routes[i];
+
+		if (strcmp(rt->path, path))
+			continue;
+		if (method_is(rt, method)) {
+			*out = rt;
+			return 0;
+		}
+		known = true;
+		snprintf(allow + strlen(allow), len - strlen(allow), "%s%s%s",
+			 *allow ? ", " : "", rt->method,
+			 strcmp(rt->method, "GET") ? "" : ", HEAD");
+	}
+	return known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
+}
+
+/* 0; 431 for a head over HTTP_MAX_HEAD; 400 for HTTP/1.1 without exactly
+ * one Host (RFC 9112 3.2), checked here rather than by libmicrohttpd's
+ * strict mode, whose answer to a missing Host in 0.9.75 repeats its own
+ * head inside the body. */
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	*(int *)cls += !strcasecmp(key, MHD_HTTP_HEADER_HOST);
+	return MHD_YES;
+}
+
+static int check_head(struct MHD_Connection *mc, const char *version)
+{
+	const union MHD_ConnectionInfo *ci;
+	int hosts = 0;
+
+	ci = MHD_get_connection_info(mc,
+				     MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (!ci || ci->header_size > HTTP_MAX_HEAD)
+		return MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+	MHD_get_connection_values(mc, MHD_HEADER_KIND, count_host, &hosts);
+	if (strcmp(version, MHD_HTTP_VERSION_1_1))
+		return hosts > 1 ? MHD_HTTP_BAD_REQUEST : 0;
+	return hosts == 1 ? 0 : MHD_HTTP_BAD_REQUEST;
+}
+
+/* 0, or 413 when the request says its body is longer than the route
+ * takes (or says it in a way that cannot be read: 400). */
+static int check_length(struct MHD_Connection *mc,
+			const struct http_route *rt)
+{
+	const char *cl, *te;
+	unsigned long long n;
+	char *end;
+
+	te = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (te && !rt->max_body)
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!cl)
+		return 0;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	if (errno || end == cl || *end)
+		return MHD_HTTP_BAD_REQUEST;
+	return n > rt->max_body ? MHD_HTTP_CONTENT_TOO_LARGE : 0;
+}
+
+/* Run the route's handler and queue its answer. */
+static enum MHD_Result run_handler(struct http_server *s,
+				   struct MHD_Connection *mc, struct req *q,
+				   const char *path)
+{
+	const struct http_route *rt = q->route;
+	struct http_request req = {
+		.method = rt->method,
+		.path = path,
+		.body = q->body ? q->body : "",
+		.body_len = q->len,
+		.conn = mc,
+	};
+	struct http_reply r = { .status = MHD_HTTP_OK };
+	enum MHD_Result ret;
+	char *body = NULL;
+	size_t len = 0;
+
+	r.body = open_memstream(&body, &len);
+	if (!r.body)
+		return queue_error(mc, rt, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "out of memory", NULL);
+	if (rt->flags & HTTP_ROUTE_JSON)
+		jw_set_output(r.body);
+	rt->fn(s->ctx, &req, &r);
+	if (rt->flags & HTTP_ROUTE_JSON)
+		jw_set_output(NULL);
+	if (fclose(r.body) && !r.error[0])
+		http_error(&r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			   "out of memory");
+	if (r.error[0] || (r.status >= 400 && !len)) {
+		free(body);
+		body = NULL;
+		if (error_body(rt, r.status, r.error, &body, &len)) {
+			free(body);
+			reply_free(&r);
+			return MHD_NO;
+		}
+	}
+	ret = queue(mc, r.status, r.error[0] || r.status >= 400 ?
+		    route_type(rt, true) : r.type ? r.type :
+		    route_type(rt, false), body, len, &r, NULL);
+	reply_free(&r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct req *q = *con_cls;
+	char allow[64];
+	int status;
+
+	if (!q) {
+		/* The head is in: its body and the answer are due next. */
+		arm_connection(s, mc);
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return MHD_NO;
+		*con_cls = q;
+		status = check_head(mc, version);
+		if (!status)
+			status = route_find(s, method, url, &q->route, allow,
+					    sizeof(allow));
+		if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+			return queue_error(mc, NULL, status, "", allow);
+		if (!status)
+			status = check_length(mc, q->route);
+		if (status)
+			return queue_error(mc, q->route, status, "", NULL);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* A body longer than the route takes that did not say so
+		 * up front (chunked): not worth reading to the end. */
+		if (*upload_size > q->route->max_body - q->len)
+			return MHD_NO;
+		if (!q->body) {
+			q->body = malloc(q->route->max_body + 1);
+			if (!q->body)
+				return MHD_NO;
+		}
+		memcpy(q->body + q->len, upload, *upload_size);
+		q->len += *upload_size;
+		q->body[q->len] = '\0';
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return run_handler(s, mc, q, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req *q = *con_cls;
+
+	(void)toe;
+	/* With keep-alive, the next request's head is due next. */
+	arm_connection(cls, mc);
+	if (q) {
+		free(q->body);
+		free(q);
+	}
+	*con_cls = NULL;
+}
+
+/* libmicrohttpd's messages: malformed requests, clients over a limit;
+ * a flood of them under abuse, so debug level. The last one explains a
+ * failed start. */
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *s = cls;
+	size_t n;
+
+	vsnprintf(s->last_log, sizeof(s->last_log), fmt, ap);
+	n = strlen(s->last_log);
+	while (n && (s->last_log[n - 1] == '\n' || s->last_log[n - 1] == '.'))
+		s->last_log[--n] = '\0';
+	pr_debug("xdplb: http: %s\n", s->last_log);
+}
+
+/* The server --------------------------------------------------------- */
 
 /* ADDR:PORT, as a VIP without a protocol, and a port. */
 static int parse_listen(const char *str, struct sockaddr_storage *ss,
@@ -99,428 +589,161 @@ static int parse_listen(const char *str, struct sockaddr_storage *ss,
 	return 0;
 }
 
-static int watch(struct http_server *s, struct conn *c, int op,
-		 unsigned int events)
+/* Our own listening socket: its errors are the ones an operator needs
+ * ("Address already in use"), which libmicrohttpd only logs. */
+static int listen_on(const char *addr, char *err, size_t len)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = c };
-
-	return epoll_ctl(s->epfd, op, c->fd, &ev) ? -errno : 0;
-}
-
-static void conn_close(struct http_server *s, struct conn *c)
-{
-	close(c->fd);		/* leaves the epoll set with it */
-	s->conns[c->slot] = NULL;
-	free(c->out);
-	free(c);
-}
-
-/* Connections --------------------------------------------------------- */
-
-static void accept_all(struct http_server *s)
-{
-	int i, k, fd;
-
-	for (k = 0; k < ACCEPTS_PER_ROUND; k++) {
-		struct conn *c;
-
-		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;	/* EAGAIN, or no descriptors: later */
-		}
-		for (i = 0; i < HTTP_MAX_CLIENTS && s->conns[i]; i++)
-			;
-		c = i < HTTP_MAX_CLIENTS ? malloc(sizeof(*c)) : NULL;
-		if (!c) {
-			close(fd);	/* full: the client sees a reset */
-			continue;
-		}
-		memset(c, 0, offsetof(struct conn, in));
-		c->fd = fd;
-		c->slot = i;
-		c->state = C_READ;
-		c->deadline = now_ms() + HTTP_READ_TIMEOUT_MS;
-		s->conns[i] = c;
-		if (watch(s, c, EPOLL_CTL_ADD, EPOLLIN))
-			conn_close(s, c);
-	}
-}
-
-/* Request parsing ------------------------------------------------------- */
-
-/* The next line of *p (ended by \n or \r\n, which are cut), or NULL. */
-static char *next_line(char **p)
-{
-	char *line = *p, *nl;
-
-	if (!line)
-		return NULL;
-	nl = strchr(line, '\n');
-	if (nl) {
-		*nl = '\0';
-		*p = nl + 1;
-		if (nl > line && nl[-1] == '\r')
-			nl[-1] = '\0';
-	} else {
-		*p = NULL;
-	}
-	return line;
-}
-
-/* RFC 9110 token characters. */
-static bool is_token(const char *s)
-{
-	static const char punct[] = "!#$%&'*+-.^_`|~";
-
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr(punct, *s)))
-			return false;
-	return true;
-}
-
-/*
- * Check the request (NUL-terminated, without the empty line that ends
- * it). Returns 0 with the path (the target without query or fragment)
- * and whether it is HEAD, or the status of the error answer.
- */
-static int parse_request(char *req, char **path, bool *head)
-{
-	char *rest = req, *line, *target, *version, *sp, *colon;
-	int hosts = 0;
-	bool v11;
-
-	line = next_line(&rest);
-	sp = strchr(line, ' ');
-	if (!sp)
-		return 400;
-	*sp = '\0';
-	target = sp + 1;
-	sp = strchr(target, ' ');
-	if (!sp)
-		return 400;	/* HTTP/0.9 */
-	*sp = '\0';
-	version = sp + 1;
-	if (!is_token(line) || strchr(version, ' ') ||
-	    strncmp(version, "HTTP/", 5) || version[5] < '0' ||
-	    version[5] > '9' || version[6] != '.' || version[7] < '0' ||
-	    version[7] > '9' || version[8])
-		return 400;
-	for (sp = target; *sp; sp++)
-		if ((unsigned char)*sp <= 0x20 || *sp == 0x7f)
-			return 400;
-	if (target[0] != '/')
-		return 400;	/* absolute-form, authority-form, '*' */
-	v11 = version[5] == '1' && version[7] >= '1';
-
-	while ((line = next_line(&rest))) {
-		if (!*line)
-			break;
-		if (*line == ' ' || *line == '\t')
-			return 400;	/* obsolete line folding */
-		colon = strchr(line, ':');
-		if (!colon)
-			return 400;
-		*colon = '\0';
-		if (!is_token(line))
-			return 400;
-		hosts += !strcasecmp(line, "host");
-	}
-	if (v11 ? hosts != 1 : hosts > 1)
-		return 400;
-	if (version[5] != '1')
-		return 505;
-	*head = !strcmp(req, "HEAD");
-	if (!*head && strcmp(req, "GET"))
-		return 405;
-	target[strcspn(target, "?#")] = '\0';
-	*path = target;
-	return 0;
-}
-
-/* Answers --------------------------------------------------------------- */
-
-static void conn_write(struct http_server *s, struct conn *c);
-
-/* Answer the request (status 0: ask the handler), then write. */
-static void respond(struct http_server *s, struct conn *c, int status,
-		    const char *path, bool head)
-{
-	struct http_reply r = { .status = 200 };
-	char *body = NULL, *hdr = NULL;
-	size_t blen = 0, hlen = 0;
-	FILE *f, *h;
-
-	f = open_memstream(&body, &blen);
-	if (!f)
-		goto fail;
-	r.body = f;
-	if (status)
-		r.status = status;
-	else
-		s->fn(s->ctx, path, &r);
-	if (r.status >= 400 && ftell(f) == 0) {
-		fprintf(f, "%d %s\n", r.status, reason(r.status));
-		r.type = NULL;
-		r.headers = NULL;
-	}
-	if (fclose(f))
-		goto fail;
-	h = open_memstream(&hdr, &hlen);
-	if (!h)
-		goto fail;
-	fprintf(h, "HTTP/1.1 %d %s\r\n"
-		"Server: xdplb\r\n"
-		"Content-Type: %s\r\n"
-		"Content-Length: %zu\r\n"
-		"Cache-Control: no-store\r\n"
-		"X-Content-Type-Options: nosniff\r\n"
-		"%s%s"
-		"Connection: close\r\n\r\n",
-		r.status, reason(r.status),
-		r.type ? r.type : "text/plain; charset=utf-8", blen,
-		r.status == 405 ? "Allow: GET, HEAD\r\n" : "",
-		r.headers ? r.headers : "");
-	if (!head)
-		fwrite(body, 1, blen, h);
-	if (fclose(h))
-		goto fail;
-	free(body);
-	c->out = hdr;
-	c->out_len = hlen;
-	c->out_off = 0;
-	c->state = C_WRITE;
-	c->deadline = now_ms() + HTTP_WRITE_TIMEOUT_MS;
-	if (watch(s, c, EPOLL_CTL_MOD, EPOLLOUT)) {
-		conn_close(s, c);
-		return;
-	}
-	conn_write(s, c);	/* most answers fit in the socket buffer */
-	return;
-fail:
-	free(body);
-	free(hdr);
-	conn_close(s, c);
-}
-
-static void conn_write(struct http_server *s, struct conn *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off,
-				 c->out_len - c->out_off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			conn_close(s, c);
-			return;
-		}
-		c->out_off += n;
-	}
-	free(c->out);
-	c->out = NULL;
-	shutdown(c->fd, SHUT_WR);
-	c->state = C_DRAIN;
-	c->deadline = now_ms() + DRAIN_MS;
-	if (watch(s, c, EPOLL_CTL_MOD, EPOLLIN))
-		conn_close(s, c);
-}
-
-/* Where the request ends (after its empty line), or 0 when not yet. */
-static size_t request_end(const struct conn *c)
-{
-	size_t i;
-
-	for (i = 1; i < c->in_len; i++) {
-		if (c->in[i] != '\n')
-			continue;
-		if (c->in[i - 1] == '\n')
-			return i + 1;
-		if (i >= 2 && c->in[i - 1] == '\r' && c->in[i - 2] == '\n')
-			return i + 1;
-	}
-	return 0;
-}
-
-static void conn_read(struct http_server *s, struct conn *c)
-{
-	char *path = NULL;
-	bool head = false;
-	size_t end;
-	int status;
-
-	for (;;) {
-		ssize_t n;
-
-		if (c->in_len == HTTP_MAX_REQUEST) {
-			respond(s, c, 431, NULL, false);
-			return;
-		}
-		n = read(c->fd, c->in + c->in_len,
-			 HTTP_MAX_REQUEST - c->in_len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			conn_close(s, c);	/* gone before it asked */
-			return;
-		}
-		c->in_len += n;
-		end = request_end(c);
-		if (end)
-			break;
-	}
-	c->in[end] = '\0';
-	status = memchr(c->in, '\0', end) ? 400 :
-		 parse_request(c->in, &path, &head);
-	respond(s, c, status, path, head);
-}
-
-static void conn_drain(struct http_server *s, struct conn *c)
-{
-	char buf[4096];
-	ssize_t n;
-
-	while ((n = read(c->fd, buf, sizeof(buf))) > 0)
-		;
-	if (n == 0 || errno != EAGAIN)
-		conn_close(s, c);
-}
-
-static void conn_event(struct http_server *s, struct conn *c)
-{
-	switch (c->state) {
-	case C_READ:
-		conn_read(s, c);
-		break;
-	case C_WRITE:
-		conn_write(s, c);
-		break;
-	case C_DRAIN:
-		conn_drain(s, c);
-		break;
-	}
-}
-
-/* A request not read in time gets 408; the rest are closed. */
-static void expire(struct http_server *s)
-{
-	unsigned long long now = now_ms();
-	int i;
-
-	for (i = 0; i < HTTP_MAX_CLIENTS; i++) {
-		struct conn *c = s->conns[i];
-
-		if (!c || c->deadline > now)
-			continue;
-		if (c->state == C_READ && c->in_len)
-			respond(s, c, 408, NULL, false);
-		else
-			conn_close(s, c);
-	}
-}
-
-/* The server ---------------------------------------------------------- */
-
-void http_dispatch(struct http_server *s)
-{
-	struct epoll_event ev[64];
-	int n, i;
-
-	n = epoll_wait(s->epfd, ev, 64, 0);
-	for (i = 0; i < n; i++) {
-		if (ev[i].data.ptr == s)
-			accept_all(s);
-		else
-			conn_event(s, ev[i].data.ptr);
-	}
-	expire(s);
-}
-
-int http_timeout(const struct http_server *s)
-{
-	unsigned long long now = now_ms(), first = 0;
-	int i;
-
-	for (i = 0; i < HTTP_MAX_CLIENTS; i++)
-		if (s->conns[i] && (!first || s->conns[i]->deadline < first))
-			first = s->conns[i]->deadline;
-	if (!first)
-		return -1;
-	return first > now ? (int)(first - now) : 0;
-}
-
-int http_fd(const struct http_server *s)
-{
-	return s->epfd;
-}
-
-int http_server_new(const char *listen_on, http_handler_fn fn, void *ctx,
-		    struct http_server **out, char *err, size_t len)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_storage ss;
-	struct http_server *s;
 	socklen_t sslen;
-	int one = 1, ret;
+	int fd, one = 1, ret;
 
-	if (parse_listen(listen_on, &ss, &sslen)) {
+	if (parse_listen(addr, &ss, &sslen)) {
 		snprintf(err, len, "bad listen address '%s' (ADDR:PORT, IPv6 "
-			 "ADDR in brackets, PORT 1..65535)", listen_on);
+			 "ADDR in brackets, PORT 1..65535)", addr);
 		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, sslen) ||
+	    listen(fd, LISTEN_BACKLOG)) {
+		ret = -errno;
+		snprintf(err, len, "cannot listen on %s: %s", addr,
+			 strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int http_server_new(const struct http_config *cfg, struct http_server **out,
+		    char *err, size_t len)
+{
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem o[16];
+	struct stat st = {}, again;
+	struct http_server *s;
+	int n = 0, lfd, ret;
+
+#define OPT(opt, val, ptr) \
+	(o[n++] = (struct MHD_OptionItem){ (opt), (intptr_t)(val), (ptr) })
+
+	if (!MHD_is_feature_supported(MHD_FEATURE_EPOLL)) {
+		snprintf(err, len, "this libmicrohttpd has no epoll support");
+		return -EOPNOTSUPP;
+	}
+	if (!cfg->tls_key != !cfg->tls_cert) {
+		snprintf(err, len, "TLS needs both a key and a certificate");
+		return -EINVAL;
+	}
+	if (cfg->tls_key && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(err, len, "this libmicrohttpd has no TLS support");
+		return -EOPNOTSUPP;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	s->fn = fn;
-	s->ctx = ctx;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-			SOCK_CLOEXEC, 0);
-	if (s->epfd < 0 || s->lfd < 0 ||
-	    setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(s->lfd, (struct sockaddr *)&ss, sslen) ||
-	    listen(s->lfd, 128)) {
-		ret = -errno;
-		snprintf(err, len, "cannot listen on %s: %s", listen_on,
-			 strerror(-ret));
-		goto err;
+	TAILQ_INIT(&s->deadlines);
+	LIST_INIT(&s->conns);
+	s->routes = cfg->routes;
+	s->nroutes = cfg->nroutes;
+	s->ctx = cfg->ctx;
+	s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : HTTP_TIMEOUT_MS;
+	s->max_per_client = cfg->max_per_client ? cfg->max_per_client :
+			    HTTP_MAX_PER_CLIENT;
+
+	lfd = listen_on(cfg->listen, err, len);
+	if (lfd < 0) {
+		free(s);
+		return lfd;
 	}
-	ev.data.ptr = s;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev)) {
-		ret = -errno;
-		snprintf(err, len, "cannot watch %s: %s", listen_on,
-			 strerror(-ret));
-		goto err;
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, on_log, s);	/* first: for all */
+	OPT(MHD_OPTION_LISTEN_SOCKET, lfd, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS, NULL);
+	/* Idle: whole seconds, rounded up. */
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, (s->timeout_ms + 999) / 1000, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, s);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
+	if (cfg->tls_key) {
+		flags |= MHD_USE_TLS;
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key);
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert);
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+
+	fstat(lfd, &st);
+	s->mhd = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
+				  MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+	if (!s->mhd) {
+		ret = -EINVAL;
+		snprintf(err, len, "cannot serve HTTP on %s: %s", cfg->listen,
+			 s->last_log[0] ? s->last_log :
+			 "libmicrohttpd did not start");
+		/* It closes the socket on some failures (bad TLS), not on
+		 * all: close it only if it is still the one. */
+		if (!fstat(lfd, &again) && again.st_ino == st.st_ino &&
+		    again.st_dev == st.st_dev)
+			close(lfd);
+		free(s);
+		return ret;
 	}
 	*out = s;
 	return 0;
-err:
-	http_server_free(s);
-	return ret;
 }
 
 void http_server_free(struct http_server *s)
 {
-	int i;
-
 	if (!s)
 		return;
-	for (i = 0; i < HTTP_MAX_CLIENTS; i++)
-		if (s->conns[i])
-			conn_close(s, s->conns[i]);
-	if (s->lfd >= 0)
-		close(s->lfd);
-	if (s->epfd >= 0)
-		close(s->epfd);
+	/* Closes the listening socket and every connection; the close
+	 * notifications free their struct conn. */
+	MHD_stop_daemon(s->mhd);
 	free(s);
+}
+
+int http_fd(const struct http_server *s)
+{
+	const union MHD_DaemonInfo *di;
+
+	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	return di ? di->epoll_fd : -1;
+}
+
+int http_timeout(const struct http_server *s)
+{
+	const struct conn *first = TAILQ_FIRST(&s->deadlines);
+	MHD_UNSIGNED_LONG_LONG mhd_ms;
+	unsigned long long now = now_ms();
+	long long t = -1;
+
+	if (MHD_get_timeout(s->mhd, &mhd_ms) == MHD_YES)
+		t = mhd_ms > INT32_MAX ? INT32_MAX : (long long)mhd_ms;
+	if (first) {
+		long long d = first->deadline > now ?
+			      (long long)(first->deadline - now) : 0;
+
+		if (t < 0 || d < t)
+			t = d;
+	}
+	return (int)t;
+}
+
+void http_dispatch(struct http_server *s)
+{
+	MHD_run(s->mhd);
+	expire(s);
+}
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }

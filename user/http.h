@@ -1,62 +1,132 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * http.h - a small HTTP/1.1 server for GET and HEAD, built to live inside
- * another program's event loop (the daemon's, the exporter's).
+ * http.h - the HTTP server of `xdplb exporter` and `xdplb daemon --listen`:
+ * libmicrohttpd, driven from the owner's single-threaded event loop, with
+ * handlers as a table of method + path -> function.
  *
- * One listening socket (IPv4 or IPv6), non-blocking, every connection in
- * one epoll set. A request is read whole (at most HTTP_MAX_REQUEST bytes
- * of request line and headers, within HTTP_READ_TIMEOUT_MS), answered by
- * the handler in one go and the connection closed (`Connection: close`):
- * no keep-alive, no request bodies. Malformed requests get 400, methods
- * other than GET and HEAD 405, oversized ones 431, slow ones 408; HEAD
- * gets GET's headers without the body. At most HTTP_MAX_CLIENTS
- * connections are open; more are closed at once.
+ * libmicrohttpd parses the requests and writes the answers (keep-alive,
+ * HEAD without the body, 400/414/431/505 for what it cannot take, its own
+ * fixed text for those). This layer adds what an exposed server needs on
+ * top:
+ *   - at most HTTP_MAX_CONNS connections, HTTP_MAX_PER_CLIENT from one
+ *     client (an IPv4 address, or an IPv6 /64); more are closed as soon
+ *     as they are accepted;
+ *   - a deadline for every phase of a connection: the request's head
+ *     within HTTP_TIMEOUT_MS of the connection's start (or of the previous
+ *     answer, with keep-alive), its body and the answer within as long
+ *     again. A client that trickles a request a byte at a time (slowloris)
+ *     is cut off at the deadline, however busy it keeps the socket; one
+ *     that sends nothing at all is also closed by libmicrohttpd's own idle
+ *     timeout;
+ *   - request heads of at most about HTTP_MAX_HEAD bytes, bodies of at
+ *     most the route's max_body (413 beyond, before the body is read);
+ *   - 404 for an unknown path, 405 with Allow for a known path with
+ *     another method; error answers carry only the server's own words.
+ *   - TLS (GnuTLS, through libmicrohttpd) when given a key and certificate.
  *
  * The owner polls http_fd() for input with http_timeout() as the timeout
- * and calls http_dispatch() after each wake-up; the handler is called
- * from inside http_dispatch().
+ * and calls http_dispatch() after each wake-up; handlers are called from
+ * inside http_dispatch(), one at a time.
  */
 #ifndef XDPLB_HTTP_H
 #define XDPLB_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
-#define HTTP_MAX_REQUEST	8192
-#define HTTP_MAX_CLIENTS	256
-#define HTTP_READ_TIMEOUT_MS	10000
-#define HTTP_WRITE_TIMEOUT_MS	10000
+#define HTTP_MAX_CONNS		256
+#define HTTP_MAX_PER_CLIENT	16
+#define HTTP_TIMEOUT_MS		10000
+#define HTTP_MAX_HEAD		8192
+#define HTTP_MAX_REPLY_HEADERS	8
 
-/* What a handler answers. status is 200 unless it sets another; a status
- * >= 400 with an empty body gets a one-line body naming it. */
-struct http_reply {
-	int status;
-	const char *type;	/* Content-Type, default text/plain */
-	const char *headers;	/* more header lines, each ending in \r\n */
-	FILE *body;		/* write the body here */
+struct MHD_Connection;
+
+/* A request as a handler sees it. */
+struct http_request {
+	const char *method;	/* "GET" also for HEAD */
+	const char *path;	/* decoded, without the query */
+	const char *body;	/* NUL-terminated; "" when none */
+	size_t body_len;
+	struct MHD_Connection *conn;	/* for http_header() */
 };
 
-/* path: the request target without its query; method GET or HEAD (the
- * server drops the body of a HEAD). */
-typedef void (*http_handler_fn)(void *ctx, const char *path,
+/* What a handler answers: the status (200 unless it sets another), the
+ * body written to body (JSON routes: through json.h, whose output is set
+ * to it), or an error set with http_error(), which replaces the body. */
+struct http_reply {
+	int status;
+	const char *type;	/* Content-Type; default from the route */
+	FILE *body;
+	char error[256];	/* http_error()'s message */
+	int nheaders;
+	char *headers[HTTP_MAX_REPLY_HEADERS][2];	/* owned copies */
+};
+
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_reply *r);
+
+enum {
+	/* application/json; the body goes through json.h; errors are
+	 * {"error": "..."} */
+	HTTP_ROUTE_JSON = 1 << 0,
+};
+
+struct http_route {
+	const char *method;	/* "GET" answers HEAD too */
+	const char *path;	/* exact */
+	http_handler_fn fn;
+	const char *type;	/* Content-Type, unless HTTP_ROUTE_JSON */
+	size_t max_body;	/* 0: no body */
+	unsigned int flags;
+};
+
+struct http_config {
+	const char *listen;	/* ADDR:PORT, IPv6 ADDR in brackets */
+	const struct http_route *routes;
+	size_t nroutes;
+	void *ctx;		/* every handler's */
+	/* PEM text of a TLS key and its certificate (chain); both NULL:
+	 * plain HTTP. */
+	const char *tls_key;
+	const char *tls_cert;
+	/* 0: the defaults above. */
+	unsigned int max_conns;
+	unsigned int max_per_client;
+	unsigned int timeout_ms;
+};
 
 struct http_server;
 
 /*
- * Listen on ADDR:PORT (IPv6 in brackets: [::1]:9100, 0.0.0.0:9100).
- * Returns 0 and the server in *out, or a negative errno and a message in
- * err ("cannot listen on 127.0.0.1:9100: Address already in use").
+ * Listen and serve as cfg says (the routes and strings must outlive the
+ * server). Returns 0 and the server in *out, or a negative errno and one
+ * line in err ("cannot listen on 127.0.0.1:9100: Address already in use",
+ * "bad listen address '...'").
  */
-int http_server_new(const char *listen, http_handler_fn fn, void *ctx,
-		    struct http_server **out, char *err, size_t len);
+int http_server_new(const struct http_config *cfg, struct http_server **out,
+		    char *err, size_t len);
 void http_server_free(struct http_server *s);
 
+/* The descriptor to poll for input. */
 int http_fd(const struct http_server *s);
-/* Milliseconds until the next connection times out, -1 for none. */
+/* Milliseconds until the server has something to do without input, -1
+ * for never. */
 int http_timeout(const struct http_server *s);
 /* Accept, read, answer, write and time out whatever is ready; never
  * blocks. */
 void http_dispatch(struct http_server *s);
+
+/* The value of a request header, or NULL. */
+const char *http_header(const struct http_request *req, const char *name);
+/* Answer status with one line of the server's own (never a request's
+ * bytes unless escaped by the caller): text, or {"error": ...} on a JSON
+ * route. Whatever the handler wrote to the body is dropped. */
+void http_error(struct http_reply *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* One more header of the answer; returns 0 or -ENOMEM/-E2BIG. */
+int http_add_header(struct http_reply *r, const char *name,
+		    const char *value);
 
 #endif /* XDPLB_HTTP_H */

@@ -101,7 +101,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static struct mnl_socket *nl_open(void)
+struct mnl_socket *rtnl_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 
@@ -125,7 +125,7 @@ int host_addrs(struct host_addr **out, int *n)
 	__u32 seq = (__u32)time(NULL), portid;
 	int ret, err = 0;
 
-	nl = nl_open();
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
 	portid = mnl_socket_get_portid(nl);
@@ -180,7 +180,7 @@ static int addr_change(__u16 type, __u16 flags, int ifindex, __u8 family,
 	__u32 seq = (__u32)time(NULL);
 	int ret, err = 0;
 
-	nl = nl_open();
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
 	nlh = mnl_nlmsg_put_header(buf);

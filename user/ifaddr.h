@@ -12,6 +12,11 @@
 
 #define IFADDR_FOREVER	0xffffffffu	/* a lifetime without end */
 
+/* A bound rtnetlink socket (close-on-exec), for this and neigh.c; NULL
+ * with errno set when there is none. */
+struct mnl_socket;
+struct mnl_socket *rtnl_open(void);
+
 /* One address of one interface, as the kernel reports it. */
 struct host_addr {
 	struct xdplb_addr addr;

@@ -19,6 +19,8 @@ static FILE *jw_out(void)
 void jw_set_output(FILE *f)
 {
 	out = f;
+	depth = 0;
+	after_name = false;
 }
 
 /* A value is about to be written: separate it from its predecessor. */

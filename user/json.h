@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Where the JSON goes from now on; NULL: stdout (the default). */
+/* Where the JSON goes from now on, a new document; NULL: stdout (the
+ * default). */
 void jw_set_output(FILE *f);
 
 void jw_start_object(void);

@@ -104,13 +104,89 @@ bool pin_dir_on_bpffs(const char *dir)
 	return !statfs(dir, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/* Who may change what is in a directory: its owner, and a group or
+ * others that may write to it. The sticky bit keeps those to their own
+ * entries, which is enough for a mount point (as for /tmp): bpffs mounts
+ * are mode 1777. */
+static int dir_trusted(const char *path, const struct stat *st,
+		       bool mount_point, char *why, size_t len)
+{
+	if (st->st_uid != 0) {
+		snprintf(why, len, "'%s' is owned by uid %u, not root", path,
+			 (unsigned int)st->st_uid);
+		return -EPERM;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(mount_point && (st->st_mode & S_ISVTX))) {
+		snprintf(why, len, "'%s' is writable by %s (mode %04o)", path,
+			 st->st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned int)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+int pin_dir_trusted(const char *dir, char *why, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], *slash;
+	struct stat st, up;
+	bool top;
+	size_t i;
+	int err;
+
+	if (!why) {
+		why = path;
+		len = sizeof(path);
+	}
+	/* No link on the way that someone else made (or could replace). */
+	snprintf(path, sizeof(path), "%s", dir);
+	for (i = 1; i <= strlen(dir) && i < sizeof(path); i++) {
+		if (dir[i] != '/' && dir[i])
+			continue;
+		path[i] = '\0';
+		if (!lstat(path, &st) && S_ISLNK(st.st_mode) && st.st_uid) {
+			snprintf(why, len, "'%s' is a symbolic link owned by "
+				 "uid %u, not root", path,
+				 (unsigned int)st.st_uid);
+			return -EPERM;
+		}
+		path[i] = dir[i];
+	}
+	/* The directory and those above it, up to its mount point. */
+	if (!realpath(dir, real) || stat(real, &st)) {
+		err = -errno;
+		snprintf(why, len, "'%s': %s", dir, strerror(-err));
+		return err;
+	}
+	for (;;) {
+		snprintf(path, sizeof(path), "%s", real);
+		slash = strrchr(path, '/');
+		top = !strcmp(real, "/");
+		if (!top) {
+			if (slash == path)	/* "/x": its parent is "/" */
+				slash[1] = '\0';
+			else
+				*slash = '\0';
+			if (stat(path, &up))
+				return -errno;
+			top = up.st_dev != st.st_dev;
+		}
+		err = dir_trusted(real, &st, top, why, len);
+		if (err || top)
+			return err;
+		memcpy(real, path, sizeof(real));
+		st = up;
+	}
+}
+
 /*
- * The lock is on the directory itself. An upgrade that changes the layout
- * swaps the whole directory for a new one (upgrade.c): whoever waited on
- * the old one must then lock the new one, so a lock is only taken once
- * the directory locked is still the one at the path.
+ * how: LOCK_EX, with LOCK_NB or not. The lock is on the directory itself.
+ * An upgrade that changes the layout swaps the whole directory for a new
+ * one (upgrade.c): whoever waited on the old one must then lock the new
+ * one, so a lock is only taken once the directory locked is still the one
+ * at the path.
  */
-int lb_lock_dir(struct lb *lb, const char *dir)
+static int lock_dir(struct lb *lb, const char *dir, int how)
 {
 	struct stat locked, now;
 	int fd, err, tries;
@@ -119,9 +195,16 @@ int lb_lock_dir(struct lb *lb, const char *dir)
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
-		if (flock(fd, LOCK_EX) < 0)
+		/* The directory opened is root's (pin_dir_trusted said so
+		 * of the path; this says it of what the path led to). */
+		if (fstat(fd, &locked) || locked.st_uid != 0 ||
+		    (locked.st_mode & (S_IWGRP | S_IWOTH))) {
+			close(fd);
+			return -EPERM;
+		}
+		if (flock(fd, how) < 0)
 			goto err_close;
-		if (fstat(fd, &locked) || stat(dir, &now))
+		if (stat(dir, &now))
 			goto err_close;
 		if (locked.st_ino == now.st_ino &&
 		    locked.st_dev == now.st_dev) {
@@ -136,6 +219,16 @@ err_close:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+int lb_lock_dir(struct lb *lb, const char *dir)
+{
+	return lock_dir(lb, dir, LOCK_EX);
+}
+
+int lb_trylock_dir(struct lb *lb, const char *dir)
+{
+	return lock_dir(lb, dir, LOCK_EX | LOCK_NB);
 }
 
 void lb_unlock_dir(struct lb *lb)
@@ -420,6 +513,8 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 		return -ENOENT;
 	if (!pin_dir_on_bpffs(dir))
 		return -EMEDIUMTYPE;
+	if (pin_dir_trusted(dir, NULL, 0))
+		return -EPERM;
 
 	/* Who made the instance, before anything else is read. */
 	err = lb_read_header(dir, &hdr, NULL);

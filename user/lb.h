@@ -92,7 +92,8 @@ int lb_from_skel(struct lb *lb, struct xdplb_bpf *skel,
  * *what NULL, no instance there; -ENOENT with *what set, that map is
  * missing; -EPROTONOSUPPORT, made by an xdplb of a map ABI this one does
  * not know (lb->abi_found); -EPROTO, the map in *what has another layout;
- * -EMEDIUMTYPE, dir is not on bpffs.
+ * -EMEDIUMTYPE, dir is not on bpffs; -EPERM, dir is not root's alone
+ * (pin_dir_trusted).
  */
 int lb_open(struct lb *lb, const char *dir, const char **what);
 
@@ -102,12 +103,24 @@ int lb_open(struct lb *lb, const char *dir, const char **what);
 int lb_read_header(const char *dir, struct xdplb_config_header *hdr,
 		   __u64 *netns_cookie);
 
-/* Exclusive lock on the pin directory for a change; held until close. */
+/* Exclusive lock on the pin directory for a change; held until close.
+ * -EPERM when the directory is not root's alone (pin_dir_trusted). */
 int lb_lock_dir(struct lb *lb, const char *dir);
+/* The same, without waiting: -EWOULDBLOCK while another holds it. */
+int lb_trylock_dir(struct lb *lb, const char *dir);
 /* Release it early, keeping the maps open (a daemon locks per change). */
 void lb_unlock_dir(struct lb *lb);
 
 bool pin_dir_on_bpffs(const char *dir);
+/*
+ * May only root change what is in dir? dir owned by root and writable by
+ * no group or others, each directory above it up to its mount point the
+ * same or root's and sticky (as /sys/fs/bpf, mode 1777), and no symbolic
+ * link on the way owned by another user. Anyone else who could would
+ * hold the lock (root's commands hang) or replace the pins. 0, or -EPERM
+ * (or -errno) with why naming the path (why may be NULL).
+ */
+int pin_dir_trusted(const char *dir, char *why, size_t len);
 /* Is the instance lb holds still the one pinned at its directory (not
  * detached, nor detached and attached again)? */
 bool lb_still_pinned(struct lb *lb);

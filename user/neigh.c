@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "ifaddr.h"
 #include "log.h"
 #include "neigh.h"
 
@@ -48,9 +49,9 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Send one request and run the callback on its answer. */
-static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
-		struct neigh_reply *r)
+/* Send one request and run cb on its answer. */
+static int talk_cb(struct mnl_socket *nl, struct nlmsghdr *nlh,
+		   mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int portid = mnl_socket_get_portid(nl);
@@ -63,8 +64,14 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
 	 * the ack, or an error). */
 	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 	if (ret > 0)
-		ret = mnl_cb_run(buf, ret, seq, portid, neigh_cb, r);
+		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
 	return ret < 0 ? -errno : 0;
+}
+
+static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
+		struct neigh_reply *r)
+{
+	return talk_cb(nl, nlh, neigh_cb, r);
 }
 
 static struct nlmsghdr *neigh_msg(char *buf, __u16 type, __u16 flags,
@@ -134,13 +141,9 @@ int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	int err;
 
 	family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;
-	nl = mnl_socket_open(NETLINK_ROUTE);
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
 
 	for (;;) {
 		err = lookup(nl, ifindex, family, addr, &r, ++seq);
@@ -182,13 +185,9 @@ int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	int err;
 
 	family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl = rtnl_open();
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
 	err = lookup(nl, ifindex, family, addr, &r, ++seq);
 	if (err)
 		goto out;
@@ -201,6 +200,87 @@ int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	else
 		err = -ENOENT;
 out:
+	mnl_socket_close(nl);
+	return err;
+}
+
+/* Routes ----------------------------------------------------------------- */
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct neigh_route *r = data;
+	const void *p = mnl_attr_get_payload(attr);
+	size_t len = mnl_attr_get_payload_len(attr);
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_OIF:
+		if (len == sizeof(__u32))
+			r->oif = (int)mnl_attr_get_u32(attr);
+		break;
+	case RTA_GATEWAY:
+		if (len == 4 || len == 16) {
+			r->gateway = true;
+			r->gw_family = len == 4 ? XDPLB_AF_INET :
+				       XDPLB_AF_INET6;
+			memcpy(&r->gw, p, len);
+		}
+		break;
+	case RTA_VIA:	/* an IPv4 route through an IPv6 next hop */
+		if (len >= sizeof(struct rtvia) + 16) {
+			const struct rtvia *v = p;
+
+			r->gateway = v->rtvia_family == AF_INET6;
+			r->gw_family = XDPLB_AF_INET6;
+			memcpy(&r->gw, v->rtvia_addr, 16);
+		}
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct neigh_route *r = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	r->found = true;
+	r->type = rtm->rtm_type;
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, r);
+	return MNL_CB_OK;
+}
+
+int neigh_route(int ifindex, __u8 family, const struct xdplb_addr *addr,
+		struct neigh_route *out)
+{
+	const __u8 *b = (const __u8 *)addr;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	nl = rtnl_open();
+	if (!nl)
+		return -errno;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = (__u32)time(NULL);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;
+	rtm->rtm_dst_len = family == XDPLB_AF_INET6 ? 128 : 32;
+	mnl_attr_put(nlh, RTA_DST, family == XDPLB_AF_INET6 ? 16 : 4, addr);
+	/* A link-local address means something on one link only. (Not for
+	 * others: IPv4 takes an output interface as "on link there" when no
+	 * route says otherwise.) */
+	if (family == XDPLB_AF_INET6 && b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		mnl_attr_put_u32(nlh, RTA_OIF, (__u32)ifindex);
+	err = talk_cb(nl, nlh, route_cb, out);
+	if (!err && !out->found)
+		err = -ENETUNREACH;
 	mnl_socket_close(nl);
 	return err;
 }

@@ -26,4 +26,22 @@ int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
 int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
 	       __u8 mac[6], bool refresh);
 
+/* How this host reaches an address, as `ip route get` says. */
+struct neigh_route {
+	bool found;
+	__u8 type;		/* RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, ... */
+	int oif;		/* the interface it leaves by */
+	bool gateway;		/* through a next hop, not on link */
+	__u8 gw_family;		/* XDPLB_AF_* */
+	struct xdplb_addr gw;
+};
+
+/*
+ * The kernel's route to addr (RTM_GETROUTE): 0, or -ENETUNREACH,
+ * -EHOSTUNREACH (no route, or an unreachable one) or another negative
+ * errno. ifindex is the interface for IPv6 link-local addresses only.
+ */
+int neigh_route(int ifindex, __u8 family, const struct xdplb_addr *addr,
+		struct neigh_route *out);
+
 #endif /* XDPLB_NEIGH_H */

@@ -161,16 +161,18 @@ int build_of_prog(__u32 prog_id, __u32 abi, struct prog_build *out)
 
 	memset(out, 0, sizeof(*out));
 	fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return -errno;
-	err = prog_build_record(fd, &out->b);
-	close(fd);
+	err = fd < 0 ? -errno : prog_build_record(fd, &out->b);
+	if (fd >= 0)
+		close(fd);
 	if (!err) {
 		out->recorded = out->known = true;
 		return 0;
 	}
-	if (err != -ENOENT)
-		return err;
+	/* No record (a program older than it), or none this process may
+	 * read (opening programs and maps by id takes CAP_SYS_ADMIN, which
+	 * the exporter drops): the release that made the layout. */
+	if (fd < 0 && err == -ENOENT)
+		return err;	/* the program is gone */
 	memset(&out->b, 0, sizeof(out->b));
 	out->b.abi_version = abi;
 	r = release_by_abi(abi);

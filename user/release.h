@@ -39,9 +39,10 @@ struct prog_build {
 };
 
 /*
- * The build record of program prog_id, or (for a program without one)
- * what the release table says of layout abi, the layout of the instance
- * it serves. 0 or -errno (the program is gone, or cannot be read).
+ * The build record of program prog_id, or (for a program without one, or
+ * when this process may not read it: opening a program by id takes
+ * CAP_SYS_ADMIN) what the release table says of layout abi, the layout of
+ * the instance it serves. 0 or -errno (the program is gone).
  */
 int build_of_prog(__u32 prog_id, __u32 abi, struct prog_build *out);
 

@@ -114,11 +114,14 @@ const char *real_health(const struct xdplb_real *r)
 	return down ? "down" : "up";
 }
 
-static void check_json(const struct xdplb_svc_opts *o)
+static void check_json(const struct xdplb_svc_opts *o, bool served)
 {
 	char check[sizeof(o->arg) + 16];
 
-	format_check(o, check, sizeof(check));
+	if (served)
+		format_check_redacted(o, check, sizeof(check));
+	else
+		format_check(o, check, sizeof(check));
 	jw_kv_string("check", check);
 	jw_kv_double("interval", o->interval_ms / 1000.0);
 	jw_kv_double("timeout", o->timeout_ms / 1000.0);
@@ -183,7 +186,7 @@ void snapshot_prog_warning(const struct lb *lb, const struct snapshot *s,
 }
 
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
-			int *ids, bool sampled_at)
+			int *ids, bool served)
 {
 	char mac[MAC_STRLEN];
 	int i, j, n;
@@ -203,7 +206,7 @@ void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 		jw_kv_string("version", s->prog.build.b.version);
 	jw_kv_uint("abi", s->prog.build.b.abi_version);
 	jw_end_object();
-	if (sampled_at)
+	if (served)
 		jw_kv_double("sampled_at", s->at);
 	jw_name("services");
 	jw_start_array();
@@ -215,7 +218,7 @@ void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 		jw_kv_string("hash", svc_hash_name(sv->svc.flags));
 		jw_kv_bool("ops", sv->svc.flags & XDPLB_SVC_F_OPS);
 		jw_kv_uint("table_size", sv->svc.table_size);
-		check_json(&s->opts[sv->svc.id]);
+		check_json(&s->opts[sv->svc.id], served);
 		jw_kv_uint("packets", s->svc[sv->svc.id].packets);
 		jw_kv_uint("bytes", s->svc[sv->svc.id].bytes);
 		jw_name("reals");

@@ -47,10 +47,11 @@ void snapshot_prog_warning(const struct lb *lb, const struct snapshot *s,
 /* "xdplb 0.7.0, program 57": what runs, for headers. */
 void snapshot_prog_text(const struct snapshot *s, char *buf, size_t len);
 
-/* `list -j`: the instance, its services with checks, reals and counters;
- * with sampled_at, also when the counters were read (CLOCK_MONOTONIC
- * seconds), which rates are best computed from. */
+/* `list -j`: the instance, its services with checks, reals and counters.
+ * served (the exporter's /status.json): also when the counters were read
+ * (sampled_at, CLOCK_MONOTONIC seconds), which rates are best computed
+ * from, and exec checks without their command lines. */
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
-			int *ids, bool sampled_at);
+			int *ids, bool served);
 
 #endif /* XDPLB_SNAPSHOT_H */

@@ -400,6 +400,23 @@ int vip_spec_merge(const struct vip_spec *v, __u32 *flags, __u32 *table_size,
 	return 0;
 }
 
+/* What no network makes a real: not a host's address, or the VIP's. */
+static int real_spec_usable(const struct real_spec *r, char *err,
+			    size_t errlen)
+{
+	const char *why = addr_not_host(&r->addr, r->family);
+
+	if (why)
+		return fail(err, errlen, EXIT_FAIL, "real %s is %s: a real "
+			    "is a unicast host address on the segment",
+			    r->real, why);
+	if (addr_equal(&r->addr, &r->key.addr))
+		return fail(err, errlen, EXIT_FAIL, "real %s is the address "
+			    "of VIP %s itself: a real is another host on the "
+			    "segment", r->real, r->vip);
+	return 0;
+}
+
 int real_spec_parse(int argc, char **argv, int allow, struct real_spec *r,
 		    char *err, size_t errlen)
 {
@@ -438,6 +455,10 @@ int real_spec_parse(int argc, char **argv, int allow, struct real_spec *r,
 			r->has_weight = true;
 			break;
 		case 'M':
+			if (parse_mac(optarg, r->mac) == -EDOM)
+				return fail(err, errlen, EXIT_FAIL, "MAC '%s' "
+					    "is not a host's (broadcast, "
+					    "multicast or all zeros)", optarg);
 			if (parse_mac(optarg, r->mac))
 				return fail(err, errlen, EXIT_FAIL, "malformed "
 					    "MAC '%s' (expected a unicast "
@@ -465,6 +486,8 @@ int real_spec_parse(int argc, char **argv, int allow, struct real_spec *r,
 	if (r->family != r->key.family)
 		return fail(err, errlen, EXIT_FAIL, "real %s and VIP %s are "
 			    "not of the same address family", r->real, r->vip);
+	if (allow & REAL_NEW)
+		return real_spec_usable(r, err, errlen);
 	return 0;
 }
 
@@ -501,4 +524,13 @@ void format_check(const struct xdplb_svc_opts *o, char *buf, size_t len)
 	default:
 		snprintf(buf, len, "none");
 	}
+}
+
+void format_check_redacted(const struct xdplb_svc_opts *o, char *buf,
+			   size_t len)
+{
+	if (o->check == XDPLB_CHECK_EXEC)
+		snprintf(buf, len, "exec");
+	else
+		format_check(o, buf, len);
 }

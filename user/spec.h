@@ -85,8 +85,11 @@ int spec_ops(const struct xdplb_svc_key *key, __u32 *flags, char *err,
 	     size_t len);
 int spec_table_size(const char *arg, __u32 *size, char *err, size_t len);
 
-/* What the add-real, set-real and del-real lines may carry. */
-enum { REAL_WEIGHT = 1, REAL_MAC = 2, REAL_SORRY = 4 };
+/* What the add-real, set-real and del-real lines may carry. REAL_NEW: the
+ * line adds the real, whose address must then be one a host can have
+ * (addr_not_host) and not the VIP's own; set-real and del-real take any,
+ * so that a real added before these checks can still be removed. */
+enum { REAL_WEIGHT = 1, REAL_MAC = 2, REAL_SORRY = 4, REAL_NEW = 8 };
 
 /* --vip VIP REAL [--weight W] [--mac MAC] [--sorry], as given. */
 struct real_spec {
@@ -119,6 +122,11 @@ bool svc_opts_checks_reals(const struct xdplb_svc_key *key,
 /* --check's argument: "none", "tcp", "http:/path[:STATUS]" (the status
  * only when not the default), "exec:COMMAND". */
 void format_check(const struct xdplb_svc_opts *o, char *buf, size_t len);
+/* The same for what is served over HTTP: an exec check is "exec", without
+ * its command line, which may hold secrets (root's own `list` and `save`
+ * show it). */
+void format_check_redacted(const struct xdplb_svc_opts *o, char *buf,
+			   size_t len);
 /* Milliseconds as seconds, as short as exact: "2", "0.5", "1.25". */
 void format_secs(__u32 ms, char *buf, size_t len);
 

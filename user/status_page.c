@@ -214,7 +214,7 @@ static void service_row(FILE *f, const struct snapshot *s,
 			sv->svc.flags & XDPLB_SVC_F_HASH_SRC ? " src-ip" : "",
 			sv->svc.flags & XDPLB_SVC_F_OPS ? " ops" : "");
 	if (o->check != XDPLB_CHECK_NONE) {
-		format_check(o, check, sizeof(check));
+		format_check_redacted(o, check, sizeof(check));
 		format_secs(o->interval_ms, iv, sizeof(iv));
 		fputs("<span class=\"check\"> &middot; check ", f);
 		html(f, check);

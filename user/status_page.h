@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include "snapshot.h"
 
-/* What the page may load: itself, and status.json from the same place. */
-#define STATUS_PAGE_HEADERS \
-	"Content-Security-Policy: default-src 'none'; " \
-	"style-src 'unsafe-inline'; script-src 'unsafe-inline'; " \
-	"connect-src 'self'; img-src data:\r\n"
+/* What the page may load: itself, and status.json from the same place
+ * (the Content-Security-Policy header's value). */
+#define STATUS_PAGE_CSP \
+	"default-src 'none'; style-src 'unsafe-inline'; " \
+	"script-src 'unsafe-inline'; connect-src 'self'; img-src data:"
 
 /* ids: scratch of XDPLB_MAX_REALS. */
 void status_page_write(FILE *f, const struct lb *lb, const struct snapshot *s,

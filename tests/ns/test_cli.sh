@@ -5,7 +5,7 @@
 # whose maps another layout made.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(bad_input incompatible_layout)
+ns_tests+=(bad_input nonsense_reals untrusted_pin_dir incompatible_layout)
 
 # bad_case WANT_RC REGEX DESC CMD...: run CMD; record a problem in BAD unless
 # it exits WANT_RC with exactly one line (stdout and stderr together) that
@@ -108,6 +108,146 @@ test_bad_input() {
 	# Still working after all that.
 	out=$(curl_burst 6 "http://$VIP4/")
 	expect_dist "$out" --total 6 --allowed r1,r2
+
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+}
+
+# A real is a unicast host address on the attached interface's segment that
+# is neither a VIP nor the load balancer: add-real and restore refuse any
+# other, in one line, changing nothing, whether the MAC is resolved or given;
+# and a MAC that resolves to a multicast one. A neighbour entry on eth0 makes
+# an address without an on-link route a host on the segment.
+test_nonsense_reals() {
+	local V="$VIP4:80" V6="[$VIP6]:80" M=02:00:00:00:00:77 a f out
+	lb_fresh "$V" "$V6" 198.18.0.101:80
+	add_reals "$V" 1 r1
+	CFG0=$(xlb -j list | nsutil config) || fail "list: $CFG0"
+	PROG0=$(lb_xdp_prog eth0)
+	BAD=()
+	# Routes and neighbours the cases need, in the LB's namespace.
+	on_exit "ip -n '$LAB-lb' route del 10.201.0.0/24"
+	on_exit "ip -n '$LAB-lb' neigh del 198.18.0.78 dev eth0"
+	on_exit "ip -n '$LAB-lb' neigh del 10.202.0.9 dev eth0"
+	ip -n "$LAB-lb" route add 10.201.0.0/24 via "$(lab_ip4 r3)" dev eth0 &&
+		ip -n "$LAB-lb" neigh add 198.18.0.78 lladdr 01:00:5e:00:00:4e \
+			dev eth0 nud permanent &&
+		ip -n "$LAB-lb" neigh add 10.202.0.9 lladdr "$M" dev eth0 nud permanent ||
+		fail "cannot add the routes and neighbours of the test"
+
+	for a in 255.255.255.255 198.18.0.255; do
+		bad_case 1 'broadcast' "add-real $a" xlb add-real --vip "$V" "$a"
+		bad_case 1 'broadcast' "add-real $a --mac" xlb add-real --vip "$V" "$a" --mac "$M"
+	done
+	bad_case 1 'multicast' "add-real 224.0.0.1" xlb add-real --vip "$V" 224.0.0.1 --mac "$M"
+	bad_case 1 'multicast' "add-real ff02::1" xlb add-real --vip "$V6" ff02::1
+	bad_case 1 'unspecified' "add-real 0.0.0.0" xlb add-real --vip "$V" 0.0.0.0 --mac "$M"
+	bad_case 1 'unspecified' "add-real ::" xlb add-real --vip "$V6" :: --mac "$M"
+	bad_case 1 'loopback' "add-real 127.0.0.1" xlb add-real --vip "$V" 127.0.0.1
+	bad_case 1 'loopback' "add-real ::1" xlb add-real --vip "$V6" ::1 --mac "$M"
+	bad_case 1 'mapped' "add-real IPv4-mapped" \
+		xlb add-real --vip "$V6" "::ffff:$(lab_ip4 r2)" --mac "$M"
+	bad_case 1 'VIP.*itself' "add-real the VIP" xlb add-real --vip "$V" "$VIP4" --mac "$M"
+	bad_case 1 'VIP.*itself' "add-real the IPv6 VIP" xlb add-real --vip "$V6" "$VIP6"
+	bad_case 1 'address of VIP 198.18.0.101' "add-real another VIP" \
+		xlb add-real --vip "$V" 198.18.0.101 --mac "$M"
+	bad_case 1 'load balancer' "add-real the LB's address" \
+		xlb add-real --vip "$V" "$LB_IP4" --mac "$M"
+	bad_case 1 'load balancer' "add-real the LB's IPv6 address" \
+		xlb add-real --vip "$V6" "$(lab_ip6 lb)"
+	bad_case 1 'not on the segment.*gateway' "add-real through a gateway" \
+		xlb add-real --vip "$V" 10.201.0.5 --mac "$M"
+	bad_case 1 'not on the segment.*no route' "add-real without a route" \
+		xlb add-real --vip "$V" 10.203.0.5 --mac "$M"
+	bad_case 1 'not on the segment' "add-real IPv6 without a route" \
+		xlb add-real --vip "$V6" fd00:99::5 --mac "$M"
+	bad_case 1 '01:00:5e:00:00:4e.*not a host' "add-real resolving to multicast" \
+		xlb add-real --vip "$V" 198.18.0.78
+	bad_case 1 'MAC' "add-real --mac broadcast" \
+		xlb add-real --vip "$V" "$(lab_ip4 r3)" --mac ff:ff:ff:ff:ff:ff
+	bad_case 1 'MAC' "add-real --mac zero" \
+		xlb add-real --vip "$V" "$(lab_ip4 r3)" --mac 00:00:00:00:00:00
+
+	# restore: the file's line named, nothing applied (r2 is good).
+	f=$T_TMP/nonsense.conf
+	for a in 198.18.0.255 "$LB_IP4" 10.201.0.5; do
+		xlb save >"$f" || fail "save"
+		printf 'add-real --vip %s %s\nadd-real --vip %s %s --mac %s\n' \
+			"$V" "$(lab_ip4 r2)" "$V" "$a" "$M" >>"$f"
+		bad_case 1 "nonsense.conf:$(wc -l <"$f"): real $a" "restore with real $a" \
+			xlb restore "$f"
+	done
+	xlb save >"$f" || fail "save"
+	echo "add-real --vip $V 198.18.0.101 --mac $M" >>"$f"
+	bad_case 1 "nonsense.conf:$(wc -l <"$f"): real 198.18.0.101 is the address of VIP" \
+		"restore with another VIP as a real" xlb restore "$f"
+
+	# A neighbour entry on eth0 is the segment too; set-real and del-real
+	# take any address (to remove what older versions let in).
+	out=$(xlb add-real --vip "$V" 10.202.0.9 2>&1) ||
+		BAD+=("add-real with a neighbour entry on eth0: $out")
+	out=$(xlb -j list) && [[ $(jget "$out" "[r['mac'] for s in d['services'] \
+		for r in s['reals'] if r['address'] == '10.202.0.9'] == ['$M']") == true ]] ||
+		BAD+=("10.202.0.9 is not listed with the neighbour's MAC: $out")
+	out=$(xlb del-real --vip "$V" 10.202.0.9 2>&1) || BAD+=("del-real 10.202.0.9: $out")
+	bad_case 1 'no real' "del-real 255.255.255.255" xlb del-real --vip "$V" 255.255.255.255
+
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+}
+
+# A pin dir that another user could change is refused by every command that
+# opens, locks or makes an instance, the daemon and the exporter included,
+# in one line naming the path, with nothing made in it: one an unprivileged
+# user made (who could then hold the lock or delete the pins), one under a
+# directory that user made, one root made writable by its group, and one
+# reached through that user's symbolic link. A pin dir that attach makes
+# cannot even be opened by that user, so its lock is root's alone.
+test_untrusted_pin_dir() {
+	local V="$VIP4:80" evil=$BPFFS/$LAB-evil evilp=$BPFFS/$LAB-evilp grp=$BPFFS/$LAB-grp
+	local link=$BPFFS/$LAB-link conf=$T_TMP/untrusted.conf d out
+	local nobody=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+	lb_fresh "$V"
+	add_reals "$V" 1 r1
+	CFG0=$(xlb -j list | nsutil config) || fail "list: $CFG0"
+	PROG0=$(lb_xdp_prog eth0)
+	BAD=()
+	on_exit "rm -rf '$evil' '$evilp' '$grp' '$link'"
+	rm -rf "$evil" "$evilp" "$grp" "$link"
+	"${nobody[@]}" mkdir "$evil" "$evilp" && mkdir -m 0775 "$grp" &&
+		"${nobody[@]}" ln -s "$PIN" "$link" ||
+		fail "cannot make the pin dirs of the test"
+	xlb save >"$conf" || fail "save"
+
+	for d in "$evil" "$grp"; do
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "attach at $d" \
+			xlb_at "$d" attach eth0 --vip "$V"
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "list at $d" \
+			xlb_at "$d" list
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "restore at $d" \
+			xlb_at "$d" restore "$conf"
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "daemon at $d" \
+			timeout 10 nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$d" \
+			daemon --config "$conf"
+		bad_case 1 "'$d'.*(owned by uid|writable by its group)" "exporter at $d" \
+			timeout 10 nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$d" \
+			exporter --listen 127.0.0.1:9
+		[[ -z $(ls -A "$d") ]] || BAD+=("something was made in $d: $(ls -A "$d")")
+	done
+	# attach eth0 itself: refused for the pin dir before eth0 is looked at.
+	bad_case 1 "'$evilp' is owned by uid" "attach under a user's dir" \
+		xlb_at "$evilp/inst" attach eth0 --vip "$V"
+	[[ ! -e $evilp/inst ]] || BAD+=("attach made $evilp/inst")
+	bad_case 1 "'$link' is a symbolic link owned by uid" "list through a user's link" \
+		xlb_at "$link" list
+	bad_case 1 "'$link' is a symbolic link owned by uid" "add-real through a user's link" \
+		xlb_at "$link" add-real --vip "$V" "$(lab_ip4 r2)"
+
+	# The lab's own pin dir, made by attach: root's, 0700.
+	[[ $(stat -c '%u %a' "$PIN") == "0 700" ]] ||
+		BAD+=("attach made $PIN $(stat -c 'uid %u mode %a' "$PIN")")
+	out=$("${nobody[@]}" flock -n "$PIN" true 2>&1) &&
+		BAD+=("nobody could lock $PIN")
+	log "nobody locking $PIN: $out"
+	out=$(xlb list 2>&1) || BAD+=("list of the lab's own instance: $out")
 
 	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
 }

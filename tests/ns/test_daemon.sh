@@ -3,10 +3,11 @@
 # test_daemon.sh - xdplb daemon: a real whose HTTP server dies is drained and
 # comes back, SIGHUP re-applies the file and moves nothing, a bad file changes
 # nothing, kill -9 leaves forwarding as it was, --announce follows the daemon,
-# and the sorry real takes over below quorum.
+# the sorry real takes over below quorum, and another process holding the pin
+# directory's lock freezes neither checks nor /metrics.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(daemon_health daemon_reload daemon_kill daemon_sorry)
+ns_tests+=(daemon_health daemon_reload daemon_kill daemon_sorry daemon_lock daemon_lock_start)
 
 DAEMON_PID=
 DAEMON_LOG=
@@ -295,5 +296,116 @@ test_daemon_sorry() {
 	wait_health r2 up 3 >/dev/null
 	t=$(http_burst 40 "$VIP4")
 	expect_dist "$t" --total 40 --allowed r1,r2 --required r1,r2
+	daemon_alive
+}
+
+# real_weight HOST: HOST's weight in VIP4:80, as `list -j` shows it.
+real_weight() {
+	local out
+	out=$(xlb -j list 2>&1) || fail "list: $out"
+	jget "$out" "reals(d, '$VIP4:80/tcp').get('$(lab_ip4 "$1")', {}).get('weight')"
+}
+
+# The daemon never waits for the pin directory's lock. A restore stopped
+# (SIGSTOP) while it holds the lock freezes neither the checks, /metrics nor
+# the announcement: a real whose server dies is judged down at once, and
+# drained as soon as the restore lets the lock go; a file read on SIGHUP
+# meanwhile waits too, and is applied then. The daemon says once that it
+# waits, and for whom.
+test_daemon_lock() {
+	local conf=$T_TMP/lock.conf bad=$T_TMP/lock-bad.conf url=http://127.0.0.1:9102/metrics
+	local rpid rc i out ms
+	daemon_fresh "$conf" "--check http:/health --interval 0.5 --timeout 0.3 --rise 2 --fall 2" \
+		r1 r2 r3 -- --announce "$ANNOUNCE" --listen 127.0.0.1:9102
+	wait_announce up
+	# A restore whose new real resolves to nothing holds the lock for the
+	# 3 s of its ARP; stopped there, it holds it until it is continued.
+	{ xlb save; echo "add-real --vip $VIP4:80/tcp 198.18.0.77"; } >"$bad"
+	nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$PIN" restore "$bad" >/dev/null 2>&1 &
+	rpid=$!
+	on_exit "kill -CONT $rpid"
+	for ((i = 0; i < 40; i++)); do
+		flock -n "$PIN" true || break
+		sleep 0.025
+	done
+	kill -STOP "$rpid"
+	flock -n "$PIN" true && fail "the restore does not hold the lock"
+
+	stop_server r2
+	wait_log "real $(lab_ip4 r2) down: " 4
+	wait_log "is locked by pid $rpid (" 2
+	grep -q "is locked by pid $rpid (.*restore $bad)" "$DAEMON_LOG" ||
+		fail "the log does not name the restore: $(grep 'is locked' "$DAEMON_LOG")"
+	for ((i = 0; i < 3; i++)); do
+		out=$(lb_ns_exec curl -sS -m 2 "$url" 2>&1) ||
+			fail "/metrics does not answer while the lock is held: $out"
+		grep -q "^xdplb_real_up{.*real=\"$(lab_ip4 r1)\".* 1$" <<<"$out" ||
+			fail "/metrics while the lock is held: $(grep xdplb_real_up <<<"$out")"
+		sleep 0.2
+	done
+	wait_announce up
+	[[ $(real_weight r1) == 1 ]] || fail "r1's weight is not 1 to begin with"
+	wait_health r2 up 0 >/dev/null # the lock is the restore's: nothing written
+
+	# SIGHUP with r1 at weight 5: read at once, applied once the lock is free.
+	daemon_conf "$conf" "--check http:/health --interval 0.5 --timeout 0.3 --rise 2 --fall 2" \
+		"$(lab_ip4 r1) --weight 5" "$(lab_ip4 r2)" "$(lab_ip4 r3)"
+	kill -HUP "$DAEMON_PID"
+	sleep 0.6
+	daemon_alive
+	[[ $(real_weight r1) == 1 ]] || fail "the reload was applied under another's lock"
+	[[ $(grep -c "is locked by" "$DAEMON_LOG") == 1 ]] ||
+		fail "the wait is not said once: $(grep -c "is locked by" "$DAEMON_LOG") times"
+
+	# Let it go: the restore fails (no MAC) and changes nothing; r2 is
+	# drained at once, the reload made.
+	kill -CONT "$rpid"
+	wait "$rpid"
+	rc=$?
+	((rc == 1)) || fail "the restore exited $rc, want 1 (unresolvable real)"
+	ms=$(wait_health r2 down 2)
+	log "r2 down $ms ms after the restore let the lock go"
+	wait_log "is free after" 1
+	[[ $(real_weight r1) == 5 ]] || fail "the reload waiting for the lock was not applied"
+	grep -q "reload: services 0 added, 0 removed, 0 changed; reals 0 added, 0 removed, 1 changed" \
+		"$DAEMON_LOG" || fail "no line of the reload: $(tail -n 4 "$DAEMON_LOG")"
+	out=$(http_burst 30 "$VIP4")
+	expect_dist "$out" --total 30 --allowed r1,r3 --forbidden r2
+	wait_announce up
+	daemon_alive
+}
+
+# A daemon started while another process holds the lock runs at once: it
+# serves /metrics, announces nothing until its file is applied, and applies
+# it as soon as the lock is free.
+test_daemon_lock_start() {
+	local conf=$T_TMP/lock-start.conf url=http://127.0.0.1:9103/metrics out fpid
+	lb_fresh "$VIP4:80"
+	daemon_conf "$conf" "--check tcp --interval 0.5 --timeout 0.3" \
+		"$(lab_ip4 r1)" "$(lab_ip4 r2)"
+	# The lock on a descriptor of the process killed below.
+	(flock -x 9 && exec sleep 30) 9<"$PIN" &
+	fpid=$!
+	on_exit "kill $fpid"
+	sleep 0.2
+	flock -n "$PIN" true && fail "the lock is not taken"
+	daemon_start "$conf" --announce "$ANNOUNCE" --listen 127.0.0.1:9103
+	wait_log "is locked by pid" 3
+	grep -q "waiting for it to make: the file '$conf'" "$DAEMON_LOG" ||
+		fail "the log does not say the file waits: $(grep 'is locked' "$DAEMON_LOG")"
+	daemon_alive
+	out=$(lb_ns_exec curl -sS -m 2 "$url" 2>&1) ||
+		fail "/metrics does not answer while the lock is held: $out"
+	out=$(xlb -j list) || fail "list: $out"
+	[[ $(jget "$out" "len(reals(d))") == 0 ]] || fail "applied under another's lock: $out"
+	ip -n "$LAB-lb" link show "$ANNOUNCE" | grep -q '<[^>]*\bUP\b' &&
+		fail "'$ANNOUNCE' is up before the file is applied"
+
+	kill "$fpid"
+	wait_log "start: services 0 added, 0 removed, 1 changed; reals 2 added" 2
+	wait_log "the lock on '$PIN' is free after" 1
+	wait_health r1 up 3 >/dev/null
+	wait_health r2 up 3 >/dev/null
+	wait_announce up
 	daemon_alive
 }

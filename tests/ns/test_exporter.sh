@@ -3,13 +3,18 @@
 # test_exporter.sh - xdplb exporter and daemon --listen: /metrics parses
 # strictly (and with promtool where it is installed), its per-real counters are
 # bpftool's sums over CPUs, its tracked flows are those `conns` lists; the HTTP
-# server answers 400/404/405/408/431 and HEAD, survives idle clients, listens
-# on IPv4 and IPv6; the daemon serves the same while its checks go on; the
-# status page renders in headless Chromium (a screenshot is kept); a bad
-# --listen is one line and exit 1.
+# server (libmicrohttpd) answers 400/404/405/413/431/505, HEAD and keep-alive,
+# listens on IPv4 and IPv6; scrapes go on while one client holds hundreds of
+# slow connections (slowloris), which are cut at the per-client limit (an IPv6
+# client is its /64) and the request deadline; exec checks' command lines never reach /, /status.json or
+# /metrics; the exporter keeps no capabilities and sets no_new_privs; the
+# daemon serves the same while its checks go on; the status page renders in
+# headless Chromium (a screenshot is kept); a bad --listen is one line and
+# exit 1.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(exporter_metrics exporter_http exporter_daemon exporter_page exporter_bad_listen)
+ns_tests+=(exporter_metrics exporter_http exporter_slowloris exporter_client_v6 exporter_redact
+	exporter_privileges exporter_daemon exporter_page exporter_bad_listen)
 
 EXP_PORT=9100  # the LB namespace is the test's own: fixed ports are free
 EXP_PORT2=9101
@@ -239,32 +244,94 @@ def cmd_compare(args):
         sys.exit(1)
 
 
-def cmd_idle(args):
-    """idle HOST PORT N SECS: hold N connections that send half a request,
-    then nothing, for SECS; print how many the server closed meanwhile."""
+def still_open(s):
+    """Has the server left connection s open (nothing to read yet)?"""
+    s.setblocking(False)
+    try:
+        return s.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def cmd_loris(args):
+    """loris HOST PORT N SECS: slowloris. Hold N connections that each send
+    a request head a byte at a time (one byte per connection every 0.5 s,
+    never its end) for SECS; open a new one for each the server closes, as
+    the attack does. Then, after a second without new connections, count
+    those still open. Prints one line of JSON."""
     host, port, n, secs = args[0], int(args[1]), int(args[2]), float(args[3])
-    socks = []
-    for _ in range(n):
-        s = socket.create_connection((host, port), timeout=2)
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        socks.append(s)
-    time.sleep(secs)
-    closed = 0
-    for s in socks:
-        s.setblocking(False)
+    head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100000
+    born, sent, opened, refused, longest = {}, 0, 0, 0, 0.0
+
+    def connect():
+        nonlocal opened, refused
         try:
-            closed += s.recv(1) == b""
-        except BlockingIOError:
-            pass
+            s = socket.create_connection((host, port), timeout=1)
         except OSError:
-            closed += 1
+            refused += 1
+            return None
+        s.setblocking(False)
+        opened += 1
+        born[s] = time.monotonic()
+        return s
+
+    def gone(s):
+        nonlocal longest
+        longest = max(longest, time.monotonic() - born.pop(s))
         s.close()
-    print("%d of %d closed" % (closed, n))
+
+    socks = [connect() for _ in range(n)]
+    t0, pos = time.monotonic(), 0
+    while time.monotonic() - t0 < secs:
+        for i, s in enumerate(socks):
+            if s is not None:
+                try:
+                    s.send(head[pos:pos + 1])
+                    sent += 1
+                    continue
+                except OSError:
+                    gone(s)
+            socks[i] = connect()
+        pos += 1
+        time.sleep(0.5)
+    time.sleep(1)
+    still = sum(still_open(s) for s in socks if s is not None)
+    for s in socks:
+        if s is not None:
+            gone(s)
+    print(json.dumps({"opened": opened, "refused": refused, "bytes": sent,
+                      "still_open": still, "longest_s": round(longest, 1)}))
+
+
+def cmd_hold(args):
+    """hold HOST PORT N SRC...: from each source address SRC open N
+    connections that send nothing; a second later print how many the
+    server still holds open."""
+    host, port, n = args[0], int(args[1]), int(args[2])
+    socks = []
+    for src in args[3:]:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            s.bind((src, 0))
+            s.settimeout(2)
+            try:
+                s.connect((host, port))
+            except OSError:
+                s.close()
+                continue
+            socks.append(s)
+    time.sleep(1)
+    print("%d of %d held" % (sum(still_open(s) for s in socks), len(socks)))
+    for s in socks:
+        s.close()
 
 
 def cmd_raw(args):
-    """raw HOST PORT REQUEST: send REQUEST (Python escapes) whole, read
-    the answer to the end; print its status line and body length."""
+    """raw HOST PORT REQUEST [body]: send REQUEST (Python escapes) whole,
+    read the answer to the end; print its status line and body length (and
+    with body, the whole answer)."""
     s = socket.create_connection((args[0], int(args[1])), timeout=3)
     s.sendall(args[2].encode().decode("unicode_escape").encode("latin-1"))
     data = b""
@@ -280,10 +347,12 @@ def cmd_raw(args):
     head, _, body = data.partition(b"\r\n\r\n")
     print("%s, body %d bytes" % (head.split(b"\r\n")[0].decode(errors="replace")
                                 or "(closed)", len(body)))
+    if args[3:] == ["body"]:
+        print(data.decode(errors="replace"))
 
 
 CMDS = {"check": cmd_check, "value": cmd_value, "compare": cmd_compare,
-        "idle": cmd_idle, "raw": cmd_raw}
+        "loris": cmd_loris, "hold": cmd_hold, "raw": cmd_raw}
 
 if __name__ == "__main__":
     CMDS[sys.argv[1]](sys.argv[2:])
@@ -387,9 +456,11 @@ test_exporter_metrics() {
 	((v >= 30)) || fail "only $v packets forwarded to VIP4's reals"
 }
 
-# The HTTP server: HEAD, 404, 405, 400, 431, 408 and idle clients, IPv4.
+# The HTTP server: HEAD, keep-alive, the headers of every answer, 404, 405
+# with Allow, 400, 413, 431, 505, HTTP/1.0; error answers say nothing of the
+# request; IPv4.
 test_exporter_http() {
-	local h t out pid url=http://127.0.0.1:$EXP_PORT
+	local h t out url=http://127.0.0.1:$EXP_PORT
 	lb_fresh "$VIP4:80"
 	add_reals "$VIP4:80" 1 r1
 	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
@@ -398,40 +469,151 @@ test_exporter_http() {
 	h=$(lb_ns_exec curl -sS -m 2 -I "$url/metrics" | tr -d '\r') || fail "HEAD: $h"
 	grep -q '^HTTP/1.1 200' <<<"$h" || fail "HEAD /metrics: $h"
 	grep -q '^Content-Type: text/plain; version=0.0.4' <<<"$h" || fail "HEAD content type: $h"
-	grep -q '^Connection: close' <<<"$h" || fail "no Connection: close: $h"
+	grep -q '^Cache-Control: no-store' <<<"$h" && grep -q '^X-Content-Type-Options: nosniff' <<<"$h" ||
+		fail "no Cache-Control or X-Content-Type-Options: $h"
+	h=$(lb_ns_exec curl -sS -m 2 -I "$url/" | tr -d '\r') || fail "HEAD /: $h"
+	grep -q "^Content-Security-Policy: default-src 'none'" <<<"$h" || fail "no CSP on /: $h"
 	exp_py check /dev/null >/dev/null # writes the helper, used below from the LB
 	out=$(lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" raw 127.0.0.1 "$EXP_PORT" \
-		'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n')
+		'HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
 	[[ $out == "HTTP/1.1 200 OK, body 0 bytes" ]] || fail "HEAD /: $out"
+	# Keep-alive: three requests, one connection.
+	out=$(lb_ns_exec curl -sS -m 5 -o /dev/null -o /dev/null -o /dev/null \
+		-w '%{http_code}:%{num_connects} ' "$url/metrics" "$url/status.json" "$url/") ||
+		fail "keep-alive: $out"
+	[[ $out == "200:1 200:0 200:0 " ]] || fail "keep-alive: '$out', want 200:1 200:0 200:0"
 	h=$(lb_ns_exec curl -sS -m 2 -i -X POST "$url/metrics" | tr -d '\r')
 	grep -q '^HTTP/1.1 405' <<<"$h" && grep -q '^Allow: GET, HEAD' <<<"$h" || fail "POST: $h"
-	for t in "/nope:404" "/status.json:200" "/metrics?x=1:200"; do
+	for t in "/nope:404" "/status.json:200" "/metrics?x=1:200" "/metrics/:404" "/%6detrics:200"; do
 		out=$(lb_ns_exec curl -sS -m 2 -o /dev/null -w '%{http_code}' "$url${t%:*}")
 		[[ $out == "${t##*:}" ]] || fail "GET ${t%:*}: $out, want ${t##*:}"
 	done
 	out=$(lb_ns_exec curl -sS -m 2 "$url/status.json") || fail "GET /status.json: $out"
 	[[ $(jget "$out" 'd["services"][0]["reals"][0]["health"]') == up ]] ||
 		fail "status.json has no real up: $out"
-	for t in 'GET /\r\n\r\n:400' 'GET / HTTP/1.1\r\n\r\n:400' 'GET / HTTP/1.1\r\nHost: x\r\nbad header\r\n\r\n:400' \
-		'GET / HTTP/2.0\r\n\r\n:505' 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n:405' \
-		"GET / HTTP/1.1\\r\\nHost: x\\r\\nX: $(head -c 9000 /dev/zero | tr '\0' a)\\r\\n\\r\\n:431" \
+	# Bad requests: libmicrohttpd's fixed answers or ours, never an echo
+	# of the request (the marker must not come back).
+	for t in 'GET /\r\n\r\n:400' 'GET /MARK HTTP/1.1\r\n\r\n:400' \
+		'GET /MARK HTTP/1.1\r\nHost: x\r\nbad MARK header\r\n\r\n:400' \
+		'GET /MARK HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n:400' \
+		'GET /MARK HTTP/2.0\r\n\r\n:505' 'BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n:405' \
+		'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nMARKS:413' \
+		'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: MARK\r\n\r\n:400' \
+		"GET / HTTP/1.1\\r\\nHost: x\\r\\nX-MARK: $(head -c 9000 /dev/zero | tr '\0' a)\\r\\n\\r\\n:431" \
+		"GET /$(head -c 20000 /dev/zero | tr '\0' a)MARK HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n:414" \
 		'GET /metrics HTTP/1.0\n\n:200'; do
-		out=$(lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" raw 127.0.0.1 "$EXP_PORT" "${t%:*}" 2>&1)
-		[[ $out == "HTTP/1.1 ${t##*:} "* ]] || fail "request ${t:0:40}...: '$out', want ${t##*:}"
+		out=$(lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" raw 127.0.0.1 "$EXP_PORT" "${t%:*}" body 2>&1)
+		[[ $out == "HTTP/1.1 ${t##*:} "* ]] || fail "request ${t:0:40}...: '${out%%$'\n'*}', want ${t##*:}"
+		[[ $out != *MARK* ]] || fail "the answer to ${t:0:40}... echoes the request: ${out:0:300}"
 	done
-	# 200 clients that never finish their request: a scrape still gets through
-	# at once, and they are closed at the read timeout (10 s) or before.
-	lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" idle 127.0.0.1 "$EXP_PORT" 200 2 \
-		>"$T_TMP/idle.out" 2>&1 &
-	pid=$!
-	sleep 1
-	out=$(lb_ns_exec curl -sS -m 2 -o /dev/null -w '%{http_code} %{time_total}' "$url/metrics") ||
-		fail "scrape beside 200 idle clients: $out"
-	log "scrape beside 200 idle clients: $out"
-	[[ $out == "200 "* ]] || fail "scrape beside idle clients: $out"
-	wait "$pid"
-	log "idle clients: $(cat "$T_TMP/idle.out")"
+	out=$(lb_ns_exec /usr/bin/python3 "$T_TMP/exporter.py" raw 127.0.0.1 "$EXP_PORT" \
+		'GET /MARK<script> HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' body)
+	[[ $out == *"404"* && $out != *MARK* ]] || fail "a 404 echoes the request: $out"
 	kill -0 "$EXP_PID" 2>/dev/null || fail "the exporter died: $(tail -n 2 "$T_TMP/exporter.log")"
+}
+
+# Slowloris: from the client, 400 connections that trickle a request head a
+# byte at a time (and reconnect when closed) for 15 s, while the LB's own
+# address scrapes /metrics 60 times. Every scrape succeeds; the client never
+# holds more than the per-client limit (16) open, and none longer than the
+# request deadline (10 s) and slack.
+test_exporter_slowloris() {
+	local url out ok=0 i code pid
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1 r2
+	exporter_start exporter exporter --listen "0.0.0.0:$EXP_PORT"
+	url=http://127.0.0.1:$EXP_PORT/metrics
+	wait_http "$url"
+	exp_py check /dev/null >/dev/null
+	client /usr/bin/python3 "$T_TMP/exporter.py" loris "$LB_IP4" "$EXP_PORT" 400 15 \
+		>"$T_TMP/loris.out" 2>&1 &
+	pid=$!
+	sleep 2
+	for ((i = 0; i < 60; i++)); do
+		code=$(lb_ns_exec curl -s -m 2 -o /dev/null -w '%{http_code}' "$url")
+		[[ $code == 200 ]] && ok=$((ok + 1))
+		sleep 0.2
+	done
+	wait "$pid"
+	out=$(cat "$T_TMP/loris.out")
+	log "slowloris from $CLIENT_IP4: $out"
+	log "scrapes during the attack: $ok of 60 succeeded"
+	((ok == 60)) || fail "only $ok of 60 scrapes succeeded during the slowloris attack ($out)"
+	kill -0 "$EXP_PID" 2>/dev/null || fail "the exporter died: $(tail -n 2 "$T_TMP/exporter.log")"
+	(($(jget "$out" 'd["opened"]') >= 400)) || fail "the attack did not open 400 connections: $out"
+	(($(jget "$out" 'd["still_open"]') <= 16)) || fail "one client holds more than 16 connections: $out"
+	(($(jget "$out" 'int(d["longest_s"])') <= 12)) ||
+		fail "a slow connection lived past the 10 s deadline: $out"
+	# And the server is whole afterwards: a scrape from the client itself.
+	out=$(client curl -sS -m 2 -o /dev/null -w '%{http_code}' "http://$LB_IP4:$EXP_PORT/metrics")
+	[[ $out == 200 ]] || fail "the attacking client cannot scrape after the attack: $out"
+}
+
+# One IPv6 client is its /64: 40 connections from 20 addresses of the client's
+# /64 leave 16 open; IPv4 clients of a dual-stack listener count by address.
+test_exporter_client_v6() {
+	local i srcs=() out url="http://[::1]:$EXP_PORT/metrics"
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	exporter_start exporter exporter --listen "[::]:$EXP_PORT"
+	wait_http "$url"
+	for ((i = 1; i <= 20; i++)); do
+		srcs+=("fd00:18::1:$i")
+		ip -n "$LAB-client" addr add "fd00:18::1:$i/64" dev eth0 nodad ||
+			fail "cannot add fd00:18::1:$i to the client"
+	done
+	on_exit "for a in ${srcs[*]}; do ip -n $LAB-client addr del \$a/64 dev eth0; done"
+	exp_py check /dev/null >/dev/null
+	out=$(client /usr/bin/python3 "$T_TMP/exporter.py" hold "$(lab_ip6 lb)" "$EXP_PORT" 2 "${srcs[@]}")
+	log "one /64, 20 addresses: $out"
+	[[ $out == "16 of 40 held" ]] || fail "one IPv6 /64: $out, want 16 of 40 held"
+	out=$(client /usr/bin/python3 "$T_TMP/exporter.py" hold "$LB_IP4" "$EXP_PORT" 20 "$CLIENT_IP4")
+	log "IPv4 on a dual-stack listener: $out"
+	[[ $out == "16 of 20 held" ]] || fail "one IPv4 client on [::]: $out, want 16 of 20 held"
+	scrape "$url" "$T_TMP/metrics"
+}
+
+# An exec check's command line (a secret in it) is never served: /, /status.json
+# and /metrics say "exec" only; the local list and save still show it.
+test_exporter_redact() {
+	local secret=hunter2-SECRET-7f3a url=http://127.0.0.1:$EXP_PORT p out
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	out=$(xlb set-vip "$VIP4:80" --check "exec:/usr/local/bin/check-db --password=$secret" \
+		--interval 5 --timeout 2 2>&1) || fail "set-vip --check exec: $out"
+	xlb list | grep -q -- "$secret" || fail "list does not show the command line"
+	xlb save | grep -q -- "$secret" || fail "save does not show the command line"
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "$url/"
+	for p in / /status.json /metrics; do
+		scrape "$url$p" "$T_TMP/page"
+		grep -q -- "$secret\|check-db" "$T_TMP/page" && fail "GET $p shows the exec command line"
+	done
+	out=$(lb_ns_exec curl -sS -m 2 "$url/status.json")
+	[[ $(jget "$out" 'd["services"][0]["check"]') == exec ]] || fail "status.json's check is not 'exec': $out"
+	scrape "$url/" "$T_TMP/page"
+	grep -q 'check exec every 5 s' "$T_TMP/page" || fail "the page does not say it is an exec check"
+	return 0
+}
+
+# The exporter keeps no capabilities and sets no_new_privs once it serves,
+# and still serves an instance detached and attached again.
+test_exporter_privileges() {
+	local st url=http://127.0.0.1:$EXP_PORT/metrics
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r1
+	exporter_start exporter exporter --listen "127.0.0.1:$EXP_PORT"
+	wait_http "$url"
+	st=$(grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "/proc/$EXP_PID/status" | tr -s '\t' ' ')
+	log "$(tr '\n' ' ' <<<"$st")"
+	grep -q 'NoNewPrivs: 1' <<<"$st" || fail "no_new_privs is not set: $st"
+	[[ $(grep -c ': 0000000000000000$' <<<"$st") == 5 ]] || fail "the exporter kept capabilities: $st"
+	grep -q 'keeps no capabilities' "$T_TMP/exporter.log" || fail "no word of it in the log"
+	lb_fresh "$VIP4:80"
+	add_reals "$VIP4:80" 1 r2
+	scrape "$url" "$T_TMP/metrics"
+	[[ $(metric "$T_TMP/metrics" xdplb_real_up "real=$(lab_ip4 r2)") == 1 ]] ||
+		fail "the exporter without capabilities does not serve the new instance"
 }
 
 # daemon --listen serves the same, and a scrape loop does not slow its checks:

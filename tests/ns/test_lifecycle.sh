@@ -52,6 +52,9 @@ test_two_instances() {
 	if ! ip -n "$LAB-lb" link set "${VETH2}a" up || ! ip -n "$LAB-lb" link set "${VETH2}b" up; then
 		fail "cannot bring up ${VETH2}a/b"
 	fi
+	# Its real, 10.99.0.2, on the segment of ${VETH2}a.
+	ip -n "$LAB-lb" addr add 10.99.0.254/24 dev "${VETH2}a" ||
+		fail "cannot add 10.99.0.254/24 to ${VETH2}a"
 	rm -rf "$PIN2"
 	on_exit "nsenter --net='$LB_NS' -- '$XDPLB' --pin-dir '$PIN2' detach '${VETH2}a'; rm -rf '$PIN2'"
 

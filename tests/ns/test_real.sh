@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # test_real.sh - real servers: real-setup makes a bare host a working real,
-# changes nothing the second time and --undo reverts exactly what it did;
+# changes nothing the second time and --undo reverts exactly what it did,
+# never what a state file names that real-setup does not make, nor a file
+# or link changed since;
 # check-real finds a real without the VIP, one that answers ARP for it and
 # one whose MAC does not resolve.
 # Sourced by run.sh (helpers and variables are defined there).
@@ -118,6 +120,8 @@ test_real_setup() {
 	fi
 	out=$(bare real-setup --persist "$VIP4" "$VIP6" 2>&1)
 	[[ $out == "nothing to change" ]] || fail "real-setup --persist again changed: $out"
+	rs_foreign_state
+
 
 	# --undo: exactly back to the bare host, the files and their directories gone.
 	out=$(bare -j real-setup --undo 2>&1) || fail "real-setup --undo: $out"
@@ -130,7 +134,67 @@ test_real_setup() {
 	out=$(bare real-setup --undo 2>&1)
 	[[ $out == "nothing to change" ]] || fail "a second --undo: $out"
 	out=$(xlb check-real 2>&1) && fail "check-real passes after --undo: $out"
+	rs_changed_files
 	return 0
+}
+
+# rs_foreign_state: (real_setup, after --persist) a state file naming what
+# real-setup does not make is refused whole by --undo and by real-setup, in
+# one line naming it, and nothing is touched: neither what it names nor
+# what real-setup did make.
+rs_foreign_state() {
+	local st=$ROOT5/var/lib/xdplb/real-setup.state victim=$T_TMP/victim good line name
+	good=$(cat "$st") || fail "no state file"
+	echo "keep me" >"$victim"
+	mkdir -p "$T_TMP/victim.d"
+	BAD=()
+	for line in "file $victim" "file /etc/systemd/system/xdplb-real.service" \
+		"file $ROOT5/etc/systemd/system/other.service" \
+		"link $ROOT5/etc/systemd/system/multi-user.target.wants/other.service" \
+		"dir $T_TMP/victim.d" "dir $ROOT5/etc/systemd/system/multi-user.target.wants/x" \
+		"sysctl kernel/core_pattern core |/bin/true" "sysctl net/ipv4/ip_forward 0 1" \
+		"sysctl net/ipv4/conf/eth0/arp_announce 0 2" "sysctl net/ipv4/conf/all/rp_filter 1 x" \
+		"addr 198.18.0.99/32" "addr $VIP4/24"; do
+		printf '%s\n%s\n' "$good" "$line" >"$st"
+		name=${line#* }
+		rs_bad 1 "real-setup.state:$(wc -l <"$st"): '${name%% *}'.*refused, nothing changed" \
+			"--undo with '$line'" real-setup --undo
+		rs_bad 1 "real-setup.state:$(wc -l <"$st"): .*refused" \
+			"real-setup with '$line'" real-setup --persist "$VIP4" "$VIP6"
+	done
+	[[ $(cat "$victim") == "keep me" && -d $T_TMP/victim.d ]] ||
+		BAD+=("a foreign path of the state was touched")
+	printf '%s\n' "$good" >"$st"
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+}
+
+# rs_changed_files: (real_setup, after --undo) what real-setup wrote and
+# someone changed since stays: --persist refuses to write over it, --undo
+# leaves it with a line saying so and undoes the rest.
+rs_changed_files() {
+	local unit=$ROOT5/etc/systemd/system/xdplb-real.service
+	local link=$ROOT5/etc/systemd/system/multi-user.target.wants/xdplb-real.service
+	local dropin=$ROOT5/etc/sysctl.d/90-xdplb-real.conf out
+	out=$(bare real-setup --persist "$VIP4" 2>&1) || fail "real-setup --persist: $out"
+	echo "net.ipv4.ip_forward = 1 # mine" >>"$dropin"
+	BAD=()
+	rs_bad 1 "'$dropin' exists and real-setup did not write it, or it changed since" \
+		"--persist over a changed drop-in" real-setup --persist "$VIP4" "$VIP6"
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+	ln -sfn /dev/null "$link" || fail "cannot re-point $link"
+	out=$(bare real-setup --undo 2>&1) || fail "--undo with a changed drop-in: $out"
+	log "undo, changed files: $out"
+	grep -qx "kept $dropin (changed since real-setup wrote it)" <<<"$out" ||
+		fail "--undo does not say it keeps the changed drop-in: $out"
+	grep -qx "kept $link (no longer the link real-setup made)" <<<"$out" ||
+		fail "--undo does not say it keeps the re-pointed link: $out"
+	grep -q "# mine" "$dropin" || fail "--undo removed or rewrote the changed drop-in"
+	[[ $(readlink "$link") == /dev/null ]] || fail "--undo removed the re-pointed link"
+	[[ ! -e $unit ]] || fail "--undo left the unit"
+	[[ ! -e $ROOT5/var/lib/xdplb/real-setup.state ]] || fail "--undo left the state"
+	out=$(bare real-setup --undo 2>&1)
+	[[ $out == "nothing to change" ]] || fail "a second --undo: $out"
+	rm -rf "${ROOT5:?}"/*
 }
 
 test_check_real() {

@@ -150,7 +150,7 @@ test_upgrade_from_oldest() {
 # Same layout, another build: the program alone is swapped, every map is
 # the very same kernel map; downloads go on; back again (a downgrade).
 test_upgrade_same_layout() {
-	local n=10 size=720000 rate=60000 st c out maps0 maps1
+	local n=10 size=1200000 rate=60000 st c out maps0 maps1
 	need_newer
 	fresh_with "$XDPLB"
 	fetch_start same "$n" "$size" "$rate"

@@ -134,7 +134,8 @@ test_install() {
 	out=$(make -s install DESTDIR="$d" PREFIX=/usr 2>&1) || { echo "make install: $out"; return 1; }
 	for f in usr/sbin/xdplb usr/share/man/man8/xdplb.8.gz \
 		usr/share/bash-completion/completions/xdplb \
-		usr/lib/systemd/system/xdplb.service usr/lib/xdplb/xdplb-alive \
+		usr/lib/systemd/system/xdplb.service \
+		usr/lib/systemd/system/xdplb-exporter.service usr/lib/xdplb/xdplb-alive \
 		usr/lib/xdplb/keepalived-notify usr/share/xdplb/keepalived.conf.in \
 		usr/share/xdplb/bird-lb.conf.in; do
 		[[ -f $d/$f ]] || { echo "no $f: $(cd "$d" && find . -type f | tr '\n' ' ')"; return 1; }
@@ -148,7 +149,15 @@ test_install() {
 	grep -qx 'ExecStart=/usr/sbin/xdplb daemon --config /etc/xdplb/xdplb.conf' \
 		"$d/usr/lib/systemd/system/xdplb.service" ||
 		{ echo "unit: $(grep ExecStart "$d/usr/lib/systemd/system/xdplb.service")"; return 1; }
-	grep -q /usr/local "$d/usr/lib/systemd/system/xdplb.service" && { echo "unit names /usr/local"; return 1; }
+	grep -qx 'ExecStart=/usr/sbin/xdplb exporter --listen 127.0.0.1:9100' \
+		"$d/usr/lib/systemd/system/xdplb-exporter.service" ||
+		{ echo "exporter unit: $(grep ExecStart "$d/usr/lib/systemd/system/xdplb-exporter.service")"; return 1; }
+	grep -q /usr/local "$d"/usr/lib/systemd/system/xdplb*.service && { echo "a unit names /usr/local"; return 1; }
+	if command -v systemd-analyze >/dev/null; then
+		out=$(systemd-analyze verify --man=no "$d"/usr/lib/systemd/system/xdplb*.service 2>&1 |
+			grep -v "xdplb.*Command .* is not executable\|No such file or directory") &&
+			{ echo "systemd-analyze verify: $out"; return 1; }
+	fi
 	bash -n "$d/usr/share/bash-completion/completions/xdplb" || { echo "completion: bad syntax"; return 1; }
 
 	out=$(make -s uninstall DESTDIR="$d" PREFIX=/usr 2>&1) || { echo "make uninstall: $out"; return 1; }

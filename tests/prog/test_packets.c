@@ -50,6 +50,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <bpf/bpf.h>
@@ -66,6 +67,7 @@
 #include "layout.h"
 #include "lb.h"
 #include "upgrade.h"
+#include "spec.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -3951,6 +3953,29 @@ Test(packets, icmp_error_truncated)
 
 /* Configurations applied --------------------------------------------------- */
 
+/*
+ * A segment for the reals config_apply adds, which it checks are hosts on
+ * the instance's interface: this test's own network namespace (criterion
+ * runs each test in a process of its own) with a veth on 10.100.0.0/16
+ * and 2001:db8:100::/48, which becomes the instance's interface.
+ */
+static void conf_segment(void)
+{
+	int err;
+
+	if (unshare(CLONE_NEWNET))
+		cr_skip_test("cannot make a network namespace: %s",
+			     strerror(errno));
+	err = system("ip link add seg0 type veth peer name seg1 && "
+		     "ip link set seg0 up && ip link set seg1 up && "
+		     "ip addr add 10.100.255.254/16 dev seg0 && "
+		     "ip addr add 2001:db8:100:ffff::1/48 dev seg0 nodad");
+	cr_assert_eq(err, 0, "cannot set up the segment (ip: %d)", err);
+	lb.cfg.ifindex = if_nametoindex("seg0");
+	cr_assert_neq(lb.cfg.ifindex, 0);
+	snprintf(lb.cfg.ifname, sizeof(lb.cfg.ifname), "seg0");
+}
+
 /* Append to c a real of service s at 10.100.s.n with a MAC given (so that
  * nothing is resolved); returns its place in c. */
 static int conf_add_real(struct config *c, int s, int n)
@@ -4031,6 +4056,7 @@ Test(packets, config_apply_new_reals_down)
 	__u32 id;
 	int err;
 
+	conf_segment();
 	cr_assert_eq(config_from_lb(&lb, &c), 0);
 	conf_svc(c, S_DRAIN)->opts.check = XDPLB_CHECK_TCP;
 	conf_svc(c, S_ANY_PORT)->opts.check = XDPLB_CHECK_TCP;
@@ -4242,4 +4268,143 @@ Test(packets, confirmed_flows_are_noted)
 	cr_expect_eq(ct_buf[0].way[way].tag & XDPLB_CT_TAG_STATE,
 		     XDPLB_CT_TAG_CONFIRMED, "tag %#x after a packet here",
 		     ct_buf[0].way[way].tag);
+}
+
+/*
+ * A configuration at both limits: XDPLB_MAX_SERVICES services (even ones
+ * IPv4, odd ones IPv6), XDPLB_MAX_REALS reals, as many to each; gen 0 and
+ * 1 share no VIP and no real. MACs are given, so nothing is resolved.
+ */
+static struct config *limit_conf(int gen)
+{
+	const int per = XDPLB_MAX_REALS / XDPLB_MAX_SERVICES;
+	struct config *c = calloc(1, sizeof(*c));
+	char addr[64];
+	int i, j;
+
+	cr_assert_not_null(c);
+	c->svcs = calloc(XDPLB_MAX_SERVICES + 1, sizeof(*c->svcs));
+	c->reals = calloc(XDPLB_MAX_REALS, sizeof(*c->reals));
+	cr_assert(c->svcs && c->reals);
+	for (i = 0; i < XDPLB_MAX_SERVICES; i++) {
+		struct config_service *s = &c->svcs[c->nsvcs++];
+
+		if (i % 2)
+			snprintf(addr, sizeof(addr), "[2001:db8:%x::%x]:80",
+				 gen + 1, i + 1);
+		else
+			snprintf(addr, sizeof(addr), "10.%d.%d.%d:80",
+				 gen + 1, i / 250, i % 250 + 1);
+		cr_assert_eq(parse_vip(addr, &s->key), 0, "%s", addr);
+		svc_opts_default(&s->opts);
+		for (j = 0; j < per; j++) {
+			struct config_real *r = &c->reals[c->nreals];
+			int n = c->nreals++;
+
+			if (i % 2)
+				snprintf(addr, sizeof(addr),
+					 "2001:db8:100:%x::%x", gen + 1, n + 1);
+			else
+				snprintf(addr, sizeof(addr), "10.100.%d.%d",
+					 64 * (gen + 1) + n / 256, n % 256);
+			cr_assert_eq(parse_addr(addr, &r->addr, &r->family),
+				     0, "%s", addr);
+			r->svc = s->key;
+			r->weight = 1 + n % 3;
+			r->mac_manual = true;
+			r->mac[0] = 0x02;
+			r->mac[1] = gen;
+			r->mac[4] = n >> 8;
+			r->mac[5] = n;
+		}
+	}
+	cr_assert_eq(c->nreals, XDPLB_MAX_REALS);
+	return c;
+}
+
+/* The instance's configuration is c, exactly: as save prints both. */
+static void expect_running(const struct config *c, const char *when)
+{
+	char *want = NULL, *have = NULL;
+	size_t wl = 0, hl = 0;
+	struct config *run = NULL;
+	FILE *f;
+
+	cr_assert_eq(config_from_lb(&lb, &run), 0);
+	f = open_memstream(&want, &wl);
+	cr_assert_eq(config_write(f, c), 0);
+	fclose(f);
+	f = open_memstream(&have, &hl);
+	cr_assert_eq(config_write(f, run), 0);
+	fclose(f);
+	cr_expect_eq(run->nsvcs, c->nsvcs, "%s: %d services, want %d", when,
+		     run->nsvcs, c->nsvcs);
+	cr_expect_eq(run->nreals, c->nreals, "%s: %d reals, want %d", when,
+		     run->nreals, c->nreals);
+	cr_expect(!strcmp(want, have), "%s: the instance is not the "
+		  "configuration", when);
+	free(want);
+	free(have);
+	config_free(run);
+}
+
+/*
+ * The limits hold from any starting state: a configuration at the limits
+ * of services and reals applied over another one at the limits that
+ * shares nothing with it. Those that go are deleted before those that
+ * come are added. And one that fails at the end (a service too many)
+ * leaves the configuration that ran, also at the limits.
+ */
+Test(packets, config_apply_at_the_limits, .timeout = 240)
+{
+	const int per = XDPLB_MAX_REALS / XDPLB_MAX_SERVICES;
+	struct config *a = limit_conf(0), *b = limit_conf(1), *ab;
+	struct config_diff d;
+	int i, err;
+
+	conf_segment();
+	err = config_apply(&lb, a, 0, &d);
+	cr_assert_eq(err, 0, "config_apply A over the tests' own: %s",
+		     d.error);
+	cr_expect_eq(d.svcs_added, XDPLB_MAX_SERVICES);
+	cr_expect_eq(d.reals_added, XDPLB_MAX_REALS);
+	expect_running(a, "A");
+
+	/* A's services with B's reals: only the reals change, all of them
+	 * (the reals that go must free their slots first). */
+	ab = limit_conf(1);
+	memcpy(ab->svcs, a->svcs, a->nsvcs * sizeof(*a->svcs));
+	for (i = 0; i < ab->nreals; i++)
+		ab->reals[i].svc = a->svcs[i / per].key;
+	err = config_apply(&lb, ab, 0, &d);
+	cr_assert_eq(err, 0, "config_apply A's services, B's reals: %s",
+		     d.error);
+	cr_expect_eq(d.svcs_added + d.svcs_removed + d.svcs_changed, 0);
+	cr_expect_eq(d.reals_added, XDPLB_MAX_REALS);
+	cr_expect_eq(d.reals_removed, XDPLB_MAX_REALS);
+	cr_expect_eq(d.reals_changed, 0);
+	expect_running(ab, "A's services with B's reals");
+	config_free(ab);
+
+	/* Every service and real other. */
+	err = config_apply(&lb, b, 0, &d);
+	cr_assert_eq(err, 0, "config_apply B: %s", d.error);
+	cr_expect_eq(d.svcs_added, XDPLB_MAX_SERVICES);
+	cr_expect_eq(d.svcs_removed, XDPLB_MAX_SERVICES);
+	cr_expect_eq(d.reals_added, XDPLB_MAX_REALS);
+	cr_expect_eq(d.reals_removed, XDPLB_MAX_REALS);
+	expect_running(b, "B");
+
+	/* A and a service too many: refused at the very end, after A was
+	 * all but applied; B is put back. */
+	cr_assert_eq(parse_vip("10.9.9.9:80", &a->svcs[a->nsvcs].key), 0);
+	svc_opts_default(&a->svcs[a->nsvcs++].opts);
+	err = config_apply(&lb, a, 0, &d);
+	cr_expect_neq(err, 0, "1025 services applied");
+	cr_expect(strstr(d.error, "10.9.9.9"), "the error does not name the "
+		  "service too many: %s", d.error);
+	cr_expect(!strstr(d.error, "undoing"), "undoing failed: %s", d.error);
+	expect_running(b, "after a failed A");
+	config_free(a);
+	config_free(b);
 }

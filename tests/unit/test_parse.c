@@ -218,13 +218,30 @@ Test(parse_mac, accepts)
 	}
 }
 
-Test(parse_mac, rejects)
+/* Well formed, but no host's: -EDOM, so that the message can say so. */
+Test(parse_mac, rejects_what_no_host_has)
 {
 	static const char *const bad[] = {
 		"01:00:5e:00:00:01",	/* IPv4 multicast */
 		"33:33:00:00:00:01",	/* IPv6 multicast */
 		"ff:ff:ff:ff:ff:ff",	/* broadcast */
+		"03:00:00:00:00:00",	/* the group bit alone */
 		"00:00:00:00:00:00",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		__u8 mac[6];
+		int err = parse_mac(bad[i], mac);
+
+		cr_expect_eq(err, -EDOM, "parse_mac(\"%s\") = %d", bad[i],
+			     err);
+	}
+}
+
+Test(parse_mac, rejects)
+{
+	static const char *const bad[] = {
 		"",
 		"02:00:00:00:00",
 		"02:00:00:00:00:1",
@@ -250,6 +267,61 @@ Test(parse_mac, rejects)
 
 		cr_expect_eq(err, -EINVAL, "parse_mac(\"%s\") = %d", bad[i],
 			     err);
+	}
+}
+
+/* addr_not_host --------------------------------------------------------- */
+
+Test(addr_not_host, refuses_what_no_host_is)
+{
+	static const struct {
+		const char *in;
+		const char *says;	/* NULL: a host's address */
+	} cases[] = {
+		{ "0.0.0.0", "unspecified" },
+		{ "0.1.2.3", "unspecified" },
+		{ "127.0.0.1", "loopback" },
+		{ "127.255.255.254", "loopback" },
+		{ "224.0.0.1", "multicast" },
+		{ "239.255.255.255", "multicast" },
+		{ "255.255.255.255", "broadcast" },
+		{ "240.0.0.1", "reserved" },
+		{ "255.255.255.254", "reserved" },
+		{ "::", "unspecified" },
+		{ "::1", "loopback" },
+		{ "ff02::1", "multicast" },
+		{ "ff05::1:3", "multicast" },
+		{ "::ffff:10.0.0.1", "IPv4-mapped" },
+		{ "::10.0.0.1", "IPv4-compatible" },
+		{ "1.0.0.0", NULL },
+		{ "10.0.0.255", NULL },		/* broadcast only on a /24 */
+		{ "169.254.1.1", NULL },
+		{ "223.255.255.255", NULL },
+		{ "126.255.255.255", NULL },
+		{ "128.0.0.0", NULL },
+		{ "2001:db8::1", NULL },
+		{ "fe80::1", NULL },
+		{ "fd00::1", NULL },
+		{ "::1:0:0:1", NULL },
+		{ "::fffe:10.0.0.1", NULL },
+		{ "fe00::1", NULL },
+		{ "64:ff9b::10.0.0.1", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct xdplb_addr a;
+		const char *why;
+		__u8 family;
+
+		cr_assert_eq(parse_addr(cases[i].in, &a, &family), 0);
+		why = addr_not_host(&a, family);
+		if (!cases[i].says)
+			cr_expect_null(why, "%s: '%s'", cases[i].in, why);
+		else
+			cr_expect(why && strstr(why, cases[i].says),
+				  "%s: '%s', want '%s'", cases[i].in,
+				  why ? why : "(null)", cases[i].says);
 	}
 }
 
