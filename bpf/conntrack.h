@@ -12,9 +12,9 @@
  * and a hit does not look at the service (deleting a service deletes its
  * reals, which ends their flows). Weight does not matter, so a drained
  * real keeps its flows; nor does a service added later that would match
- * the flow, so it keeps its real as in IPVS. New entries per CPU per
- * second are capped, so a flood of new flows cannot evict the established
- * ones.
+ * the flow, so it keeps its real as in IPVS. New entries per CPU are
+ * capped by a token bucket sized from the table (xdplb.h), so that a flood
+ * of new flows cannot evict the established ones.
  */
 #ifndef XDPLB_CONNTRACK_H
 #define XDPLB_CONNTRACK_H
@@ -339,24 +339,29 @@ static __always_inline void ct_touch(__u32 hash)
 		(void)*(volatile __u64 *)s->tag;
 }
 
-/* Track a flow Maglev just placed, within the per-CPU rate cap. */
+/*
+ * Track a flow Maglev just placed, if this CPU's flood guard has a token
+ * for it (xdplb.h): the bucket's time, never behind now, moves one token
+ * on per flow tracked, and may not move past a whole burst ahead of now.
+ */
 static __always_inline void ct_insert(const struct xdplb_flow *flow,
 				      __u32 real_id, __u16 real_gen,
 				      struct ct_ctx *ct,
 				      struct xdplb_global_stats *gs)
 {
 	struct xdplb_ct_guard *g = ct->guard;
+	__u64 tat;
 
 	if (ct->way < 0 || !ct->set)
 		return;
-	if (g->now - g->window_start >= 1000000000ull) {
-		g->window_start = g->now;
-		g->inserts = 0;
-	}
-	if (g->inserts >= ct_rate) {
+	tat = g->window_start;
+	if ((__s64)(tat - g->now) < 0)
+		tat = g->now;
+	if (tat - g->now + ct_gap_ns > ct_limit_ns) {
 		gs->ct_flood++;
 		return;
 	}
+	g->window_start = tat + ct_gap_ns;
 	g->inserts++;
 	ct_fill(ct, flow, real_id, real_gen, ct->now);
 	gs->ct_new++;

@@ -19,7 +19,12 @@
 const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
 const volatile __u8 ifmac[6];
 const volatile __u32 ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS;
-const volatile __u64 ct_rate = XDPLB_DEFAULT_CT_RATE;
+/* The flood guard's token bucket (xdplb.h), in ns: a token every
+ * ct_gap_ns, the bucket's time at most ct_limit_ns (a burst of tokens)
+ * ahead of now; xdplb_size_conns() sets them. */
+const volatile __u64 ct_gap_ns = 1000000000ull / XDPLB_DEFAULT_CT_RATE;
+const volatile __u64 ct_limit_ns = 1000000000ull / XDPLB_DEFAULT_CT_RATE *
+	(XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS / XDPLB_CT_BURST_DIV);
 /* Idle timeouts in ticks of the connection table's clock (xdplb.h);
  * xdplb_size_conns() sets them. */
 const volatile __u32 tcp_timeout =

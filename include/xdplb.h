@@ -33,7 +33,6 @@
 #define XDPLB_DEFAULT_CT_SIZE	65536	/* tracked flows per CPU */
 #define XDPLB_MIN_CT_SIZE	1024	/* powers of two between */
 #define XDPLB_MAX_CT_SIZE	4194304
-#define XDPLB_DEFAULT_CT_RATE	100000	/* new tracked flows per CPU per s */
 #define XDPLB_DEFAULT_TCP_TIMEOUT 900	/* s idle, as IPVS's established */
 #define XDPLB_DEFAULT_UDP_TIMEOUT 300	/* s idle, as IPVS's UDP */
 #define XDPLB_SVC_SLOTS		8192	/* service index, a power of two */
@@ -42,6 +41,71 @@
 #define XDPLB_FRAG_ENTRIES	16384	/* datagrams whose fragments follow */
 #define XDPLB_FRAG_TIMEOUT	5	/* s a datagram's later fragments
 					 * follow its first */
+
+/*
+ * The flood guard: how many new flows a CPU's connection table may take,
+ * so that a flood of new flows (spoofed SYNs: every one a new flow) cannot
+ * push out an established flow that idles within its timeout.
+ *
+ * A flow F lives in one set of XDPLB_CT_WAYS (4) ways of its CPU's table.
+ * A new flow takes an empty or expired way, else the least recently used:
+ * so while F idles, flows older than F go first, and F goes only when the
+ * fourth flow newer than F enters its set. If T is the longest timeout
+ * (TCP's or UDP's: a flow idle longer is gone anyway) and at most K new
+ * flows enter a CPU's table in any T seconds, each in a set its hash picks,
+ * F's set expects lambda = K / sets of them, and F is lost with the chance
+ * that four come, P(Poisson(lambda) >= 4).
+ *
+ * The guard keeps K <= sets / 4 (lambda = 1/4): an idle flow alone in its
+ * set is lost to a flood lasting its whole timeout once in 7,700 (1.3e-4);
+ * one sharing its set with a busy flow once in 460 (P(>= 3) = 2.2e-3),
+ * with two, once in 38 (P(>= 2)). Ordinary load pushes flows out the same
+ * way, so what the guard promises is that a flood does not add to it
+ * beyond that. The allowance is a token bucket: a burst of sets / 8 new
+ * flows at once (a CPU tracks 2,048 new connections in a burst at the
+ * defaults), refilled at sets / (8 T) a second (2 at the defaults): in any
+ * T seconds at most sets / 8 + T * rate <= sets / 4. Past it new flows are
+ * still placed by Maglev, but not tracked (ct_flood). A busier site needs
+ * a larger table (rate grows with it) or shorter timeouts; a --conn-rate
+ * above xdplb_ct_rate_safe() breaks the promise, and attach says so.
+ */
+#define XDPLB_CT_BURST_DIV	8	/* a burst of sets / 8 new flows */
+
+static inline __attribute__((always_inline)) __u32
+xdplb_ct_burst(__u32 ct_size)
+{
+	__u32 b = ct_size / XDPLB_CT_WAYS / XDPLB_CT_BURST_DIV;
+
+	return b ? b : 1;
+}
+
+/* The highest rate (new flows per CPU per second, at least 1) that keeps
+ * the promise for a table of ct_size flows and these timeouts (s). */
+static inline __attribute__((always_inline)) __u32
+xdplb_ct_rate_safe(__u32 ct_size, __u32 tcp_timeout, __u32 udp_timeout)
+{
+	__u32 t = tcp_timeout > udp_timeout ? tcp_timeout : udp_timeout;
+	__u32 r = ct_size / XDPLB_CT_WAYS / XDPLB_CT_BURST_DIV / (t ? t : 1);
+
+	return r ? r : 1;
+}
+
+/* Whether rate keeps the promise: the burst plus what rate lets in during
+ * the longest timeout fit in a quarter of the sets. */
+static inline __attribute__((always_inline)) int
+xdplb_ct_rate_holds(__u32 ct_size, __u32 rate, __u32 tcp_timeout,
+		    __u32 udp_timeout)
+{
+	__u64 t = tcp_timeout > udp_timeout ? tcp_timeout : udp_timeout;
+
+	return xdplb_ct_burst(ct_size) + (__u64)rate * t <=
+	       ct_size / XDPLB_CT_WAYS / 4;
+}
+
+/* 2 at the defaults: 65536 flows (16384 sets), 900 s. */
+#define XDPLB_DEFAULT_CT_RATE \
+	(XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS / XDPLB_CT_BURST_DIV / \
+	 XDPLB_DEFAULT_TCP_TIMEOUT)
 
 /* The seed of the flow hash. Fixed, so that every load balancer with the
  * same configuration sends a flow to the same real. */
@@ -358,11 +422,14 @@ struct xdplb_conn_set {
 #define XDPLB_CT_TAG_USED	0x1	/* the way holds a flow */
 #define XDPLB_CT_TAG_UDP	0x2	/* its idle timeout is UDP's */
 
-/* ct_guard[0], per CPU: the flood guard's window of new tracked flows,
- * and the coarse clock as read at this CPU's last tick. */
+/* ct_guard[0], per CPU: the flood guard's token bucket (above), and the
+ * coarse clock as read at this CPU's last tick. window_start is the
+ * bucket's theoretical arrival time (GCRA): the bucket is full while it
+ * is not after now, and every new tracked flow moves it one token's time
+ * on; a flow is refused a token when it lies a whole burst ahead. */
 struct xdplb_ct_guard {
-	__u64 window_start;	/* ns */
-	__u64 inserts;
+	__u64 window_start;	/* ns: when the bucket is full again */
+	__u64 inserts;		/* new tracked flows, ever */
 	__u64 jiffies;		/* bpf_jiffies64() when now was read */
 	__u64 now;		/* bpf_ktime_get_coarse_ns() then */
 	__u32 tick;		/* now >> XDPLB_CT_TICK_SHIFT */

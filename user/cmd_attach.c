@@ -243,6 +243,33 @@ static int parse_range(const char *name, const char *s, unsigned long lo,
 	return 0;
 }
 
+/* One line on stderr: the flood guard's rate does not keep idle flows
+ * from a flood (xdplb.h), and which would. */
+static void flood_warning(const struct xdplb_config *cfg)
+{
+	__u32 t = cfg->tcp_timeout > cfg->udp_timeout ? cfg->tcp_timeout :
+							cfg->udp_timeout;
+	__u32 safe = xdplb_ct_rate_safe(cfg->ct_size, cfg->tcp_timeout,
+					cfg->udp_timeout);
+	__u64 size = XDPLB_MIN_CT_SIZE;
+
+	while (size < 32ull * t)	/* a rate of 1 holds from 32 T on */
+		size *= 2;
+
+	if (xdplb_ct_rate_holds(cfg->ct_size, safe, cfg->tcp_timeout,
+				cfg->udp_timeout))
+		pr_warn("warning: --conn-rate %u lets a flood of new flows push "
+			"idle tracked flows out of a table of %u flows per CPU "
+			"with a %u s timeout (at most %u keeps them)\n",
+			cfg->ct_rate, cfg->ct_size, t, safe);
+	else
+		pr_warn("warning: a flood of new flows can push idle tracked "
+			"flows out of a table of %u flows per CPU with a %u s "
+			"timeout at any --conn-rate (a table of %llu or a "
+			"timeout of %u s keeps them)\n", cfg->ct_size, t,
+			(unsigned long long)size, cfg->ct_size / 32);
+}
+
 int do_attach(int argc, char **argv)
 {
 	struct xdplb_svc_key vips[MAX_ATTACH_VIPS];
@@ -255,7 +282,7 @@ int do_attach(int argc, char **argv)
 		.hash_seed = XDPLB_DEFAULT_HASH_SEED,
 		.xdp_mode = XDPLB_MODE_NATIVE,
 		.ct_size = XDPLB_DEFAULT_CT_SIZE,
-		.ct_rate = XDPLB_DEFAULT_CT_RATE,
+		.ct_rate = 0,	/* derived from the table, below */
 		.tcp_timeout = XDPLB_DEFAULT_TCP_TIMEOUT,
 		.udp_timeout = XDPLB_DEFAULT_UDP_TIMEOUT,
 	};
@@ -346,6 +373,11 @@ int do_attach(int argc, char **argv)
 	if (!nvips)
 		return usage_error(argv[0], "at least one --vip is needed");
 	ifname = argv[optind];
+	/* The flood guard (xdplb.h): by default the rate that keeps idle
+	 * flows from a flood; an operator's rate above it, with a warning. */
+	if (!cfg.ct_rate)
+		cfg.ct_rate = xdplb_ct_rate_safe(cfg.ct_size, cfg.tcp_timeout,
+						 cfg.udp_timeout);
 
 	if (strlen(ifname) >= IFNAMSIZ || !(cfg.ifindex = if_nametoindex(ifname))) {
 		p_err("interface '%s' not found", ifname);
@@ -428,6 +460,9 @@ int do_attach(int argc, char **argv)
 		goto out_detach;
 	}
 
+	if (!xdplb_ct_rate_holds(cfg.ct_size, cfg.ct_rate, cfg.tcp_timeout,
+				 cfg.udp_timeout))
+		flood_warning(&cfg);
 	if (!opts.json) {
 		printf("attached to %s (%s) with Maglev table %u", ifname,
 		       cfg.xdp_mode == XDPLB_MODE_NATIVE ? "native" : "generic",

@@ -164,7 +164,7 @@ int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	__u64 flows;
+	__u64 flows, gap;
 
 	if (ncpus < 0)
 		return ncpus;
@@ -176,7 +176,14 @@ int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 	    XDPLB_CT_TICKS(udp_timeout_ns) > CT_MAX_TIMEOUT_TICKS)
 		return -E2BIG;
 	skel->rodata->ct_sets = ct_size / XDPLB_CT_WAYS;
-	skel->rodata->ct_rate = ct_rate;
+	/* The flood guard's bucket (xdplb.h): a token every gap, a burst of
+	 * them. A flow needs bucket time + gap - now <= limit: rate 0
+	 * (gap 1, limit 0) tracks nothing, a rate past 1e9 (gap 0) refuses
+	 * nothing. */
+	gap = ct_rate ? 1000000000ull / ct_rate : 1;
+	skel->rodata->ct_gap_ns = gap;
+	skel->rodata->ct_limit_ns = ct_rate ? gap * xdplb_ct_burst(ct_size) :
+					      0;
 	skel->rodata->tcp_timeout = XDPLB_CT_TICKS(tcp_timeout_ns);
 	skel->rodata->udp_timeout = XDPLB_CT_TICKS(udp_timeout_ns);
 	return bpf_map__set_max_entries(skel->maps.conns,

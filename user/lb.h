@@ -184,8 +184,9 @@ __u64 lb_now_ns(void);
 
 /*
  * Before load: the connection table of ct_size flows per CPU (its maps
- * for every possible CPU), its new-flow rate cap and idle timeouts (in ns,
- * rounded up to the table's ticks). 0 or -errno.
+ * for every possible CPU), its flood guard (ct_rate new tracked flows per
+ * CPU per second, in bursts of xdplb_ct_burst(ct_size); 0 tracks none)
+ * and idle timeouts (in ns, rounded up to the table's ticks). 0 or -errno.
  */
 int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns);

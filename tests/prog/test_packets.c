@@ -143,9 +143,20 @@ struct load {
 	__u64 udp_timeout_ns;
 };
 
-static const struct load default_load = {
+/* What attach loads without options. */
+static const struct load attach_load = {
 	.ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS,
 	.ct_rate = XDPLB_DEFAULT_CT_RATE,
+	.tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * NSEC,
+	.udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * NSEC,
+};
+
+/* The same with a rate that tracks every new flow: tests place thousands
+ * of flows at once, more than the default burst lets the table take. The
+ * flood guard's tests load their own. */
+static const struct load default_load = {
+	.ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS,
+	.ct_rate = 100000000,
 	.tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * NSEC,
 	.udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * NSEC,
 };
@@ -349,13 +360,21 @@ static void setup(void)
 	setup_with(&default_load);
 }
 
-/* A cap of FLOOD_RATE new tracked flows per second. */
-#define FLOOD_RATE	5
+static void setup_attach_defaults(void)
+{
+	setup_with(&attach_load);
+}
+
+/* A table of FLOOD_SIZE flows, so a burst of xdplb_ct_burst(FLOOD_SIZE)
+ * (32) new tracked flows, and FLOOD_RATE more per second. */
+#define FLOOD_SIZE	1024
+#define FLOOD_RATE	2
 
 static void setup_flood(void)
 {
 	struct load l = default_load;
 
+	l.ct_sets = FLOOD_SIZE / XDPLB_CT_WAYS;
 	l.ct_rate = FLOOD_RATE;
 	setup_with(&l);
 }
@@ -3327,22 +3346,23 @@ Test(ct_load, expired_way_goes_first, .init = setup_udp_timeout)
 }
 
 /*
- * The rate cap: of 2 * FLOOD_RATE new flows in one second, the first
- * FLOOD_RATE are tracked and the others forwarded where Maglev says,
- * untracked (ct_flood), again and again within the second. Hits take no
- * allowance; the next second the others are tracked.
+ * The flood guard's token bucket: of 8 flows more than a burst, sent at
+ * once, the burst is tracked and the others forwarded where Maglev says,
+ * untracked (ct_flood), again and again. Hits take no token; FLOOD_RATE
+ * tokens a second come back, to new flows only.
  */
 Test(ct_load, flood_guard, .init = setup_flood)
 {
-	enum { N = 2 * FLOOD_RATE };
+	enum { B = FLOOD_SIZE / XDPLB_CT_WAYS / XDPLB_CT_BURST_DIV, N = B + 8 };
 	static struct pkt p[N + 1];
 	struct spec sp = { V4, .dst = VIP4, TCP, .dport = 80 };
 	struct xdplb_global_stats g0, g1;
 	struct result r;
 	char desc[64];
-	int i, round;
+	int i, round, tracked;
 	__u64 t0;
 
+	cr_assert_eq(xdplb_ct_burst(FLOOD_SIZE), B);
 	for (i = 0; i < N; i++) {
 		sp.sport = 8000 + i;
 		build(&p[i], &sp);
@@ -3351,9 +3371,8 @@ Test(ct_load, flood_guard, .init = setup_flood)
 	t0 = lb_now_ns();
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < N; i++) {
-			struct expect e = TXCT(S_V4_TCP, i >= FLOOD_RATE ?
-					       CT_FLOOD : round ? CT_HIT :
-					       CT_NEW);
+			struct expect e = TXCT(S_V4_TCP, i >= B ? CT_FLOOD :
+					       round ? CT_HIT : CT_NEW);
 
 			snprintf(desc, sizeof(desc), "flow %d of %d%s", i + 1,
 				 N, round ? ", again" : "");
@@ -3361,11 +3380,11 @@ Test(ct_load, flood_guard, .init = setup_flood)
 		}
 	}
 	global(&g1);
-	cr_assert_lt(lb_now_ns() - t0, NSEC / 2, "two rounds took half a "
-		     "second: the cap's window may have moved");
-	cr_expect(g1.ct_new - g0.ct_new == FLOOD_RATE &&
-		  g1.ct_flood - g0.ct_flood == N &&
-		  g1.ct_hit - g0.ct_hit == FLOOD_RATE &&
+	cr_assert_lt(lb_now_ns() - t0, NSEC / FLOOD_RATE, "two rounds took "
+		     "a token's time: a token may have come back");
+	cr_expect(g1.ct_new - g0.ct_new == B &&
+		  g1.ct_flood - g0.ct_flood == 2 * (N - B) &&
+		  g1.ct_hit - g0.ct_hit == B &&
 		  g1.tx_packets - g0.tx_packets == 2 * N,
 		  "ct_new +%llu, ct_flood +%llu, ct_hit +%llu, tx +%llu",
 		  (unsigned long long)(g1.ct_new - g0.ct_new),
@@ -3373,21 +3392,123 @@ Test(ct_load, flood_guard, .init = setup_flood)
 		  (unsigned long long)(g1.ct_hit - g0.ct_hit),
 		  (unsigned long long)(g1.tx_packets - g0.tx_packets));
 
-	/* A new second, a new allowance: a new flow starts it, the hits
-	 * take none of it, and all but one of the flows left out fit. */
-	sleep_ms(1100);
+	/* A second and a bit later, FLOOD_RATE tokens: a new flow takes the
+	 * first, the hits none, one flow left out the second, and the
+	 * others stay out. */
+	sleep_ms(1000 + 100);
 	sp.sport = 8000 + N;
 	build(&p[N], &sp);
+	tracked = 0;
 	for (i = 0; i <= N; i++) {
 		int k = (i + N) % (N + 1);	/* the new flow first */
 		struct expect e = TXCT(S_V4_TCP,
-				       k < FLOOD_RATE ? CT_HIT :
-				       k == N - 1 ? CT_FLOOD : CT_NEW);
+				       k < B ? CT_HIT :
+				       tracked < FLOOD_RATE ? CT_NEW :
+				       CT_FLOOD);
 
+		if (k >= B && tracked < FLOOD_RATE)
+			tracked++;
 		snprintf(desc, sizeof(desc), "flow %d of %d, a second later",
 			 k + 1, N + 1);
 		check(desc, &p[k], p[k].len, &e, &r);
 	}
+}
+
+/* A flow from a spoofed address: 100.64.0.0/10 with a random port. */
+static void spoofed_syn(struct pkt *p, unsigned int *seed)
+{
+	struct spec sp = { V4, .dst = VIP4, TCP, .dport = 80 };
+	unsigned int r = rand_r(seed);
+	char src[INET_ADDRSTRLEN];
+
+	snprintf(src, sizeof(src), "100.%u.%u.%u", 64 + (r & 63),
+		 (r >> 6) & 255, (r >> 14) & 255);
+	sp.src = src;
+	sp.sport = 1024 + rand_r(seed) % 64000;
+	tcp_flags = TCP_SYN;
+	build(p, &sp);
+	tcp_flags = TCP_ACK;
+}
+
+/*
+ * Defect 4 of issue 15: at the default settings, a SYN flood does not push
+ * idle established flows out of the table. The default rate is the one
+ * the table's geometry allows (xdplb.h), and a flood of ten times the
+ * table's sets, in a burst (the most the bucket lets in at once), leaves
+ * every one of 256 idle flows tracked to its real. With the old default (a
+ * window of 100,000 new flows a second) the flood was tracked whole, ten
+ * flows in each set, and pushed out 217 of them. The flows and the flood
+ * are fixed, so the outcome is too.
+ */
+Test(ct_load, flood_keeps_idle_flows, .init = setup_attach_defaults)
+{
+	enum { IDLE = 256, FLOOD = 10 * XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS };
+	const __u32 burst = xdplb_ct_burst(XDPLB_DEFAULT_CT_SIZE);
+	struct spec sp = { V4, .dst = VIP4, TCP, .dport = 80 };
+	struct expect hit = TXCT(S_V4_TCP, CT_HIT);
+	struct expect e_new = TXCT(S_V4_TCP, CT_NEW);
+	struct xdplb_global_stats g0, g1;
+	static struct pkt idle[IDLE];
+	unsigned int seed = 15;
+	__u64 t0, secs, lost = 0;
+	struct result r;
+	char desc[64];
+	struct pkt p;
+	int i;
+
+	cr_assert_eq(XDPLB_DEFAULT_CT_RATE,
+		     xdplb_ct_rate_safe(XDPLB_DEFAULT_CT_SIZE,
+					XDPLB_DEFAULT_TCP_TIMEOUT,
+					XDPLB_DEFAULT_UDP_TIMEOUT),
+		     "the default rate is not the one the table allows");
+	cr_assert(xdplb_ct_rate_holds(XDPLB_DEFAULT_CT_SIZE,
+				      XDPLB_DEFAULT_CT_RATE,
+				      XDPLB_DEFAULT_TCP_TIMEOUT,
+				      XDPLB_DEFAULT_UDP_TIMEOUT),
+		  "the defaults do not keep idle flows from a flood");
+	cr_assert(!xdplb_ct_rate_holds(XDPLB_DEFAULT_CT_SIZE, 100000,
+				       XDPLB_DEFAULT_TCP_TIMEOUT,
+				       XDPLB_DEFAULT_UDP_TIMEOUT),
+		  "the old default would keep the promise");
+
+	for (i = 0; i < IDLE; i++) {
+		sp.sport = 20000 + i;
+		build(&idle[i], &sp);
+		snprintf(desc, sizeof(desc), "idle flow %d", i);
+		check(desc, &idle[i], idle[i].len, &e_new, &r);
+	}
+	global(&g0);
+	t0 = lb_now_ns();
+	for (i = 0; i < FLOOD; i++) {
+		spoofed_syn(&p, &seed);
+		cr_assert_eq(run(&p, p.len, &r), 0);
+		cr_assert_eq(r.action, XDP_TX, "flood SYN %d: %s", i,
+			     action_name(r.action));
+	}
+	secs = (lb_now_ns() - t0 + NSEC - 1) / NSEC;
+	global(&g1);
+	cr_expect(g1.ct_new - g0.ct_new >= burst - IDLE &&
+		  g1.ct_new - g0.ct_new <= burst - IDLE +
+					   secs * XDPLB_DEFAULT_CT_RATE,
+		  "the flood had %llu flows tracked in %llu s, want the "
+		  "burst left (%u) and %u a second",
+		  (unsigned long long)(g1.ct_new - g0.ct_new),
+		  (unsigned long long)secs, burst - IDLE,
+		  XDPLB_DEFAULT_CT_RATE);
+	cr_expect_eq(g1.ct_new + g1.ct_flood - g0.ct_new - g0.ct_flood, FLOOD);
+
+	for (i = 0; i < IDLE; i++) {
+		struct lb_conn c;
+
+		if (!ct_entry(&idle[i].flow, &c)) {
+			lost++;
+			continue;
+		}
+		snprintf(desc, sizeof(desc), "idle flow %d after the flood", i);
+		check(desc, &idle[i], idle[i].len, &hit, &r);
+	}
+	cr_expect_eq(lost, 0, "the flood pushed %llu of %d idle flows out",
+		     (unsigned long long)lost, IDLE);
 }
 
 /* One-packet scheduling: every UDP packet is placed by Maglev on its own
