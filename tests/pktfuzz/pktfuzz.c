@@ -29,7 +29,10 @@
  * PASS and DROP leave it byte for byte; TX changes the destination MAC to
  * the MAC of a real in use whose service's VIP is the frame's destination
  * address (its L4 protocol and port the frame's too, for a seed sent
- * unmutated), the source MAC to ifmac, and nothing else; rx_packets and
+ * unmutated, and one its Maglev table holds for a flow placed anew), the
+ * source MAC to ifmac, and nothing else; a TCP or UDP seed the program
+ * parses whole, sent unmutated, goes to its service (dropped only when
+ * the service has no real to place it on) or is passed; rx_packets and
  * rx_bytes move by one frame and exactly one verdict counter of the
  * verdict's kind by one. Every so often, and at the end: the reals'
  * counters and the services' add up to tx_packets; the frags map holds no
@@ -139,6 +142,10 @@ static struct xdplb_svc svc_rec[N_SVC];
 static __u32 real_id[N_SVC][4];
 static int prog_fd = -1;
 static bool verbose;
+/* Which reals each service's Maglev table holds (scanned after every
+ * rebuild), and how many: a flow placed anew goes to one of them. */
+static bool in_table[N_SVC][4];
+static int table_reals[N_SVC];
 
 /* Addresses the generator picks from. */
 static const char *const vips4[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3",
@@ -194,9 +201,23 @@ static void add_real(int s, int r)
 static void rebuild(int s)
 {
 	int err = lb_rebuild(&lb, reals, &svc_rec[s]);
+	__u32 slot, id;
+	int r;
 
 	if (err)
 		die("lb_rebuild", err);
+	memset(in_table[s], 0, sizeof(in_table[s]));
+	table_reals[s] = 0;
+	for (slot = 0; slot < svc_rec[s].table_size; slot++) {
+		err = lb_maglev_real(&lb, svc_rec[s].id, slot, &id);
+		if (err)
+			die("lb_maglev_real", err);
+		for (r = 0; r < svc_defs[s].nreals; r++)
+			if (id == real_id[s][r] && !in_table[s][r]) {
+				in_table[s][r] = true;
+				table_reals[s]++;
+			}
+	}
 }
 
 static void pin_cpu(void)
@@ -352,6 +373,10 @@ struct frame {
 	__u8 proto;		/* the flow's: TCP, UDP, else 0 */
 	__u16 dport;		/* the flow's VIP port (host order) */
 	bool ports;		/* dport is known: no later fragment */
+	/* A TCP or UDP packet, no fragment, whose every header the program
+	 * parses (at most two tags, at most XDPLB_MAX_IPV6_EXT extension
+	 * headers): as built, it goes to its service or is passed. */
+	bool plain;
 	bool mutated;
 };
 
@@ -566,7 +591,7 @@ static void seed_frame(struct frame *f)
 	struct xdplb_addr src, dst;
 	__u8 proto, chain[9];
 	int n = 0, family = 0;
-	bool later = false;
+	bool later = false, fragment = false;
 	__u32 id = 1 + rnd(8);		/* identifications repeat */
 
 	memset(f->data, 0, sizeof(f->data));
@@ -577,6 +602,7 @@ static void seed_frame(struct frame *f)
 	f->proto = 0;
 	f->dport = 0;
 	f->ports = false;
+	f->plain = false;
 	f->mutated = false;
 	if (one_in(4))
 		tags = one_in(4) ? 1 + rnd(3) : 1 + rnd(2);
@@ -615,6 +641,7 @@ static void seed_frame(struct frame *f)
 			put_rand(f, "ipv4.options", (words - 5) * 4 - 2);
 		}
 		later = frag & 0x1fff;
+		fragment = frag & 0x3fff;
 	} else if (type == ETH_P_IPV6) {
 		family = XDPLB_AF_INET6;
 		pick_addr(family, false, &src);
@@ -642,6 +669,7 @@ static void seed_frame(struct frame *f)
 				put16(f, "ipv6.frag.frag_off", off);
 				put32(f, "ipv6.frag.id", id);
 				later |= (off & 0xfff8) != 0;
+				fragment |= (off & 0xfff9) != 0;
 				break;
 			}
 			case IPPROTO_AH:
@@ -681,6 +709,7 @@ static void seed_frame(struct frame *f)
 			f->proto = proto;
 			f->dport = dport;
 			f->ports = true;
+			f->plain = !fragment && n <= XDPLB_MAX_IPV6_EXT;
 		} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 			if (one_in(4))
 				put_rand(f, "icmp", 8);
@@ -703,8 +732,10 @@ static void seed_frame(struct frame *f)
 		memcpy(f->data + l3 + 4, &v, 2);
 	}
 	/* What more than two tags hide, the program does not see. */
-	if (tags > XDPLB_MAX_VLAN_TAGS)
+	if (tags > XDPLB_MAX_VLAN_TAGS) {
 		f->family = 0;
+		f->plain = false;
+	}
 }
 
 /* Set a field to an edge value: zero, all ones, one, its top bit, or
@@ -809,6 +840,7 @@ _Static_assert(ARRAY_SIZE(gs_names) ==
 
 static struct {
 	__u64 frames, seeds, pass, drop, tx, failed, checks;
+	__u64 plain, placed;	/* frames the finer checks applied to */
 } st;
 
 static __u64 seed, iter;
@@ -852,31 +884,40 @@ static void fail(const struct frame *f, const char *fmt, ...)
 	st.failed++;
 }
 
-/* The real whose MAC is mac, in use: its id, or -1. */
-static int real_by_mac(const __u8 *mac)
+/* The real whose MAC is mac, in use: its id (and service s, index r), or
+ * -1. */
+static int real_by_mac(const __u8 *mac, int *s, int *r)
 {
-	size_t s;
-	int r;
-
-	for (s = 0; s < N_SVC; s++)
-		for (r = 0; r < svc_defs[s].nreals; r++) {
-			__u32 id = real_id[s][r];
+	for (*s = 0; *s < (int)N_SVC; (*s)++)
+		for (*r = 0; *r < svc_defs[*s].nreals; (*r)++) {
+			__u32 id = real_id[*s][*r];
 
 			if (!memcmp(reals[id].mac, mac, ETH_ALEN) &&
-			    (reals[id].flags & XDPLB_REAL_F_USED))
+			    (reals[id].flags & XDPLB_REAL_F_USED) &&
+			    reals[id].svc_id == svc_rec[*s].id)
 				return id;
 		}
 	return -1;
 }
 
-static int svc_of_real(__u32 id)
+/* The service a plain frame's flow belongs to, as the data path finds it
+ * (the exact port, else the VIP's port 0), or -1. */
+static int svc_of_flow(const struct frame *f)
 {
-	size_t s;
+	int s, any = -1;
 
-	for (s = 0; s < N_SVC; s++)
-		if (svc_rec[s].id == reals[id].svc_id)
+	for (s = 0; s < (int)N_SVC; s++) {
+		const struct xdplb_svc_key *k = &svc_key[s];
+
+		if (k->family != f->family || k->proto != f->proto ||
+		    memcmp(&k->addr, &f->dst, sizeof(f->dst)))
+			continue;
+		if (ntohs(k->port) == f->dport)
 			return s;
-	return -1;
+		if (!k->port)
+			any = s;
+	}
+	return any;
 }
 
 /* The destination address as the program finds it: after at most two
@@ -912,11 +953,12 @@ static bool frame_dst(const struct frame *f, int *family,
 }
 
 /* What XDP_TX may change: the MACs, to a real of a service of the frame's
- * destination (and of its flow, for a seed as built), and ifmac. */
-static void check_tx(const struct frame *f, const __u8 *out)
+ * destination (and of its flow, for a seed as built; one its Maglev
+ * table holds, for a flow placed anew), and ifmac. */
+static void check_tx(const struct frame *f, const __u8 *out, bool placed)
 {
 	struct xdplb_addr dst;
-	int family, id, s;
+	int family, id, s, r;
 
 	if (memcmp(out + ETH_HLEN - 2, f->data + ETH_HLEN - 2,
 		   f->len - (ETH_HLEN - 2))) {
@@ -927,18 +969,23 @@ static void check_tx(const struct frame *f, const __u8 *out)
 		fail(f, "XDP_TX with a source MAC other than ifmac");
 		return;
 	}
-	id = real_by_mac(out);
+	id = real_by_mac(out, &s, &r);
 	if (id < 0) {
 		fail(f, "XDP_TX to %02x:%02x:%02x:%02x:%02x:%02x, no real in "
 		     "use", out[0], out[1], out[2], out[3], out[4], out[5]);
 		return;
 	}
-	s = svc_of_real(id);
-	if (!frame_dst(f, &family, &dst) || s < 0 ||
-	    svc_key[s].family != family ||
+	if (!frame_dst(f, &family, &dst) || svc_key[s].family != family ||
 	    memcmp(&svc_key[s].addr, &dst, sizeof(dst))) {
 		fail(f, "XDP_TX to real %d of %s, not a service of the frame's "
-		     "destination", id, s < 0 ? "?" : svc_defs[s].vip);
+		     "destination", id, svc_defs[s].vip);
+		return;
+	}
+	st.placed += placed;
+	if (placed && !in_table[s][r]) {
+		fail(f, "a flow placed anew went to real %d of %s, which its "
+		     "Maglev table does not hold (weight %u, flags %#x)", id,
+		     svc_defs[s].vip, reals[id].weight, reals[id].flags);
 		return;
 	}
 	if (f->mutated || !f->proto)
@@ -947,6 +994,22 @@ static void check_tx(const struct frame *f, const __u8 *out)
 	    (f->ports && svc_key[s].port && ntohs(svc_key[s].port) != f->dport))
 		fail(f, "XDP_TX of a flow to port %u/%u to real %d of %s",
 		     f->dport, f->proto, id, svc_defs[s].vip);
+}
+
+/* A plain frame as built: to its service (dropped only when the service's
+ * table is empty and the flow is not tracked), else passed. */
+static void check_plain(const struct frame *f, __u32 verdict)
+{
+	int s = svc_of_flow(f);
+
+	st.plain++;
+	if (s < 0 && verdict != XDP_PASS)
+		fail(f, "a flow to no service (port %u/%u): verdict %u, want "
+		     "XDP_PASS", f->dport, f->proto, verdict);
+	if (s >= 0 && verdict != XDP_TX &&
+	    (verdict != XDP_DROP || table_reals[s]))
+		fail(f, "a flow of %s (%d reals in its table): verdict %u",
+		     svc_defs[s].vip, table_reals[s], verdict);
 }
 
 /* Run a frame and check what must hold of every frame. */
@@ -1008,8 +1071,13 @@ static void run_frame(const struct frame *f)
 	    memcmp(out, f->data, f->len))
 		fail(f, "%s changed the frame",
 		     opts.retval == XDP_PASS ? "XDP_PASS" : "XDP_DROP");
+#define MOVED(c)	(GS(&gs_now, GS_IDX(c)) != GS(&before, GS_IDX(c)))
 	if (opts.retval == XDP_TX)
-		check_tx(f, out);
+		check_tx(f, out, MOVED(ct_new) || MOVED(ct_flood) ||
+			 MOVED(ct_ops) || MOVED(frag_src_ip) ||
+			 (MOVED(icmp_fwd) && !MOVED(ct_hit)));
+	if (f->plain && !f->mutated)
+		check_plain(f, opts.retval);
 
 	/* Counters: one frame in, one verdict counter of its kind. */
 	if (GS(&gs_now, GS_IDX(rx_packets)) - GS(&before, GS_IDX(rx_packets))
@@ -1215,11 +1283,13 @@ int main(int argc, char **argv)
 			printf("  %-18s %llu\n", gs_names[i],
 			       (unsigned long long)GS(&gs_now, i));
 	printf("pktfuzz: %llu frames (%llu seeds) in %.1f s, %.0f frames/s: "
-	       "%llu XDP_TX, %llu XDP_PASS, %llu XDP_DROP; %llu map checks; "
+	       "%llu XDP_TX (%llu placed anew), %llu XDP_PASS, %llu XDP_DROP; "
+	       "%llu unmutated to a known verdict; %llu map checks; "
 	       "%llu failed\n", (unsigned long long)st.frames,
 	       (unsigned long long)st.seeds, (t1 - t0) / 1e9,
 	       st.frames / ((t1 - t0) / 1e9), (unsigned long long)st.tx,
-	       (unsigned long long)st.pass, (unsigned long long)st.drop,
+	       (unsigned long long)st.placed, (unsigned long long)st.pass,
+	       (unsigned long long)st.drop, (unsigned long long)st.plain,
 	       (unsigned long long)st.checks, (unsigned long long)st.failed);
 	lb_close(&lb);
 	xdplb_bpf__destroy(skel);
