@@ -533,8 +533,12 @@ static void icmp_error(struct frame *f, int family, const struct xdplb_addr *vip
 	put16(f, "quote.l4.source", vport);
 	put16(f, "quote.l4.dest", cport);
 	put32(f, "quote.l4.more", rnd64());
-	if (one_in(4))		/* a quote cut anywhere */
+	/* A quote cut anywhere: the payload then follows the cut, and the
+	 * flow is whatever its bytes say. */
+	if (one_in(4)) {
 		f->len = start + rnd(f->len - start + 1);
+		return;
+	}
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
 		f->proto = proto;
 		f->dport = vport;
