@@ -59,15 +59,15 @@
  * The guard keeps K <= sets / 4 (lambda = 1/4): an idle flow alone in its
  * set is lost to a flood lasting its whole timeout once in 7,700 (1.3e-4);
  * one sharing its set with a busy flow once in 460 (P(>= 3) = 2.2e-3),
- * with two, once in 38 (P(>= 2)). Ordinary load pushes flows out the same
- * way, so what the guard promises is that a flood does not add to it
- * beyond that. The allowance is a token bucket: a burst of sets / 8 new
- * flows at once (a CPU tracks 2,048 new connections in a burst at the
- * defaults), refilled at sets / (8 T) a second (2 at the defaults): in any
- * T seconds at most sets / 8 + T * rate <= sets / 4. Past it new flows are
- * still placed by Maglev, but not tracked (ct_flood). A busier site needs
- * a larger table (rate grows with it) or shorter timeouts; a --conn-rate
- * above xdplb_ct_rate_safe() breaks the promise, and attach says so.
+ * with two, once in 38 (P(>= 2)). The allowance counts every new flow,
+ * so a flood and ordinary load together stay within it. It is a token
+ * bucket: a burst of sets / 8 new flows at once (a CPU tracks 2,048 new
+ * connections in a burst at the defaults), refilled at sets / (8 T) a
+ * second (2 at the defaults): in any T seconds at most sets / 8 + T * rate
+ * <= sets / 4. Past it new flows are still placed by Maglev, but not
+ * tracked (ct_flood). A busier site needs a larger table (the rate grows
+ * with it) or shorter timeouts; a --conn-rate above xdplb_ct_rate_safe()
+ * breaks the promise, and attach says so.
  */
 #define XDPLB_CT_BURST_DIV	8	/* a burst of sets / 8 new flows */
 
