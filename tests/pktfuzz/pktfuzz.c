@@ -825,19 +825,13 @@ static void mutate(struct frame *f)
 
 /* Running and checking --------------------------------------------------- */
 
-#define GS_FIELDS(X)							\
-	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)		\
-	X(pass_not_ip) X(pass_not_l4) X(pass_not_service)		\
-	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
-	X(drop_fragment) X(drop_no_real)				\
-	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
-	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
 
-#define GS_NAME(x) #x,
-static const char *const gs_names[] = { GS_FIELDS(GS_NAME) };
+/* Counters as an array of __u64, named by their place in the struct. */
+#define GS_NAME(x) [offsetof(struct xdplb_global_stats, x) / sizeof(__u64)] = #x,
+static const char *const gs_names[] = { XDPLB_GLOBAL_STATS(GS_NAME) };
 _Static_assert(ARRAY_SIZE(gs_names) ==
 	       sizeof(struct xdplb_global_stats) / sizeof(__u64),
-	       "GS_FIELDS must list every global counter");
+	       "XDPLB_GLOBAL_STATS must list every global counter");
 
 #define GS(gs, i)	(((const __u64 *)(gs))[i])
 #define GS_IDX(f)	(offsetof(struct xdplb_global_stats, f) / sizeof(__u64))

@@ -1140,24 +1140,17 @@ Test(builders, fragments)
 
 /* Running and checking ----------------------------------------------------- */
 
-#define GS_FIELDS(X)							\
-	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)		\
-	X(pass_not_ip) X(pass_not_l4) X(pass_not_service)		\
-	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
-	X(drop_fragment) X(drop_no_real)				\
-	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
-	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
 
 #define GS_NAME(f) { offsetof(struct xdplb_global_stats, f), #f },
 static const struct {
 	size_t off;
 	const char *name;
-} gs_fields[] = { GS_FIELDS(GS_NAME) };
+} gs_fields[] = { XDPLB_GLOBAL_STATS(GS_NAME) };
 
 /* A counter added to the data path and not here would go unchecked. */
 _Static_assert(sizeof(gs_fields) / sizeof(gs_fields[0]) ==
 	       sizeof(struct xdplb_global_stats) / sizeof(__u64),
-	       "GS_FIELDS must list every global counter");
+	       "XDPLB_GLOBAL_STATS must list every global counter");
 
 #define GS(gs, i) (*(__u64 *)((char *)(gs) + gs_fields[i].off))
 #define CNT(f) offsetof(struct xdplb_global_stats, f)
