@@ -102,10 +102,14 @@ xdplb_ct_rate_holds(__u32 ct_size, __u32 rate, __u32 tcp_timeout,
 	       ct_size / XDPLB_CT_WAYS / 4;
 }
 
-/* 2 at the defaults: 65536 flows (16384 sets), 900 s. */
+/* xdplb_ct_rate_safe() of the defaults, as a constant: 2 for 65536 flows
+ * (16384 sets) and 900 s. */
 #define XDPLB_DEFAULT_CT_RATE \
 	(XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS / XDPLB_CT_BURST_DIV / \
 	 XDPLB_DEFAULT_TCP_TIMEOUT)
+_Static_assert(XDPLB_DEFAULT_TCP_TIMEOUT >= XDPLB_DEFAULT_UDP_TIMEOUT &&
+	       XDPLB_DEFAULT_CT_RATE >= 1,
+	       "XDPLB_DEFAULT_CT_RATE: TCP's the longer timeout, at least 1");
 
 /* The seed of the flow hash. Fixed, so that every load balancer with the
  * same configuration sends a flow to the same real. */
