@@ -71,7 +71,7 @@
 #define MAX_FIELDS	96
 #define TABLE_SIZE	251
 #define CT_SIZE		1024	/* small: frames fill it */
-#define CT_RATE		2000	/* the guard refuses some new flows */
+#define CT_RATE		2000	/* the guard refuses some flows */
 #define CHECK_EVERY	65536	/* frames between the map checks */
 #define CHURN_EVERY	1024	/* frames between changes of the world */
 
@@ -480,7 +480,8 @@ static void l4_header(struct frame *f, __u8 proto, __u16 sport, __u16 dport)
 /* An ICMP or ICMPv6 error quoting a packet from VIP vip, port vport, to a
  * client: the frame's flow is the quote's, turned around. The quote is
  * cut short at times. */
-static void icmp_error(struct frame *f, int family, const struct xdplb_addr *vip)
+static void icmp_error(struct frame *f, int family,
+		       const struct xdplb_addr *vip)
 {
 	static const __u8 types4[] = { 3, 11, 0, 8, 5, 12 };
 	static const __u8 types6[] = { 1, 2, 3, 128, 135, 4 };
@@ -491,11 +492,11 @@ static void icmp_error(struct frame *f, int family, const struct xdplb_addr *vip
 	__u32 start, words, i;
 
 	if (one_in(16))
-		pick_addr(family, true, &src);	/* a quote of another VIP */
+		pick_addr(family, true, &src);	/* another VIP's quote */
 	pick_addr(family, false, &client);
 	if (family == XDPLB_AF_INET) {
-		put8(f, "icmp.type", types4[one_in(8) ? rnd(ARRAY_SIZE(types4)) :
-						       rnd(2)]);
+		put8(f, "icmp.type",
+		     types4[one_in(8) ? rnd(ARRAY_SIZE(types4)) : rnd(2)]);
 		put8(f, "icmp.code", one_in(2) ? 4 : rnd(16));
 		put16(f, "icmp.check", rnd(65536));
 		put32(f, "icmp.rest", 1400);
@@ -507,7 +508,8 @@ static void icmp_error(struct frame *f, int family, const struct xdplb_addr *vip
 		put8(f, "quote.ipv4.tos", 0);
 		put16(f, "quote.ipv4.tot_len", 1500);
 		put16(f, "quote.ipv4.id", rnd(65536));
-		put16(f, "quote.ipv4.frag_off", one_in(8) ? rnd(65536) : 0x4000);
+		put16(f, "quote.ipv4.frag_off",
+		      one_in(8) ? rnd(65536) : 0x4000);
 		put8(f, "quote.ipv4.ttl", 63);
 		put8(f, "quote.ipv4.protocol", proto);
 		put16(f, "quote.ipv4.check", 0);
@@ -516,8 +518,8 @@ static void icmp_error(struct frame *f, int family, const struct xdplb_addr *vip
 		for (i = 5; i < words; i++)
 			put32(f, "quote.ipv4.options", 0x01010101);
 	} else {
-		put8(f, "icmp6.type", types6[one_in(8) ? rnd(ARRAY_SIZE(types6)) :
-						        rnd(3)]);
+		put8(f, "icmp6.type",
+		     types6[one_in(8) ? rnd(ARRAY_SIZE(types6)) : rnd(3)]);
 		put8(f, "icmp6.code", rnd(8));
 		put16(f, "icmp6.check", rnd(65536));
 		put32(f, "icmp6.rest", 1280);
@@ -825,16 +827,15 @@ static void mutate(struct frame *f)
 
 /* Running and checking --------------------------------------------------- */
 
-
 /* Counters as an array of __u64, named by their place in the struct. */
-#define GS_NAME(x) [offsetof(struct xdplb_global_stats, x) / sizeof(__u64)] = #x,
+#define GS_IDX(f)	(offsetof(struct xdplb_global_stats, f) / 8)
+#define GS_NAME(x)	[GS_IDX(x)] = #x,
 static const char *const gs_names[] = { XDPLB_GLOBAL_STATS(GS_NAME) };
 _Static_assert(ARRAY_SIZE(gs_names) ==
 	       sizeof(struct xdplb_global_stats) / sizeof(__u64),
 	       "XDPLB_GLOBAL_STATS must list every global counter");
 
 #define GS(gs, i)	(((const __u64 *)(gs))[i])
-#define GS_IDX(f)	(offsetof(struct xdplb_global_stats, f) / sizeof(__u64))
 
 static struct {
 	__u64 frames, seeds, pass, drop, tx, failed, checks;
@@ -1169,10 +1170,10 @@ static void check_maps(void)
 			    !is_vip(&e->flow.dst, e->flow.family) ||
 			    e->real_id >= XDPLB_MAX_REALS ||
 			    !(e->tag & XDPLB_CT_TAG_USED))
-				fail(NULL, "conns way %d of set %u holds a flow "
-				     "of protocol %u, family %u, real %u", w,
-				     i, e->flow.proto, e->flow.family,
-				     e->real_id);
+				fail(NULL, "conns way %d of set %u holds a "
+				     "flow of protocol %u, family %u, real "
+				     "%u", w, i, e->flow.proto,
+				     e->flow.family, e->real_id);
 			for (x = w + 1; x < XDPLB_CT_WAYS; x++)
 				if (sets[i].way[x].flow.family &&
 				    !memcmp(&sets[i].way[x].flow, &e->flow,
