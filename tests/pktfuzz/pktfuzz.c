@@ -4,7 +4,7 @@
  * BPF_PROG_TEST_RUN, each mutated from a valid one, with the data path's
  * invariants checked on every frame.
  *
- *   pktfuzz [-n FRAMES] [-s SEED] [-v]
+ *   pktfuzz [-n FRAMES] [-s SEED] [-i FRAME] [-v]
  *
  * It loads the real skeleton and seeds a world through the control plane
  * (user/lb.c), as tests/prog/test_packets.c does: services of every kind
@@ -40,9 +40,10 @@
  * every way of the connection table holds a TCP or UDP flow to a VIP, to a
  * real id in range, at most once per set.
  *
- * A failure prints the seed and the frame's number (the run is
- * deterministic but for the clocks the data path reads) and the frame as
- * hex, and exits 1. The last line is "pktfuzz: N frames, N failed, ...".
+ * A failure prints the seed and the frame's number and the frame as hex,
+ * and exits 1; the last line is "pktfuzz: N frames ... N failed". The run
+ * is the same for a seed but for the clocks the data path reads: -s SEED
+ * -i FRAME runs it again up to that frame and shows it with its verdict.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -142,6 +143,7 @@ static struct xdplb_svc svc_rec[N_SVC];
 static __u32 real_id[N_SVC][4];
 static int prog_fd = -1;
 static bool verbose;
+static __u64 show_iter = ~0ull;	/* -i: the frame to show, and stop */
 /* Which reals each service's Maglev table holds (scanned after every
  * rebuild), and how many: a flow placed anew goes to one of them. */
 static bool in_table[N_SVC][4];
@@ -869,8 +871,10 @@ static void fail(const struct frame *f, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "FAIL seed %llu frame %llu: ",
-		(unsigned long long)seed, (unsigned long long)iter);
+	fprintf(stderr, "FAIL seed %llu frame %llu (again: pktfuzz -s %llu "
+		"-i %llu): ", (unsigned long long)seed,
+		(unsigned long long)iter, (unsigned long long)seed,
+		(unsigned long long)iter);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -1043,6 +1047,14 @@ static void run_frame(const struct frame *f)
 		return;
 	}
 	global(&gs_now);
+	if (iter == show_iter) {
+		printf("frame %llu (%u bytes%s): verdict %u\n",
+		       (unsigned long long)iter, f->len,
+		       f->mutated ? ", mutated" : "", opts.retval);
+		for (i = 0; i < f->len; i++)
+			printf("%02x%s", f->data[i],
+			       i % 32 == 31 || i + 1 == f->len ? "\n" : " ");
+	}
 	if (opts.data_size_out != f->len)
 		fail(f, "%u bytes came back", opts.data_size_out);
 
@@ -1207,7 +1219,8 @@ static void check_maps(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pktfuzz [-n FRAMES] [-s SEED] [-v]\n");
+	fprintf(stderr, "usage: pktfuzz [-n FRAMES] [-s SEED] [-i FRAME] "
+		"[-v]\n");
 	exit(2);
 }
 
@@ -1221,13 +1234,17 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	seed = ts.tv_nsec ^ ts.tv_sec;
-	while ((c = getopt(argc, argv, "n:s:vh")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:i:vh")) != -1) {
 		switch (c) {
 		case 'n':
 			frames = strtoull(optarg, NULL, 0);
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'i':	/* the frames before it too: the same world */
+			show_iter = strtoull(optarg, NULL, 0);
+			frames = ~0ull;
 			break;
 		case 'v':
 			verbose = true;
@@ -1244,13 +1261,18 @@ int main(int argc, char **argv)
 	}
 	setup();
 	global(&gs_now);
-	printf("pktfuzz: seed %llu, %llu frames\n", (unsigned long long)seed,
-	       (unsigned long long)frames);
+	if (show_iter != ~0ull)
+		printf("pktfuzz: seed %llu, up to frame %llu\n",
+		       (unsigned long long)seed, (unsigned long long)show_iter);
+	else
+		printf("pktfuzz: seed %llu, %llu frames\n",
+		       (unsigned long long)seed, (unsigned long long)frames);
 	fflush(stdout);
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	for (iter = 0; st.frames < frames && st.failed < 10; iter++) {
+	for (iter = 0; st.frames < frames && st.failed < 10 &&
+		       iter <= show_iter; iter++) {
 		rng_state = seed ^ (iter * 0xd1342543de82ef95ull);
 		if (iter && iter % CHURN_EVERY == 0)
 			churn();
