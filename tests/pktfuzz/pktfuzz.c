@@ -32,9 +32,11 @@
  * unmutated, and one its Maglev table holds for a flow placed anew), the
  * source MAC to ifmac, and nothing else; a TCP or UDP seed the program
  * parses whole, sent unmutated, goes to its service (dropped only when
- * the service has no real to place it on) or is passed; rx_packets and
- * rx_bytes move by one frame and exactly one verdict counter of the
- * verdict's kind by one. Every so often, and at the end: the reals'
+ * the service has no real to place it on) or is passed, and to the real
+ * this CPU's connection table holds for its flow unless it is a SYN;
+ * rx_packets and rx_bytes move by one frame and exactly one verdict
+ * counter of the verdict's kind by one. Every so often, and at the end:
+ * the reals'
  * counters and the services' add up to tx_packets; the frags map holds no
  * more than its bound, only datagrams to a VIP, naming a real or none;
  * every way of the connection table holds a TCP or UDP flow to a VIP, to a
@@ -64,6 +66,7 @@
 
 #include "xdplb.skel.h"
 #include "xdplb.h"
+#include "xdplb_hash.h"
 #include "addr.h"
 #include "lb.h"
 
@@ -222,6 +225,10 @@ static void rebuild(int s)
 	}
 }
 
+/* The CPU the program runs on (BPF_PROG_TEST_RUN runs it on the caller's),
+ * whose copy of the connection table the checks read. */
+static int ct_cpu;
+
 static void pin_cpu(void)
 {
 	cpu_set_t set;
@@ -235,6 +242,7 @@ static void pin_cpu(void)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		die("sched_setaffinity", errno);
+	ct_cpu = cpu;
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -379,6 +387,8 @@ struct frame {
 	 * parses (at most two tags, at most XDPLB_MAX_IPV6_EXT extension
 	 * headers): as built, it goes to its service or is passed. */
 	bool plain;
+	struct xdplb_flow flow;	/* a plain frame's */
+	bool syn;		/* a plain frame opening a connection */
 	bool mutated;
 };
 
@@ -456,8 +466,8 @@ static __u16 pick_port(void)
 }
 
 /* TCP or UDP header from sport to dport; TCP flags mostly ACK, at times
- * SYN, anything. */
-static void l4_header(struct frame *f, __u8 proto, __u16 sport, __u16 dport)
+ * SYN, anything. Returns true for a SYN without ACK: a new connection. */
+static bool l4_header(struct frame *f, __u8 proto, __u16 sport, __u16 dport)
 {
 	static const __u8 flags[] = { 0x10, 0x10, 0x18, 0x02, 0x02, 0x12,
 				      0x11, 0x04, 0x00, 0xff };
@@ -468,15 +478,17 @@ static void l4_header(struct frame *f, __u8 proto, __u16 sport, __u16 dport)
 		put32(f, "tcp.seq", rnd64());
 		put32(f, "tcp.ack_seq", rnd64());
 		put8(f, "tcp.doff", (5 + rnd(2) * rnd(11)) << 4);
-		put8(f, "tcp.flags", one_in(8) ? rnd(256) :
-						 flags[rnd(ARRAY_SIZE(flags))]);
+		__u8 fl = one_in(8) ? rnd(256) : flags[rnd(ARRAY_SIZE(flags))];
+
+		put8(f, "tcp.flags", fl);
 		put16(f, "tcp.window", 65535);
 		put16(f, "tcp.check", rnd(65536));
 		put16(f, "tcp.urg_ptr", 0);
-	} else {
-		put16(f, "udp.len", 8 + rnd(200));
-		put16(f, "udp.check", rnd(65536));
+		return (fl & 0x12) == 0x02;
 	}
+	put16(f, "udp.len", 8 + rnd(200));
+	put16(f, "udp.check", rnd(65536));
+	return false;
 }
 
 /* An ICMP or ICMPv6 error quoting a packet from VIP vip, port vport, to a
@@ -611,6 +623,8 @@ static void seed_frame(struct frame *f)
 	f->dport = 0;
 	f->ports = false;
 	f->plain = false;
+	memset(&f->flow, 0, sizeof(f->flow));
+	f->syn = false;
 	f->mutated = false;
 	if (one_in(4))
 		tags = one_in(4) ? 1 + rnd(3) : 1 + rnd(2);
@@ -711,13 +725,19 @@ static void seed_frame(struct frame *f)
 			    family == XDPLB_AF_INET)
 				f->proto = proto;
 		} else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
-			__u16 dport = pick_port();
+			__u16 dport = pick_port(), sport = pick_port();
 
-			l4_header(f, proto, pick_port(), dport);
+			f->syn = l4_header(f, proto, sport, dport);
 			f->proto = proto;
 			f->dport = dport;
 			f->ports = true;
 			f->plain = !fragment && n <= XDPLB_MAX_IPV6_EXT;
+			f->flow.src = src;
+			f->flow.dst = dst;
+			f->flow.sport = htons(sport);
+			f->flow.dport = htons(dport);
+			f->flow.proto = proto;
+			f->flow.family = family;
 		} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 			if (one_in(4))
 				put_rand(f, "icmp", 8);
@@ -841,7 +861,7 @@ _Static_assert(ARRAY_SIZE(gs_names) ==
 
 static struct {
 	__u64 frames, seeds, pass, drop, tx, failed, checks;
-	__u64 plain, placed;	/* frames the finer checks applied to */
+	__u64 plain, placed, tracked;	/* frames the finer checks saw */
 } st;
 
 static __u64 seed, iter;
@@ -1015,6 +1035,38 @@ static void check_plain(const struct frame *f, __u32 verdict)
 		     svc_defs[s].vip, table_reals[s], verdict);
 }
 
+/* The real this CPU's connection table sends a plain frame's flow to: a
+ * live entry, unless the frame is a SYN (a new connection, placed anew).
+ * XDPLB_NO_REAL when there is none. */
+static __u32 tracked_real(const struct frame *f)
+{
+	static struct lb_conn_ways *set;
+	__u32 idx;
+	int err, w;
+
+	if (!f->plain || f->mutated || f->syn)
+		return XDPLB_NO_REAL;
+	if (!set) {
+		set = calloc(lb.ncpus, sizeof(*set));
+		if (!set)
+			die("calloc", ENOMEM);
+	}
+	idx = xdplb_flow_hash(&f->flow, XDPLB_DEFAULT_HASH_SEED) &
+	      (lb_ct_sets(&lb) - 1);
+	err = lb_conn_set(&lb, idx, set);
+	if (err)
+		die("lb_conn_set", err);
+	for (w = 0; w < XDPLB_CT_WAYS; w++) {
+		const struct lb_conn *c = &set[ct_cpu].way[w];
+
+		if (c->flow.family && c->real_id < XDPLB_MAX_REALS &&
+		    !memcmp(&c->flow, &f->flow, sizeof(f->flow)) &&
+		    lb_conn_live(&lb, c, &reals[c->real_id], lb_now_ns()))
+			return c->real_id;
+	}
+	return XDPLB_NO_REAL;
+}
+
 /* Run a frame and check what must hold of every frame. */
 static void run_frame(const struct frame *f)
 {
@@ -1032,9 +1084,11 @@ static void run_frame(const struct frame *f)
 	struct xdplb_global_stats before = gs_now;
 	const int *verdict_c;
 	int err, moved = 0, which = -1;
+	__u32 tracked;
 	size_t i, n;
 
 	st.frames++;
+	tracked = tracked_real(f);
 	err = bpf_prog_test_run_opts(prog_fd, &opts);
 	if (f->len < ETH_HLEN) {	/* the kernel refuses these */
 		if (err != -EINVAL)
@@ -1089,6 +1143,13 @@ static void run_frame(const struct frame *f)
 			 (MOVED(icmp_fwd) && !MOVED(ct_hit)));
 	if (f->plain && !f->mutated)
 		check_plain(f, opts.retval);
+	if (tracked != XDPLB_NO_REAL) {
+		st.tracked++;
+		if (opts.retval != XDP_TX ||
+		    memcmp(out, reals[tracked].mac, ETH_ALEN))
+			fail(f, "a tracked flow (to real %u) did not go to its "
+			     "real: verdict %u", tracked, opts.retval);
+	}
 
 	/* Counters: one frame in, one verdict counter of its kind. */
 	if (GS(&gs_now, GS_IDX(rx_packets)) - GS(&before, GS_IDX(rx_packets))
@@ -1305,13 +1366,15 @@ int main(int argc, char **argv)
 			       (unsigned long long)GS(&gs_now, i));
 	printf("pktfuzz: %llu frames (%llu seeds) in %.1f s, %.0f frames/s: "
 	       "%llu XDP_TX (%llu placed anew), %llu XDP_PASS, %llu XDP_DROP; "
-	       "%llu unmutated to a known verdict; %llu map checks; "
-	       "%llu failed\n", (unsigned long long)st.frames,
+	       "%llu unmutated to a known verdict, %llu of them tracked; "
+	       "%llu map checks; %llu failed\n",
+	       (unsigned long long)st.frames,
 	       (unsigned long long)st.seeds, (t1 - t0) / 1e9,
 	       st.frames / ((t1 - t0) / 1e9), (unsigned long long)st.tx,
 	       (unsigned long long)st.placed, (unsigned long long)st.pass,
 	       (unsigned long long)st.drop, (unsigned long long)st.plain,
-	       (unsigned long long)st.checks, (unsigned long long)st.failed);
+	       (unsigned long long)st.tracked, (unsigned long long)st.checks,
+	       (unsigned long long)st.failed);
 	lb_close(&lb);
 	xdplb_bpf__destroy(skel);
 	free(reals);
