@@ -115,13 +115,14 @@ PYEOF
 # connection's real is then drained, and the connection still reaches it.
 test_syn_flood() {
 	local n=4 size=900000 rate=60000 py=$T_TMP/flood.py out s0 s1 v i
-	local first real res conns ncpus bound t0 elapsed c fpids
+	local first real res conns ncpus bound c fpids t_attach
 	_flood_write_py "$py"
 	lb_reset
 	out=$(xlb attach eth0 --vip "$VIP4:80" --conn-table-size "$FLOOD_CT_SIZE" \
 		--tcp-timeout "$FLOOD_TIMEOUT" --udp-timeout "$FLOOD_TIMEOUT" 2>&1) ||
 		fail "attach: $out"
 	[[ $out != *warning* ]] || fail "attach warns at the derived default rate: $out"
+	t_attach=$SECONDS
 	add_reals "$VIP4:80" 1 r1 r2 r3
 
 	# The idle connection first, then the downloads: all tracked (the burst).
@@ -144,7 +145,6 @@ test_syn_flood() {
 	# each CPU, as the table is per CPU (veth runs XDP on the sender's
 	# CPU) and a flow tracked on one CPU is adopted from it by another.
 	ncpus=$(getconf _NPROCESSORS_ONLN)
-	t0=$SECONDS
 	fpids=()
 	for ((c = 0; c < ncpus; c++)); do
 		nsenter --net="/var/run/netns/$LAB-client" -- taskset -c "$c" \
@@ -164,7 +164,6 @@ test_syn_flood() {
 		log "flood from CPU $c: $res"
 		v=$((v + $(jget "$res" 'd["sent"]')))
 	done
-	elapsed=$((SECONDS - t0))
 	((v >= FLOOD_PPS * FLOOD_SECS * 9 / 10)) || fail "the flooders sent only $v SYNs"
 	((v >= 10 * (FLOOD_BURST + FLOOD_RATE * FLOOD_SECS))) ||
 		fail "a flood of $v SYNs is not ten times the guard's burst and rate"
@@ -188,7 +187,8 @@ test_syn_flood() {
 	log "ct_flood +$v, ct_new +$(stat_grew "$s0" "$s1" ct_new)"
 	((v >= FLOOD_PPS * FLOOD_SECS / 2)) || fail "ct_flood grew by $v only: the guard let the flood in"
 	conns=$(xlb -j conns) || fail "conns: $conns"
-	bound=$((ncpus * (FLOOD_BURST + FLOOD_RATE * (elapsed + 5)) + n + 1))
+	# Each CPU: its burst, and its rate since the first flow it tracked.
+	bound=$((ncpus * (FLOOD_BURST + FLOOD_RATE * (SECONDS - t_attach + 1))))
 	v=$(jget "$conns" 'd["count"]')
 	log "conns: $v entries (bound $bound)"
 	((v <= bound)) || fail "the table holds $v flows after the flood, the guard lets in $bound"
