@@ -328,6 +328,16 @@ struct xdplb_global_stats {
 	__u64 icmp_fwd;		/* ICMP error forwarded to its flow's real */
 };
 
+/* Every global counter, in order, for code that walks them all (the
+ * packet tests, the fuzzer): X(name) each. */
+#define XDPLB_GLOBAL_STATS(X)						\
+	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)		\
+	X(pass_not_ip) X(pass_not_l4) X(pass_not_service)		\
+	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
+	X(drop_fragment) X(drop_no_real)				\
+	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
+	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
+
 /* The flow a packet belongs to, in the client -> VIP direction. */
 struct xdplb_flow {
 	struct xdplb_addr src;

@@ -5,6 +5,8 @@
 #   unit   criterion: Maglev, argument and address parsing   (build/test_unit)
 #   prog   criterion: packets through BPF_PROG_TEST_RUN       (build/test_prog)
 #   pkg    docs fresh, man page, completion, make install     (tests/pkg/run.sh)
+#   pktfuzz  mutated frames through BPF_PROG_TEST_RUN, fixed seeds
+#            (tests/pktfuzz/run.sh)
 #   ns     namespace tests with real traffic                  (tests/ns/run.sh)
 # Exits non-zero if any suite failed or did not run.
 set -uo pipefail
@@ -63,6 +65,7 @@ lines() {
 }
 
 lines pkg tests/pkg/run.sh
+lines pktfuzz tests/pktfuzz/run.sh
 lines ns tests/ns/run.sh
 
 echo "total: $passed passed, $failed failed, $skipped skipped"

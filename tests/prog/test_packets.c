@@ -154,6 +154,14 @@ struct load {
 	__u64 udp_timeout_ns;
 };
 
+/* What attach loads without options. */
+static const struct load attach_load = {
+	.ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS,
+	.ct_rate = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_RATE_DIV,
+	.tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * NSEC,
+	.udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * NSEC,
+};
+
 /* A table of 65536 flows; a rate cap no test meets but the flood's. */
 static const struct load default_load = {
 	.ct_sets = 65536 / XDPLB_CT_WAYS,
@@ -357,6 +365,11 @@ static void setup_with(const struct load *l)
 static void setup(void)
 {
 	setup_with(&default_load);
+}
+
+static void setup_attach_defaults(void)
+{
+	setup_with(&attach_load);
 }
 
 /* A cap of FLOOD_RATE new tracked flows per second. */
@@ -1239,24 +1252,17 @@ Test(builders, fragments)
 
 /* Running and checking ----------------------------------------------------- */
 
-#define GS_FIELDS(X)							\
-	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)		\
-	X(pass_not_ip) X(pass_not_l4) X(pass_not_service)		\
-	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
-	X(drop_fragment) X(drop_no_real)				\
-	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
-	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
 
 #define GS_NAME(f) { offsetof(struct xdplb_global_stats, f), #f },
 static const struct {
 	size_t off;
 	const char *name;
-} gs_fields[] = { GS_FIELDS(GS_NAME) };
+} gs_fields[] = { XDPLB_GLOBAL_STATS(GS_NAME) };
 
 /* A counter added to the data path and not here would go unchecked. */
 _Static_assert(sizeof(gs_fields) / sizeof(gs_fields[0]) ==
 	       sizeof(struct xdplb_global_stats) / sizeof(__u64),
-	       "GS_FIELDS must list every global counter");
+	       "XDPLB_GLOBAL_STATS must list every global counter");
 
 #define GS(gs, i) (*(__u64 *)((char *)(gs) + gs_fields[i].off))
 #define CNT(f) offsetof(struct xdplb_global_stats, f)
@@ -3435,24 +3441,33 @@ Test(ct_load, udp_timeout, .init = setup_udp_timeout)
 	check("TCP, idle as long, within its timeout", &tp, tp.len, &t, &r);
 }
 
-/* The next flow like base, from client 198.18.0.0/16 port 1024 + ... on
+/* The next flow like base, from client 100.0.0.0/8 port 1024 + ... on
  * (*n counts them), that lives in set. */
 static void flow_in_set(const struct spec *base, __u32 set, __u32 *n,
 			struct pkt *p)
 {
 	struct spec sp = *base;
+	struct xdplb_flow f;
 	char src[32];
 
+	/* A packet per address; its 256 ports tried on the flow alone. */
 	for (;; (*n)++) {
-		cr_assert_lt(*n, 1u << 24, "no flow in set %u", set);
-		snprintf(src, sizeof(src), "198.18.%u.%u", *n >> 16 & 0xff,
-			 *n >> 8 & 0xff);
-		sp.src = src;
-		sp.sport = 1024 + (*n & 0xff);
-		build(p, &sp);
-		if (ct_set_of(&p->flow) == set)
+		cr_assert_lt(*n, 1u << 31, "no flow in set %u", set);
+		if (!(*n & 0xff) || sp.src != src) {
+			snprintf(src, sizeof(src), "100.%u.%u.%u",
+				 *n >> 24 & 0xff, *n >> 16 & 0xff,
+				 *n >> 8 & 0xff);
+			sp.src = src;
+			sp.sport = 1024;
+			build(p, &sp);
+			f = p->flow;
+		}
+		f.sport = htons(1024 + (*n & 0xff));
+		if (ct_set_of(&f) == set)
 			break;
 	}
+	sp.sport = 1024 + (*n & 0xff);
+	build(p, &sp);
 	(*n)++;
 }
 
@@ -3558,6 +3573,87 @@ Test(ct_load, flood_guard, .init = setup_flood)
 			 k + 1, N + 1);
 		check(desc, &p[k], p[k].len, &e, &r);
 	}
+}
+
+/* The connection table's per-CPU counters and notes (ct_guard) of the
+ * CPU the test runs on. */
+static struct xdplb_ct_guard guard(void)
+{
+	struct xdplb_ct_guard *g = calloc(lb.ncpus, sizeof(*g)), mine;
+	__u32 zero = 0;
+
+	cr_assert_not_null(g);
+	cr_assert_eq(bpf_map_lookup_elem(lb.ct_guard_fd, &zero, g), 0);
+	mine = g[ct_cpu];
+	free(g);
+	return mine;
+}
+
+/*
+ * Defect 4 of issue 15: at the default settings, a SYN flood does not push
+ * idle established flows out of the table. An established flow has seen a
+ * second packet (confirmed), and a confirmed flow that is live is never
+ * evicted (xdplb.h), whatever the flood's size and rate. A flood aimed at
+ * the sets of 16 idle flows, eight SYNs into each (twice what a set
+ * holds: the least recently used policy of the per-CPU tables lost every
+ * one of them), and each is still tracked to its real; the SYNs were all
+ * placed, and churned only the ways the flood itself had taken.
+ */
+Test(ct_load, flood_keeps_idle_flows, .init = setup_attach_defaults)
+{
+	enum { IDLE = 16, PER_SET = 2 * XDPLB_CT_WAYS };
+	struct spec sp = { V4, .dst = VIP4, TCP, .dport = 80 };
+	struct spec spoof = { V4, .dst = VIP4, TCP, .dport = 80 };
+	struct expect hit = TXCT(S_V4_TCP, CT_HIT);
+	struct expect e_new = TXCT(S_V4_TCP, CT_NEW);
+	struct xdplb_global_stats g0, g1;
+	struct xdplb_ct_guard c0, c1;
+	static struct pkt idle[IDLE];
+	__u64 lost = 0;
+	struct result r;
+	char desc[64];
+	struct pkt p;
+	__u32 n = 0;
+	int i, k;
+
+	cr_assert_eq(ld.ct_rate, xdplb_ct_default_rate(XDPLB_DEFAULT_CT_SIZE));
+	for (i = 0; i < IDLE; i++) {
+		sp.sport = 20000 + i;
+		build(&idle[i], &sp);
+		snprintf(desc, sizeof(desc), "idle flow %d", i);
+		check(desc, &idle[i], idle[i].len, &e_new, &r);
+		snprintf(desc, sizeof(desc), "idle flow %d, confirmed", i);
+		check(desc, &idle[i], idle[i].len, &hit, &r);
+	}
+	global(&g0);
+	c0 = guard();
+	for (i = 0; i < IDLE; i++) {
+		for (k = 0; k < PER_SET; k++) {
+			tcp_flags = TCP_SYN;
+			flow_in_set(&spoof, ct_set_of(&idle[i].flow), &n, &p);
+			tcp_flags = TCP_ACK;
+			cr_assert_eq(run(&p, p.len, &r), 0);
+			cr_assert_eq(r.action, XDP_TX, "flood SYN %d: %s", k,
+				     action_name(r.action));
+		}
+	}
+	global(&g1);
+	c1 = guard();
+	cr_expect_eq(g1.ct_new + g1.ct_flood - g0.ct_new - g0.ct_flood +
+		     c1.full - c0.full, IDLE * PER_SET,
+		     "not every SYN of the flood was placed");
+	for (i = 0; i < IDLE; i++) {
+		struct lb_conn c;
+
+		if (!ct_entry(&idle[i].flow, &c)) {
+			lost++;
+			continue;
+		}
+		snprintf(desc, sizeof(desc), "idle flow %d after the flood", i);
+		check(desc, &idle[i], idle[i].len, &hit, &r);
+	}
+	cr_expect_eq(lost, 0, "the flood pushed %llu of %d idle flows out",
+		     (unsigned long long)lost, IDLE);
 }
 
 /* One-packet scheduling: every UDP packet is placed by Maglev on its own
@@ -4093,20 +4189,6 @@ Test(packets, config_apply_new_reals_down)
 	conf_real_id(S_DRAIN, 9, &fl);
 	cr_expect(fl & XDPLB_REAL_F_DOWN, "applying again brought a real up");
 	config_free(c);
-}
-
-/* The connection table's per-CPU counters and notes (ct_guard) of the
- * CPU the test runs on. */
-static struct xdplb_ct_guard guard(void)
-{
-	struct xdplb_ct_guard *g = calloc(lb.ncpus, sizeof(*g)), mine;
-	__u32 zero = 0;
-
-	cr_assert_not_null(g);
-	cr_assert_eq(bpf_map_lookup_elem(lb.ct_guard_fd, &zero, g), 0);
-	mine = g[ct_cpu];
-	free(g);
-	return mine;
 }
 
 /*
