@@ -746,14 +746,20 @@ static int upgrade_found(const char *dir, char *err, size_t len)
 	return 0;
 }
 
-/* The sync with peers (sync.h) follows the instance the daemon holds. */
-static void flowsync_attach(struct daemon *d)
+/* The sync with peers (sync.h) follows the instance the daemon holds,
+ * from the moment its file is applied (the peers' flows name its reals). */
+static void flowsync_applied(struct daemon *d)
 {
 	int err;
 
 	if (!d->flowsync)
 		return;
-	err = sync_attach(d->flowsync, d->open ? &d->lb : NULL);
+	if (sync_attached(d->flowsync)) {
+		sync_reals_changed(d->flowsync);
+		return;
+	}
+	d->flowsync_said = false;
+	err = sync_attach(d->flowsync, &d->lb);
 	if (err)
 		dlog("sync: cannot map the connection table of '%s': %s; "
 		     "flows are neither sent nor learnt", d->dir,
@@ -844,6 +850,7 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	}
 	say_diff(what, &df);
 	sync_locked(d);
+	flowsync_applied(d);
 	d->applied = true;
 	d->bird_due = true;
 	d->bird_due_ms = mono_ms();
@@ -1003,7 +1010,6 @@ static void reopen(struct daemon *d)
 	d->open = true;
 	d->attached = prog_attached(d);
 	dlog("an instance is at '%s' again; applying '%s'", d->dir, d->file);
-	flowsync_attach(d);
 	d->unapplied = 0;
 	if (!adopt(d))
 		apply_file(d, "apply");	/* else tick() tries again */
@@ -1569,7 +1575,6 @@ int do_daemon(int argc, char **argv)
 			p_err("%s", err);
 			goto out;
 		}
-		flowsync_attach(&d);
 	}
 	if (d.tun_name && (d.tun_fd = tun_open(d.tun_name)) < 0)
 		goto out;

@@ -854,8 +854,6 @@ int sync_new(struct sync **out, const struct sync_opts *o, char *err,
 		}
 		s->peer[i].sa = o->peer[i];
 		s->peer[i].salen = sa_len(&o->peer[i]);
-		randombytes_buf(&s->peer[i].ask_id,
-				sizeof(s->peer[i].ask_id));
 	}
 	s->npeers = o->npeers;
 	randombytes_buf(&s->me, sizeof(s->me));
@@ -902,7 +900,7 @@ int sync_attach(struct sync *s, struct lb *lb)
 {
 	char path[PATH_MAX + 16];
 	__u32 zero = 0;
-	int fd, cpu, err = 0;
+	int fd, cpu, i, err = 0;
 
 	detach(s);
 	if (!lb)
@@ -941,6 +939,14 @@ int sync_attach(struct sync *s, struct lb *lb)
 		goto err;
 	}
 	s->lb = lb;
+	/* Its table, from the peers: asked for anew. */
+	for (i = 0; i < s->npeers; i++) {
+		struct peer *p = &s->peer[i];
+
+		randombytes_buf(&p->ask_id, sizeof(p->ask_id));
+		p->first_ms = p->asked_ms = p->heard_ms = 0;
+		p->done = false;
+	}
 	/* Notes from before are made good by the refresh. */
 	if (!bpf_map_lookup_elem(lb->ct_guard_fd, &zero, s->guards))
 		for (cpu = 0; cpu < s->ncpus; cpu++)
@@ -950,6 +956,16 @@ int sync_attach(struct sync *s, struct lb *lb)
 err:
 	detach(s);
 	return err;
+}
+
+bool sync_attached(const struct sync *s)
+{
+	return s->lb;
+}
+
+void sync_reals_changed(struct sync *s)
+{
+	reals_read(s, true);
 }
 
 int sync_fd(const struct sync *s)
@@ -975,8 +991,9 @@ void sync_dispatch(struct sync *s)
 	s->next_ms = now + SYNC_TICK_MS;
 	/* Ask for each peer's table until it has sent it, or is silent;
 	 * again only when no part of it came since, so that a peer sending
-	 * it is not made to start over. */
-	for (i = 0; i < s->npeers; i++) {
+	 * it is not made to start over. Not without an instance to write it
+	 * into. */
+	for (i = 0; s->lb && i < s->npeers; i++) {
 		struct peer *p = &s->peer[i];
 
 		if (p->done || !waiting(p, now) || p->heard_ms > p->asked_ms ||

@@ -72,9 +72,17 @@ void sync_free(struct sync *s);
 int sync_fd(const struct sync *s);
 int sync_timeout(const struct sync *s);
 
-/* The instance to read and write (NULL: none now). The sync keeps its own
- * mappings of its connection table and log; lb must stay open meanwhile. */
+/* The instance to read and write (NULL: none now), its configuration
+ * applied: flows for reals it lacks are not learnt. The sync keeps its own
+ * mappings of its connection table and log; lb must stay open meanwhile.
+ * A new instance's table is empty: the peers are asked for theirs again
+ * (sync_ready() false until they sent it). */
 int sync_attach(struct sync *s, struct lb *lb);
+bool sync_attached(const struct sync *s);
+
+/* The instance's reals changed (a configuration applied): read them now,
+ * so that what peers send for a new real is learnt. */
+void sync_reals_changed(struct sync *s);
 
 /* Take what came, send what is due. */
 void sync_dispatch(struct sync *s);
