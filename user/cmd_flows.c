@@ -90,8 +90,8 @@ static const struct option vip_only_opts[] = {
 
 int do_conns(int argc, char **argv)
 {
-	struct lb_conn_ways *sets = NULL;
 	struct xdplb_real *all = NULL;
+	struct lb_conn_ways set;
 	struct xdplb_svc_key key;
 	struct xdplb_svc svc;
 	bool filter = false;
@@ -120,15 +120,17 @@ int do_conns(int argc, char **argv)
 		p_err("out of memory");
 		goto out;
 	}
+	/* Set by set from the mapped table: no copy of it all. */
 	err = lb_reals(&lb, all);
 	if (!err)
-		err = lb_conns(&lb, &sets, &nsets);
+		err = lb_conn_set(&lb, 0, &set);
 	if (err) {
 		p_err("cannot read the connection table: %s", strerror(-err));
 		goto out;
 	}
 
 	now = lb_now_ns();
+	nsets = lb_ct_sets(&lb);
 	if (opts.json) {
 		jw_start_object();
 		jw_name("conns");
@@ -139,8 +141,10 @@ int do_conns(int argc, char **argv)
 		       "Age(s)", "Idle");
 	}
 	for (i = 0; i < nsets; i++) {
+		if (i && lb_conn_set(&lb, i, &set))
+			break;	/* cannot be: i < nsets, the table mapped */
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct lb_conn *cn = &sets[i].way[w];
+			const struct lb_conn *cn = &set.way[w];
 
 			if (!conn_live(&lb, cn, all, now))
 				continue;
@@ -158,7 +162,6 @@ int do_conns(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	free(sets);
 	free(all);
 	lb_close(&lb);
 	return ret;
