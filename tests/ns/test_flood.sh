@@ -13,14 +13,15 @@ ns_tests+=(syn_flood)
 # ---------------------------------------------------------------- helpers
 
 # The smallest table, so that a flood of a few seconds is ten times the
-# rate cap (a sixteenth of the table a second per CPU) and churns every set
-# of it many times over: with the least recently used policy of the per-CPU
-# tables the idle connection's entry did not survive that. What keeps it
+# rate cap (a sixteenth of the table a second per CPU) and what the cap
+# lets in still replaces the table's every way more than once (12 s x 2
+# CPUs x 1/16: 1.5 times): with the least recently used policy of the
+# per-CPU tables the idle connection's entry did not survive that. What keeps it
 # now is that it is confirmed (xdplb.h); the packet test
 # ct_load/flood_keeps_idle_flows holds the defaults themselves to it.
 FLOOD_CT_SIZE=1024 FLOOD_TIMEOUT=60
 FLOOD_RATE=$((FLOOD_CT_SIZE / 16))                       # 64 a second
-FLOOD_PPS=4000 FLOOD_SECS=8                              # spoofed SYNs
+FLOOD_PPS=4000 FLOOD_SECS=12                             # spoofed SYNs
 
 # _flood_write_py FILE: the flooder and the idle client (stdlib only).
 _flood_write_py() {
@@ -114,7 +115,7 @@ PYEOF
 # byte for byte, new connections succeed during the flood; the idle
 # connection's real is then drained, and the connection still reaches it.
 test_syn_flood() {
-	local n=4 size=900000 rate=60000 py=$T_TMP/flood.py out s0 s1 v i
+	local n=4 size=1200000 rate=60000 py=$T_TMP/flood.py out s0 s1 v i
 	local first real res conns ncpus c fpids
 	_flood_write_py "$py"
 	lb_reset
@@ -190,7 +191,7 @@ test_syn_flood() {
 	log "ct_flood +$v, ct_new +$(stat_grew "$s0" "$s1" ct_new), ct_full +$(jget "[$s0, $s1]" "d[1]['global']['ct_full'] - d[0]['global']['ct_full']")"
 	((v >= FLOOD_PPS * FLOOD_SECS / 2)) || fail "ct_flood grew by $v only: the cap let the flood in"
 	v=$(stat_grew "$s0" "$s1" ct_new)
-	((v >= 2 * FLOOD_CT_SIZE)) || fail "the flood put only $v new flows in a table of $FLOOD_CT_SIZE: it proves nothing"
+	((v >= FLOOD_CT_SIZE)) || fail "the flood put only $v new flows in a table of $FLOOD_CT_SIZE: it proves nothing"
 
 	fetch_running flood "the flood and the drain"
 	fetch_wait flood "$n" "$size" "$rate"
