@@ -47,7 +47,7 @@ REPO="$(cd "$NS_DIR/../.." && pwd -P)"
 : "${XDPLB_TEST_TIMEOUT:=60}"
 : "${XDPLB_TEST_NO_BUILD:=0}"
 LAB=$XDPLB_TEST_LAB
-NREALS=4 # r1..r3 serve most tests; r4 is the real added mid-run (long_transfers)
+NREALS=5 # r1..r3 serve most tests; r4 and r5 are reals added mid-run (long_transfers, sync)
 export XDPLB_TEST_LAB XDPLB_TEST_TIMEOUT LAB NREALS
 
 # shellcheck source=SCRIPTDIR/../../scripts/lab-lib.sh
@@ -79,8 +79,9 @@ skip() {
 	exit 3
 }
 
-# log MSG: a line in the test's log (stderr).
-log() { printf '# %s\n' "$*" >&2; }
+# log MSG: a line in the test's log (stderr), after the seconds since the
+# test started.
+log() { printf '# %3ds %s\n' "$SECONDS" "$*" >&2; }
 
 # on_exit CMD: run CMD (with eval) when the test process exits, last first.
 T_ON_EXIT=()
