@@ -292,7 +292,7 @@ static int conns_7_to_8(const struct migration *m, int old_fd, int new_fd)
 			r = &reals[id];
 			if (!(r->flags & XDPLB_REAL_F_USED) ||
 			    r->gen != s->real_gen[w] ||
-			    !xdplb_ct_fresh(now, s->last_seen[w],
+			    !lb_ct_fresh(now, s->last_seen[w],
 					    tag & XDPLB_CT_TAG_V7_UDP ? udp :
 					    tcp))
 				continue;

@@ -1464,7 +1464,7 @@ bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
 
 	return c->flow.family && real && (real->flags & XDPLB_REAL_F_USED) &&
 	       real->gen == c->real_gen &&
-	       xdplb_ct_fresh(now >> XDPLB_CT_TICK_SHIFT,
+	       lb_ct_fresh(now >> XDPLB_CT_TICK_SHIFT,
 			      c->last_seen >> XDPLB_CT_TICK_SHIFT, timeout);
 }
 

@@ -196,6 +196,18 @@ struct lb_conn_ways {
 	struct lb_conn way[XDPLB_CT_WAYS];
 };
 
+/*
+ * An entry last used at tick last is live at tick now, as user space
+ * judges it: used at most timeout ticks before now, or at any time after
+ * (the data path wrote it after this reader took now, which a scan of the
+ * whole table, or a lookup of the reals first, makes likely for a busy
+ * flow; the data path's own xdplb_ct_fresh() allows it only a few ticks).
+ */
+static inline bool lb_ct_fresh(__u32 now, __u32 last, __u32 timeout)
+{
+	return (__s32)(now - last) <= (__s32)timeout;
+}
+
 /* Sets of the connection table (a flow's is its hash & (sets - 1)). */
 static inline __u32 lb_ct_sets(const struct lb *lb)
 {
@@ -207,8 +219,7 @@ int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets);
 /* One set. */
 int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out);
 /* An entry the data path would still follow at now (ns, lb_now_ns()):
- * real is the entry of its real id; judged in ticks, as the data path
- * judges it. */
+ * real is the entry of its real id; judged in ticks (lb_ct_fresh). */
 bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
 		  const struct xdplb_real *real, __u64 now);
 

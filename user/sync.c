@@ -459,7 +459,7 @@ static bool way_flow(struct sync *s, __u32 idx, int w, __u16 want,
 		return false;
 	r = &s->reals[id];
 	if (!(r->flags & XDPLB_REAL_F_USED) || r->gen != set->real_gen[w] ||
-	    !xdplb_ct_fresh(now, last, max_idle))
+	    !lb_ct_fresh(now, last, max_idle))
 		return false;
 	out->real = r->addr;
 	out->real_family = r->family;
@@ -626,8 +626,8 @@ static void apply(struct sync *s, const struct wire_flow *f)
 			}
 			r = set->real_id[w] < XDPLB_MAX_REALS ?
 			    &s->reals[set->real_id[w]] : NULL;
-			if (!xdplb_ct_fresh(now, set->last_seen[w],
-					    timeout_ticks(s, t)) || !r ||
+			if (!lb_ct_fresh(now, set->last_seen[w],
+					 timeout_ticks(s, t)) || !r ||
 			    !(r->flags & XDPLB_REAL_F_USED) ||
 			    r->gen != set->real_gen[w]) {
 				if (victim < 0)
@@ -635,6 +635,7 @@ static void apply(struct sync *s, const struct wire_flow *f)
 				continue;
 			}
 			if (!(t & XDPLB_CT_TAG_CONFIRMED) &&
+			    (__s32)(now - set->last_seen[w]) > 0 &&
 			    (lru < 0 || now - set->last_seen[w] > oldest)) {
 				oldest = now - set->last_seen[w];
 				lru = w;
