@@ -638,21 +638,25 @@ setup() {
 }
 
 # build_releases: what the upgrade tests run beside this build (a failure
-# is theirs to report, not every test's): the oldest release RELEASES
-# lists, built from this repository's history (OLD_XDPLB, OLD_VERSION), and
-# this tree built as the next patch release (NEWER_XDPLB, NEWER_VERSION):
-# another program of the same layout, and a newer one.
+# is theirs to report, not every test's): the oldest and the newest release
+# RELEASES lists, built from this repository's history (OLD_XDPLB,
+# OLD_VERSION; PREV_XDPLB, PREV_VERSION), and this tree built as the next
+# patch release (NEWER_XDPLB, NEWER_VERSION): another program of the same
+# layout, and a newer one.
 build_releases() {
 	local v
 	OLD_VERSION=$(awk '!/^#/ && NF { print $1; exit }' "$REPO/RELEASES")
 	OLD_XDPLB=$("$REPO/scripts/build-release.sh" "$OLD_VERSION" 2>"$T_TMP/releases.err") ||
 		OLD_XDPLB=
+	PREV_VERSION=$(awk '!/^#/ && NF { v = $1 } END { print v }' "$REPO/RELEASES")
+	PREV_XDPLB=$("$REPO/scripts/build-release.sh" "$PREV_VERSION" 2>>"$T_TMP/releases.err") ||
+		PREV_XDPLB=
 	v=$("$XDPLB" -V | awk '{ print $2 }')
 	NEWER_VERSION=${v%.*}.$((${v##*.} + 1))
 	NEWER_XDPLB=$REPO/build/newer/xdplb
 	make -C "$REPO" BUILD=build/newer XDPLB_VERSION="$NEWER_VERSION" build/newer/xdplb \
 		>>"$T_TMP/releases.err" 2>&1 || NEWER_XDPLB=
-	export OLD_VERSION OLD_XDPLB NEWER_VERSION NEWER_XDPLB
+	export OLD_VERSION OLD_XDPLB PREV_VERSION PREV_XDPLB NEWER_VERSION NEWER_XDPLB
 }
 
 # run_test NAME: one test in its own process, under timeout; one line out.
