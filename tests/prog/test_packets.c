@@ -3199,6 +3199,65 @@ Test(packets, syn_is_placed_anew)
 	cr_expect_eq(moved, hits[0]);
 }
 
+/* Run on cpu from now on (the test's CPU, ct_cpu, is where it started);
+ * false when this process may not run there. */
+static bool run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A SYN that reuses a client port on another CPU than the one that tracked
+ * the old connection (issue 15, defect 10): the next packets of the new
+ * connection, back on the first CPU, go where the SYN placed it. With a
+ * table per CPU the first CPU still held the old connection's entry and
+ * sent them to the old, drained real, which reset them; the one shared
+ * table holds one entry a flow.
+ */
+Test(packets, syn_on_another_cpu_replaces_the_flow)
+{
+	static struct flows f;
+	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
+	struct expect fresh = TXCT(S_CHURN, CT_FRESH);
+	struct expect hit = TXCT(S_CHURN, CT_HIT);
+	int hits[MAX_REALS_PER_SVC], i, other, moved = 0, first = ct_cpu;
+	struct result r, syn;
+	struct pkt p;
+
+	for (other = 0; other < lb.ncpus; other++)
+		if (other != first && run_on_cpu(other))
+			break;
+	if (other == lb.ncpus)
+		cr_skip_test("needs a second CPU to run on");
+	cr_assert(run_on_cpu(first));
+	flows_start(&f, S_CHURN, &base, 2000, 100, hits);
+	cr_assert_gt(hits[0], 0);
+	set_weight(S_CHURN, 0, 0);
+	for (i = 0; i < f.n; i++) {
+		if (f.real[i] != 0)
+			continue;
+		cr_assert(run_on_cpu(other));
+		tcp_flags = TCP_SYN;
+		flow_pkt(&f, i, &p);
+		if (!check("SYN on another CPU, its port tracked to the "
+			   "drained real", &p, p.len, &fresh, &syn))
+			cr_assert_fail("stopping after the first failure");
+		cr_assert(run_on_cpu(first));
+		tcp_flags = TCP_ACK;
+		flow_pkt(&f, i, &p);
+		if (!check("ACK on the first CPU", &p, p.len, &hit, &r))
+			cr_assert_fail("stopping after the first failure");
+		cr_expect_eq(r.real, syn.real, "flow %d: the SYN went to real "
+			     "%d, its ACK to %d", i, syn.real, r.real);
+		moved++;
+	}
+	cr_expect_eq(moved, hits[0]);
+}
+
 /*
  * Deleting a real ends its flows: each is placed again (ct_expired,
  * ct_new) on another real, the other flows stay put. A new real given the
