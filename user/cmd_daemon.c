@@ -150,10 +150,13 @@ static void name_real(const struct xdplb_svc_key *key,
 	snprintf(buf, len, "VIP %s real %s", vip, real);
 }
 
+/* The file, as config_parse reads it; a file that declares no service is
+ * refused (config_check_wipe). */
 static int read_file(const char *file, struct config **out, char *err,
 		     size_t len)
 {
 	FILE *f = fopen(file, "re");
+	char msg[256];
 	int ret;
 
 	if (!f) {
@@ -164,6 +167,16 @@ static int read_file(const char *file, struct config **out, char *err,
 	}
 	ret = config_parse(f, file, out, err, len);
 	fclose(f);
+	if (ret)
+		return ret;
+	/* An empty file is refused before it meets an instance; one that
+	 * would delete every service with reals, by config_apply. */
+	ret = config_check_wipe(*out, NULL, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, len, "'%s' %s: refused", file, msg);
+		config_free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -614,7 +627,12 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 
 	/* New reals down: unchecked, none may take a flow, not even for
 	 * the moment until sync_locked() would set them down. */
-	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
+	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN |
+			   CONFIG_APPLY_NO_WIPE, &df);
+	if (ret == -ECANCELED) {
+		snprintf(err, len, "'%s' %s: refused", d->file, df.error);
+		return ret;
+	}
 	if (ret) {
 		snprintf(err, len, "cannot apply '%s': %s", d->file,
 			 df.error);
