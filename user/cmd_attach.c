@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "lb.h"
 #include "log.h"
+#include "spec.h"
 
 #define MAX_ATTACH_VIPS 64
 
@@ -262,12 +263,13 @@ int do_attach(int argc, char **argv)
 	struct xdp_program *prog = NULL;
 	struct xdplb_bpf *skel = NULL;
 	const char *ifname, *dir = opts.pin_dir;
-	char path[PATH_MAX], vip[ADDR_STRLEN];
+	char path[PATH_MAX], vip[ADDR_STRLEN], msg[SPEC_ERRLEN];
 	int nvips = 0, i, c, err, ret = EXIT_FAIL, template_fd = -1;
 	struct lb lb;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", attach_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, attach_opts, msg,
+				sizeof(msg))) != -1) {
 		switch (c) {
 		case 'V':
 			if (nvips == MAX_ATTACH_VIPS)
@@ -311,12 +313,14 @@ int do_attach(int argc, char **argv)
 				return EXIT_FAIL;
 			break;
 		case 'T':
-			if (parse_range("TCP timeout", optarg, 1, 86400 * 7,
+			if (parse_range("TCP timeout", optarg, 1,
+					SPEC_MAX_FLOW_TIMEOUT,
 					&cfg.tcp_timeout))
 				return EXIT_FAIL;
 			break;
 		case 'U':
-			if (parse_range("UDP timeout", optarg, 1, 86400 * 7,
+			if (parse_range("UDP timeout", optarg, 1,
+					SPEC_MAX_FLOW_TIMEOUT,
 					&cfg.udp_timeout))
 				return EXIT_FAIL;
 			break;
@@ -338,7 +342,7 @@ int do_attach(int argc, char **argv)
 				return EXIT_FAIL;
 			break;
 		default:
-			return usage_error(argv[0], "bad option");
+			return spec_report(-c, msg);
 		}
 	}
 	if (optind != argc - 1)

@@ -127,7 +127,7 @@ static void dlog(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "xdplb: %s\n", msg);
+	log_line(stderr, msg);
 }
 
 static __u64 mono_ms(void)
@@ -704,7 +704,8 @@ static void retry_apply(struct daemon *d)
  * long. Says how it ended when that was not exit status 0. */
 static void run_cmd(const char *cmd)
 {
-	int st, i, err;
+	siginfo_t si;
+	int i, err;
 	pid_t pid;
 
 	err = spawn_shell(cmd, environ, true, &pid);
@@ -713,19 +714,19 @@ static void run_cmd(const char *cmd)
 		return;
 	}
 	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (shell_reap(pid, -1, false, &si) == 1)
 			goto done;
 		usleep(50 * 1000);
 	}
 	kill(-pid, SIGKILL);	/* the shell and whatever it started */
-	waitpid(pid, &st, 0);
+	shell_reap(pid, -1, true, &si);
 	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
 	return;
 done:
-	if (WIFEXITED(st) && WEXITSTATUS(st))
-		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
+	if (si.si_code == CLD_EXITED && si.si_status)
+		dlog("'%s' failed: exit status %d", cmd, si.si_status);
+	else if (si.si_code != CLD_EXITED)
+		dlog("'%s' failed: %s", cmd, strsignal(si.si_status));
 }
 
 /* After a configuration is applied: its VIP routes to --bird-vips, and,
@@ -1085,7 +1086,8 @@ int do_daemon(int argc, char **argv)
 	int c, ret = EXIT_FAIL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", daemon_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, daemon_opts, err,
+				sizeof(err))) != -1) {
 		if (c == 'c')
 			d.file = optarg;
 		else if (c == 'a')
@@ -1097,8 +1099,7 @@ int do_daemon(int argc, char **argv)
 		else if (c == 'r')
 			d.bird_cmd = optarg;
 		else
-			return usage_error(argv[0], "bad option (%s)",
-					   daemon_usage);
+			return spec_report(-c, err);
 	}
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected '%s' (%s)",

@@ -50,6 +50,26 @@ void log_init(int verbosity)
 	libxdp_set_print(libxdp_print);
 }
 
+void log_line(FILE *f, const char *msg)
+{
+	fputs("xdplb: ", f);
+	for (; *msg; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('\n', f);
+}
+
 void p_err(const char *fmt, ...)
 {
 	char msg[1024];
@@ -65,6 +85,6 @@ void p_err(const char *fmt, ...)
 		jw_end_object();
 		jw_flush();
 	} else {
-		fprintf(stderr, "xdplb: %s\n", msg);
+		log_line(stderr, msg);
 	}
 }
