@@ -56,9 +56,9 @@ int spec_getopt_from(int argc, char **argv, const char *shortopts,
 		     const struct option *longopts, const char *who,
 		     char *err, size_t len)
 {
-	bool plus = shortopts[0] == '+';
+	const struct option *o, *match = NULL;
+	bool plus = shortopts[0] == '+', ambiguous = false;
 	char opt[64], optstr[16];
-	const struct option *o;
 	int saved = opterr, c;
 
 	/* ':' first (after a '+'): a missing value is told from an
@@ -74,12 +74,24 @@ int spec_getopt_from(int argc, char **argv, const char *shortopts,
 	if (c == ':')
 		return -fail(err, len, EXIT_USAGE, "%s%s'%s' needs a value",
 			     who ? who : "", who ? ": " : "", opt);
-	for (o = longopts; !strncmp(opt, "--", 2) && o->name; o++)
-		if (o->has_arg == no_argument && !strcmp(opt + 2, o->name) &&
-		    strchr(argv[optind - 1], '='))
-			return -fail(err, len, EXIT_USAGE, "%s%s'%s' takes no "
-				     "value", who ? who : "", who ? ": " : "",
-				     opt);
+	/* A long option getopt_long refused: which ones its name can be
+	 * (getopt_long takes an unambiguous abbreviation). */
+	for (o = longopts; !strncmp(opt, "--", 2) && o->name; o++) {
+		if (strncmp(o->name, opt + 2, strlen(opt + 2)))
+			continue;
+		if (!strcmp(o->name, opt + 2) || !match)
+			match = o;
+		else if (strcmp(match->name, opt + 2))
+			ambiguous = true;
+	}
+	if (match && (!ambiguous || !strcmp(match->name, opt + 2)) &&
+	    match->has_arg == no_argument)
+		return -fail(err, len, EXIT_USAGE, "%s%s'--%s' takes no value",
+			     who ? who : "", who ? ": " : "", match->name);
+	if (match && ambiguous)
+		return -fail(err, len, EXIT_USAGE, "%s%sambiguous option '%s' "
+			     "(--%s, ...)", who ? who : "", who ? ": " : "",
+			     opt, match->name);
 	return -fail(err, len, EXIT_USAGE, "%s%sunknown option '%s'",
 		     who ? who : "", who ? ": " : "", opt);
 }

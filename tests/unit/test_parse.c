@@ -401,6 +401,7 @@ static int getopt_all(int argc, char **argv, char *err)
 	static const struct option lo[] = {
 		{ "vip", required_argument, NULL, 'V' },
 		{ "sorry", no_argument, NULL, 's' },
+		{ "view", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -422,6 +423,9 @@ Test(spec_getopt, one_line_usage_errors)
 		{ { "--bogus" }, "stats: unknown option '--bogus'" },
 		{ { "--bogus=1" }, "stats: unknown option '--bogus'" },
 		{ { "--sorry=1" }, "stats: '--sorry' takes no value" },
+		{ { "--so=1" }, "stats: '--sorry' takes no value" },
+		{ { "--v", "x" }, "stats: ambiguous option '--v' (--vip, ...)" },
+		{ { "--vi=1" }, "stats: ambiguous option '--vi' (--vip, ...)" },
 		{ { "-x" }, "stats: unknown option '-x'" },
 		{ { "-s" }, "stats: unknown option '-s'" },
 	};
