@@ -3,7 +3,6 @@
  * rs_state.c - real-setup's state file, read strictly and written
  * (rs_state.h).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +177,7 @@ static const char *state_words(struct state *st, char **w, int n)
 int state_parse(struct state *st, FILE *f, const char *name, char *err,
 		size_t errlen)
 {
-	char *line, *w[5];
+	char *line, *w[5], *save;
 	struct lines in;
 	const char *why;
 	int ret, n;
@@ -191,7 +190,7 @@ int state_parse(struct state *st, FILE *f, const char *name, char *err,
 	}
 	while ((ret = lines_next(&in, &line, err, errlen)) > 0) {
 		for (n = 0; n < 5; n++) {
-			w[n] = strtok(n ? NULL : line, " \t");
+			w[n] = strtok_r(n ? NULL : line, " \t", &save);
 			if (!w[n])
 				break;
 		}
