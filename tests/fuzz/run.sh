@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # tests/fuzz/run.sh - run each fuzzer (build/fuzz/TARGET, from
 # tests/fuzz/fuzz_TARGET.c) for FUZZ_SECONDS on its seed corpus
-# (tests/fuzz/corpus/TARGET/).
+# (tests/fuzz/corpus/TARGET/), with tests/fuzz/TARGET.dict as its
+# dictionary where there is one (the words of the input's grammar).
 #
 #   tests/fuzz/run.sh [TARGET...]        (`make fuzz FUZZ_SECONDS=N`)
 #
@@ -60,8 +61,10 @@ for t in "${targets[@]}"; do
 	fi
 	mkdir -p "$scratch/$t"
 	log=$scratch/$t.log
+	dict=()
+	[[ -f tests/fuzz/$t.dict ]] && dict=(-dict="tests/fuzz/$t.dict")
 	"$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$scratch/$t-" \
+		-print_final_stats=1 -artifact_prefix="$scratch/$t-" "${dict[@]}" \
 		"$scratch/$t" "$seeds" >"$log" 2>&1
 	rc=$?
 	runs=$(grep -a '^stat::number_of_executed_units:' "$log" | awk '{print $2}')
