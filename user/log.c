@@ -52,22 +52,26 @@ void log_init(int verbosity)
 
 void log_line(FILE *f, const char *msg)
 {
-	fputs("xdplb: ", f);
-	for (; *msg; msg++) {
+	/* Each byte of msg takes 4 at most; one write, so that the line
+	 * reaches an unbuffered stderr whole. */
+	char line[4 * 1024 + 16];
+	size_t n = 0;
+
+	n += snprintf(line, sizeof(line), "xdplb: ");
+	for (; *msg && n < sizeof(line) - 6; msg++) {
 		unsigned char c = (unsigned char)*msg;
 
-		if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c == '\r')
-			fputs("\\r", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
+		if (c == '\n' || c == '\t' || c == '\r') {
+			line[n++] = '\\';
+			line[n++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20 || c == 0x7f) {
+			n += snprintf(line + n, sizeof(line) - n, "\\x%02x", c);
+		} else {
+			line[n++] = c;
+		}
 	}
-	fputc('\n', f);
+	line[n++] = '\n';
+	fwrite(line, 1, n, f);
 }
 
 void p_err(const char *fmt, ...)
