@@ -19,20 +19,26 @@ int nl_parse(const void *buf, size_t len, unsigned int seq,
 	if (len > INT_MAX)
 		return -EMSGSIZE;
 	/*
-	 * Whole messages up to the end. libmnl would stop at the first that
-	 * is not one, as if the answer ended there, and takes a length of
-	 * 2 GiB or more for a whole message (mnl_nlmsg_ok compares it as an
-	 * int): each length is checked here first.
+	 * Whole messages up to the end, each with its padding: the kernel
+	 * sends them so, and libmnl reads a message's attributes up to its
+	 * aligned end (mnl_nlmsg_get_payload_tail), past the bytes received
+	 * when that padding is not there. It would also stop at the first
+	 * message that is not whole, as if the answer ended there, and take
+	 * a length of 2 GiB or more for a whole message (mnl_nlmsg_ok
+	 * compares it as an int): each length is checked here first.
 	 */
-	while (len - off >= sizeof(struct nlmsghdr)) {
+	while (off < len) {
 		const struct nlmsghdr *nlh = (const void *)((const char *)buf +
 							    off);
 
-		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+		/* len - off < 2 GiB: a length within it aligns without
+		 * overflow. */
+		if (len - off < sizeof(*nlh) ||
+		    nlh->nlmsg_len < sizeof(*nlh) ||
+		    nlh->nlmsg_len > len - off ||
+		    NLMSG_ALIGN(nlh->nlmsg_len) > len - off)
 			return -EBADMSG;
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
-		if (off > len)
-			off = len;
 	}
 	if (off != len)
 		return -EBADMSG;

@@ -11,7 +11,8 @@
 /*
  * mnl_cb_run() over what one recv() gave, buf[0..len), with what it lets
  * pass refused too: bytes after the last whole message (libmnl stops
- * there without a word), and an error number out of range. Returns 1
+ * there without a word), a message without its padding (libmnl reads up
+ * to its aligned end), and an error number out of range. Returns 1
  * when more messages are to come (a dump), 0 at the end (NLMSG_DONE, an
  * acknowledgement, or cb said stop), or a negative errno: the kernel's
  * error, cb's (errno as cb set it), -EBADMSG for a malformed answer,

@@ -137,6 +137,34 @@ Test(neigh_parse, malformed)
 	cr_expect_eq(neigh_parse(buf, len - 4, SEQ, PORTID, &r), -EBADMSG);
 }
 
+/* A message whose length is not a multiple of 4 and whose padding is not
+ * there: libmnl reads its attributes up to the aligned end, past the
+ * bytes received (found by the fuzzer: an address attribute read 3 bytes
+ * beyond the answer). */
+Test(ifaddr_parse, no_padding)
+{
+	static const __u8 a6[16] = { 0xfd, [15] = 1 };
+	struct ifaddr_dump d;
+	struct nlmsghdr *nlh;
+	char *exact;
+
+	len = 0;
+	nlh = put_msg(RTM_NEWADDR, NLM_F_MULTI);
+	((struct ifaddrmsg *)mnl_nlmsg_put_extra_header(nlh,
+		sizeof(struct ifaddrmsg)))->ifa_family = AF_INET6;
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a6), a6);
+	nlh->nlmsg_len -= 3;	/* the attribute runs 3 bytes past it */
+	exact = malloc(nlh->nlmsg_len);
+	cr_assert(exact);
+	memcpy(exact, buf, nlh->nlmsg_len);
+	memset(&d, 0, sizeof(d));
+	cr_expect_eq(ifaddr_parse(exact, nlh->nlmsg_len, SEQ, PORTID, &d),
+		     -EBADMSG);
+	cr_expect_eq(d.n, 0);
+	free(d.v);
+	free(exact);
+}
+
 static void put_addr(__u8 family, const void *addr, size_t alen,
 		     int flags_len, int cacheinfo_len)
 {
