@@ -2,7 +2,8 @@
 /*
  * test_config.c - configuration files (user/config.c): what config_parse
  * accepts and what it makes of it, every kind of bad line with its line
- * number, and config_write's lines read back to the same configuration.
+ * number, and config_write's lines read back to the same configuration;
+ * the line reader under it (lines.h), and lines_read_one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "lines.h"
 #include "spec.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -432,6 +435,39 @@ Test(config_parse, out_of_memory_is_no_end)
 {
 	read_fails(ENOMEM, "test.conf:3: cannot read: Cannot allocate "
 		   "memory");
+}
+
+/* A value under /proc/sys, as real-setup reads one: the one line, whole. */
+static int read_one(const char *text, size_t len, char *buf, size_t buflen,
+		    char *err)
+{
+	char path[] = "/tmp/xdplb-lines-XXXXXX";
+	int fd = mkstemp(path), ret;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	ret = lines_read_one(path, buf, buflen, err, 256);
+	unlink(path);
+	return ret;
+}
+
+Test(lines_read_one, value)
+{
+	char buf[8], err[256];
+
+	cr_expect_eq(read_one("2\n", 2, buf, sizeof(buf), err), 0);
+	cr_expect_str_eq(buf, "2");
+	cr_expect_eq(read_one("1234567\n", 8, buf, sizeof(buf), err), 0);
+	cr_expect_eq(read_one("12345678\n", 9, buf, sizeof(buf), err),
+		     -EINVAL, "a value longer than the buffer is no value");
+	cr_expect(strstr(err, ":1: a line longer than 7 bytes"), "%s", err);
+	cr_expect_eq(read_one("2", 1, buf, sizeof(buf), err), -EINVAL);
+	cr_expect_eq(read_one("", 0, buf, sizeof(buf), err), -EINVAL);
+	cr_expect(strstr(err, ": empty"), "%s", err);
+	cr_expect_eq(read_one("\0\n", 2, buf, sizeof(buf), err), -EINVAL);
+	cr_expect_eq(lines_read_one("/nonexistent/x", buf, sizeof(buf), err,
+				    sizeof(err)), -ENOENT);
 }
 
 /* config_check_wipe: what restore refuses without --remove-all, and the
