@@ -154,7 +154,7 @@ static void dlog(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "xdplb: %s\n", msg);
+	log_line(stderr, msg);
 }
 
 static __u64 mono_ms(void)
@@ -177,10 +177,13 @@ static void name_real(const struct xdplb_svc_key *key,
 	snprintf(buf, len, "VIP %s real %s", vip, real);
 }
 
+/* The file, as config_parse reads it; a file that declares no service is
+ * refused (config_check_wipe). */
 static int read_file(const char *file, struct config **out, char *err,
 		     size_t len)
 {
 	FILE *f = fopen(file, "re");
+	char msg[256];
 	int ret;
 
 	if (!f) {
@@ -191,6 +194,16 @@ static int read_file(const char *file, struct config **out, char *err,
 	}
 	ret = config_parse(f, file, out, err, len);
 	fclose(f);
+	if (ret)
+		return ret;
+	/* An empty file is refused before it meets an instance; one that
+	 * would delete every service with reals, by config_apply. */
+	ret = config_check_wipe(*out, NULL, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, len, "'%s' %s: refused", file, msg);
+		config_free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -751,7 +764,12 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 
 	/* New reals down: unchecked, none may take a flow, not even for
 	 * the moment until sync_locked() would set them down. */
-	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
+	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN |
+			   CONFIG_APPLY_NO_WIPE, &df);
+	if (ret == -ECANCELED) {
+		snprintf(err, len, "'%s' %s: refused", d->file, df.error);
+		return ret;
+	}
 	if (ret && df.line) {
 		snprintf(err, len, "cannot apply %s:%d: %s", d->file,
 			 df.line, df.error);
@@ -941,7 +959,8 @@ static void retry_apply(struct daemon *d)
  * long. Says how it ended when that was not exit status 0. */
 static void run_cmd(const char *cmd)
 {
-	int st, i, err;
+	siginfo_t si;
+	int i, err;
 	pid_t pid;
 
 	err = spawn_shell(cmd, environ, true, &pid);
@@ -950,19 +969,19 @@ static void run_cmd(const char *cmd)
 		return;
 	}
 	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (shell_reap(pid, -1, false, &si) == 1)
 			goto done;
 		usleep(50 * 1000);
 	}
 	kill(-pid, SIGKILL);	/* the shell and whatever it started */
-	waitpid(pid, &st, 0);
+	shell_reap(pid, -1, true, &si);
 	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
 	return;
 done:
-	if (WIFEXITED(st) && WEXITSTATUS(st))
-		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
+	if (si.si_code == CLD_EXITED && si.si_status)
+		dlog("'%s' failed: exit status %d", cmd, si.si_status);
+	else if (si.si_code != CLD_EXITED)
+		dlog("'%s' failed: %s", cmd, strsignal(si.si_status));
 }
 
 /* After a configuration is applied: its VIP routes to --bird-vips, and,
@@ -1375,7 +1394,8 @@ int do_daemon(int argc, char **argv)
 	int c, lk, ret = EXIT_FAIL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", daemon_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, daemon_opts, err,
+				sizeof(err))) != -1) {
 		if (c == 'c')
 			d.file = optarg;
 		else if (c == 'a')
@@ -1387,8 +1407,7 @@ int do_daemon(int argc, char **argv)
 		else if (c == 'r')
 			d.bird_cmd = optarg;
 		else
-			return usage_error(argv[0], "bad option (%s)",
-					   daemon_usage);
+			return spec_report(-c, err);
 	}
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected '%s' (%s)",
