@@ -21,9 +21,21 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 "$bin" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-n=$(grep -acE 'ERROR: (Address|Leak)Sanitizer|runtime error: ' "$log")
+# Leaks allocated by criterion itself (every frame but the allocator's in
+# libcriterion.so: 48 bytes, now and then, as a worker exits) are not the
+# code under test's; a suppression cannot tell them apart (it matches any
+# frame, and criterion's runner is under every test), so they are read
+# off the report: each leak's frames, the first (the allocator) aside.
+ours=$(awk '/^(Direct|Indirect) leak of/ { if (rec) n += mine; rec = 1; mine = 0; next }
+	rec && /^ *#[1-9][0-9]* / { if ($0 !~ /libcriterion\.so/) mine = 1; next }
+	rec && /^$/ { n += mine; rec = 0 }
+	END { if (rec) n += mine; print n + 0 }' "$log")
+n=$(grep -acE 'ERROR: AddressSanitizer|runtime error: ' "$log")
+if grep -aq 'ERROR: LeakSanitizer' "$log"; then
+	n=$((n + ours))
+fi
 if ((n > 0)); then
-	echo "FAIL sanitizers: $n report(s) (first: $(grep -a -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error: ' "$log" | cut -c1-200))"
+	echo "FAIL sanitizers: $n report(s) (first: $(grep -a -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error: |leak of' "$log" | cut -c1-200))"
 	exit 1
 fi
 exit "$rc"
