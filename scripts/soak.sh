@@ -337,6 +337,7 @@ for line in open(sys.argv[1]):
     ok += sum(v for k, v in d.items() if k not in ("errors", "first_error"))
 print(ok, bad)' "$RUN/http.jsonl")
 X -j stats >"$RUN/stats1.json"
+X -j conns >"$RUN/conns.json"
 SCRAPES_OK=$(grep -c '^ok' "$RUN/scrapes")
 SCRAPES_FAILED=$(grep -c '^failed' "$RUN/scrapes")
 REPAIRS=$(grep -c "was interrupted in a change" "$RUN/daemon.log")
@@ -353,7 +354,15 @@ import json, sys
 a, b = (json.load(open(f))["global"] for f in sys.argv[1:3])
 for k in ("tx_packets", "ct_new", "ct_hit", "ct_expired", "ct_flood",
           "drop_no_real", "pass_not_service"):
-    print("  %-32s %10d" % (k, b[k] - a[k]))' "$RUN/stats0.json" "$RUN/stats1.json"
+    print("  %-32s %10d" % (k, b[k] - a[k]))
+# A flow tracked on two CPUs to two reals: its packets go to either,
+# whichever CPU they are handled on.
+reals = {}
+for c in json.load(open(sys.argv[3]))["conns"]:
+    reals.setdefault((c["protocol"], c["client"], c["vip"]), set()).add(c["real"])
+print("  %-32s %10d (of %d tracked)" % ("flows tracked to 2+ reals",
+      sum(len(r) > 1 for r in reals.values()), len(reals)))' \
+	"$RUN/stats0.json" "$RUN/stats1.json" "$RUN/conns.json"
 echo
 echo "RSS (KiB) over time:"
 awk 'NR == 1 { printf "  %6s  %10s  %12s\n", "time", "daemon", "exporter"; next }
