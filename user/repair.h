@@ -36,8 +36,8 @@
  * it). For those, and for any doubt, `xdplb verify` compares every derived
  * structure with what the configuration builds, and `--repair` rebuilds
  * what differs. `restore` does not reconcile on every run: that is a
- * Maglev build of every table, a second of CPU at a thousand services, for
- * each reload of the daemon.
+ * Maglev build of every table (about two seconds for a thousand services
+ * of 65537 slots, on the lab's machines), for each reload of the daemon.
  *
  * The cost of a change that is not interrupted: one pin and one unlink.
  * The marker is no map of the data path's layout: a tiny array that only
