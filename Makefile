@@ -107,7 +107,7 @@ BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
 .PHONY: all deps help test test-unit test-prog test-ns test-pkg bench \
 	asan test-asan fuzz fuzz-build \
 	bench-profile demo lab-up lab-down clean install uninstall format docs \
-	check-docs doc-examples
+	check-docs doc-examples soak
 
 all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o $(BUILD)/xdplb.8 ## build build/xdplb and its man page
 
@@ -280,6 +280,11 @@ bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## ever
 # CASE=prog MATCH='SYN, new', or CASE=live; scripts/bench-profile.sh says more.
 bench-profile: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## where xdplb spends a bench case's time, by source line (CASE=, MATCH=)
 	$(Q)scripts/bench-profile.sh $(CASE) $(if $(MATCH),"$(MATCH)")
+
+# Not part of `make test`: minutes of traffic under churn (scripts/soak.sh).
+SOAK_MINUTES ?= 15
+soak: all ## traffic under churn, flaps, reloads, resizes (SOAK_MINUTES=15)
+	$(Q)SOAK_MINUTES=$(SOAK_MINUTES) scripts/soak.sh
 
 demo: all ## demo cluster in namespaces: traffic, `xdplb list`, teardown
 	$(Q)scripts/demo.sh

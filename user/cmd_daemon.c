@@ -57,6 +57,7 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "repair.h"
 #include "shell.h"
 #include "spec.h"
 #include "upgrade.h"
@@ -285,6 +286,14 @@ static void commit_changes(struct daemon *d)
 		if (r->svc_id < XDPLB_MAX_SERVICES)
 			touched[r->svc_id] = true;
 	}
+	/* Tables, then entries: a daemon killed between them leaves the
+	 * marker, and the next holder of the lock repairs (repair.h). */
+	err = lb_change_begin(&d->lb);
+	if (err) {
+		dlog("cannot mark the instance as changing: %s; health and "
+		     "MAC changes wait", strerror(-err));
+		goto out;
+	}
 	for (i = 0; i < XDPLB_MAX_SERVICES; i++) {
 		const struct lb_service *s;
 		size_t k;
@@ -318,10 +327,22 @@ static void commit_changes(struct daemon *d)
 		else if (c->line[0])
 			dlog("%s", c->line);
 	}
+	lb_change_end(&d->lb, 0);
 out:
 	free(svcs);
 	free(touched);
 	d->nchanges = 0;
+}
+
+/* With the lock just taken: repair what a change killed on its way left
+ * (repair.h), a line in the log when there was one. */
+static void repair_locked(struct daemon *d)
+{
+	char msg[ERRLEN + 256];
+
+	lb_repair(&d->lb, msg, sizeof(msg));
+	if (msg[0])
+		dlog("%s", msg);
 }
 
 /* Who holds the pin directory's flock, as /proc/locks names it: "pid
@@ -377,6 +398,7 @@ static int try_lock(struct daemon *d, const char *what)
 
 	err = lb_trylock_dir(&d->lb, d->dir);
 	if (!err) {
+		repair_locked(d);
 		if (d->lock_wait)
 			dlog("the lock on '%s' is free after %.1f s: making "
 			     "what waited (%s)", d->dir,
@@ -915,6 +937,7 @@ static void reopen(struct daemon *d)
 	const char *what;
 
 	lb_init(&d->lb);
+	d->lb.who = "daemon";
 	if (!upgrade_wanted(d->dir)) {
 		/* nothing to upgrade */
 	} else if (!lb_trylock_dir(&d->lb, d->dir)) {
@@ -1480,6 +1503,8 @@ int do_daemon(int argc, char **argv)
 		p_err("cannot lock '%s': %s", d.dir, strerror(-lk));
 		goto out;
 	}
+	if (!lk)
+		repair_locked(&d);
 	if (!lk && apply_locked(&d, "start", err, sizeof(err))) {
 		p_err("%s; nothing changed", err);
 		goto out;

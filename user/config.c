@@ -19,6 +19,7 @@
 #include "ifaddr.h"
 #include "lines.h"
 #include "neigh.h"
+#include "repair.h"
 #include "spec.h"
 
 #define NEIGH_TIMEOUT_MS	3000
@@ -1086,6 +1087,14 @@ int config_apply(struct lb *lb, const struct config *want,
 	}
 	if (err)
 		goto out;
+	/* From here on every write is made under the change's marker: killed
+	 * on its way, the next holder of the lock repairs (repair.h). */
+	err = lb_change_begin(lb);
+	if (err) {
+		fail(out, err, "cannot mark the instance as changing: %s",
+		     strerror(-err));
+		goto out;
+	}
 	err = apply_config(lb, w, flags, out);
 	if (err && apply_config(lb, have, flags, &undo)) {
 		char why[sizeof(out->error)];
@@ -1094,6 +1103,9 @@ int config_apply(struct lb *lb, const struct config *want,
 		snprintf(out->error, sizeof(out->error), "%.120s; and undoing "
 			 "it failed: %.100s", why, undo.error);
 	}
+	/* Failed: what the data path reads is made what the configuration
+	 * maps say, whatever the undo managed. */
+	lb_change_end(lb, err);
 out:
 	config_free(w);
 	config_free(have);

@@ -58,6 +58,7 @@ static const struct command commands[] = {
 	{ "check-real", do_check_real, true },
 	{ "exporter", do_exporter, true },
 	{ "upgrade", do_upgrade, true },
+	{ "verify", do_verify, true },
 	{ "version", do_version, false },
 	{ "help", do_help, false },
 };
@@ -135,5 +136,6 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	argv[optind] = (char *)cmd->name;
+	opts.command = cmd->name;
 	return cmd->fn(argc - optind, argv + optind);
 }
