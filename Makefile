@@ -57,14 +57,29 @@ PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
-	     -I$(BUILD) $(PKG_CFLAGS) -MMD -MP $(VERSION_CFLAGS)
+USER_CFLAGS = $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
+	      $(PKG_CFLAGS) -MMD -MP $(VERSION_CFLAGS)
+ALL_CFLAGS = $(CFLAGS) $(USER_CFLAGS)
 # XDPLB_VERSION=X.Y.Z builds a binary that calls itself X.Y.Z (the
 # upgrade tests build a "newer" one of the same layout so); default:
 # user/version.h.
 ifdef XDPLB_VERSION
 VERSION_CFLAGS := -DXDPLB_VERSION='"$(XDPLB_VERSION)"'
 endif
+# The sanitizers: the unit and packet tests built again under build/asan/
+# with AddressSanitizer and UBSan (`make asan`, run by `make test-asan` and
+# tests/run-all.sh); the fuzzers, one libFuzzer binary per parser of outside
+# input under build/fuzz/ (tests/fuzz/fuzz_*.c, seed corpora in
+# tests/fuzz/corpus/TARGET/; `make fuzz FUZZ_SECONDS=N`). Any finding of a
+# sanitizer ends the run (no recovery), so that it cannot pass unseen.
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+ASAN_CFLAGS := -O1 -g $(SANITIZE)
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link $(SANITIZE) $(USER_CFLAGS)
+FUZZ_SECONDS ?= 10
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+FUZZ_OBJS = $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(LIB_SRCS))
 # The uapi headers need <asm/types.h> from the host multiarch directory.
 BPF_CFLAGS = -O2 -g -target bpf -mcpu=v3 $(WARN) -Wno-missing-prototypes \
 	      -I/usr/include/$(shell $(CC) -dumpmachine) \
@@ -91,8 +106,9 @@ BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
 
 .PHONY: all deps help test test-unit test-prog test-ns test-pkg bench pktfuzz \
+	asan test-asan fuzz fuzz-build \
 	bench-profile demo lab-up lab-down clean install uninstall format docs \
-	check-docs doc-examples
+	check-docs doc-examples soak
 
 all: $(BUILD)/xdplb $(BUILD)/xdp_pass.bpf.o $(BUILD)/xdplb.8 ## build build/xdplb and its man page
 
@@ -224,6 +240,40 @@ $(BUILD)/xdplb-bench: $(BENCH_OBJS) $(BUILD)/libxdplb.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# One unit test holds the help text's ranges to the code's.
+$(BUILD)/tests/test_parse.o: $(BUILD)/usage.h
+
+# The unit and packet tests under ASan and UBSan: this Makefile again, with
+# the sanitizers in CFLAGS and build/asan/ as its build directory.
+asan: | $(DEPS_STAMP) ## the unit and packet tests built with ASan and UBSan (build/asan/)
+	$(Q)$(MAKE) BUILD=$(BUILD)/asan CFLAGS='$(ASAN_CFLAGS)' \
+		$(BUILD)/asan/test_unit $(BUILD)/asan/test_prog
+
+test-asan: asan ## run them
+	$(Q)tests/asan.sh $(BUILD)/asan/test_unit --jobs 2
+	$(Q)tests/asan.sh $(BUILD)/asan/test_prog --jobs 1
+
+$(BUILD)/fuzz $(BUILD)/fuzz/user:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/user/%.o: user/%.c $(BUILD)/xdplb.skel.h | $(BUILD)/fuzz/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/libxdplb.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/libxdplb.a | $(BUILD)/fuzz
+	$(call msg,LINK-FUZZ,$@)
+	$(Q)$(CLANG) $(subst fuzzer-no-link,fuzzer,$(FUZZ_CFLAGS)) \
+		-Itests/fuzz -o $@ $< $(BUILD)/fuzz/libxdplb.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS) ## build the fuzzers (build/fuzz/TARGET, libFuzzer, ASan, UBSan)
+
+fuzz: fuzz-build ## run each fuzzer FUZZ_SECONDS (10) on its corpus
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 test-unit: $(BUILD)/test_unit ## criterion unit tests (Maglev, parsing)
 	$(Q)$(BUILD)/test_unit --jobs 2
 
@@ -236,7 +286,7 @@ test-ns: all $(BROWSER_DEPS_STAMP) ## namespace tests with real traffic
 test-pkg: all ## docs fresh, man page lints, completion, make install
 	$(Q)tests/pkg/run.sh
 
-test: all $(BUILD)/test_unit $(BUILD)/test_prog $(BUILD)/pktfuzz $(BROWSER_DEPS_STAMP) ## every test, one summary
+test: all $(BUILD)/test_unit $(BUILD)/test_prog asan fuzz-build $(BUILD)/pktfuzz $(BROWSER_DEPS_STAMP) ## every test, one summary
 	$(Q)tests/run-all.sh
 
 bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## every figure next to a floor; docs/PERFORMANCE.md
@@ -245,6 +295,11 @@ bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## ever
 # CASE=prog MATCH='SYN, new', or CASE=live; scripts/bench-profile.sh says more.
 bench-profile: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## where xdplb spends a bench case's time, by source line (CASE=, MATCH=)
 	$(Q)scripts/bench-profile.sh $(CASE) $(if $(MATCH),"$(MATCH)")
+
+# Not part of `make test`: minutes of traffic under churn (scripts/soak.sh).
+SOAK_MINUTES ?= 15
+soak: all ## traffic under churn, flaps, reloads, resizes (SOAK_MINUTES=15)
+	$(Q)SOAK_MINUTES=$(SOAK_MINUTES) scripts/soak.sh
 
 demo: all ## demo cluster in namespaces: traffic, `xdplb list`, teardown
 	$(Q)scripts/demo.sh
@@ -292,4 +347,4 @@ clean: ## remove build/
 	$(Q)rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
-	$(BUILD)/bench/*.d)
+	$(BUILD)/bench/*.d $(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d)

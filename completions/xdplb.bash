@@ -10,7 +10,7 @@
 # helpers (bash 4.2 or later).
 
 # BEGIN generated from doc/xdplb.8.md by `make docs`: do not edit
-_xdplb_commands='attach detach upgrade version add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore daemon exporter real-setup check-real help'
+_xdplb_commands='attach detach upgrade version add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore verify daemon exporter real-setup check-real help'
 # Options of each command (and of xdplb itself), positional
 # METAVARs, options' arguments (a METAVAR or choices a|b; by
 # [COMMAND:]OPTION) and the words of METAVARs defined as choices.
@@ -41,8 +41,9 @@ _xdplb_opts[conns]='--vip'
 _xdplb_opts[flow]='--vip'
 _xdplb_pos[flow]='CLIENT'
 _xdplb_opts[save]=''
-_xdplb_opts[restore]=''
+_xdplb_opts[restore]='--remove-all'
 _xdplb_pos[restore]='FILE'
+_xdplb_opts[verify]='--repair'
 _xdplb_opts[daemon]='--config --announce --bird-vips --bird-reload --listen --sync --sync-peer --sync-key'
 _xdplb_opts[exporter]='--listen'
 _xdplb_opts[real-setup]='--persist --root --state'

@@ -205,8 +205,10 @@ part_restore() {
 	done >"$input"
 	say "restore: 1000 services x 10 reals (at most ${BENCH_RESTORE_TIMEOUT} s)"
 	t0=$(date +%s%N)
+	# --remove-all: the file replaces the service with reals that
+	# part_control measured on (restore refuses that by default).
 	in_dut timeout "$BENCH_RESTORE_TIMEOUT" "$XDPLB" --pin-dir "$PIN_CP" restore \
-		<"$input" >/dev/null 2>"$BUILD/bench-restore.err"
+		--remove-all <"$input" >/dev/null 2>"$BUILD/bench-restore.err"
 	rc=$?
 	t1=$(date +%s%N)
 	if ((rc == 124)); then

@@ -172,11 +172,16 @@ WORD_ARG = re.compile(r"^(?:[A-Z][A-Z0-9_]*|[\w:.-]+(?:\|[\w:.-]+)+)$")
 
 
 def grammar(tokens_text):
-    """Options {--x: arg} and positional METAVARs of grammar text."""
-    toks = tokens_text.replace("[", " ").replace("]", " ").replace("...", " ").split()
+    """Options {--x: arg} and positional METAVARs of grammar text. An
+    option's argument is the word after it in the same brackets: in
+    `[--x] [FILE]` FILE is not --x's."""
+    toks = tokens_text.replace("...", " ").replace("[", " [ ").replace("]", " ] ").split()
     opts, pos, i = {}, [], 0
     while i < len(toks):
         t = toks[i]
+        if t in ("[", "]"):
+            i += 1
+            continue
         if t.startswith("--"):
             arg = ""
             if i + 1 < len(toks) and WORD_ARG.match(toks[i + 1]) and \

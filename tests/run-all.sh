@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # run-all.sh - every test suite, then one closing line for all of them:
-#   unit   criterion: Maglev, argument and address parsing   (build/test_unit)
-#   prog   criterion: packets through BPF_PROG_TEST_RUN       (build/test_prog)
-#   pkg    docs fresh, man page, completion, make install     (tests/pkg/run.sh)
-#   pktfuzz  mutated frames through BPF_PROG_TEST_RUN, fixed seeds
-#            (tests/pktfuzz/run.sh)
-#   ns     namespace tests with real traffic                  (tests/ns/run.sh)
+#   unit       criterion: Maglev, argument and address parsing (build/test_unit)
+#   prog       criterion: packets through BPF_PROG_TEST_RUN    (build/test_prog)
+#   asan-unit  the unit tests built with ASan and UBSan  (build/asan/test_unit)
+#   asan-prog  the packet tests built with ASan and UBSan (build/asan/test_prog)
+#   fuzz       each fuzzer a few seconds on its corpus     (tests/fuzz/run.sh)
+#   pkg        docs fresh, man page, completion, make install (tests/pkg/run.sh)
+#   pktfuzz    mutated frames through BPF_PROG_TEST_RUN, fixed seeds
+#              (tests/pktfuzz/run.sh)
+#   ns         namespace tests with real traffic             (tests/ns/run.sh)
+# The sanitizer builds and the fuzzers are made here (make asan, make
+# fuzz-build) when they are not up to date.
 # Exits non-zero if any suite failed or did not run.
 set -uo pipefail
 
@@ -22,11 +27,18 @@ passed=0 failed=0 skipped=0 status=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# criterion SUITE BINARY: run it and add its Synthesis line to the totals.
+# criterion SUITE BINARY...: run it (with --jobs 2) and add its Synthesis
+# line to the totals; a `FAIL sanitizers:` line (tests/asan.sh) is one more
+# failure.
 criterion() {
-	local name=$1 bin=$2 line t p f c
+	local name=$1 line t p f c
+	shift
 	echo "== $name"
-	"$bin" --jobs 2 2>&1 | tee "$log"
+	"$@" --jobs 2 2>&1 | tee "$log"
+	if grep -aq '^FAIL sanitizers:' "$log"; then
+		failed=$((failed + 1))
+		status=1
+	fi
 	line=$(grep -a 'Synthesis:' "$log" | tail -1)
 	if [[ $line =~ Tested:\ ([0-9]+).*Passing:\ ([0-9]+).*Failing:\ ([0-9]+).*Crashing:\ ([0-9]+) ]]; then
 		t=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
@@ -44,6 +56,16 @@ criterion() {
 
 criterion unit build/test_unit
 criterion prog build/test_prog
+
+echo "== make asan"
+if make -s asan; then
+	criterion asan-unit tests/asan.sh build/asan/test_unit
+	criterion asan-prog tests/asan.sh build/asan/test_prog
+else
+	echo "FAIL asan: make asan failed"
+	failed=$((failed + 1))
+	status=1
+fi
 
 # lines SUITE SCRIPT: run a suite of PASS/FAIL/SKIP lines that ends with
 # `SUITE: N passed, N failed, N skipped`, and add that to the totals.
@@ -64,6 +86,7 @@ lines() {
 	fi
 }
 
+lines fuzz tests/fuzz/run.sh
 lines pkg tests/pkg/run.sh
 lines pktfuzz tests/pktfuzz/run.sh
 lines ns tests/ns/run.sh

@@ -24,6 +24,7 @@
 
 struct options {
 	const char *pin_dir;
+	const char *command;	/* the command's name, as in the table */
 	bool json;
 	int verbose;
 };
@@ -50,6 +51,7 @@ int do_check_real(int argc, char **argv);
 int do_exporter(int argc, char **argv);
 int do_upgrade(int argc, char **argv);
 int do_version(int argc, char **argv);
+int do_verify(int argc, char **argv);
 int do_help(int argc, char **argv);
 
 /* Shared by the handlers (cmd_common.c). */
@@ -58,7 +60,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* How a command opens the instance: to read it, to read it all at once
  * (under the lock: never half of a change), or to change it (under the
  * lock; refused for an instance of an older layout, or of another network
- * namespace). */
+ * namespace). Under the lock, what a change killed on its way left is
+ * repaired first, and said in one line on stderr (repair.h). */
 enum open_mode {
 	OPEN_READ,
 	OPEN_READ_LOCKED,
@@ -66,6 +69,12 @@ enum open_mode {
 };
 
 int open_instance(struct lb *lb, enum open_mode mode);
+/* Around the writes of a change, with the lock held (repair.h):
+ * change_begin() says why it cannot start (-errno: write nothing);
+ * change_end() takes the change's result and returns it, and warns when
+ * its marker stays behind. */
+int change_begin(struct lb *lb);
+int change_end(struct lb *lb, int err);
 /* Check the pin directory and take its lock (lb_init first). */
 int lock_pin_dir(struct lb *lb, const char *dir);
 /* Refuse pin dir dir, saying why, when path (dir, or where it is to be

@@ -30,6 +30,7 @@
 #include "layout.h"
 #include "lb.h"
 #include "log.h"
+#include "spec.h"
 #include "upgrade.h"
 
 #define MAX_ATTACH_VIPS 64
@@ -264,7 +265,8 @@ int do_attach(int argc, char **argv)
 	struct lb lb;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", attach_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, attach_opts, msg,
+				sizeof(msg))) != -1) {
 		switch (c) {
 		case 'V':
 			if (nvips == MAX_ATTACH_VIPS)
@@ -308,12 +310,14 @@ int do_attach(int argc, char **argv)
 				return EXIT_FAIL;
 			break;
 		case 'T':
-			if (parse_range("TCP timeout", optarg, 1, 86400 * 7,
+			if (parse_range("TCP timeout", optarg, 1,
+					SPEC_MAX_FLOW_TIMEOUT,
 					&cfg.tcp_timeout))
 				return EXIT_FAIL;
 			break;
 		case 'U':
-			if (parse_range("UDP timeout", optarg, 1, 86400 * 7,
+			if (parse_range("UDP timeout", optarg, 1,
+					SPEC_MAX_FLOW_TIMEOUT,
 					&cfg.udp_timeout))
 				return EXIT_FAIL;
 			break;
@@ -335,7 +339,7 @@ int do_attach(int argc, char **argv)
 				return EXIT_FAIL;
 			break;
 		default:
-			return usage_error(argv[0], "bad option");
+			return spec_report(-c, msg);
 		}
 	}
 	if (optind != argc - 1)
@@ -363,6 +367,7 @@ int do_attach(int argc, char **argv)
 	if (prepare_pin_dir(dir) || lock_pin_dir(&lb, dir))
 		return EXIT_FAIL;
 	/* An upgrade killed on its way is finished or undone first. */
+	msg[0] = '\0';	/* the options' message buffer before */
 	if (upgrade_pending(dir) && upgrade_recover(dir, msg, sizeof(msg))) {
 		p_err("%s", msg);
 		goto out_unlock;

@@ -11,6 +11,7 @@
 #include "hook.h"
 #include "cmd.h"
 #include "log.h"
+#include "repair.h"
 #include "spec.h"
 #include "upgrade.h"
 #include "version.h"
@@ -91,6 +92,45 @@ static int recover(struct lb *lb, const char *dir, bool locked)
 	return err;
 }
 
+/* A change killed on its way is repaired before the instance is read
+ * (repair.h), under the lock. A change refuses to go on when that
+ * fails; a reader reads the configuration as it is. */
+static int repair(struct lb *lb, bool change)
+{
+	char msg[768];
+	int err;
+
+	err = lb_repair(lb, msg, sizeof(msg));
+	if (err && change) {
+		p_err("%s", msg);
+		return err;
+	}
+	if (msg[0])
+		pr_warn("xdplb: %s\n", msg);
+	return 0;
+}
+
+int change_begin(struct lb *lb)
+{
+	int err = lb_change_begin(lb);
+
+	if (err)
+		p_err("cannot mark the instance at '%s' as changing: %s "
+		      "(nothing changed)", lb->pin_dir, strerror(-err));
+	return err;
+}
+
+int change_end(struct lb *lb, int err)
+{
+	int e = lb_change_end(lb, err);
+
+	if (e)
+		pr_warn("xdplb: cannot close the change at '%s': %s (the next "
+			"command that takes its lock repairs what it left)\n",
+			lb->pin_dir, strerror(-e));
+	return err;
+}
+
 int open_instance(struct lb *lb, enum open_mode mode)
 {
 	const char *dir = opts.pin_dir, *what = NULL;
@@ -106,6 +146,9 @@ int open_instance(struct lb *lb, enum open_mode mode)
 	err = lb_open(lb, dir, &what);
 	if (err)
 		goto err_open;
+	lb->who = opts.command;
+	if (lock && !lb->view_abi && repair(lb, change))
+		goto err;
 	here = netns_cookie();
 	if (change && lb->view_abi) {
 		p_err("the instance at '%s' has the map layout of an older "

@@ -38,13 +38,21 @@ int do_add_vip(int argc, char **argv)
 	if (open_instance(&lb, OPEN_CHANGE))
 		return EXIT_FAIL;
 	format_vip(&v.key, vip, sizeof(vip));
-	err = lb_svc_add(&lb, &v.key, flags, size);
+	err = lb_svc_get(&lb, &v.key, &svc) ? 0 : -EEXIST;
+	if (!err && change_begin(&lb)) {
+		lb_close(&lb);
+		return EXIT_FAIL;
+	}
 	if (!err) {
-		err = lb_svc_get(&lb, &v.key, &svc);
-		if (!err)
-			err = lb_svc_opts_set(&lb, svc.id, &o);
-		if (err)
-			lb_svc_del(&lb, &v.key);
+		err = lb_svc_add(&lb, &v.key, flags, size);
+		if (!err) {
+			err = lb_svc_get(&lb, &v.key, &svc);
+			if (!err)
+				err = lb_svc_opts_set(&lb, svc.id, &o);
+			if (err)
+				lb_svc_del(&lb, &v.key);
+		}
+		change_end(&lb, err);
 	}
 	lb_close(&lb);
 	if (err == -EEXIST)
@@ -129,7 +137,12 @@ int do_del_vip(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	format_vip(&key, vip, sizeof(vip));
-	err = lb_svc_del(&lb, &key);
+	err = change_begin(&lb);
+	if (err) {
+		lb_close(&lb);
+		return EXIT_FAIL;
+	}
+	err = change_end(&lb, lb_svc_del(&lb, &key));
 	lb_close(&lb);
 	if (err)
 		p_err("cannot delete VIP %s: %s", vip, strerror(-err));
@@ -302,8 +315,11 @@ int do_add_real(int argc, char **argv)
 	if (a.sorry)
 		real.flags |= XDPLB_REAL_F_SORRY;
 
+	if (change_begin(&x.lb))
+		goto out;
 	err = lb_real_add(&x.lb, x.all, &real, &id);
 	if (err) {
+		change_end(&x.lb, err);
 		if (err == -ENOSPC)
 			p_err("cannot add real %s: no room (at most %d reals)",
 			      a.real, XDPLB_MAX_REALS);
@@ -313,8 +329,9 @@ int do_add_real(int argc, char **argv)
 		goto out;
 	}
 	err = lb_rebuild(&x.lb, x.all, &x.svc);
-	if (err) {
+	if (err)
 		lb_real_del(&x.lb, id);
+	if (change_end(&x.lb, err)) {
 		p_err("cannot rebuild the table of VIP %s: %s", a.vip,
 		      strerror(-err));
 		goto out;
@@ -346,7 +363,9 @@ int do_set_real(int argc, char **argv)
 
 	changed = x.all[id];
 	changed.weight = a.weight;
-	err = commit_real(&x, id, &changed);
+	if (change_begin(&x.lb))
+		goto out;
+	err = change_end(&x.lb, commit_real(&x, id, &changed));
 	if (err) {
 		p_err("cannot set the weight of %s in VIP %s: %s", a.real,
 		      a.vip, strerror(-err));
@@ -382,13 +401,16 @@ int do_del_real(int argc, char **argv)
 	if (lb_real_conns(&x.lb, id, &real, &tracked))
 		tracked = 0;
 	real.flags = 0;	/* the slot keeps its generation and MAC */
+	if (change_begin(&x.lb))
+		goto out;
 	err = commit_real(&x, id, &real);
-	if (err) {
+	if (!err)
+		lb_real_retire(&x.lb, id, x.svc.id);	/* counters only */
+	if (change_end(&x.lb, err)) {
 		p_err("cannot delete real %s from VIP %s: %s", a.real, a.vip,
 		      strerror(-err));
 		goto out;
 	}
-	lb_real_retire(&x.lb, id, x.svc.id);	/* counters only */
 	if (!opts.json)
 		printf("deleted real %s from VIP %s: %llu tracked flow%s "
 		       "ended\n", a.real, a.vip, tracked,

@@ -57,6 +57,7 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "repair.h"
 #include "shell.h"
 #include "spec.h"
 #include "sync.h"
@@ -159,7 +160,7 @@ static void dlog(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "xdplb: %s\n", msg);
+	log_line(stderr, msg);
 }
 
 static __u64 mono_ms(void)
@@ -182,10 +183,13 @@ static void name_real(const struct xdplb_svc_key *key,
 	snprintf(buf, len, "VIP %s real %s", vip, real);
 }
 
+/* The file, as config_parse reads it; a file that declares no service is
+ * refused (config_check_wipe). */
 static int read_file(const char *file, struct config **out, char *err,
 		     size_t len)
 {
 	FILE *f = fopen(file, "re");
+	char msg[256];
 	int ret;
 
 	if (!f) {
@@ -196,6 +200,16 @@ static int read_file(const char *file, struct config **out, char *err,
 	}
 	ret = config_parse(f, file, out, err, len);
 	fclose(f);
+	if (ret)
+		return ret;
+	/* An empty file is refused before it meets an instance; one that
+	 * would delete every service with reals, by config_apply. */
+	ret = config_check_wipe(*out, NULL, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, len, "'%s' %s: refused", file, msg);
+		config_free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -277,6 +291,14 @@ static void commit_changes(struct daemon *d)
 		if (r->svc_id < XDPLB_MAX_SERVICES)
 			touched[r->svc_id] = true;
 	}
+	/* Tables, then entries: a daemon killed between them leaves the
+	 * marker, and the next holder of the lock repairs (repair.h). */
+	err = lb_change_begin(&d->lb);
+	if (err) {
+		dlog("cannot mark the instance as changing: %s; health and "
+		     "MAC changes wait", strerror(-err));
+		goto out;
+	}
 	for (i = 0; i < XDPLB_MAX_SERVICES; i++) {
 		const struct lb_service *s;
 		size_t k;
@@ -310,10 +332,22 @@ static void commit_changes(struct daemon *d)
 		else if (c->line[0])
 			dlog("%s", c->line);
 	}
+	lb_change_end(&d->lb, 0);
 out:
 	free(svcs);
 	free(touched);
 	d->nchanges = 0;
+}
+
+/* With the lock just taken: repair what a change killed on its way left
+ * (repair.h), a line in the log when there was one. */
+static void repair_locked(struct daemon *d)
+{
+	char msg[ERRLEN + 256];
+
+	lb_repair(&d->lb, msg, sizeof(msg));
+	if (msg[0])
+		dlog("%s", msg);
 }
 
 /* Who holds the pin directory's flock, as /proc/locks names it: "pid
@@ -369,6 +403,7 @@ static int try_lock(struct daemon *d, const char *what)
 
 	err = lb_trylock_dir(&d->lb, d->dir);
 	if (!err) {
+		repair_locked(d);
 		if (d->lock_wait)
 			dlog("the lock on '%s' is free after %.1f s: making "
 			     "what waited (%s)", d->dir,
@@ -838,7 +873,12 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 
 	/* New reals down: unchecked, none may take a flow, not even for
 	 * the moment until sync_locked() would set them down. */
-	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN, &df);
+	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN |
+			   CONFIG_APPLY_NO_WIPE, &df);
+	if (ret == -ECANCELED) {
+		snprintf(err, len, "'%s' %s: refused", d->file, df.error);
+		return ret;
+	}
 	if (ret && df.line) {
 		snprintf(err, len, "cannot apply %s:%d: %s", d->file,
 			 df.line, df.error);
@@ -987,6 +1027,7 @@ static void reopen(struct daemon *d)
 	const char *what;
 
 	lb_init(&d->lb);
+	d->lb.who = "daemon";
 	if (!upgrade_wanted(d->dir)) {
 		/* nothing to upgrade */
 	} else if (!lb_trylock_dir(&d->lb, d->dir)) {
@@ -1031,7 +1072,8 @@ static void retry_apply(struct daemon *d)
  * long. Says how it ended when that was not exit status 0. */
 static void run_cmd(const char *cmd)
 {
-	int st, i, err;
+	siginfo_t si;
+	int i, err;
 	pid_t pid;
 
 	err = spawn_shell(cmd, environ, true, &pid);
@@ -1040,19 +1082,19 @@ static void run_cmd(const char *cmd)
 		return;
 	}
 	for (i = 0; i < BIRD_CMD_MS / 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (shell_reap(pid, -1, false, &si) == 1)
 			goto done;
 		usleep(50 * 1000);
 	}
 	kill(-pid, SIGKILL);	/* the shell and whatever it started */
-	waitpid(pid, &st, 0);
+	shell_reap(pid, -1, true, &si);
 	dlog("'%s' did not end within %d s: killed", cmd, BIRD_CMD_MS / 1000);
 	return;
 done:
-	if (WIFEXITED(st) && WEXITSTATUS(st))
-		dlog("'%s' failed: exit status %d", cmd, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		dlog("'%s' failed: %s", cmd, strsignal(WTERMSIG(st)));
+	if (si.si_code == CLD_EXITED && si.si_status)
+		dlog("'%s' failed: exit status %d", cmd, si.si_status);
+	else if (si.si_code != CLD_EXITED)
+		dlog("'%s' failed: %s", cmd, strsignal(si.si_status));
 }
 
 /* After a configuration is applied: its VIP routes to --bird-vips, and,
@@ -1481,7 +1523,8 @@ int do_daemon(int argc, char **argv)
 	int c, lk, ret = EXIT_FAIL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", daemon_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, daemon_opts, err,
+				sizeof(err))) != -1) {
 		if (c == 'c')
 			d.file = optarg;
 		else if (c == 'a')
@@ -1505,8 +1548,7 @@ int do_daemon(int argc, char **argv)
 					   "ADDR[:PORT] (IPv6 ADDR in "
 					   "brackets)", optarg);
 		else if (c != 'P')
-			return usage_error(argv[0], "bad option (%s)",
-					   daemon_usage);
+			return spec_report(-c, err);
 	}
 	so = &d.flowsync_opts;
 	if (sync_on && sync_parse_addr(sync_on, &so->listen))
@@ -1597,6 +1639,8 @@ int do_daemon(int argc, char **argv)
 		p_err("cannot lock '%s': %s", d.dir, strerror(-lk));
 		goto out;
 	}
+	if (!lk)
+		repair_locked(&d);
 	if (!lk && apply_locked(&d, "start", err, sizeof(err))) {
 		p_err("%s; nothing changed", err);
 		goto out;

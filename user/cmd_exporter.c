@@ -26,6 +26,7 @@
 #include "exporter.h"
 #include "log.h"
 #include "snapshot.h"
+#include "spec.h"
 
 struct instance {
 	struct lb lb;
@@ -173,10 +174,10 @@ int do_exporter(int argc, char **argv)
 	sigset_t set;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", exporter_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, exporter_opts, err,
+				sizeof(err))) != -1) {
 		if (c != 'l')
-			return usage_error(argv[0], "bad option (%s)",
-					   exporter_usage);
+			return spec_report(-c, err);
 		listen_on = optarg;
 	}
 	if (optind != argc)

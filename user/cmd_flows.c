@@ -19,6 +19,7 @@
 #include "json.h"
 #include "lb.h"
 #include "log.h"
+#include "spec.h"
 #include "xdplb_hash.h"
 
 /* A tracked entry the data path would still follow. */
@@ -92,6 +93,7 @@ int do_conns(int argc, char **argv)
 {
 	struct xdplb_real *all = NULL;
 	struct lb_conn_ways set;
+	char msg[SPEC_ERRLEN];
 	struct xdplb_svc_key key;
 	struct xdplb_svc svc;
 	bool filter = false;
@@ -101,9 +103,10 @@ int do_conns(int argc, char **argv)
 	struct lb lb;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", vip_only_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, vip_only_opts, msg,
+				sizeof(msg))) != -1) {
 		if (c != 'V')
-			return usage_error(argv[0], "bad option");
+			return spec_report(-c, msg);
 		if (parse_vip_arg(optarg, &key))
 			return EXIT_FAIL;
 		filter = true;
@@ -184,6 +187,7 @@ static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
 int do_flow(int argc, char **argv)
 {
 	char real[ADDR_STRLEN], vip[ADDR_STRLEN], client[ADDR_STRLEN];
+	char msg[SPEC_ERRLEN];
 	struct lb_conn_ways *set = NULL;
 	struct xdplb_real *all = NULL;
 	struct xdplb_svc_key key, ckey;
@@ -197,9 +201,10 @@ int do_flow(int argc, char **argv)
 
 	optind = 0;
 	key.family = 0;
-	while ((c = getopt_long(argc, argv, "", vip_only_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, vip_only_opts, msg,
+				sizeof(msg))) != -1) {
 		if (c != 'V')
-			return usage_error(argv[0], "bad option");
+			return spec_report(-c, msg);
 		if (parse_vip_arg(optarg, &key))
 			return EXIT_FAIL;
 	}

@@ -35,52 +35,13 @@
 #include "cmd.h"
 #include "ifaddr.h"
 #include "json.h"
+#include "lines.h"
 #include "log.h"
+#include "rs_state.h"
 #include "spec.h"
 
-#define RS_MAX_VIPS	64
-#define RS_MAX_ITEMS	512
-#define RS_PATHLEN	512
-#define RS_VALLEN	24
-#define RS_SUMLEN	40	/* "crc32:89abcdef:LENGTH" */
-
-#define RS_STATE	"/var/lib/xdplb/real-setup.state"
-#define RS_UNIT_NAME	"xdplb-real.service"
-#define RS_UNIT		"/etc/systemd/system/" RS_UNIT_NAME
-#define RS_UNIT_LINK	"/etc/systemd/system/multi-user.target.wants/" \
-			RS_UNIT_NAME
-#define RS_DROPIN	"/etc/sysctl.d/90-xdplb-real.conf"
-#define RS_HEADER	"# Written by xdplb real-setup --persist"
 #define SYSCTL_DIR	"/proc/sys/"
 #define CONF4		"net/ipv4/conf/"
-
-enum item_kind { IT_ADDR, IT_SYSCTL, IT_FILE, IT_LINK, IT_DIR };
-
-/* One thing real-setup changed, as the state file records it. */
-struct item {
-	enum item_kind kind;
-	char name[RS_PATHLEN];	/* addr: ADDR/PLEN; sysctl: path under
-				 * /proc/sys; file, link, dir: its path */
-	char old[RS_VALLEN];	/* sysctl: the value before */
-	char val[RS_VALLEN];	/* sysctl: the value set */
-	char sum[RS_SUMLEN];	/* file: file_sum() of what it wrote; ""
-				 * in state files of older versions */
-	struct xdplb_addr addr;	/* addr */
-	__u8 family, plen;
-	int line;		/* of the state file, when read from it */
-};
-
-struct vip {
-	struct xdplb_addr addr;
-	__u8 family;
-};
-
-struct state {
-	struct vip vips[RS_MAX_VIPS];	/* VIPs set up (persist names them) */
-	int nvips;
-	struct item items[RS_MAX_ITEMS];
-	int nitems;
-};
 
 enum step_op {
 	ST_ADDR_ADD, ST_ADDR_DEL, ST_SYSCTL, ST_FILE_WRITE, ST_FILE_DEL,
@@ -148,11 +109,6 @@ static int vip_index(const struct vip *v, int n, const struct vip *x)
 	return -1;
 }
 
-static void vip_name(const struct vip *v, char *buf, size_t len)
-{
-	format_addr(&v->addr, v->family, buf, len);
-}
-
 /* A unicast address a host can serve on: not unspecified, loopback,
  * link-local, multicast or broadcast. */
 static bool vip_usable(const struct vip *v)
@@ -164,20 +120,6 @@ static bool vip_usable(const struct vip *v)
 		return b[0] != 0 && b[0] != 127 && b[0] < 224;
 	return memcmp(b, zero, 16) && memcmp(b, one, 16) && b[0] != 0xff &&
 	       !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
-}
-
-/* VIP arguments: an address, or the VIP syntax (only its address counts). */
-static int parse_vip_addr(const char *s, struct vip *v)
-{
-	struct xdplb_svc_key key;
-
-	if (!parse_addr(s, &v->addr, &v->family))
-		return 0;
-	if (parse_vip(s, &key))
-		return -EINVAL;
-	v->addr = key.addr;
-	v->family = key.family;
-	return 0;
 }
 
 /* "net/ipv4/conf/eth0.100/rp_filter" as sysctl(8) and sysctl.d write it:
@@ -201,21 +143,19 @@ static void sysctl_name(const char *path, char *buf, size_t len)
 	buf[j] = '\0';
 }
 
+/* The integer value of a key under /proc/sys, as text. */
 static int sysctl_read(const char *key, char *val, size_t len)
 {
 	char path[RS_PATHLEN];
-	FILE *f;
-	int err = 0;
+	int err;
 
 	snprintf(path, sizeof(path), SYSCTL_DIR "%s", key);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(val, len, f))
-		err = -EIO;
-	fclose(f);
-	val[strcspn(val, "\n")] = '\0';
-	return err;
+	err = lines_read_one(path, val, len, NULL, 0);
+	if (err)
+		return err;
+	if (*val == '-')
+		val++;
+	return *val && strspn(val, "0123456789") == strlen(val) ? 0 : -EINVAL;
 }
 
 /* Open path for writing (truncated), write text, close. */
@@ -242,24 +182,46 @@ static int sysctl_write(const char *key, const char *val)
 	return put_text(path, val);
 }
 
-/* The whole file, or NULL (errno ENOENT when there is none). */
+/* The files real-setup writes (a unit, a drop-in) are small: one larger
+ * than this is not one of them. */
+#define RS_MAX_FILE	(64 << 10)
+
+/*
+ * The whole file, or NULL with errno: ENOENT when there is none, another
+ * when it cannot be read whole (EFBIG: larger than RS_MAX_FILE; EINVAL:
+ * it holds a NUL byte, so it is not text and not one of ours).
+ */
 static char *read_file(const char *path)
 {
 	char *buf = NULL;
-	size_t len = 0;
-	FILE *f, *m;
-	int c;
+	size_t len = 0, n;
+	int err = 0;
+	FILE *f;
 
 	f = fopen(path, "re");
 	if (!f)
 		return NULL;
-	m = open_memstream(&buf, &len);
-	if (m) {
-		while ((c = getc(f)) != EOF)
-			putc(c, m);
-		fclose(m);
+	buf = malloc(RS_MAX_FILE + 1);
+	if (!buf) {
+		err = ENOMEM;
+		goto out;
 	}
+	while ((n = fread(buf + len, 1, RS_MAX_FILE + 1 - len, f)) > 0)
+		len += n;
+	if (ferror(f))
+		err = errno ? errno : EIO;
+	else if (len > RS_MAX_FILE)
+		err = EFBIG;
+	else if (memchr(buf, '\0', len))
+		err = EINVAL;
+	buf[len < RS_MAX_FILE ? len : RS_MAX_FILE] = '\0';
+out:
 	fclose(f);
+	if (err) {
+		free(buf);
+		errno = err;
+		return NULL;
+	}
 	return buf;
 }
 
@@ -340,91 +302,11 @@ static bool link_ours(const char *path)
 
 /* the state file ---------------------------------------------------------- */
 
-static struct item *state_find(struct state *st, enum item_kind kind,
-			       const char *name)
-{
-	int i;
-
-	for (i = 0; i < st->nitems; i++)
-		if (st->items[i].kind == kind &&
-		    !strcmp(st->items[i].name, name))
-			return &st->items[i];
-	return NULL;
-}
-
-static int parse_prefix(char *s, struct item *it)
-{
-	char *slash = strchr(s, '/');
-	unsigned long plen;
-
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	if (parse_addr(s, &it->addr, &it->family) ||
-	    parse_ulong(slash + 1, it->family == XDPLB_AF_INET ? 32 : 128,
-			&plen))
-		return -EINVAL;
-	*slash = '/';
-	it->plen = plen;
-	return 0;
-}
-
-/* One line of the state file into st. */
-static int state_line(struct state *st, char *line)
-{
-	char *word = strtok(line, " \t"), *a = strtok(NULL, " \t"),
-	     *b = strtok(NULL, " \t"), *c = strtok(NULL, " \t");
-	struct item *it;
-
-	if (!word || word[0] == '#')
-		return 0;
-	if (!a)
-		return -EINVAL;
-	if (!strcmp(word, "vip")) {
-		if (st->nvips == RS_MAX_VIPS ||
-		    parse_vip_addr(a, &st->vips[st->nvips]))
-			return -EINVAL;
-		st->nvips++;
-		return 0;
-	}
-	if (st->nitems == RS_MAX_ITEMS || strlen(a) >= RS_PATHLEN)
-		return -EINVAL;
-	it = &st->items[st->nitems];
-	memset(it, 0, sizeof(*it));
-	strcpy(it->name, a);
-	if (!strcmp(word, "addr")) {
-		it->kind = IT_ADDR;
-		if (parse_prefix(it->name, it))
-			return -EINVAL;
-	} else if (!strcmp(word, "sysctl")) {
-		it->kind = IT_SYSCTL;
-		if (!b || !c || strlen(b) >= RS_VALLEN ||
-		    strlen(c) >= RS_VALLEN || strstr(a, ".."))
-			return -EINVAL;
-		strcpy(it->old, b);
-		strcpy(it->val, c);
-	} else if (!strcmp(word, "file")) {
-		it->kind = IT_FILE;
-		if (b && (strlen(b) >= RS_SUMLEN || strncmp(b, "crc32:", 6)))
-			return -EINVAL;
-		if (b)
-			strcpy(it->sum, b);
-	} else if (!strcmp(word, "link")) {
-		it->kind = IT_LINK;
-	} else if (!strcmp(word, "dir")) {
-		it->kind = IT_DIR;
-	} else {
-		return -EINVAL;
-	}
-	st->nitems++;
-	return 0;
-}
-
 static int state_load(struct rs *rs)
 {
-	char line[RS_PATHLEN * 2];
-	int n = 0, i;
+	char msg[sizeof(rs->err)];
 	FILE *f;
+	int err;
 
 	f = fopen(rs->state_path, "re");
 	if (!f) {
@@ -433,21 +315,9 @@ static int state_load(struct rs *rs)
 		return rs_fail(rs, "cannot read the state file '%s': %s",
 			       rs->state_path, strerror(errno));
 	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		line[strcspn(line, "\n")] = '\0';
-		i = rs->st.nitems;
-		if (state_line(&rs->st, line)) {
-			fclose(f);
-			return rs_fail(rs, "%s:%d: not a line real-setup "
-				       "writes (fix or remove the file)",
-				       rs->state_path, n);
-		}
-		if (rs->st.nitems > i)
-			rs->st.items[i].line = n;
-	}
+	err = state_parse(&rs->st, f, rs->state_path, msg, sizeof(msg));
 	fclose(f);
-	return 0;
+	return err ? rs_fail(rs, "%s", msg) : 0;
 }
 
 /* Is dir a directory above path ("/a" is above "/a/b/c"; "/" is never
@@ -553,46 +423,18 @@ static int state_check(struct rs *rs)
 	return 0;
 }
 
-static const char *const kind_word[] = {
-	[IT_ADDR] = "addr", [IT_SYSCTL] = "sysctl", [IT_FILE] = "file",
-	[IT_LINK] = "link", [IT_DIR] = "dir",
-};
-
-static char *state_text(const struct state *st)
-{
-	char *buf = NULL, name[ADDR_STRLEN];
-	size_t len = 0;
-	FILE *m;
-	int i;
-
-	m = open_memstream(&buf, &len);
-	if (!m)
-		return NULL;
-	fputs("# xdplb real-setup: what it changed, for --undo\n", m);
-	for (i = 0; i < st->nvips; i++) {
-		vip_name(&st->vips[i], name, sizeof(name));
-		fprintf(m, "vip %s\n", name);
-	}
-	for (i = 0; i < st->nitems; i++) {
-		const struct item *it = &st->items[i];
-
-		fprintf(m, "%s %s", kind_word[it->kind], it->name);
-		if (it->kind == IT_SYSCTL)
-			fprintf(m, " %s %s", it->old, it->val);
-		if (it->kind == IT_FILE && it->sum[0])
-			fprintf(m, " %s", it->sum);
-		fputc('\n', m);
-	}
-	fclose(m);
-	return buf;
-}
-
 /* Write the state if it differs from the file (remove the file when the
  * state is empty). */
 static int state_save(struct rs *rs)
 {
 	char *want = NULL, *have = read_file(rs->state_path);
 	int err = 0, i;
+
+	/* Read and checked by state_load just now: only what changed since
+	 * (or vanished) can fail here. */
+	if (!have && errno != ENOENT)
+		return rs_fail(rs, "cannot read the state file '%s': %s",
+			       rs->state_path, strerror(errno));
 
 	if (rs->st.nvips || rs->st.nitems) {
 		/* The state's own directory, made before it is described. */
@@ -803,6 +645,11 @@ static int plan_file(struct rs *rs, const char *path, char *content)
 	char *have = read_file(path);
 	struct step *s;
 
+	if (!have && errno != ENOENT) {
+		free(content);
+		return rs_fail(rs, "cannot read '%s': %s", path,
+			       strerror(errno));
+	}
 	if (have && !strcmp(have, content)) {
 		free(have);
 		free(content);
@@ -1290,6 +1137,17 @@ static void rs_free(struct rs *rs)
 	free(rs);
 }
 
+/* A path the state file and the unit can hold. */
+static bool recordable(const char *path)
+{
+	if (*path != '/')
+		return false;
+	for (; *path; path++)
+		if ((unsigned char)*path <= ' ' || *path == 0x7f)
+			return false;
+	return true;
+}
+
 static const char rs_usage[] =
 	"real-setup VIPADDR... [--persist] [--root ROOT] [--state STATE] | "
 	"real-setup [VIPADDR...] --undo";
@@ -1354,6 +1212,13 @@ static int parse_args(struct rs *rs, int argc, char **argv)
 	if ((root && strlen(root) >= sizeof(rs->root)) ||
 	    (state && strlen(state) >= sizeof(rs->state_path))) {
 		p_err("real-setup: --root or --state too long");
+		return EXIT_FAIL;
+	}
+	/* The state file records paths under ROOT as words, and the unit
+	 * names STATE for a boot with another working directory. */
+	if ((root && !recordable(root)) || (state && !recordable(state))) {
+		p_err("real-setup: --root and --state take an absolute path "
+		      "without blanks or control characters");
 		return EXIT_FAIL;
 	}
 	if (root && strcmp(root, "/"))

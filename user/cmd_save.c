@@ -4,6 +4,7 @@
  * lines, and such lines applied as a difference (config.h).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
+#include "spec.h"
 
 /* The lines of c, one JSON string each: {"lines": [...]}. */
 static int save_json(const struct config *c)
@@ -98,24 +100,39 @@ static void print_diff(const struct config_diff *d)
 
 int do_restore(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "-";
-	bool std_in = !strcmp(path, "-");
+	static const struct option restore_opts[] = {
+		{ "remove-all", no_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int flags = CONFIG_APPLY_NO_WIPE;
 	char msg[1024] = "";
+	const char *path, *name;
 	struct config *c = NULL;
 	struct config_diff d;
 	struct lb lb;
+	bool std_in;
 	FILE *f;
 	int err;
 
-	if (argc > 2)
+	optind = 0;
+	while ((err = spec_getopt(argc, argv, restore_opts, msg,
+				  sizeof(msg))) != -1) {
+		if (err < 0)
+			return spec_report(-err, msg);
+		flags &= ~CONFIG_APPLY_NO_WIPE;
+	}
+	if (argc - optind > 1)
 		return usage_error(argv[0], "expected at most one FILE");
-	f = std_in ? stdin : fopen(path, "r");
+	path = optind < argc ? argv[optind] : "-";
+	std_in = !strcmp(path, "-");
+	name = std_in ? "<stdin>" : path;
+	f = std_in ? stdin : fopen(path, "re");
 	if (!f) {
 		p_err("cannot open '%s': %s", path, strerror(errno));
 		return EXIT_FAIL;
 	}
 	/* The whole file is checked before anything changes. */
-	err = config_parse(f, std_in ? "<stdin>" : path, &c, msg, sizeof(msg));
+	err = config_parse(f, name, &c, msg, sizeof(msg));
 	if (!std_in)
 		fclose(f);
 	if (err) {
@@ -126,11 +143,16 @@ int do_restore(int argc, char **argv)
 		config_free(c);
 		return EXIT_FAIL;
 	}
-	err = config_apply(&lb, c, 0, &d);
+	err = config_apply(&lb, c, flags, &d);
 	lb_close(&lb);
 	config_free(c);
+	if (err == -ECANCELED) {
+		p_err("'%s' %s: refused (restore --remove-all applies it all "
+		      "the same)", name, d.error);
+		return EXIT_FAIL;
+	}
 	if (err && d.line)
-		p_err("%s:%d: %s", std_in ? "<stdin>" : path, d.line, d.error);
+		p_err("%s:%d: %s", name, d.line, d.error);
 	else if (err)
 		p_err("%s", d.error);
 	if (err)

@@ -291,34 +291,40 @@ int do_stats(int argc, char **argv)
 	struct snapshot *prev = NULL, *s = NULL;
 	double interval = 0;
 	unsigned long count = 1, k;
+	bool has_count = false;
+	char msg[SPEC_ERRLEN];
 	int c, *ids, ret = EXIT_FAIL;
-	char *end;
 	struct lb lb;
+	__u32 ms;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", stats_opts, NULL)) != -1) {
+	while ((c = spec_getopt(argc, argv, stats_opts, msg,
+				sizeof(msg))) != -1) {
 		switch (c) {
 		case 'i':
-			interval = strtod(optarg, &end);
-			if (*end || !(interval >= 0.1 && interval <= 3600)) {
-				p_err("interval '%s' is not a number of seconds "
-				      "in 0.1..3600", optarg);
-				return EXIT_FAIL;
-			}
+			if (spec_secs("interval", optarg, &ms, msg,
+				      sizeof(msg)))
+				return spec_report(EXIT_FAIL, msg);
+			interval = ms / 1000.0;
 			break;
 		case 'c':
 			if (parse_ulong(optarg, 1000000, &count)) {
-				p_err("count '%s' is not a number", optarg);
+				p_err("count '%s' is not a number in "
+				      "0..1000000", optarg);
 				return EXIT_FAIL;
 			}
+			has_count = true;
 			break;
 		default:
-			return usage_error(argv[0], "bad option");
+			return spec_report(-c, msg);
 		}
 	}
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected argument '%s'",
 				   argv[optind]);
+	if (has_count && interval == 0)
+		return usage_error(argv[0], "--count repeats --interval: give "
+				   "both");
 	if (open_instance(&lb, OPEN_READ))
 		return EXIT_FAIL;
 	ids = calloc(XDPLB_MAX_REALS, sizeof(*ids));

@@ -17,7 +17,9 @@
 #include "cmd.h"
 #include "config.h"
 #include "ifaddr.h"
+#include "lines.h"
 #include "neigh.h"
+#include "repair.h"
 #include "spec.h"
 
 #define NEIGH_TIMEOUT_MS	3000
@@ -84,7 +86,7 @@ static int split_words(char *line, char **argv, char *err, size_t errlen)
 	int argc = 0;
 
 	for (;;) {
-		while (*in == ' ' || *in == '\t' || *in == '\n' || *in == '\r')
+		while (*in == ' ' || *in == '\t')
 			in++;
 		if (!*in || *in == '#')
 			return argc;
@@ -93,7 +95,7 @@ static int split_words(char *line, char **argv, char *err, size_t errlen)
 			return -1;
 		}
 		argv[argc++] = out;
-		while (*in && !strchr(" \t\n\r", *in)) {
+		while (*in && *in != ' ' && *in != '\t') {
 			char q = *in;
 
 			if (q == '\\' && in[1]) {
@@ -229,22 +231,26 @@ int config_parse(FILE *f, const char *name, struct config **out, char *err,
 		 size_t errlen)
 {
 	struct config *c = calloc(1, sizeof(*c));
-	char msg[SPEC_ERRLEN], *argv[MAX_WORDS + 1], *buf = NULL;
-	int line = 0, argc, ret = 0;
-	size_t cap = 0;
+	char msg[SPEC_ERRLEN], *argv[MAX_WORDS + 1], *text;
+	struct lines in;
+	int argc, ret;
 
 	if (!c)
 		return -ENOMEM;
-	while (getline(&buf, &cap, f) >= 0) {
-		line++;
-		argc = split_words(buf, argv, msg, sizeof(msg));
+	ret = lines_open(&in, f, name, CONFIG_MAX_LINE, CONFIG_MAX_BYTES);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	while ((ret = lines_next(&in, &text, err, errlen)) > 0) {
+		argc = split_words(text, argv, msg, sizeof(msg));
 		if (argc <= 0) {
 			ret = argc;
 		} else if (!strcmp(argv[0], "add-vip")) {
-			ret = parse_svc_line(c, argc, argv, line, msg,
+			ret = parse_svc_line(c, argc, argv, in.line, msg,
 					     sizeof(msg));
 		} else if (!strcmp(argv[0], "add-real")) {
-			ret = parse_real_line(c, argc, argv, line, msg,
+			ret = parse_real_line(c, argc, argv, in.line, msg,
 					      sizeof(msg));
 		} else {
 			snprintf(msg, sizeof(msg), "'%s' does not declare "
@@ -253,29 +259,25 @@ int config_parse(FILE *f, const char *name, struct config **out, char *err,
 			ret = -1;
 		}
 		if (ret) {
-			snprintf(err, errlen, "%s:%d: %s", name, line, msg);
+			snprintf(err, errlen, "%s:%d: %s", name, in.line, msg);
 			ret = -EINVAL;
-			goto err;
+			break;
 		}
 	}
-	if (ferror(f)) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
-		goto err;
+	lines_close(&in);
+	if (ret) {
+		config_free(c);
+		return ret;
 	}
-	line = vip_as_real(c, msg, sizeof(msg));
-	if (line) {
-		snprintf(err, errlen, "%s:%d: %s", name, line, msg);
-		ret = -EINVAL;
-		goto err;
+	/* The file as a whole: a line only the others show wrong. */
+	ret = vip_as_real(c, msg, sizeof(msg));
+	if (ret) {
+		snprintf(err, errlen, "%s:%d: %s", name, ret, msg);
+		config_free(c);
+		return -EINVAL;
 	}
-	free(buf);
 	*out = c;
 	return 0;
-err:
-	free(buf);
-	config_free(c);
-	return ret;
 }
 
 /* from an instance ------------------------------------------------------ */
@@ -1010,6 +1012,38 @@ static int check_new_reals(struct lb *lb, const struct config *have,
 	return err;
 }
 
+int config_check_wipe(const struct config *want, const struct config *have,
+		      char *err, size_t errlen)
+{
+	int i, serving = 0, reals = 0, kept = 0;
+	char vip[ADDR_STRLEN] = "";
+
+	if (!want->nsvcs) {
+		snprintf(err, errlen, "declares no service");
+		return -ECANCELED;
+	}
+	for (i = 0; have && i < have->nsvcs; i++) {
+		int j, n = 0;
+
+		for (j = 0; j < have->nreals; j++)
+			n += !memcmp(&have->reals[j].svc, &have->svcs[i].key,
+				     sizeof(have->svcs[i].key));
+		if (!n)
+			continue;
+		if (!serving++)
+			format_vip(&have->svcs[i].key, vip, sizeof(vip));
+		reals += n;
+		kept += find_svc(want, &have->svcs[i].key) >= 0;
+	}
+	if (!serving || kept)
+		return 0;
+	snprintf(err, errlen, "would delete every service that has reals (%d "
+		 "service%s with %d real%s: %s%s)", serving,
+		 serving == 1 ? "" : "s", reals, reals == 1 ? "" : "s", vip,
+		 serving > 1 ? ", ..." : "");
+	return -ECANCELED;
+}
+
 int config_apply(struct lb *lb, const struct config *want,
 		 unsigned int flags, struct config_diff *out)
 {
@@ -1022,6 +1056,12 @@ int config_apply(struct lb *lb, const struct config *want,
 	if (err)
 		return fail(out, err, "cannot read the instance: %s",
 			    strerror(-err));
+	if (flags & CONFIG_APPLY_NO_WIPE) {
+		err = config_check_wipe(want, have, out->error,
+					sizeof(out->error));
+		if (err)
+			goto out;
+	}
 	w = config_dup(want);
 	if (!w) {
 		err = fail(out, -ENOMEM, "out of memory");
@@ -1047,6 +1087,14 @@ int config_apply(struct lb *lb, const struct config *want,
 	}
 	if (err)
 		goto out;
+	/* From here on every write is made under the change's marker: killed
+	 * on its way, the next holder of the lock repairs (repair.h). */
+	err = lb_change_begin(lb);
+	if (err) {
+		fail(out, err, "cannot mark the instance as changing: %s",
+		     strerror(-err));
+		goto out;
+	}
 	err = apply_config(lb, w, flags, out);
 	if (err && apply_config(lb, have, flags, &undo)) {
 		char why[sizeof(out->error)];
@@ -1055,6 +1103,9 @@ int config_apply(struct lb *lb, const struct config *want,
 		snprintf(out->error, sizeof(out->error), "%.120s; and undoing "
 			 "it failed: %.100s", why, undo.error);
 	}
+	/* Failed: what the data path reads is made what the configuration
+	 * maps say, whatever the undo managed. */
+	lb_change_end(lb, err);
 out:
 	config_free(w);
 	config_free(have);

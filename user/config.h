@@ -59,11 +59,25 @@ struct config_diff {
 };
 
 /*
+ * Limits of a configuration file, far above what any configuration xdplb
+ * can hold needs, so that only garbage reaches them: the longest line save
+ * writes is about 1.1 KiB (an add-vip with the longest exec check, every
+ * character a quote to escape), the largest file about 4 MiB (1024 such
+ * services and 16384 reals of at most 150 bytes); the rest is room for
+ * comments.
+ */
+#define CONFIG_MAX_LINE		4096
+#define CONFIG_MAX_BYTES	(16u << 20)
+
+/*
  * Read a configuration file: add-vip and add-real lines (options as on the
  * command line), '#' comments, blank lines; words may be quoted as in the
- * shell ('...', "...", \). Every line is checked: a real's VIP must be
- * declared by an earlier line, nothing may be declared twice. On a bad
- * line: -EINVAL with "NAME:LINE: message" in err, and *out untouched.
+ * shell ('...', "...", \). The file must be text (lines.h: no NUL or
+ * control byte but tab, a newline at the end, CONFIG_MAX_LINE and
+ * CONFIG_MAX_BYTES at most) and every line is checked: a real's VIP must
+ * be declared by an earlier line, nothing may be declared twice. On a bad
+ * line: -EINVAL with "NAME:LINE: message" in err, and *out untouched; a
+ * read error is its negative errno, with the same kind of message.
  */
 int config_parse(FILE *f, const char *name, struct config **out, char *err,
 		 size_t errlen);
@@ -88,7 +102,19 @@ enum {
 	 * daemon, which checks them. Without it new reals are added up, as
 	 * `restore` wants with no checker to bring them up. */
 	CONFIG_APPLY_NEW_DOWN = 1 << 0,
+	/* Refuse what config_check_wipe() calls a wipe: -ECANCELED. */
+	CONFIG_APPLY_NO_WIPE = 1 << 1,
 };
+
+/*
+ * Would want wipe out an instance that runs have (NULL: not known)? It
+ * would when it declares no service, or when it would delete every
+ * service of have that has reals (if one has): what an empty, cut-off or
+ * wrong file does. -ECANCELED with why in err ("declares no service",
+ * "would delete every service that has reals (...)"), else 0.
+ */
+int config_check_wipe(const struct config *want, const struct config *have,
+		      char *err, size_t errlen);
 
 /*
  * Make lb's configuration what want says, changing only what differs:

@@ -60,7 +60,7 @@ struct check {
 				 * answer received */
 	size_t req_len;
 	char req[512];
-	char buf[RESP_MAX + 1];
+	char buf[RESP_MAX];
 };
 
 struct hc_engine {
@@ -359,24 +359,28 @@ static void start_socket(struct hc_engine *e, struct check *c, __u64 now)
 	heap_set(e, c, now + timeout_of(c));
 }
 
-/* "HTTP/1.1 200 OK": the status, or -1. */
-static int parse_status(const char *s)
+int hc_http_status(const char *buf, size_t len, bool final)
 {
-	if (strncmp(s, "HTTP/", 5) || s[5] < '0' || s[5] > '9' ||
+	const char *s = buf;
+
+	if (!memchr(buf, '\n', len) && !final)
+		return HC_HTTP_MORE;
+	/* "HTTP/1.1 200 OK": version, space, three digits, then a space
+	 * or the line's end. */
+	if (len < 13 || memcmp(s, "HTTP/", 5) || s[5] < '0' || s[5] > '9' ||
 	    s[6] != '.' || s[7] < '0' || s[7] > '9' || s[8] != ' ')
-		return -1;
+		return HC_HTTP_BAD;
 	s += 9;
 	if (s[0] < '1' || s[0] > '5' || s[1] < '0' || s[1] > '9' ||
 	    s[2] < '0' || s[2] > '9' ||
 	    (s[3] != ' ' && s[3] != '\r' && s[3] != '\n'))
-		return -1;
+		return HC_HTTP_BAD;
 	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 }
 
 /* Enough of the answer (its first line, or all of it) to judge. */
-static void judge_http(struct hc_engine *e, struct check *c)
+static void judge_http(struct hc_engine *e, struct check *c, int status)
 {
-	int status = parse_status(c->buf);
 	char what[96];
 
 	if (status < 0) {
@@ -396,7 +400,7 @@ static void judge_http(struct hc_engine *e, struct check *c)
 
 static void on_socket(struct hc_engine *e, struct check *c)
 {
-	int soerr = 0;
+	int soerr = 0, st;
 	socklen_t sl = sizeof(soerr);
 	ssize_t r;
 
@@ -440,9 +444,9 @@ static void on_socket(struct hc_engine *e, struct check *c)
 			return;
 		}
 		c->io += r;
-		c->buf[c->io] = '\0';
-		if (!r || c->io == RESP_MAX || strchr(c->buf, '\n'))
-			judge_http(e, c);
+		st = hc_http_status(c->buf, c->io, !r || c->io == RESP_MAX);
+		if (st != HC_HTTP_MORE)
+			judge_http(e, c, st);
 		return;
 	default:
 		return;
@@ -541,12 +545,11 @@ static void start_command(struct hc_engine *e, struct check *c, __u64 now)
 /* The pidfd is readable: the command has ended. */
 static void on_command(struct hc_engine *e, struct check *c)
 {
-	siginfo_t si = {};
+	siginfo_t si;
 	char what[64];
 	bool was_running = c->phase == PH_EXEC;
 
-	if (waitid((idtype_t)P_PIDFD, c->fd, &si, WEXITED | WNOHANG) ||
-	    !si.si_pid)
+	if (shell_reap(c->pid, c->fd, false, &si) != 1)
 		return;
 	close(c->fd);
 	c->fd = -1;

@@ -7,7 +7,8 @@
  * and its service's port, an HTTP GET there (HTTP/1.0, Connection: close,
  * the status line compared with the expected status), or a command run
  * with /bin/sh -c (exit 0 passes; killed with its process group at the
- * timeout; reaped through a pidfd, so no SIGCHLD handler is needed). Each
+ * timeout, and what it left running in its group killed when it ends;
+ * reaped through a pidfd, so no SIGCHLD handler is needed). Each
  * check starts every interval_ms and fails when it has no answer within
  * timeout_ms.
  *
@@ -81,6 +82,21 @@ void hc_dispatch(struct hc_engine *e);
 int hc_state(const struct hc_engine *e, __u32 real_id, __u16 real_gen);
 /* How many reals are checked, and how many of them are up. */
 void hc_counts(const struct hc_engine *e, size_t *checked, size_t *up);
+
+/* What hc_http_status() says besides a status. */
+enum {
+	HC_HTTP_MORE = -1,	/* no verdict yet: read on */
+	HC_HTTP_BAD = -2,	/* not an HTTP status line */
+};
+
+/*
+ * Judge the answer to an HTTP check, buf[0..len) as received so far (any
+ * bytes), final when no more will come (closed, or as much read as is
+ * looked at): the status of its status line ("HTTP/1.1 200 OK": 100..599)
+ * once the line is whole or final, HC_HTTP_BAD for anything else, or
+ * HC_HTTP_MORE. Apart from the socket, for the tests and the fuzzer.
+ */
+int hc_http_status(const char *buf, size_t len, bool final);
 
 /*
  * The rise/fall rule on its own. Feed one result; returns 1 when it

@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "ifaddr.h"
+#include "nl.h"
 
 static __u8 af_of(__u8 family)
 {
@@ -20,12 +21,6 @@ static size_t addr_len(__u8 family)
 {
 	return family == XDPLB_AF_INET6 ? 16 : 4;
 }
-
-struct dump {
-	struct host_addr *v;
-	int n, cap;
-	int err;
-};
 
 struct attrs {
 	const struct nlattr *local, *address, *flags, *cacheinfo;
@@ -43,9 +38,14 @@ static int attr_cb(const struct nlattr *attr, void *data)
 		a->address = attr;
 		break;
 	case IFA_FLAGS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
 		a->flags = attr;
 		break;
 	case IFA_CACHEINFO:
+		if (mnl_attr_validate2(attr, MNL_TYPE_UNSPEC,
+				       sizeof(struct ifa_cacheinfo)) < 0)
+			return MNL_CB_ERROR;
 		a->cacheinfo = attr;
 		break;
 	}
@@ -56,27 +56,31 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *which;
-	struct dump *d = data;
+	struct ifaddr_dump *d = data;
 	struct attrs a = {};
 	struct host_addr *x;
 	__u8 family;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR ||
-	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		goto bad;
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return MNL_CB_OK;
 	family = ifa->ifa_family == AF_INET6 ? XDPLB_AF_INET6 : XDPLB_AF_INET;
-	mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, &a);
+	if (mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, &a) != MNL_CB_OK)
+		goto bad;
 	/* IPv4: IFA_LOCAL is the address (IFA_ADDRESS the peer's on
 	 * point-to-point links); IPv6 has only IFA_ADDRESS. */
 	which = a.local ? a.local : a.address;
 	if (!which || mnl_attr_get_payload_len(which) != addr_len(family))
-		return MNL_CB_OK;
+		goto bad;
 	if (d->n == d->cap) {
 		int cap = d->cap ? d->cap * 2 : 16;
 		void *p = realloc(d->v, cap * sizeof(*d->v));
 
 		if (!p) {
-			d->err = -ENOMEM;
+			errno = ENOMEM;
 			return MNL_CB_ERROR;
 		}
 		d->v = p;
@@ -91,14 +95,22 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	x->scope = ifa->ifa_scope;
 	x->flags = a.flags ? mnl_attr_get_u32(a.flags) : ifa->ifa_flags;
 	x->preferred = IFADDR_FOREVER;
-	if (a.cacheinfo && mnl_attr_get_payload_len(a.cacheinfo) >=
-			   sizeof(struct ifa_cacheinfo)) {
+	if (a.cacheinfo) {
 		const struct ifa_cacheinfo *ci =
 			mnl_attr_get_payload(a.cacheinfo);
 
 		x->preferred = ci->ifa_prefered;
 	}
 	return MNL_CB_OK;
+bad:
+	errno = EBADMSG;
+	return MNL_CB_ERROR;
+}
+
+int ifaddr_parse(const void *buf, size_t len, __u32 seq, __u32 portid,
+		 struct ifaddr_dump *d)
+{
+	return nl_parse(buf, len, seq, portid, addr_cb, d);
 }
 
 struct mnl_socket *rtnl_open(void)
@@ -118,7 +130,7 @@ struct mnl_socket *rtnl_open(void)
 int host_addrs(struct host_addr **out, int *n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct dump d = {};
+	struct ifaddr_dump d = {};
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
@@ -141,11 +153,12 @@ int host_addrs(struct host_addr **out, int *n)
 	}
 	do {
 		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret > 0)
-			ret = mnl_cb_run(buf, ret, seq, portid, addr_cb, &d);
+		if (ret < 0)
+			ret = -errno;
+		else
+			ret = ifaddr_parse(buf, ret, seq, portid, &d);
 	} while (ret > 0);
-	if (ret < 0)
-		err = d.err ? d.err : -errno;
+	err = ret;
 out:
 	mnl_socket_close(nl);
 	if (err) {
@@ -209,11 +222,13 @@ static int addr_change(__u16 type, __u16 flags, int ifindex, __u8 family,
 		goto out;
 	}
 	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret > 0)
-		ret = mnl_cb_run(buf, ret, seq, mnl_socket_get_portid(nl),
-				 NULL, NULL);
 	if (ret < 0)
 		err = -errno;
+	else
+		err = nl_parse(buf, ret, seq, mnl_socket_get_portid(nl),
+			       NULL, NULL);
+	if (err > 0)
+		err = -EBADMSG;	/* not an acknowledgement */
 out:
 	mnl_socket_close(nl);
 	return err;

@@ -8,6 +8,7 @@
 #define XDPLB_IFADDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "xdplb.h"
 
 #define IFADDR_FOREVER	0xffffffffu	/* a lifetime without end */
@@ -31,6 +32,22 @@ struct host_addr {
 /* Every IPv4 and IPv6 address of every interface; *out is the caller's
  * to free (NULL when there is none). */
 int host_addrs(struct host_addr **out, int *n);
+
+/* A dump of addresses as it is read: v[0..n) of room for cap. */
+struct ifaddr_dump {
+	struct host_addr *v;
+	int n, cap;
+};
+
+/*
+ * Read one answer of an address dump (seq, from the socket portid) in
+ * buf[0..len) into d: as nl_parse() (1: more to come, 0: done, or a
+ * negative errno; -EBADMSG for a message of an IPv4 or IPv6 address
+ * without a well-formed one), d->v the caller's to free either way. Apart
+ * from the socket, for the tests and the fuzzer.
+ */
+int ifaddr_parse(const void *buf, size_t len, __u32 seq, __u32 portid,
+		 struct ifaddr_dump *d);
 
 /* The first of list[0..n) with this address, or NULL. */
 const struct host_addr *ifaddr_find(const struct host_addr *list, int n, __u8 family,

@@ -23,6 +23,7 @@
 #include "xdplb.skel.h"
 #include "xdplb_hash.h"
 #include "addr.h"
+#include "fault.h"
 #include "layout.h"
 #include "lb.h"
 #include "maglev.h"
@@ -66,6 +67,36 @@ static int *map_fd_by_name(struct lb *lb, const char *name)
 		if (!strcmp(lb_maps[i].name, name))
 			return map_fd(lb, i);
 	return NULL;
+}
+
+/*
+ * Every write of an instance's map that the data path or another command
+ * can see goes through these two: XDPLB_FAULT's step "lb:write" (fault.h)
+ * fails or kills a change before any of them, so a test can stop a change
+ * between any two of its writes. They return as bpf_map_update_elem()
+ * does: 0, or a negative error with errno set.
+ */
+static int map_update(int fd, const void *key, const void *value,
+		      __u64 flags)
+{
+	int err = fault("lb:write");
+
+	if (err) {
+		errno = -err;
+		return err;
+	}
+	return bpf_map_update_elem(fd, key, value, flags);
+}
+
+static int map_delete(int fd, const void *key)
+{
+	int err = fault("lb:write");
+
+	if (err) {
+		errno = -err;
+		return err;
+	}
+	return bpf_map_delete_elem(fd, key);
 }
 
 void lb_init(struct lb *lb)
@@ -576,7 +607,7 @@ static int zero_percpu(struct lb *lb, int fd, __u32 id, size_t value_size)
 
 	if (!zeros)
 		return -ENOMEM;
-	if (bpf_map_update_elem(fd, &id, zeros, BPF_ANY))
+	if (map_update(fd, &id, zeros, BPF_ANY))
 		err = -errno;
 	free(zeros);
 	return err;
@@ -767,9 +798,28 @@ int lb_services(struct lb *lb, struct lb_service **out, int *n)
 	return svc_keys(lb, out, n, false);
 }
 
-/* Write a fully built array into a new inner map (created with
- * map_flags, which must be the outer map's template's); swap it in at key
- * slot of outer. The outer map keeps the inner one alive. */
+/* Read all n values of an array map: one batch lookup where the kernel
+ * has them, else one by one. */
+static int read_array(int fd, void *values, __u32 value_size, __u32 n)
+{
+	__u32 count = n, token, i, *keys;
+	int err;
+
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	err = bpf_map_lookup_batch(fd, NULL, &token, keys, values, &count,
+				   NULL);
+	free(keys);
+	if ((!err || errno == ENOENT) && count == n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, (char *)values +
+					(size_t)i * value_size))
+			return -errno;
+	return 0;
+}
+
 /* Write all n values of an array map: one batch update where the kernel
  * has them, else one by one. */
 static int fill_array(int fd, const void *values, __u32 value_size, __u32 n)
@@ -798,23 +848,39 @@ static int fill_array(int fd, const void *values, __u32 value_size, __u32 n)
  * Write n packed elements of a Maglev table into its map
  * (XDPLB_MAGLEV_MAP_FLAGS) through mmap(): plain stores, where a batch
  * update costs milliseconds. The data path reads each slot old or new
- * (a 16-bit store is atomic).
+ * (a 16-bit store is atomic). live: the data path may read the map now;
+ * a change can then be stopped before either half (fault.h, "lb:write"),
+ * leaving half of the table old and half new.
  */
-static int fill_maglev(int fd, const void *values, __u32 value_size,
-		       __u32 n)
+static int copy_maglev(int fd, const void *values, __u32 value_size,
+		       __u32 n, bool live)
 {
-	size_t len = (size_t)n * value_size;
+	size_t len = (size_t)n * value_size, i, half;
 	const __u16 *from = values;
 	volatile __u16 *m;
-	size_t i;
+	int err;
 
+	if (live && (err = fault("lb:write")))
+		return err;
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return fill_array(fd, values, value_size, n);
-	for (i = 0; i < len / sizeof(*m); i++)
+	half = len / sizeof(*m) / 2;
+	for (i = 0; i < len / sizeof(*m); i++) {
+		if (live && i == half && (err = fault("lb:write"))) {
+			munmap((void *)m, len);
+			return err;
+		}
 		m[i] = from[i];
+	}
 	munmap((void *)m, len);
 	return 0;
+}
+
+static int fill_maglev(int fd, const void *values, __u32 value_size,
+		       __u32 n)
+{
+	return copy_maglev(fd, values, value_size, n, false);
 }
 
 /* A table of real ids as the map holds it (xdplb.h): slots packed, those
@@ -836,6 +902,9 @@ static struct xdplb_maglev_elem *maglev_pack(const __u32 *table, __u32 size)
 typedef int (*fill_fn)(int fd, const void *values, __u32 value_size,
 		       __u32 n);
 
+/* Write a fully built array into a new inner map (created with
+ * map_flags, which must be the outer map's template's); swap it in at key
+ * slot of outer. The outer map keeps the inner one alive. */
 static int swap_inner(int outer_fd, __u32 slot, const char *name,
 		      __u32 map_flags, fill_fn fill, const void *values,
 		      __u32 value_size, __u32 n)
@@ -851,41 +920,116 @@ static int swap_inner(int outer_fd, __u32 slot, const char *name,
 	/* An update of a map-in-map waits an RCU grace period (the kernel
 	 * makes sure no program still uses the old inner map): about 10 ms
 	 * on this kind of machine. */
-	if (!err && bpf_map_update_elem(outer_fd, &slot, &fd, BPF_ANY))
+	if (!err && map_update(outer_fd, &slot, &fd, BPF_ANY))
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* The inner map at slot of a map-in-map: its fd (the caller closes it),
+ * -ENOENT when there is none. */
+static int inner_fd(int outer_fd, __u32 slot)
+{
+	__u32 inner_id;
+	int fd;
+
+	if (bpf_map_lookup_elem(outer_fd, &slot, &inner_id))
+		return errno == ENOENT ? -ENOENT : -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Service svc_id's live table: an fd of it (the caller closes it) and its
+ * number of elements; -ENOENT when it has none. */
+static int table_open(struct lb *lb, __u32 svc_id, __u32 *elems)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = inner_fd(lb->maglev_fd, svc_id), err;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*elems = info.max_entries;
+	return fd;
 }
 
 /* The service's current Maglev table, when it has n elements: its fd
  * (the caller closes it), else -1. */
 static int maglev_table_fd(struct lb *lb, __u32 svc_id, __u32 n)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), inner_id;
-	int fd;
+	__u32 elems;
+	int fd = table_open(lb, svc_id, &elems);
 
-	if (bpf_map_lookup_elem(lb->maglev_fd, &svc_id, &inner_id))
-		return -1;
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return -1;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries != n) {
+	if (fd >= 0 && elems != n) {
 		close(fd);
-		return -1;
+		fd = -1;
 	}
-	return fd;
+	return fd < 0 ? -1 : fd;
 }
 
-/* Write the words of vip_filter that differ from want (old: as it is). */
-static int filter_write(struct lb *lb, const __u64 *want, const __u64 *old)
+int lb_table_read(struct lb *lb, __u32 svc_id,
+		  struct xdplb_maglev_elem **out, __u32 *elems)
+{
+	struct xdplb_maglev_elem *t;
+	size_t len;
+	void *m;
+	int fd, err = 0;
+
+	*out = NULL;
+	fd = table_open(lb, svc_id, elems);
+	if (fd < 0)
+		return fd;
+	len = (size_t)*elems * sizeof(*t);
+	t = malloc(len);
+	if (!t) {
+		close(fd);
+		return -ENOMEM;
+	}
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m != MAP_FAILED) {
+		memcpy(t, m, len);
+		munmap(m, len);
+	} else {
+		err = read_array(fd, t, sizeof(*t), *elems);
+	}
+	close(fd);
+	if (err)
+		free(t);
+	else
+		*out = t;
+	return err;
+}
+
+int lb_filter_read(struct lb *lb, __u64 *words)
+{
+	return read_array(lb->vip_filter_fd, words, sizeof(*words),
+			  XDPLB_VIP_FILTER_WORDS);
+}
+
+void lb_filter_want(const struct lb_service *all, int n, __u64 *words)
+{
+	int k;
+
+	memset(words, 0, XDPLB_VIP_FILTER_WORDS * sizeof(*words));
+	for (k = 0; k < n; k++) {
+		__u32 bit = xdplb_vip_bit(&all[k].key.addr);
+
+		words[bit >> 6] |= 1ull << (bit & 63);
+	}
+}
+
+int lb_filter_write(struct lb *lb, const __u64 *want, const __u64 *old)
 {
 	__u32 i;
 
 	for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
 		if (want[i] != old[i] &&
-		    bpf_map_update_elem(lb->vip_filter_fd, &i, &want[i],
-					BPF_ANY))
+		    map_update(lb->vip_filter_fd, &i, &want[i], BPF_ANY))
 			return -errno;
 	return 0;
 }
@@ -899,48 +1043,30 @@ static int filter_update(struct lb *lb, const struct lb_service *all, int n,
 			 bool before)
 {
 	__u64 old[XDPLB_VIP_FILTER_WORDS], want[XDPLB_VIP_FILTER_WORDS];
-	static __u32 keys[XDPLB_VIP_FILTER_WORDS];
-	__u32 i, count = XDPLB_VIP_FILTER_WORDS, token;
-	int k;
+	int err;
+	__u32 i;
 
-	k = bpf_map_lookup_batch(lb->vip_filter_fd, NULL, &token, keys, old,
-				 &count, NULL);
-	if ((k && errno != ENOENT) || count != XDPLB_VIP_FILTER_WORDS)
-		for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
-			if (bpf_map_lookup_elem(lb->vip_filter_fd, &i,
-						&old[i]))
-				return -errno;
-	memset(want, 0, sizeof(want));
-	for (k = 0; k < n; k++) {
-		__u32 bit = xdplb_vip_bit(&all[k].key.addr);
-
-		want[bit >> 6] |= 1ull << (bit & 63);
-	}
+	err = lb_filter_read(lb, old);
+	if (err)
+		return err;
+	lb_filter_want(all, n, want);
 	if (before)
 		for (i = 0; i < XDPLB_VIP_FILTER_WORDS; i++)
 			want[i] |= old[i];
-	return filter_write(lb, want, old);
+	return lb_filter_write(lb, want, old);
 }
 
-int lb_index_rebuild(struct lb *lb)
+int lb_svc_entries(struct lb *lb, struct lb_service **out, int *n)
 {
-	struct xdplb_svc_slot *slots;
-	struct lb_service *all;
-	int i, n, err;
+	return svc_keys(lb, out, n, true);
+}
 
-	err = svc_keys(lb, &all, &n, true);
-	if (err)
-		return err;
-	err = filter_update(lb, all, n, true);
-	if (err) {
-		free(all);
-		return err;
-	}
-	slots = calloc(XDPLB_SVC_SLOTS, sizeof(*slots));
-	if (!slots) {
-		free(all);
-		return -ENOMEM;
-	}
+int lb_index_compile(struct lb_service *all, int n,
+		     struct xdplb_svc_slot *slots)
+{
+	int i;
+
+	memset(slots, 0, XDPLB_SVC_SLOTS * sizeof(*slots));
 	/* Each VIP marker names the port of the src-ip service (port 0
 	 * first, else the lowest port) that takes the VIP's later fragments
 	 * of each protocol whose first is not remembered (fragment.h). */
@@ -968,7 +1094,7 @@ int lb_index_rebuild(struct lb *lb)
 	}
 
 	/* Sorted keys: the same services give the same index. */
-	for (i = 0; i < n && !err; i++) {
+	for (i = 0; i < n; i++) {
 		__u32 home = xdplb_svc_hash(&all[i].key), p;
 
 		for (p = 0; p < XDPLB_SVC_PROBES; p++) {
@@ -982,8 +1108,42 @@ int lb_index_rebuild(struct lb *lb)
 			}
 		}
 		if (p == XDPLB_SVC_PROBES)
-			err = -ENOSPC;
+			return -ENOSPC;
 	}
+	return 0;
+}
+
+int lb_index_read(struct lb *lb, struct xdplb_svc_slot *slots)
+{
+	int fd = inner_fd(lb->svc_index_fd, 0), err;
+
+	if (fd < 0)
+		return fd;
+	err = read_array(fd, slots, sizeof(*slots), XDPLB_SVC_SLOTS);
+	close(fd);
+	return err;
+}
+
+int lb_index_rebuild(struct lb *lb)
+{
+	struct xdplb_svc_slot *slots;
+	struct lb_service *all;
+	int n, err;
+
+	err = svc_keys(lb, &all, &n, true);
+	if (err)
+		return err;
+	err = filter_update(lb, all, n, true);
+	if (err) {
+		free(all);
+		return err;
+	}
+	slots = calloc(XDPLB_SVC_SLOTS, sizeof(*slots));
+	if (!slots) {
+		free(all);
+		return -ENOMEM;
+	}
+	err = lb_index_compile(all, n, slots);
 	if (!err)
 		err = swap_inner(lb->svc_index_fd, 0, "xdplb_svc_index", 0,
 				 fill_array, slots, sizeof(*slots),
@@ -1002,6 +1162,19 @@ static struct xdplb_svc_key marker_key(const struct xdplb_svc_key *key)
 	struct xdplb_svc_key m = { .addr = key->addr, .family = key->family };
 
 	return m;
+}
+
+int lb_svc_entry_put(struct lb *lb, const struct xdplb_svc_key *key,
+		     const struct xdplb_svc *svc)
+{
+	return map_update(lb->services_fd, key, svc, BPF_ANY) ? -errno : 0;
+}
+
+int lb_svc_entry_del(struct lb *lb, const struct xdplb_svc_key *key)
+{
+	if (map_delete(lb->services_fd, key) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 /* The services changed: rebuild the index now, or mark it for later. */
@@ -1066,22 +1239,22 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 		/* A delete from a map-in-map waits a grace period: only
 		 * when there is something to delete. */
 		if (!bpf_map_lookup_elem(lb->maglev_fd, &id, &inner))
-			bpf_map_delete_elem(lb->maglev_fd, &id);
+			map_delete(lb->maglev_fd, &id);
 	}
 	err = zero_percpu(lb, lb->svc_stats_fd, id,
 			  sizeof(struct xdplb_counters));
-	if (!err && bpf_map_update_elem(lb->svc_opts_fd, &id, &no_opts,
+	if (!err && map_update(lb->svc_opts_fd, &id, &no_opts,
 					BPF_ANY))
 		err = -errno;
 	if (err)
 		return err;
 	had_marker = !lb_svc_get(lb, &marker, &old_marker);
-	if (bpf_map_update_elem(lb->services_fd, &marker, &mval, BPF_ANY))
+	if (map_update(lb->services_fd, &marker, &mval, BPF_ANY))
 		return -errno;
 	svc.id = id;
 	svc.flags = flags;
 	svc.table_size = table_size ? table_size : lb->cfg.table_size;
-	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST)) {
+	if (map_update(lb->services_fd, key, &svc, BPF_NOEXIST)) {
 		err = -errno;
 		goto err_marker;
 	}
@@ -1089,10 +1262,10 @@ int lb_svc_add(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	if (!err)
 		return 0;
 	/* Not in the index, so not in the configuration either. */
-	bpf_map_delete_elem(lb->services_fd, key);
+	map_delete(lb->services_fd, key);
 err_marker:
 	if (!had_marker)
-		bpf_map_delete_elem(lb->services_fd, &marker);
+		map_delete(lb->services_fd, &marker);
 	lb_index_rebuild(lb);
 	return err;
 }
@@ -1122,7 +1295,7 @@ int lb_svc_set(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	grow = svc.table_size > old.table_size;
 	if (grow && (err = lb_rebuild(lb, all, &svc)))
 		return err;
-	if (bpf_map_update_elem(lb->services_fd, key, &svc, BPF_EXIST)) {
+	if (map_update(lb->services_fd, key, &svc, BPF_EXIST)) {
 		err = -errno;
 		goto undo_table;
 	}
@@ -1134,7 +1307,7 @@ int lb_svc_set(struct lb *lb, const struct xdplb_svc_key *key, __u32 flags,
 	return 0;
 
 undo_svc:
-	bpf_map_update_elem(lb->services_fd, key, &old, BPF_EXIST);
+	map_update(lb->services_fd, key, &old, BPF_EXIST);
 	lb_index_rebuild(lb);
 undo_table:
 	if (resize)
@@ -1151,7 +1324,7 @@ int lb_svc_opts_get(struct lb *lb, __u32 id, struct xdplb_svc_opts *opts)
 
 int lb_svc_opts_set(struct lb *lb, __u32 id, const struct xdplb_svc_opts *opts)
 {
-	if (bpf_map_update_elem(lb->svc_opts_fd, &id, opts, BPF_ANY))
+	if (map_update(lb->svc_opts_fd, &id, opts, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -1171,15 +1344,15 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 	/* New flows first go to the kernel, then the table and reals go;
 	 * the reals going ends the tracked flows (a hit does not look at
 	 * the service), so every one is cleared even past a failure. */
-	if (bpf_map_delete_elem(lb->services_fd, key))
+	if (map_delete(lb->services_fd, key))
 		return -errno;
 	err = index_changed(lb);
 	if (err) {
 		/* Still in the live index: keep it configured too. */
-		bpf_map_update_elem(lb->services_fd, key, &svc, BPF_NOEXIST);
+		map_update(lb->services_fd, key, &svc, BPF_NOEXIST);
 		return err;
 	}
-	bpf_map_delete_elem(lb->maglev_fd, &svc.id);
+	map_delete(lb->maglev_fd, &svc.id);
 
 	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
 	if (!all)
@@ -1193,7 +1366,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 		    all[i].svc_id != svc.id)
 			continue;
 		gone.flags = 0;		/* as lb_real_del: flags only */
-		if (bpf_map_update_elem(lb->reals_fd, &id, &gone, BPF_ANY) &&
+		if (map_update(lb->reals_fd, &id, &gone, BPF_ANY) &&
 		    !err)
 			err = -errno;	/* the first; the others go on */
 	}
@@ -1210,7 +1383,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 			vip_used = true;
 	free(svcs);
 	if (!vip_used) {
-		bpf_map_delete_elem(lb->services_fd, &marker);
+		map_delete(lb->services_fd, &marker);
 		return index_changed(lb);
 	}
 	return 0;
@@ -1220,19 +1393,7 @@ int lb_svc_del(struct lb *lb, const struct xdplb_svc_key *key)
 
 int lb_reals(struct lb *lb, struct xdplb_real *all)
 {
-	static __u32 keys[XDPLB_MAX_REALS];
-	__u32 count = XDPLB_MAX_REALS, out, i;
-	int err;
-
-	err = bpf_map_lookup_batch(lb->reals_fd, NULL, &out, keys, all, &count,
-				   NULL);
-	if ((!err || errno == ENOENT) && count == XDPLB_MAX_REALS)
-		return 0;
-	/* Kernels without batch ops on arrays: one by one. */
-	for (i = 0; i < XDPLB_MAX_REALS; i++)
-		if (bpf_map_lookup_elem(lb->reals_fd, &i, &all[i]))
-			return -errno;
-	return 0;
+	return read_array(lb->reals_fd, all, sizeof(*all), XDPLB_MAX_REALS);
 }
 
 int lb_real_find(const struct xdplb_real *all, __u32 svc_id,
@@ -1273,10 +1434,10 @@ int lb_real_add(struct lb *lb, struct xdplb_real *all,
 	/* Written unused first, then marked used: a reader that catches
 	 * the slot half-written never sees the old generation as used. */
 	all[i].flags &= ~XDPLB_REAL_F_USED;
-	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY))
+	if (map_update(lb->reals_fd, &i, &all[i], BPF_ANY))
 		goto err_slot;
 	all[i].flags |= XDPLB_REAL_F_USED;
-	if (bpf_map_update_elem(lb->reals_fd, &i, &all[i], BPF_ANY))
+	if (map_update(lb->reals_fd, &i, &all[i], BPF_ANY))
 		goto err_slot;
 	*id = i;
 	return 0;
@@ -1290,7 +1451,7 @@ err_slot:
 
 int lb_real_update(struct lb *lb, __u32 id, const struct xdplb_real *real)
 {
-	if (bpf_map_update_elem(lb->reals_fd, &id, real, BPF_ANY))
+	if (map_update(lb->reals_fd, &id, real, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -1317,7 +1478,7 @@ int lb_real_retire(struct lb *lb, __u32 id, __u32 svc_id)
 		s[cpu].packets += r[cpu].packets;
 		s[cpu].bytes += r[cpu].bytes;
 	}
-	if (bpf_map_update_elem(lb->svc_stats_fd, &svc_id, s, BPF_ANY))
+	if (map_update(lb->svc_stats_fd, &svc_id, s, BPF_ANY))
 		err = -errno;
 out:
 	free(r);
@@ -1570,40 +1731,45 @@ int lb_maglev_real(struct lb *lb, __u32 svc_id, __u32 slot, __u32 *real_id)
 	return err;
 }
 
-int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
-	       const struct xdplb_svc *svc)
+int lb_table_build(struct lb *lb, const struct xdplb_real *all,
+		   const struct xdplb_svc *svc, struct xdplb_maglev_elem **out)
 {
-	__u32 svc_id = svc->id, size = svc->table_size;
-	__u32 elems = XDPLB_MAGLEV_ELEMS(size);
-	struct xdplb_maglev_elem *packed = NULL;
 	struct maglev_backend *b;
-	__u32 *table;
+	__u32 *table = NULL;
 	size_t n;
-	int err, fd;
+	int err = 0;
 
+	*out = NULL;
 	b = calloc(XDPLB_MAX_REALS, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	n = table_backends(lb, all, svc_id, b);
-	if (!n) {
+	n = table_backends(lb, all, svc->id, b);
+	if (n) {
+		table = malloc(svc->table_size * sizeof(*table));
+		err = table ? maglev_build(b, n, table, svc->table_size) :
+			      -ENOMEM;
+	}
+	if (n && !err) {
+		*out = maglev_pack(table, svc->table_size);
+		if (!*out)
+			err = -ENOMEM;
+	}
+	free(table);
+	free(b);
+	return err;
+}
+
+int lb_table_write(struct lb *lb, const struct xdplb_svc *svc,
+		   const struct xdplb_maglev_elem *packed)
+{
+	__u32 svc_id = svc->id, elems = XDPLB_MAGLEV_ELEMS(svc->table_size);
+	int fd, err;
+
+	if (!packed) {
 		/* No real takes new flows: the service drops (counted). */
-		free(b);
-		if (bpf_map_delete_elem(lb->maglev_fd, &svc_id) &&
-		    errno != ENOENT)
+		if (map_delete(lb->maglev_fd, &svc_id) && errno != ENOENT)
 			return -errno;
 		return 0;
-	}
-
-	table = malloc(size * sizeof(*table));
-	if (!table) {
-		free(b);
-		return -ENOMEM;
-	}
-	err = maglev_build(b, n, table, size);
-	if (!err) {
-		packed = maglev_pack(table, size);
-		if (!packed)
-			err = -ENOMEM;
 	}
 	/* A table of as many elements is rewritten in place (also for a new
 	 * size that packs into as many: lb_svc_set orders that): a packet
@@ -1611,17 +1777,26 @@ int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
 	 * returns (a real is deleted after its table is rebuilt), and no
 	 * grace period is waited. Other sizes and first tables are new
 	 * inner maps. */
-	fd = err ? -1 : maglev_table_fd(lb, svc_id, elems);
+	fd = maglev_table_fd(lb, svc_id, elems);
 	if (fd >= 0) {
-		err = fill_maglev(fd, packed, sizeof(*packed), elems);
+		err = copy_maglev(fd, packed, sizeof(*packed), elems, true);
 		close(fd);
-	} else if (!err) {
-		err = swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev",
-				 XDPLB_MAGLEV_MAP_FLAGS, fill_maglev, packed,
-				 sizeof(*packed), elems);
+		return err;
 	}
+	return swap_inner(lb->maglev_fd, svc_id, "xdplb_maglev",
+			  XDPLB_MAGLEV_MAP_FLAGS, fill_maglev, packed,
+			  sizeof(*packed), elems);
+}
+
+int lb_rebuild(struct lb *lb, const struct xdplb_real *all,
+	       const struct xdplb_svc *svc)
+{
+	struct xdplb_maglev_elem *packed;
+	int err;
+
+	err = lb_table_build(lb, all, svc, &packed);
+	if (!err)
+		err = lb_table_write(lb, svc, packed);
 	free(packed);
-	free(table);
-	free(b);
 	return err;
 }

@@ -38,6 +38,13 @@ struct lb {
 	 * for a service not in the live index. */
 	bool defer_index;
 	bool index_dirty;
+	/* A change in progress (repair.h): how deep lb_change_begin() is
+	 * nested, and whether its marker was there before it (a change
+	 * killed on its way, not yet repaired). who: what changes it, for
+	 * the marker ("restore", "daemon"; NULL: "xdplb"). */
+	int change_depth;
+	bool change_inherited;
+	const char *who;
 	int ncpus;
 	/* The connection table, mapped read-only on first use. */
 	const struct xdplb_conn_set *ct_map;
@@ -152,6 +159,42 @@ int lb_services(struct lb *lb, struct lb_service **out, int *n);
 /* Compile services into a new svc_index and swap it in (add and del do
  * this themselves). -ENOSPC when a probe chain would be too long. */
 int lb_index_rebuild(struct lb *lb);
+
+/*
+ * What the data path reads, derived from the configuration maps, piece by
+ * piece: for repair.c, which compares each with what is live and rebuilds
+ * what differs.
+ */
+/* Every entry of the services map, VIP markers included, sorted. */
+int lb_svc_entries(struct lb *lb, struct lb_service **out, int *n);
+/* The index of entries all (lb_svc_entries; the markers' fragment ports
+ * are filled in) into slots, XDPLB_SVC_SLOTS of them. -ENOSPC when a probe
+ * chain would be too long. */
+int lb_index_compile(struct lb_service *all, int n,
+		     struct xdplb_svc_slot *slots);
+/* The live index's XDPLB_SVC_SLOTS slots; -ENOENT: there is none. */
+int lb_index_read(struct lb *lb, struct xdplb_svc_slot *slots);
+/* vip_filter's XDPLB_VIP_FILTER_WORDS words: as they are, as entries all
+ * want them, and written where want differs from old. */
+int lb_filter_read(struct lb *lb, __u64 *words);
+void lb_filter_want(const struct lb_service *all, int n, __u64 *words);
+int lb_filter_write(struct lb *lb, const __u64 *want, const __u64 *old);
+/* The Maglev table lb_rebuild() builds for svc (packed as the map holds
+ * it, XDPLB_MAGLEV_ELEMS(svc->table_size) elements; the caller frees it),
+ * *out NULL when no real takes new flows: then it has no table. */
+int lb_table_build(struct lb *lb, const struct xdplb_real *all,
+		   const struct xdplb_svc *svc, struct xdplb_maglev_elem **out);
+/* Make packed (NULL: none) svc's table, in place where the sizes allow. */
+int lb_table_write(struct lb *lb, const struct xdplb_svc *svc,
+		   const struct xdplb_maglev_elem *packed);
+/* A copy of service svc_id's live table (the caller frees it) and its
+ * number of elements; -ENOENT when it has none. */
+int lb_table_read(struct lb *lb, __u32 svc_id,
+		  struct xdplb_maglev_elem **out, __u32 *elems);
+/* Write or delete one entry of the services map as it is (a VIP marker). */
+int lb_svc_entry_put(struct lb *lb, const struct xdplb_svc_key *key,
+		     const struct xdplb_svc *svc);
+int lb_svc_entry_del(struct lb *lb, const struct xdplb_svc_key *key);
 
 /* Reals. lb_reals() loads the whole reals array (XDPLB_MAX_REALS). */
 int lb_reals(struct lb *lb, struct xdplb_real *all);

@@ -50,6 +50,30 @@ void log_init(int verbosity)
 	libxdp_set_print(libxdp_print);
 }
 
+void log_line(FILE *f, const char *msg)
+{
+	/* Each byte of msg takes 4 at most; one write, so that the line
+	 * reaches an unbuffered stderr whole. */
+	char line[4 * 1024 + 16];
+	size_t n = 0;
+
+	n += snprintf(line, sizeof(line), "xdplb: ");
+	for (; *msg && n < sizeof(line) - 6; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if (c == '\n' || c == '\t' || c == '\r') {
+			line[n++] = '\\';
+			line[n++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20 || c == 0x7f) {
+			n += snprintf(line + n, sizeof(line) - n, "\\x%02x", c);
+		} else {
+			line[n++] = c;
+		}
+	}
+	line[n++] = '\n';
+	fwrite(line, 1, n, f);
+}
+
 void p_err(const char *fmt, ...)
 {
 	char msg[1024];
@@ -65,6 +89,6 @@ void p_err(const char *fmt, ...)
 		jw_end_object();
 		jw_flush();
 	} else {
-		fprintf(stderr, "xdplb: %s\n", msg);
+		log_line(stderr, msg);
 	}
 }

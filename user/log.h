@@ -9,6 +9,7 @@
 #define XDPLB_LOG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum log_level {
 	LOG_WARN = 0,
@@ -23,6 +24,10 @@ void log_init(int verbosity);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "xdplb: msg" and a newline on f, as one line whatever msg holds: a
+ * control byte in it (from an argument, a file) is written escaped
+ * (\n, \t, \r, \xNN). */
+void log_line(FILE *f, const char *msg);
 
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)

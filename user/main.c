@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "spec.h"
 #include "version.h"
 
 struct options opts = {
@@ -57,6 +58,7 @@ static const struct command commands[] = {
 	{ "check-real", do_check_real, true },
 	{ "exporter", do_exporter, true },
 	{ "upgrade", do_upgrade, true },
+	{ "verify", do_verify, true },
 	{ "version", do_version, false },
 	{ "help", do_help, false },
 };
@@ -82,23 +84,18 @@ static const struct command *find_command(const char *name, bool *ambiguous)
 	return *ambiguous ? NULL : match;
 }
 
-static const struct option global_opts[] = {
-	{ "pin-dir", required_argument, NULL, 'p' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
+	char err[SPEC_ERRLEN];
 	bool ambiguous;
 	int c;
 
 	/* Global options stop at the command ('+'). */
-	while ((c = getopt_long(argc, argv, "+jvVh", global_opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = spec_getopt_from(argc, argv, GLOBAL_SHORT_OPTS,
+				     global_opts, NULL, err,
+				     sizeof(err))) != -1) {
 		switch (c) {
 		case 'p':
 			opts.pin_dir = optarg;
@@ -117,13 +114,12 @@ int main(int argc, char **argv)
 		case 'h':
 			return do_help(0, NULL);
 		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
+			return spec_report(-c, err);
 		}
 	}
 	log_init(opts.verbose);
 	if (optind >= argc) {
-		fputs(usage_text, stderr);
+		p_err("which command? (see 'xdplb help')");
 		return EXIT_USAGE;
 	}
 
@@ -140,5 +136,6 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	argv[optind] = (char *)cmd->name;
+	opts.command = cmd->name;
 	return cmd->fn(argc - optind, argv + optind);
 }

@@ -12,22 +12,18 @@
 #include "ifaddr.h"
 #include "log.h"
 #include "neigh.h"
+#include "nl.h"
 
 /* States in which the entry's link-layer address can be used. */
 #define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
 		    NUD_PERMANENT | NUD_NOARP)
 
-struct neigh_reply {
-	bool found;
-	__u16 state;
-	bool has_mac;
-	__u8 mac[6];
-};
-
 static int attr_cb(const struct nlattr *attr, void *data)
 {
-	struct neigh_reply *r = data;
+	struct neigh_entry *r = data;
 
+	/* A link-layer address of another length is not an Ethernet MAC:
+	 * the entry is of no use to us, not a malformed answer. */
 	if (mnl_attr_get_type(attr) == NDA_LLADDR &&
 	    mnl_attr_get_payload_len(attr) == 6) {
 		memcpy(r->mac, mnl_attr_get_payload(attr), 6);
@@ -39,17 +35,31 @@ static int attr_cb(const struct nlattr *attr, void *data)
 static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
-	struct neigh_reply *r = data;
+	struct neigh_entry *r = data;
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH)
 		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
 	r->found = true;
 	r->state = ndm->ndm_state;
 	mnl_attr_parse(nlh, sizeof(*ndm), attr_cb, r);
 	return MNL_CB_OK;
 }
 
-/* Send one request and run cb on its answer. */
+int neigh_parse(const void *buf, size_t len, __u32 seq, __u32 portid,
+		struct neigh_entry *r)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = nl_parse(buf, len, seq, portid, neigh_cb, r);
+	return ret < 0 ? ret : 0;
+}
+
+/* Send one request and run cb on its answer, read strictly (nl.h). */
 static int talk_cb(struct mnl_socket *nl, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data)
 {
@@ -63,13 +73,14 @@ static int talk_cb(struct mnl_socket *nl, struct nlmsghdr *nlh,
 	/* Neither request is a dump: the answer is one message (the entry,
 	 * the ack, or an error). */
 	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret > 0)
-		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
-	return ret < 0 ? -errno : 0;
+	if (ret < 0)
+		return -errno;
+	ret = nl_parse(buf, ret, seq, portid, cb, data);
+	return ret < 0 ? ret : 0;
 }
 
 static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
-		struct neigh_reply *r)
+		struct neigh_entry *r)
 {
 	return talk_cb(nl, nlh, neigh_cb, r);
 }
@@ -92,7 +103,7 @@ static struct nlmsghdr *neigh_msg(char *buf, __u16 type, __u16 flags,
 }
 
 static int lookup(struct mnl_socket *nl, int ifindex, __u8 family,
-		  const struct xdplb_addr *addr, struct neigh_reply *r,
+		  const struct xdplb_addr *addr, struct neigh_entry *r,
 		  __u32 seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -110,7 +121,7 @@ static int kick(struct mnl_socket *nl, int ifindex, __u8 family,
 		const struct xdplb_addr *addr, __u32 seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct neigh_reply r = {};
+	struct neigh_entry r = {};
 	struct nlmsghdr *nlh;
 	struct ndmsg *ndm;
 
@@ -134,7 +145,7 @@ int neigh_resolve(int ifindex, __u8 family, const struct xdplb_addr *addr,
 		  __u8 mac[6], int timeout_ms)
 {
 	struct mnl_socket *nl;
-	struct neigh_reply r;
+	struct neigh_entry r;
 	long deadline = now_ms() + timeout_ms;
 	__u32 seq = (__u32)time(NULL);
 	bool kicked = false;
@@ -181,7 +192,7 @@ int neigh_peek(int ifindex, __u8 family, const struct xdplb_addr *addr,
 {
 	__u32 seq = (__u32)time(NULL);
 	struct mnl_socket *nl;
-	struct neigh_reply r;
+	struct neigh_entry r;
 	int err;
 
 	family = family == XDPLB_AF_INET6 ? AF_INET6 : AF_INET;

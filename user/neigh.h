@@ -10,6 +10,7 @@
 #define XDPLB_NEIGH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "xdplb.h"
 
 /* 0, -EHOSTUNREACH (no answer), or another negative errno. */
@@ -43,5 +44,24 @@ struct neigh_route {
  */
 int neigh_route(int ifindex, __u8 family, const struct xdplb_addr *addr,
 		struct neigh_route *out);
+
+/* One entry of the neighbour table, as an answer of the kernel gives it. */
+struct neigh_entry {
+	bool found;		/* the answer held an entry */
+	__u16 state;		/* NUD_* */
+	bool has_mac;		/* it has an Ethernet address */
+	__u8 mac[6];
+};
+
+/*
+ * Read the answer to one request (seq, from the socket portid) in
+ * buf[0..len): the entry it holds, if any. 0; the kernel's error (a
+ * negative errno: -ENOENT when there is no entry); -EBADMSG and the like
+ * when the answer is malformed (libmnl's checks, an entry too short);
+ * -EPROTO or -ESRCH for an answer to another request. Apart from the
+ * socket, for the tests and the fuzzer.
+ */
+int neigh_parse(const void *buf, size_t len, __u32 seq, __u32 portid,
+		struct neigh_entry *r);
 
 #endif /* XDPLB_NEIGH_H */

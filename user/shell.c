@@ -2,10 +2,13 @@
 /*
  * shell.c - running a shell command from the daemon (shell.h).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "shell.h"
 
@@ -45,4 +48,23 @@ int spawn_shell(const char *cmd, char *const env[], bool keep_output,
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
 	return -err;
+}
+
+int shell_reap(pid_t pid, int pidfd, bool block, siginfo_t *si)
+{
+	idtype_t type = pidfd >= 0 ? (idtype_t)P_PIDFD : P_PID;
+	id_t id = pidfd >= 0 ? (id_t)pidfd : (id_t)pid;
+
+	memset(si, 0, sizeof(*si));
+	if (waitid(type, id, si, WEXITED | WNOWAIT | (block ? 0 : WNOHANG)))
+		return -errno;
+	if (!si->si_pid)
+		return 0;
+	/* Ended, not reaped: its pid, and so its group's id, is still its
+	 * own. What it left running in the background goes with it. */
+	kill(-pid, SIGKILL);
+	memset(si, 0, sizeof(*si));
+	if (waitid(type, id, si, WEXITED))
+		return -errno;
+	return 1;
 }

@@ -6,6 +6,7 @@
 #ifndef XDPLB_SHELL_H
 #define XDPLB_SHELL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -20,5 +21,16 @@
  */
 int spawn_shell(const char *cmd, char *const env[], bool keep_output,
 		pid_t *pid);
+
+/*
+ * Has the shell pid (from spawn_shell; pidfd its pidfd, or -1) ended?
+ * With block, wait until it has. 0 while it runs; 1 once it has ended
+ * and is reaped, with how in *si; or a negative errno. Before it is
+ * reaped, whatever is left of its process group is killed (SIGKILL): a
+ * command's background children never outlive it, whether it passed or
+ * not. (One that leaves the group, with setsid or setpgid, is beyond
+ * reach.)
+ */
+int shell_reap(pid_t pid, int pidfd, bool block, siginfo_t *si);
 
 #endif /* XDPLB_SHELL_H */

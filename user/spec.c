@@ -29,21 +29,77 @@ static int fail(char *err, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-int spec_getopt(int argc, char **argv, const struct option *longopts,
-		    char *err, size_t len)
+const struct option global_opts[] = {
+	{ "pin-dir", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The option getopt_long just refused, as given: "--name" (its value
+ * cut off) or "-c". */
+static void refused_option(char **argv, char *buf, size_t len)
 {
+	const char *a = argv[optind - 1];
+
+	if (!strncmp(a, "--", 2))
+		snprintf(buf, len, "%.*s", (int)strcspn(a, "="), a);
+	else if (optopt > ' ' && optopt < 0x7f)
+		snprintf(buf, len, "-%c", optopt);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
+int spec_getopt_from(int argc, char **argv, const char *shortopts,
+		     const struct option *longopts, const char *who,
+		     char *err, size_t len)
+{
+	const struct option *o, *match = NULL;
+	bool plus = shortopts[0] == '+', ambiguous = false;
+	char opt[64], optstr[16];
 	int saved = opterr, c;
 
+	/* ':' first (after a '+'): a missing value is told from an
+	 * unknown option. */
+	snprintf(optstr, sizeof(optstr), "%s:%s", plus ? "+" : "",
+		 shortopts + plus);
 	opterr = 0;
-	c = getopt_long(argc, argv, ":", longopts, NULL);
+	c = getopt_long(argc, argv, optstr, longopts, NULL);
 	opterr = saved;
-	if (c == '?')
-		return -fail(err, len, EXIT_USAGE, "%s: unknown option '%s'",
-			     argv[0], argv[optind - 1]);
+	if (c != '?' && c != ':')
+		return c;
+	refused_option(argv, opt, sizeof(opt));
 	if (c == ':')
-		return -fail(err, len, EXIT_USAGE, "%s: '%s' needs a value",
-			     argv[0], argv[optind - 1]);
-	return c;
+		return -fail(err, len, EXIT_USAGE, "%s%s'%s' needs a value",
+			     who ? who : "", who ? ": " : "", opt);
+	/* A long option getopt_long refused: which ones its name can be
+	 * (getopt_long takes an unambiguous abbreviation). */
+	for (o = longopts; !strncmp(opt, "--", 2) && o->name; o++) {
+		if (strncmp(o->name, opt + 2, strlen(opt + 2)))
+			continue;
+		if (!strcmp(o->name, opt + 2) || !match)
+			match = o;
+		else if (strcmp(match->name, opt + 2))
+			ambiguous = true;
+	}
+	if (match && (!ambiguous || !strcmp(match->name, opt + 2)) &&
+	    match->has_arg == no_argument)
+		return -fail(err, len, EXIT_USAGE, "%s%s'--%s' takes no value",
+			     who ? who : "", who ? ": " : "", match->name);
+	if (match && ambiguous)
+		return -fail(err, len, EXIT_USAGE, "%s%sambiguous option '%s' "
+			     "(--%s, ...)", who ? who : "", who ? ": " : "",
+			     opt, match->name);
+	return -fail(err, len, EXIT_USAGE, "%s%sunknown option '%s'",
+		     who ? who : "", who ? ": " : "", opt);
+}
+
+int spec_getopt(int argc, char **argv, const struct option *longopts,
+		char *err, size_t len)
+{
+	return spec_getopt_from(argc, argv, "", longopts, argv[0], err, len);
 }
 
 int spec_vip(const char *s, struct xdplb_svc_key *key,
@@ -55,9 +111,8 @@ int spec_vip(const char *s, struct xdplb_svc_key *key,
 		    "ADDR:PORT[/tcp|/udp], IPv6 ADDR in brackets)", s);
 }
 
-/* Seconds, fractions allowed, to milliseconds in the allowed range. */
-static int parse_secs(const char *name, const char *s, __u32 *ms, char *err,
-		      size_t len)
+int spec_secs(const char *name, const char *s, __u32 *ms, char *err,
+	      size_t len)
 {
 	double v = -1;
 	char *end;
@@ -72,7 +127,7 @@ static int parse_secs(const char *name, const char *s, __u32 *ms, char *err,
 	v = v >= 0 && v < 1e7 ? (double)(long long)(v * 1000 + 0.5) : -1;
 	if (!(v >= SPEC_MIN_SECS_MS && v <= SPEC_MAX_SECS_MS))
 		return fail(err, len, EXIT_FAIL, "%s '%s' is not a number of "
-			    "seconds in 0.01..3600", name, s);
+			    "seconds in " SPEC_SECS_RANGE, name, s);
 	*ms = (__u32)v;
 	return 0;
 }
@@ -216,10 +271,10 @@ static int vip_option(int c, const char *arg, struct vip_spec *v, char *err,
 		return parse_check(arg, &v->key, o, err, len);
 	case 'i':
 		v->given |= VIP_INTERVAL;
-		return parse_secs("interval", arg, &o->interval_ms, err, len);
+		return spec_secs("interval", arg, &o->interval_ms, err, len);
 	case 'T':
 		v->given |= VIP_TIMEOUT;
-		return parse_secs("timeout", arg, &o->timeout_ms, err, len);
+		return spec_secs("timeout", arg, &o->timeout_ms, err, len);
 	case 'q':
 		v->given |= VIP_QUORUM;
 		return parse_count("quorum", arg, 1, XDPLB_MAX_REALS,

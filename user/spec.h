@@ -13,6 +13,7 @@
 #ifndef XDPLB_SPEC_H
 #define XDPLB_SPEC_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "addr.h"
@@ -20,9 +21,18 @@
 
 #define SPEC_ERRLEN	256
 
-/* Limits of the health-check options. */
-#define SPEC_MIN_SECS_MS	10		/* --interval, --timeout */
+/*
+ * SEC: the seconds of check --interval and --timeout and of stats
+ * --interval, fractions allowed. The range as doc/xdplb.8.md gives it
+ * (a unit test holds the page to it).
+ */
+#define SPEC_MIN_SECS_MS	10
 #define SPEC_MAX_SECS_MS	3600000
+#define SPEC_SECS_RANGE		"0.01..3600"
+/* Whole seconds of attach's --tcp-timeout and --udp-timeout. */
+#define SPEC_MAX_FLOW_TIMEOUT	(7 * 86400)
+
+/* Limits of the other health-check options. */
 #define SPEC_MAX_RISE_FALL	1000
 #define SPEC_MIN_HTTP_STATUS	100
 #define SPEC_MAX_HTTP_STATUS	599
@@ -71,9 +81,23 @@ int vip_spec_merge(const struct vip_spec *v, __u32 *flags, __u32 *table_size,
  * (negated, so it cannot be an option) with the message in err. Reset
  * optind to 0 before the first call.
  */
-struct option;
 int spec_getopt(int argc, char **argv, const struct option *longopts,
 		char *err, size_t len);
+/* The global options, before the command: getopt's short ones ('+':
+ * they stop at the command) and the long ones. */
+#define GLOBAL_SHORT_OPTS	"+jvVh"
+extern const struct option global_opts[];
+
+/* The same with short options too (getopt's optstring; '+' first stops
+ * at the first word that is not an option), messages prefixed with
+ * "WHO: " (NULL: nothing). */
+int spec_getopt_from(int argc, char **argv, const char *shortopts,
+		     const struct option *longopts, const char *who,
+		     char *err, size_t len);
+
+/* SEC (above) to milliseconds; name names it in the message. */
+int spec_secs(const char *name, const char *s, __u32 *ms, char *err,
+	      size_t len);
 
 /* VIP := ADDR:PORT[/tcp|/udp] */
 int spec_vip(const char *s, struct xdplb_svc_key *key, char *err, size_t len);

@@ -36,6 +36,7 @@
 #include "fault.h"
 #include "hook.h"
 #include "lb.h"
+#include "repair.h"
 #include "upgrade.h"
 #include "version.h"
 
@@ -426,6 +427,16 @@ static int stage(struct job *j)
 	if (err) {
 		say(j->err, j->errlen, "upgrade: cannot mark '%s' as the "
 		    "upgrade of '%s': %s", j->staging, j->dir, strerror(-err));
+		return err;
+	}
+	/* A change interrupted before the upgrade (repair.h) is repaired
+	 * after it: its marker goes with the new directory, before anything
+	 * could make that directory the instance's. */
+	err = lb_change_carry(j->dir, j->staging);
+	if (err) {
+		say(j->err, j->errlen, "upgrade: cannot carry the marker of an "
+		    "interrupted change into '%s': %s", j->staging,
+		    strerror(-err));
 		return err;
 	}
 	bpf_object__for_each_map(map, j->skel->obj) {

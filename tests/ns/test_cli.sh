@@ -94,6 +94,35 @@ test_bad_input() {
 	bad_case 1 'root' "add-vip as nobody" lb_ns_exec setpriv --reuid=nobody \
 		--regid="$(id -g nobody)" --clear-groups "$XDPLB" --pin-dir "$PIN" add-vip "$VIP4:81"
 
+	# One line whatever an argument holds; an option without its value, in
+	# any command, is one usage line naming it.
+	bad_case 1 "malformed VIP '1.2.3.4\\\\n:80'" "a newline in an argument" \
+		xlb add-vip $'1.2.3.4\n:80'
+	bad_case 2 "unknown command 'li\\\\x1b\\[0mst'" "an escape sequence in a command" \
+		xlb $'li\e[0mst'
+	bad_case 2 "^xdplb: '--pin-dir' needs a value \\(see 'xdplb help'\\)$" "--pin-dir without DIR" \
+		"$XDPLB" --pin-dir
+	bad_case 2 "unknown option '--bogus'" "unknown global option" "$XDPLB" --bogus list
+	bad_case 2 "which command" "no command" "$XDPLB"
+	bad_case 2 "attach: '--vip' needs a value" "attach --vip without VIP" xlb attach eth0 --vip
+	bad_case 2 "add-vip: '--check' needs a value" "add-vip --check without CHECK" xlb add-vip "$VIP4:81" --check
+	bad_case 2 "add-real: '--weight' needs a value" "add-real --weight without W" \
+		xlb add-real --vip "$V" "$r3" --weight
+	bad_case 2 "stats: '--interval' needs a value" "stats --interval without SEC" xlb stats --interval
+	bad_case 2 "stats: '--count' needs a value" "stats --count without N" xlb stats --interval 1 --count
+	bad_case 2 "conns: '--vip' needs a value" "conns --vip without VIP" xlb conns --vip
+	bad_case 2 "flow: '--vip' needs a value" "flow --vip without VIP" xlb flow 1.2.3.4:5 --vip
+	bad_case 2 "daemon: '--config' needs a value" "daemon --config without FILE" xlb daemon --config
+	bad_case 2 "exporter: '--listen' needs a value" "exporter --listen without LISTEN" xlb exporter --listen
+	bad_case 2 "real-setup: '--state' needs a value" "real-setup --state without STATE" \
+		xlb real-setup 1.2.3.4 --state
+	bad_case 2 "check-real: '--vip' needs a value" "check-real --vip without VIP" xlb check-real --vip
+	bad_case 2 "stats: unknown option '--bogus'" "stats --bogus" xlb stats --bogus
+	bad_case 2 "stats: --count repeats --interval" "stats --count without --interval" xlb stats --count 3
+	bad_case 1 "interval '0.001' is not a number of seconds in 0.01..3600" "stats --interval 0.001" \
+		xlb stats --interval 0.001 --count 1
+	bad_case 1 "interval '3601'" "stats --interval 3601" xlb stats --interval 3601
+
 	# JSON mode: the error is a JSON object on stdout, nothing on stderr.
 	bad_case 1 'error' "-j add-vip bogus" xlb -j add-vip bogus
 	out=$(xlb -j add-vip bogus 2>"$T_TMP/bad.err")

@@ -4,10 +4,12 @@
 # fresh instance saves back the same; restoring what runs changes nothing at
 # all (no map written, no table swapped, running downloads untouched); a
 # changed file changes only what differs; a bad line changes nothing; bad
-# health-check options on the command line are refused.
+# health-check options on the command line are refused; a file that is not
+# text (/dev/zero, zeros, a NUL in a weight), an empty one, or one that would
+# delete every service with reals is refused unless --remove-all.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(save_restore restore_noop restore_diff bad_input_config)
+ns_tests+=(save_restore restore_noop restore_diff bad_input_config restore_corrupt)
 
 # maps_state: what restore must not touch when nothing differs: the inner
 # map ids of every Maglev table and of the service index, and the contents
@@ -199,10 +201,70 @@ test_bad_input_config() {
 	bad_case 1 'quorum' "--quorum 0" xlb set-vip "$V" --quorum 0
 	bad_case 1 'health check' "--interval without --check" xlb add-vip "$U" --interval 1
 	bad_case 2 'needs a value' "--check without value" xlb set-vip "$V" --check
-	bad_case 2 'unknown option' "add-real --sorry=1" xlb add-real --vip "$V" 1.2.3.4 --sorry=1
+	bad_case 2 "'--sorry' takes no value" "add-real --sorry=1" xlb add-real --vip "$V" 1.2.3.4 --sorry=1
 	bad_case 2 'not an option' "set-real --sorry" xlb set-real --vip "$V" "$(lab_ip4 r1)" --sorry
 	bad_case 2 'expected at most one' "restore two files" xlb restore a b
 	bad_case 1 'nosuch' "restore missing file" xlb restore "$T_TMP/nosuch.conf"
 	bad_case 2 'takes no arguments' "save with an argument" xlb save x
 	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+}
+
+# What a power loss, a full disk or a wrong path leaves for restore: refused
+# with one line naming the file and line, exit 1, nothing changed (bad_case,
+# test_cli.sh). An empty file, or one that would delete every service with
+# reals, only with --remove-all.
+test_restore_corrupt() {
+	local f out V="$VIP4:80"
+	f=$(config_file corrupt)
+	lb_fresh "$V"
+	out=$(xlb restore "$f" 2>&1) || fail "restore: $out"
+	CFG0=$(xlb -j list | nsutil config) || fail "list: $CFG0"
+	PROG0=$(lb_xdp_prog eth0)
+	BAD=()
+
+	bad_case 1 '^xdplb: /dev/zero:1: a NUL byte at column 1' "restore /dev/zero" \
+		xlb restore /dev/zero
+	head -c 4096 /dev/zero >"$T_TMP/zero.conf"
+	bad_case 1 'zero.conf:1: a NUL byte' "restore of a zero-filled 4 KiB file" \
+		xlb restore "$T_TMP/zero.conf"
+	# The file as a power loss leaves it: its first lines, then zeros.
+	{ head -n 3 "$f"; head -c 4096 /dev/zero; } >"$T_TMP/tail0.conf"
+	bad_case 1 'tail0.conf:4: a NUL byte at column 1' "restore of a file ending in zeros" \
+		xlb restore "$T_TMP/tail0.conf"
+	# --weight 10, as the old reader took it: --weight 1.
+	sed "4s/--weight 2$/--weight 1\x000/" "$f" >"$T_TMP/nul.conf"
+	bad_case 1 'nul.conf:4: a NUL byte at column' "restore of a file with a NUL in a weight" \
+		xlb restore "$T_TMP/nul.conf"
+	head -c -12 "$f" >"$T_TMP/cut.conf"
+	bad_case 1 'cut.conf:[0-9]+: the last line has no newline' "restore of a file cut short" \
+		xlb restore "$T_TMP/cut.conf"
+	printf 'add-vip %s\r\n' "$V" >"$T_TMP/crlf.conf"
+	bad_case 1 'crlf.conf:1: a carriage return' "restore of DOS lines" \
+		xlb restore "$T_TMP/crlf.conf"
+	bad_case 1 '/tmp:1: cannot read: Is a directory' "restore of a directory" \
+		xlb restore /tmp
+	: >"$T_TMP/empty.conf"
+	bad_case 1 "empty.conf' declares no service: refused \\(restore --remove-all" \
+		"restore of an empty file" xlb restore "$T_TMP/empty.conf"
+	bad_case 1 "<stdin>' declares no service" "restore of nothing on stdin" \
+		xlb restore </dev/null
+	printf 'add-vip %s:81\n' "$VIP4" >"$T_TMP/other.conf"
+	bad_case 1 "other.conf' would delete every service that has reals \\(3 services with 5 reals" \
+		"restore of a file without the services that have reals" \
+		xlb restore "$T_TMP/other.conf"
+	bad_case 2 "'--remove-all' takes no value" "restore --remove-all=1" \
+		xlb restore --remove-all=1 "$T_TMP/empty.conf"
+	((${#BAD[@]} == 0)) || fail "${#BAD[@]} wrong: $(printf '%s; ' "${BAD[@]}")"
+
+	# Asked for: it is done.
+	out=$(xlb restore --remove-all "$T_TMP/other.conf" 2>&1) ||
+		fail "restore --remove-all of another service: $out"
+	[[ $out == "restored: services 1 added, 3 removed, 0 changed; reals 0 added, 5 removed, 0 changed" ]] ||
+		fail "restore --remove-all says: $out"
+	out=$(xlb restore --remove-all "$T_TMP/empty.conf" 2>&1) ||
+		fail "restore --remove-all of an empty file: $out"
+	[[ $out == "restored: services 0 added, 1 removed, 0 changed; reals 0 added, 0 removed, 0 changed" ]] ||
+		fail "restore --remove-all of an empty file says: $out"
+	out=$(xlb save) || fail "save: $out"
+	[[ -z $out ]] || fail "services left after restore --remove-all of an empty file: $out"
 }

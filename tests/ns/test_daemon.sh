@@ -3,11 +3,13 @@
 # test_daemon.sh - xdplb daemon: a real whose HTTP server dies is drained and
 # comes back, SIGHUP re-applies the file and moves nothing, a bad file changes
 # nothing, kill -9 leaves forwarding as it was, --announce follows the daemon,
-# the sorry real takes over below quorum, and another process holding the pin
-# directory's lock freezes neither checks nor /metrics.
+# the sorry real takes over below quorum, another process holding the pin
+# directory's lock freezes neither checks nor /metrics, and a corrupt, empty
+# or wiping file is refused at start and on SIGHUP.
 # Sourced by run.sh (helpers and variables are defined there).
 
-ns_tests+=(daemon_health daemon_reload daemon_kill daemon_sorry daemon_lock daemon_lock_start)
+ns_tests+=(daemon_health daemon_reload daemon_kill daemon_sorry daemon_lock daemon_lock_start
+	daemon_corrupt)
 
 DAEMON_PID=
 DAEMON_LOG=
@@ -408,4 +410,44 @@ test_daemon_lock_start() {
 	wait_health r2 up 3 >/dev/null
 	wait_announce up
 	daemon_alive
+}
+
+# What a power loss leaves (a zero-filled file), an empty file and a file
+# that would delete every service with reals: refused on SIGHUP, logged,
+# the running configuration stays; and at start, with one line and exit 1.
+test_daemon_corrupt() {
+	local conf=$T_TMP/corrupt.conf before after out rc
+	require_cmd bpftool
+	daemon_fresh "$conf" "--check tcp --interval 0.5 --timeout 0.3" r1 r2
+	before=$(daemon_state)
+
+	head -c 4096 /dev/zero >"$conf"
+	kill -HUP "$DAEMON_PID"
+	wait_log "reload: $conf:1: a NUL byte at column 1 (not text: a zero-filled or binary file?); the running configuration stays" 3
+	: >"$conf"
+	kill -HUP "$DAEMON_PID"
+	wait_log "reload: '$conf' declares no service: refused; the running configuration stays" 3
+	echo "add-vip $VIP4:81" >"$conf"
+	kill -HUP "$DAEMON_PID"
+	wait_log "reload: '$conf' would delete every service that has reals (1 service with 2 reals: $VIP4:80/tcp): refused; the running configuration stays" 3
+	sleep 1.2 # a tick, a check round
+	daemon_alive
+	after=$(daemon_state)
+	[[ $before == "$after" ]] || fail "a refused file changed something: before $before; after $after"
+	out=$(http_burst 20 "$VIP4")
+	expect_dist "$out" --total 20 --required r1,r2
+
+	# At start: nothing changes, one line, exit 1.
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	before=$(daemon_state)
+	for f in /dev/zero "$conf"; do
+		out=$(nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$PIN" daemon --config "$f" 2>&1 </dev/null)
+		rc=$?
+		((rc == 1)) || fail "daemon --config $f: exit $rc, want 1: $out"
+		[[ $out != *$'\n'* ]] || fail "daemon --config $f: not one line: $out"
+		[[ $out == *"refused"* || $out == *"NUL byte"* ]] || fail "daemon --config $f: $out"
+	done
+	after=$(daemon_state)
+	[[ $before == "$after" ]] || fail "a daemon refused at start changed something"
 }

@@ -2,7 +2,8 @@
 /*
  * test_config.c - configuration files (user/config.c): what config_parse
  * accepts and what it makes of it, every kind of bad line with its line
- * number, and config_write's lines read back to the same configuration.
+ * number, and config_write's lines read back to the same configuration;
+ * the line reader under it (lines.h), and lines_read_one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "lines.h"
 #include "spec.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -278,6 +281,260 @@ Test(config_parse, first_bad_line)
 		     -EINVAL);
 	cr_expect_str_eq(err, "test.conf:3: weight '-1' out of range "
 			 "(0..65535)");
+}
+
+/* Not text, or not all of it: each an error naming the file and line,
+ * never a file that ends early. */
+
+/* config_parse over len bytes (NULs included). */
+static int parse_bytes(const char *text, size_t len, struct config **c,
+		       char *err, size_t errlen)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+	int ret;
+
+	cr_assert(f);
+	err[0] = '\0';
+	ret = config_parse(f, "test.conf", c, err, errlen);
+	fclose(f);
+	return ret;
+}
+
+#define BYTES(s) s, sizeof(s) - 1
+
+static const struct {
+	const char *text;
+	size_t len;
+	int line;
+	const char *says;
+} not_text[] = {
+	/* A NUL in a weight: "--weight 1" must not pass for "10". */
+	{ BYTES(V R "10.0.0.2 --weight 1\0000\n"), 2, "NUL byte at column 47" },
+	{ BYTES("\0\0\0\0\0\0\0\0\n"), 1, "NUL byte at column 1" },
+	{ BYTES(V "\n" R "10.0.0.2\033[0m\n"), 3, "control byte 0x1b" },
+	{ BYTES(V R "10.0.0.2\x7f\n"), 2, "control byte 0x7f" },
+	{ BYTES(V R "10.0.0.2\f\n"), 2, "control byte 0x0c" },
+	{ BYTES("add-vip 10.0.0.1:80\r\n"), 1, "carriage return at column 20" },
+	{ BYTES(V R "10.0.0.2 --weight 10"), 2, "no newline" },
+	{ BYTES("# only a comment"), 1, "no newline" },
+};
+
+Test(config_parse, not_text)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(not_text); i++) {
+		struct config *c = (struct config *)0x1;
+		char err[512], want[32];
+		int ret;
+
+		ret = parse_bytes(not_text[i].text, not_text[i].len, &c, err,
+				  sizeof(err));
+		cr_expect_eq(ret, -EINVAL, "case %zu: returned %d", i, ret);
+		cr_expect_eq(c, (struct config *)0x1, "case %zu: *out set", i);
+		snprintf(want, sizeof(want), "test.conf:%d: ",
+			 not_text[i].line);
+		cr_expect(!strncmp(err, want, strlen(want)) &&
+			  strstr(err, not_text[i].says), "case %zu: message "
+			  "'%s', want '%s...%s'", i, err, want,
+			  not_text[i].says);
+	}
+}
+
+/* What a power loss leaves: a file of zeros. */
+Test(config_parse, zero_filled)
+{
+	static char zeros[4096];
+	struct config *c = NULL;
+	char err[512];
+
+	cr_expect_eq(parse_bytes(zeros, sizeof(zeros), &c, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "test.conf:1: a NUL byte at column 1 (not "
+			 "text: a zero-filled or binary file?)");
+}
+
+/* Tab is the one control byte a line may hold. */
+Test(config_parse, tabs)
+{
+	struct config *c = NULL;
+	char err[512];
+
+	cr_assert_eq(parse("\tadd-vip\t10.0.0.1:80\t# x\t\n", &c, err,
+			   sizeof(err)), 0, "%s", err);
+	cr_expect_eq(c->nsvcs, 1);
+	config_free(c);
+}
+
+Test(config_parse, long_line)
+{
+	char *text = malloc(CONFIG_MAX_LINE + 3);
+	struct config *c = NULL;
+	char err[512];
+
+	cr_assert(text);
+	/* The longest line that is allowed, then one byte more. */
+	memset(text, ' ', CONFIG_MAX_LINE);
+	text[0] = '#';
+	text[CONFIG_MAX_LINE] = '\n';
+	cr_expect_eq(parse_bytes(text, CONFIG_MAX_LINE + 1, &c, err,
+				 sizeof(err)), 0, "%s", err);
+	config_free(c);
+	memset(text, ' ', CONFIG_MAX_LINE + 1);
+	text[0] = '#';
+	text[CONFIG_MAX_LINE + 1] = '\n';
+	cr_expect_eq(parse_bytes(text, CONFIG_MAX_LINE + 2, &c, err,
+				 sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "test.conf:1: a line longer than 4096 bytes");
+	free(text);
+}
+
+Test(config_parse, huge_file)
+{
+	size_t len = CONFIG_MAX_BYTES + 100, i;
+	char *text = malloc(len);
+	struct config *c = NULL;
+	char err[512];
+
+	cr_assert(text);
+	/* Comment lines of 64 bytes, past the limit. */
+	for (i = 0; i < len; i++)
+		text[i] = i % 64 == 63 ? '\n' : '#';
+	cr_expect_eq(parse_bytes(text, len - len % 64, &c, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect_str_eq(err, "test.conf:262145: the file is larger than "
+			 "16777216 bytes");
+	free(text);
+}
+
+/* A read that fails after some lines: the error, by line, never the end
+ * of the file (and ENOMEM the same). */
+struct failing {
+	const char *text;
+	size_t off;
+	int err;
+};
+
+static ssize_t failing_read(void *cookie, char *buf, size_t size)
+{
+	struct failing *fl = cookie;
+	size_t n = strlen(fl->text) - fl->off;
+
+	if (!n) {
+		errno = fl->err;
+		return -1;
+	}
+	if (n > size)
+		n = size;
+	memcpy(buf, fl->text + fl->off, n);
+	fl->off += n;
+	return n;
+}
+
+static void read_fails(int e, const char *says)
+{
+	struct failing fl = { .text = V R "10.0.0.2\n", .err = e };
+	cookie_io_functions_t io = { .read = failing_read };
+	struct config *c = (struct config *)0x1;
+	char err[512];
+	FILE *f = fopencookie(&fl, "r", io);
+	int ret;
+
+	cr_assert(f);
+	ret = config_parse(f, "test.conf", &c, err, sizeof(err));
+	fclose(f);
+	cr_expect_eq(ret, -e, "returned %d", ret);
+	cr_expect_eq(c, (struct config *)0x1);
+	cr_expect_str_eq(err, says);
+}
+
+Test(config_parse, read_error)
+{
+	read_fails(EIO, "test.conf:3: cannot read: Input/output error");
+}
+
+Test(config_parse, out_of_memory_is_no_end)
+{
+	read_fails(ENOMEM, "test.conf:3: cannot read: Cannot allocate "
+		   "memory");
+}
+
+/* A value under /proc/sys, as real-setup reads one: the one line, whole. */
+static int read_one(const char *text, size_t len, char *buf, size_t buflen,
+		    char *err)
+{
+	char path[] = "/tmp/xdplb-lines-XXXXXX";
+	int fd = mkstemp(path), ret;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	ret = lines_read_one(path, buf, buflen, err, 256);
+	unlink(path);
+	return ret;
+}
+
+Test(lines_read_one, value)
+{
+	char buf[8], err[256];
+
+	cr_expect_eq(read_one("2\n", 2, buf, sizeof(buf), err), 0);
+	cr_expect_str_eq(buf, "2");
+	cr_expect_eq(read_one("1234567\n", 8, buf, sizeof(buf), err), 0);
+	cr_expect_eq(read_one("12345678\n", 9, buf, sizeof(buf), err),
+		     -EINVAL, "a value longer than the buffer is no value");
+	cr_expect(strstr(err, ":1: a line longer than 7 bytes"), "%s", err);
+	cr_expect_eq(read_one("2", 1, buf, sizeof(buf), err), -EINVAL);
+	cr_expect_eq(read_one("", 0, buf, sizeof(buf), err), -EINVAL);
+	cr_expect(strstr(err, ": empty"), "%s", err);
+	cr_expect_eq(read_one("\0\n", 2, buf, sizeof(buf), err), -EINVAL);
+	cr_expect_eq(lines_read_one("/nonexistent/x", buf, sizeof(buf), err,
+				    sizeof(err)), -ENOENT);
+}
+
+/* config_check_wipe: what restore refuses without --remove-all, and the
+ * daemon always. */
+Test(config_check_wipe, empty_or_all_gone)
+{
+	struct config *empty, *have, *other, *keeps, *bare;
+	char err[256];
+
+	cr_assert_eq(parse("# nothing\n", &empty, err, sizeof(err)), 0);
+	cr_assert_eq(parse(V R "10.0.0.2\n" R "10.0.0.3\n"
+			   "add-vip 10.0.0.1:81\n"
+			   "add-real --vip 10.0.0.1:81 10.0.0.2\n"
+			   "add-vip 10.0.0.1:82\n", &have, err, sizeof(err)),
+		     0);
+	cr_assert_eq(parse("add-vip 10.0.0.9:80\n"
+			   "add-real --vip 10.0.0.9:80 10.0.0.2\n", &other,
+			   err, sizeof(err)), 0);
+	cr_assert_eq(parse("add-vip 10.0.0.1:81\n", &keeps, err,
+			   sizeof(err)), 0);
+	cr_assert_eq(parse("add-vip 10.0.0.1:82\n", &bare, err, sizeof(err)),
+		     0);
+
+	cr_expect_eq(config_check_wipe(empty, NULL, err, sizeof(err)),
+		     -ECANCELED);
+	cr_expect_str_eq(err, "declares no service");
+	cr_expect_eq(config_check_wipe(empty, have, err, sizeof(err)),
+		     -ECANCELED);
+	cr_expect_eq(config_check_wipe(other, have, err, sizeof(err)),
+		     -ECANCELED);
+	cr_expect_str_eq(err, "would delete every service that has reals (2 "
+			 "services with 3 reals: 10.0.0.1:80/tcp, ...)");
+	/* One service with reals kept (its reals may go): no wipe. */
+	cr_expect_eq(config_check_wipe(keeps, have, err, sizeof(err)), 0);
+	/* Only a service without reals kept: a wipe all the same. */
+	cr_expect_eq(config_check_wipe(bare, have, err, sizeof(err)),
+		     -ECANCELED);
+	/* Nothing serves (a fresh instance): anything goes but nothing. */
+	cr_expect_eq(config_check_wipe(other, bare, err, sizeof(err)), 0);
+	cr_expect_eq(config_check_wipe(other, NULL, err, sizeof(err)), 0);
+	config_free(empty);
+	config_free(have);
+	config_free(other);
+	config_free(keeps);
+	config_free(bare);
 }
 
 Test(format_secs, shortest_exact)

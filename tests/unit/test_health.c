@@ -490,6 +490,47 @@ Test(health_exec, timeout_kills_and_reaps)
 	hc_free(e);
 }
 
+/* pgrep -fx pattern finds nothing within ms (a process killed a moment
+ * ago may still run until it is scheduled). */
+static bool gone_within(const char *pattern, long ms)
+{
+	char cmd[160];
+	long t0 = ms_now();
+
+	snprintf(cmd, sizeof(cmd), "pgrep -fx '%s' >/dev/null", pattern);
+	while (system(cmd) == 0) {
+		if (ms_now() - t0 > ms)
+			return false;
+		usleep(20 * 1000);
+	}
+	return true;
+}
+
+/* A command that passes, leaving a child in the background: the child
+ * ends with it (its process group is killed), however long it would run
+ * on. The same for one that fails. */
+static void leaves_no_child(const char *cmd, const char *child, bool pass)
+{
+	struct rec r = {};
+	struct hc_target t = command(cmd);
+
+	first_result(&t, &r, 2000);
+	cr_expect_eq(r.last_up, pass, "why: %s", r.why);
+	cr_expect(gone_within(child, 1000), "'%s' outlived its check '%s'",
+		  child, cmd);
+}
+
+Test(health_exec, passing_leaves_no_child)
+{
+	leaves_no_child("sleep 32.5 & exit 0", "sleep 32.5", true);
+}
+
+Test(health_exec, failing_leaves_no_child)
+{
+	leaves_no_child("(sleep 33.5 > /dev/null &); exit 1", "sleep 33.5",
+			false);
+}
+
 /* Transitions driven by a file: up, fall 3 -> down, rise 2 -> up. */
 Test(health_exec, rise_and_fall)
 {
@@ -616,4 +657,42 @@ Test(health_engine, sync_keeps_state)
 	cr_expect_eq(checked, 0);
 	hc_free(e);
 	close(fd);
+}
+
+/* HTTP answers ------------------------------------------------------------ */
+
+Test(health_http, status_line)
+{
+	static const struct {
+		const char *answer;
+		size_t len;		/* 0: strlen */
+		bool final;
+		int want;
+	} cases[] = {
+		{ "HTTP/1.1 200 OK\r\n", 0, false, 200 },
+		{ "HTTP/1.0 204\r\n", 0, false, 204 },
+		{ "HTTP/1.1 503\n", 0, false, 503 },
+		{ "HTTP/1.1 200 OK", 0, false, HC_HTTP_MORE },
+		{ "HTTP/1.1 200 OK", 0, true, 200 },
+		{ "HTTP/1.1 20", 0, true, HC_HTTP_BAD },
+		{ "HTTP/1.1 200", 0, true, HC_HTTP_BAD },
+		{ "", 0, true, HC_HTTP_BAD },
+		{ "HTTP/1.1 600 Nope\r\n", 0, false, HC_HTTP_BAD },
+		{ "HTTP/1.1 099 Nope\r\n", 0, false, HC_HTTP_BAD },
+		{ "HTTP/2 200\r\n", 0, false, HC_HTTP_BAD },
+		{ "SSH-2.0-OpenSSH_9.2\r\n", 0, false, HC_HTTP_BAD },
+		/* A NUL does not end the answer early, nor pass as a digit. */
+		{ "HTTP/1.1 2\0000 OK\r\n", 18, false, HC_HTTP_BAD },
+		{ "HTTP/1.1 200 \0\r\n", 16, false, 200 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len :
+			     strlen(cases[i].answer);
+		int got = hc_http_status(cases[i].answer, len, cases[i].final);
+
+		cr_expect_eq(got, cases[i].want, "case %zu: %d, want %d", i,
+			     got, cases[i].want);
+	}
 }

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_parse.c - what operators type (user/addr.c): VIPs, addresses, MACs,
- * weights, table sizes, and the printed form of a VIP.
+ * test_parse.c - what operators type (user/addr.c, spec.c): VIPs,
+ * addresses, MACs, weights, table sizes, the printed form of a VIP, the
+ * one-line usage errors of options, seconds (SEC) and the help text's
+ * range of them; and the one-line form of every error message (log.c).
  *
  * Expected values are written out as bytes, or come from inet_pton, never
  * from the functions under test.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
 
 #include "addr.h"
+#include "cmd.h"
+#include "log.h"
+#include "spec.h"
+#include "usage.h"	/* the help text, from doc/xdplb.8.md */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -455,4 +463,157 @@ Test(format_vip, round_trip)
 		cr_expect(!memcmp(&key, &again, sizeof(key)),
 			  "%s -> %s parses to another key", cases[i].in, buf);
 	}
+}
+
+/* Options -------------------------------------------------------------- */
+
+/* spec_getopt over a command line; its message in err. */
+static int getopt_all(int argc, char **argv, char *err)
+{
+	static const struct option lo[] = {
+		{ "vip", required_argument, NULL, 'V' },
+		{ "sorry", no_argument, NULL, 's' },
+		{ "view", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = spec_getopt(argc, argv, lo, err, SPEC_ERRLEN)) >= 0)
+		;
+	return c;
+}
+
+Test(spec_getopt, one_line_usage_errors)
+{
+	static const struct {
+		const char *args[4];
+		const char *says;
+	} cases[] = {
+		{ { "--vip" }, "stats: '--vip' needs a value" },
+		{ { "x", "--vip" }, "stats: '--vip' needs a value" },
+		{ { "--bogus" }, "stats: unknown option '--bogus'" },
+		{ { "--bogus=1" }, "stats: unknown option '--bogus'" },
+		{ { "--sorry=1" }, "stats: '--sorry' takes no value" },
+		{ { "--so=1" }, "stats: '--sorry' takes no value" },
+		{ { "--v", "x" }, "stats: ambiguous option '--v' (--vip, ...)" },
+		{ { "--vi=1" }, "stats: ambiguous option '--vi' (--vip, ...)" },
+		{ { "-x" }, "stats: unknown option '-x'" },
+		{ { "-s" }, "stats: unknown option '-s'" },
+	};
+	char err[SPEC_ERRLEN], *argv[6];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		argv[0] = "stats";
+		for (n = 0; n < 4 && cases[i].args[n]; n++)
+			argv[n + 1] = (char *)cases[i].args[n];
+		argv[n + 1] = NULL;
+		cr_expect_eq(getopt_all(n + 1, argv, err), -EXIT_USAGE,
+			     "case %zu", i);
+		cr_expect_str_eq(err, cases[i].says, "case %zu", i);
+	}
+}
+
+/* The global options: short ones too, and no "WHO: " before the message. */
+Test(spec_getopt, global)
+{
+	static const struct option lo[] = {
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[SPEC_ERRLEN];
+	char *a1[] = { "xdplb", "-jz", "list", NULL };
+	char *a2[] = { "xdplb", "--pin-dir", NULL };
+	char *a3[] = { "xdplb", "-j", "list", "--vip", NULL };
+
+	optind = 0;
+	cr_expect_eq(spec_getopt_from(3, a1, "+j", lo, NULL, err, sizeof(err)),
+		     'j');
+	cr_expect_eq(spec_getopt_from(3, a1, "+j", lo, NULL, err, sizeof(err)),
+		     -EXIT_USAGE);
+	cr_expect_str_eq(err, "unknown option '-z'");
+	optind = 0;
+	cr_expect_eq(spec_getopt_from(2, a2, "+j", lo, NULL, err, sizeof(err)),
+		     -EXIT_USAGE);
+	cr_expect_str_eq(err, "'--pin-dir' needs a value");
+	/* '+': the command's own options are not the global ones. */
+	optind = 0;
+	cr_expect_eq(spec_getopt_from(4, a3, "+j", lo, NULL, err, sizeof(err)),
+		     'j');
+	cr_expect_eq(spec_getopt_from(4, a3, "+j", lo, NULL, err, sizeof(err)),
+		     -1);
+	cr_expect_eq(optind, 2);
+}
+
+/* One line whatever a message holds. */
+Test(log_line, escapes_control_bytes)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert(f);
+	log_line(f, "unknown command 'li\nst\t\x1b[0m\r\x7f' (see)");
+	fclose(f);
+	cr_expect_str_eq(out, "xdplb: unknown command "
+			 "'li\\nst\\t\\x1b[0m\\r\\x7f' (see)\n");
+	free(out);
+}
+
+/* SEC -------------------------------------------------------------------- */
+
+Test(spec_secs, range)
+{
+	static const struct {
+		const char *s;
+		__u32 ms;	/* 0: refused */
+	} cases[] = {
+		{ "0.01", 10 }, { "3600", 3600000 }, { "0.5", 500 },
+		{ "0.0049", 0 }, { "3600.001", 0 }, { "0", 0 }, { "1e3", 0 },
+		{ "0x10", 0 }, { "inf", 0 }, { "nan", 0 }, { "-1", 0 },
+		{ " 1", 0 }, { "1 ", 0 }, { "", 0 },
+	};
+	char err[SPEC_ERRLEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		__u32 ms = 0;
+		int ret = spec_secs("interval", cases[i].s, &ms, err,
+				    sizeof(err));
+
+		cr_expect_eq(ret, cases[i].ms ? 0 : EXIT_FAIL, "'%s'",
+			     cases[i].s);
+		if (cases[i].ms)
+			cr_expect_eq(ms, cases[i].ms, "'%s': %u ms",
+				     cases[i].s, ms);
+		else
+			cr_expect(strstr(err, "in " SPEC_SECS_RANGE), "%s",
+				  err);
+	}
+}
+
+/* The help text (doc/xdplb.8.md, the one source of it) gives the ranges
+ * the code has: SPEC_SECS_RANGE is the millisecond limits, and the help
+ * says both ranges of SEC. */
+Test(spec_secs, help_says_the_range)
+{
+	char lo[16], hi[16], range[40], flow[40];
+	const char *sec = strstr(usage_text, "\nSEC   := ");
+	char text[400];
+	size_t n;
+
+	format_secs(SPEC_MIN_SECS_MS, lo, sizeof(lo));
+	format_secs(SPEC_MAX_SECS_MS, hi, sizeof(hi));
+	snprintf(range, sizeof(range), "%s..%s", lo, hi);
+	cr_expect_str_eq(range, SPEC_SECS_RANGE);
+	cr_assert(sec, "no SEC in the help text");
+	/* SEC's definition: up to the next metavariable's line. */
+	n = strstr(sec + 1, "\nLISTEN") ? (size_t)(strstr(sec + 1, "\nLISTEN") -
+						   sec) : strlen(sec);
+	snprintf(text, sizeof(text), "%.*s", (int)n, sec);
+	cr_expect(strstr(text, SPEC_SECS_RANGE), "SEC in help: %s", text);
+	snprintf(flow, sizeof(flow), "1..%d", SPEC_MAX_FLOW_TIMEOUT);
+	cr_expect(strstr(text, flow), "SEC in help: %s", text);
 }
