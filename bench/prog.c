@@ -365,6 +365,21 @@ static void build(struct pcase *c)
 		c->len = PKT_LEN;
 }
 
+__u32 bench_tcp_ack(__u8 *buf, size_t size, __be32 daddr, __be16 dport)
+{
+	struct pcase c = { .p = TCP4() };
+	struct iphdr *ip = (void *)(c.pkt + sizeof(struct ethhdr));
+	struct tcphdr *th = (void *)(ip + 1);
+
+	build(&c);
+	if (c.len > size)
+		return 0;
+	ip->daddr = daddr;
+	th->dest = dport;
+	memcpy(buf, c.pkt, c.len);
+	return c.len;
+}
+
 /* One service and its reals; reals are 10.128.0.0 + i for the i-th. */
 static int add_service(struct lb *lb, struct xdplb_real *all,
 		       const struct xdplb_svc_key *key, int nreals)
