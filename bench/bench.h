@@ -72,5 +72,7 @@ int cmd_live(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
+int cmd_cpus(int argc, char **argv);
+int cmd_ctmem(int argc, char **argv);
 
 #endif /* XDPLB_BENCH_H */

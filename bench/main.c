@@ -118,6 +118,8 @@ static const struct {
 	{ "maps", cmd_maps, "PINDIR: memory of every map of an instance" },
 	{ "report", cmd_report, "ROWS JSON: print the table, write the JSON" },
 	{ "lines", cmd_lines, "[NAME]: JIT address of each source line (lines.c)" },
+	{ "cpus", cmd_cpus, "NETNS ROUNDS NAME=PINDIR...: by CPU count (cpus.c)" },
+	{ "ctmem", cmd_ctmem, "NAME=PINDIR...: connection table memory" },
 };
 
 int main(int argc, char **argv)
