@@ -67,7 +67,7 @@
 #include "lb.h"
 #include "bench.h"
 
-#define MAX_INST	16
+#define MAX_INST	32
 #define MAX_USE_REALS	16	/* reals the first-packet flows go to */
 #define DEF_ROUNDS	7
 #define UNTRACKED_REPEAT 131072	/* packets of an untracked run */
