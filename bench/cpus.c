@@ -479,8 +479,9 @@ static int counts(const struct inst *in, __u64 *hit, __u64 *tx)
 	return err;
 }
 
-/* repeat packets through bench_flows into prog_fd, flows first.. of
- * client base src (nflows of them); *ns the mean per packet. */
+/* repeat packets through bench_flows into prog_fd: flows first, first +
+ * 1, ... (modulo nflows) of client base src; *ns the kernel's mean time
+ * per packet. */
 static int run(struct bench_flows_bpf *fl, int prog_fd, const __u8 *pkt,
 	       __u32 len, __u32 src, __u32 nflows, __u32 first,
 	       __u32 repeat, double *ns)
