@@ -34,7 +34,8 @@ endif
 
 # Debian packages: to build, to test, and for the namespace lab.
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	     libmnl-dev libmicrohttpd-dev libcap-dev pkg-config python3
+	     libmnl-dev libmicrohttpd-dev libcap-dev libsodium-dev pkg-config \
+	     python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat keepalived bird2 mandoc iputils-ping openssl
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
@@ -49,9 +50,9 @@ DEB_BROWSER := chromium
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
 PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl libmicrohttpd \
-	     libcap)
+	     libcap libsodium)
 PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
-	     libcap) -lelf -lz
+	     libcap libsodium) -lelf -lz
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -104,7 +105,7 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
 
-.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench \
+.PHONY: all deps help test test-unit test-prog test-ns test-pkg bench pktfuzz \
 	asan test-asan fuzz fuzz-build \
 	bench-profile demo lab-up lab-down clean install uninstall format docs \
 	check-docs doc-examples soak
@@ -213,6 +214,20 @@ $(BUILD)/test_prog: $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_SRCS)) $
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
+# The packet fuzzer (tests/pktfuzz): the real skeleton and user/ through
+# libxdplb.a. `make pktfuzz PKTFUZZ_FRAMES=N [PKTFUZZ_SEED=S]`.
+PKTFUZZ_FRAMES ?= 1000000
+$(BUILD)/tests/pktfuzz.o: tests/pktfuzz/pktfuzz.c $(BUILD)/xdplb.skel.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -c $< -o $@
+
+$(BUILD)/pktfuzz: $(BUILD)/tests/pktfuzz.o $(BUILD)/libxdplb.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+pktfuzz: $(BUILD)/pktfuzz ## fuzz the XDP program with mutated frames (PKTFUZZ_FRAMES=, PKTFUZZ_SEED=)
+	$(Q)$(BUILD)/pktfuzz -v -n $(PKTFUZZ_FRAMES) $(if $(PKTFUZZ_SEED),-s $(PKTFUZZ_SEED))
+
 # The benchmark: bench/*.c with the skeletons of xdplb, the floor and the
 # bench-only programs (bpf/bench_*.bpf.c), and user/ through libxdplb.a.
 $(BENCH_OBJS): $(BENCH_SKELS)
@@ -271,7 +286,7 @@ test-ns: all $(BROWSER_DEPS_STAMP) ## namespace tests with real traffic
 test-pkg: all ## docs fresh, man page lints, completion, make install
 	$(Q)tests/pkg/run.sh
 
-test: all $(BUILD)/test_unit $(BUILD)/test_prog asan fuzz-build $(BROWSER_DEPS_STAMP) ## every test, one summary
+test: all $(BUILD)/test_unit $(BUILD)/test_prog asan fuzz-build $(BUILD)/pktfuzz $(BROWSER_DEPS_STAMP) ## every test, one summary
 	$(Q)tests/run-all.sh
 
 bench: all $(BUILD)/xdplb-bench $(BUILD)/floor.bpf.o $(BENCH_DEPS_STAMP) ## every figure next to a floor; docs/PERFORMANCE.md

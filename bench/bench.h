@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <linux/types.h>
 
 #define BENCH_MAX_ROUNDS	16
 
@@ -54,11 +55,24 @@ int pin_cpu(int cpu);
 /* Seconds on CLOCK_MONOTONIC. */
 double now_s(void);
 
+/* Enter network namespace /var/run/netns/name; 0 or -errno (said). */
+int bench_enter_netns(const char *name);
+
+/* memlock (bytes, as the kernel counts it in fdinfo), map_type and
+ * max_entries of the map at fd; -ENOENT: not a map. */
+int bench_map_info(int fd, double *bytes, unsigned *type, unsigned *entries);
+
+/* The program-only cases' 64-byte IPv4 TCP ACK (prog.c), to daddr:dport
+ * (network order), into buf of size bytes; its length, 0 if too small. */
+__u32 bench_tcp_ack(__u8 *buf, size_t size, __be32 daddr, __be16 dport);
+
 int cmd_prog(int argc, char **argv);
 int cmd_maglev(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
+int cmd_cpus(int argc, char **argv);
+int cmd_ctmem(int argc, char **argv);
 
 #endif /* XDPLB_BENCH_H */

@@ -74,8 +74,7 @@ out:
 	return err;
 }
 
-/* memlock, map_type and max_entries of a map fd; -ENOENT: not a map. */
-static int fd_map_info(int fd, double *bytes, unsigned *type,
+int bench_map_info(int fd, double *bytes, unsigned *type,
 		       unsigned *entries)
 {
 	char path[64], line[256];
@@ -121,7 +120,7 @@ static double inner_bytes(int outer, unsigned *n)
 		if (fd < 0)
 			continue;
 		b = 0;
-		if (!fd_map_info(fd, &b, &type, &entries)) {
+		if (!bench_map_info(fd, &b, &type, &entries)) {
 			sum += b;
 			(*n)++;
 		}
@@ -162,7 +161,8 @@ int cmd_maps(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", argv[1],
 			 ents[i]->d_name);
 		fd = ents[i]->d_name[0] == '.' ? -1 : bpf_obj_get(path);
-		if (fd >= 0 && !fd_map_info(fd, &bytes, &type, &entries)) {
+		if (fd >= 0 &&
+		    !bench_map_info(fd, &bytes, &type, &entries)) {
 			snprintf(note, sizeof(note), "%s, max_entries %u",
 				 libbpf_bpf_map_type_str(type), entries);
 			map_row(ents[i]->d_name, bytes, note);

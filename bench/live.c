@@ -17,14 +17,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,23 +47,6 @@ struct target {
 	double mpps[BENCH_MAX_ROUNDS];
 	double offered[BENCH_MAX_ROUNDS];
 };
-
-static int enter_netns(const char *name)
-{
-	char path[256];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET))
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (err)
-		fprintf(stderr, "bench: cannot enter netns '%s': %s\n", name,
-			strerror(-err));
-	return err;
-}
 
 static void build_frame(__u8 *p)
 {
@@ -171,7 +152,7 @@ int cmd_live(int argc, char **argv)
 		tg[i].name = colon + 1;
 	}
 	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 1 || pin_cpu(0) || enter_netns(argv[1]))
+	if (ncpus < 1 || pin_cpu(0) || bench_enter_netns(argv[1]))
 		return -1;
 
 	gen = bench_flows_bpf__open_and_load();

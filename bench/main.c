@@ -7,11 +7,13 @@
  * `lines` serves scripts/bench-profile.sh instead (lines.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -88,6 +90,23 @@ double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+int bench_enter_netns(const char *name)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		fprintf(stderr, "bench: cannot enter netns '%s': %s\n", name,
+			strerror(-err));
+	return err;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -99,6 +118,8 @@ static const struct {
 	{ "maps", cmd_maps, "PINDIR: memory of every map of an instance" },
 	{ "report", cmd_report, "ROWS JSON: print the table, write the JSON" },
 	{ "lines", cmd_lines, "[NAME]: JIT address of each source line (lines.c)" },
+	{ "cpus", cmd_cpus, "NETNS ROUNDS NAME=PINDIR...: by CPU count (cpus.c)" },
+	{ "ctmem", cmd_ctmem, "NAME=PINDIR...: connection table memory" },
 };
 
 int main(int argc, char **argv)

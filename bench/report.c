@@ -35,6 +35,11 @@ static const struct {
 	{ "scale", "Cost at scale: 16384 random tracked flows via "
 	  "bench_flows, 2M repeats;\nthe small case is the base of the "
 	  "large one" },
+	{ "cpus", "A flow its CPU does not track, by possible CPUs (programs "
+	  "loaded for N):\nBPF_PROG_TEST_RUN via bench_flows, CPU 0; base: "
+	  "the floor at the fewest CPUs,\nelse the same case at the fewest" },
+	{ "cpumem", "Connection table by possible CPUs (kernel's memlock of "
+	  "conns); base: the fewest" },
 	{ "live", "Live traffic: veth, 64-byte UDP, XDP_TX back to a sink" },
 	{ "http", "HTTP through the direct-routing lab (wrk)" },
 	{ "control", "Control plane" },

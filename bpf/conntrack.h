@@ -3,18 +3,22 @@
  * conntrack.h - the connection table: which real each tracked flow went
  * to, so that no change of reals, weights, tables or services moves it.
  *
- * Per CPU (RSS mostly keeps a flow on one CPU; a flow that misses on this
- * CPU is looked for on the others and adopted before Maglev places it) and
- * set-associative: a flow can only live in the XDPLB_CT_WAYS ways of its
- * set, found with one inlined array access. It is consulted before the
- * service index: a hit is good while the real it names still exists (same
- * slot generation) and the flow has not idled past its protocol's timeout,
- * and a hit does not look at the service (deleting a service deletes its
- * reals, which ends their flows). Weight does not matter, so a drained
- * real keeps its flows; nor does a service added later that would match
- * the flow, so it keeps its real as in IPVS. New entries per CPU per
- * second are capped, so a flood of new flows cannot evict the established
- * ones.
+ * One set-associative table that every CPU shares (xdplb.h says how it is
+ * laid out, how writers claim a way, and which ways a new flow may take):
+ * a flow is found with one array access whatever CPU its packet arrives
+ * on, so a flow whose packets move between CPUs (veth, RPS, a changed RSS
+ * table, a failover) keeps its real, and a SYN that reuses a client port
+ * replaces the old connection's entry, the only one there is.
+ *
+ * It is consulted before the service index: a hit is good while the real
+ * it names still exists (same slot generation) and the flow has not idled
+ * past its protocol's timeout, and a hit does not look at the service
+ * (deleting a service deletes its reals, which ends their flows). Weight
+ * does not matter, so a drained real keeps its flows; nor does a service
+ * added later that would match the flow, so it keeps its real as in
+ * IPVS. A flow is confirmed by its second packet; a confirmed flow that is
+ * live is never evicted, so a flood of new flows cannot push out the
+ * established ones; new entries per CPU per second are capped besides.
  */
 #ifndef XDPLB_CONNTRACK_H
 #define XDPLB_CONNTRACK_H
@@ -27,15 +31,27 @@
 #include "verdict.h"
 #include "xdplb_hash.h"
 
+#define CT_WAY_FULL	(-1)	/* no way a new flow may take */
+#define CT_WAY_BUSY	(-2)	/* the flow's way is being written */
+
 struct ct_ctx {
 	struct xdplb_ct_guard *guard;
 	struct xdplb_conn_set *set;	/* NULL: no table to use */
 	struct xdplb_real *real;	/* on a hit */
-	__u32 idx;			/* its index in a CPU's table */
+	__u64 tags;			/* the set's tags as the lookup read
+					 * them: what an insert swaps from */
+	__u32 idx;			/* the set */
 	__u32 now;			/* ticks */
-	int way;			/* the flow's way or the victim; -1 */
-	__u16 tag;
+	int way;			/* the flow's way or the victim */
+	__u16 tag;			/* the flow's, state bits clear */
 };
+
+/* Keeps the compiler from moving or merging memory accesses across it:
+ * the stores below must reach memory in program order (x86 keeps stores
+ * in order; the compiler must not undo it). */
+#define ct_barrier()	asm volatile("" ::: "memory")
+
+#define ct_read16(p)	(*(volatile __u16 *)(p))
 
 static __always_inline bool flow_equal(const struct xdplb_flow *a,
 				       const struct xdplb_flow *b)
@@ -54,6 +70,20 @@ static __always_inline bool flow_equal(const struct xdplb_flow *a,
 static __always_inline __u32 tag_timeout(__u16 tag)
 {
 	return tag & XDPLB_CT_TAG_UDP ? udp_timeout : tcp_timeout;
+}
+
+/* Way w's tag in a set's four, as read in one word. */
+static __always_inline __u16 tag_of(__u64 tags, int w)
+{
+	return tags >> (16 * (w & (XDPLB_CT_WAYS - 1)));
+}
+
+/* The four tags with way w's replaced by t. */
+static __always_inline __u64 tags_with(__u64 tags, int w, __u16 t)
+{
+	int shift = 16 * (w & (XDPLB_CT_WAYS - 1));
+
+	return (tags & ~(0xffffull << shift)) | ((__u64)t << shift);
 }
 
 /*
@@ -76,18 +106,10 @@ static __always_inline __u32 ct_clock(struct xdplb_ct_guard *g)
 }
 
 /* Not idle past its protocol's timeout (xdplb_ct_fresh); a last use
- * after now is another CPU's clock, when a flow is adopted from it. */
+ * after now is another CPU's clock. */
 static __always_inline bool ct_fresh(__u32 now, __u32 last, __u16 tag)
 {
 	return xdplb_ct_fresh(now, last, tag_timeout(tag));
-}
-
-/* Set idx of cpu's table. */
-static __always_inline struct xdplb_conn_set *ct_set_at(__u32 cpu, __u32 idx)
-{
-	__u32 pos = cpu * ct_sets + idx;
-
-	return bpf_map_lookup_elem(&conns, &pos);
 }
 
 /* Real id as a flow (or a datagram) remembered it, generation gen: NULL
@@ -101,158 +123,86 @@ static __always_inline struct xdplb_real *real_still(__u32 id, __u16 gen)
 	return NULL;
 }
 
-/* The entry of way w of set s still stands for its flow: its real exists
- * (same slot generation) and it has not idled out. */
-static __always_inline struct xdplb_real *
-ct_good(const struct xdplb_conn_set *s, int w, __u32 now)
+/*
+ * Note way w, now of tag t, in this CPU's ring for the sync daemon: one
+ * 8-byte store, so a reader never sees half a note.
+ */
+static __always_inline void ct_note(struct ct_ctx *ct, int w, __u16 t)
 {
-	struct xdplb_real *real = real_still(s->real_id[w], s->real_gen[w]);
+	struct xdplb_ct_guard *g = ct->guard;
+	struct xdplb_ct_note note = { .set = ct->idx, .tag = t,
+				      .way = w & (XDPLB_CT_WAYS - 1) };
+	__u32 pos = bpf_get_smp_processor_id() * XDPLB_CT_LOG_SLOTS +
+		    (g->log_head & (XDPLB_CT_LOG_SLOTS - 1));
+	__u64 *slot = bpf_map_lookup_elem(&ct_log, &pos);
 
-	return real && ct_fresh(now, s->last_seen[w], s->tag[w]) ? real : NULL;
+	if (slot) {
+		*(volatile __u64 *)slot = *(__u64 *)&note;
+		g->log_head++;
+	}
 }
 
-/* Keeps the compiler from moving or merging memory accesses across it:
- * the stores below must reach memory in program order (x86 keeps stores
- * in order; the compiler must not undo it). */
-#define ct_barrier()	asm volatile("" ::: "memory")
-
-/*
- * Write the flow into way w of this CPU's set. The tag is cleared first
- * and set last, so that another CPU adopting from this set (which checks
- * the tag again after it has read the way: ct_adopt_cpu) never takes a
- * half-written way for a whole one.
- */
-static __always_inline void ct_fill(struct ct_ctx *ct,
-				    const struct xdplb_flow *flow,
-				    __u32 real_id, __u16 real_gen,
-				    __u32 created)
+/* A live flow seen here that was unconfirmed, or learnt from a peer: it
+ * is confirmed and ours now, which the sync daemon tells its peers. A
+ * swap lost to another writer is tried again at the next packet. */
+static __always_inline void ct_confirm(struct ct_ctx *ct, int w, __u16 t)
 {
 	struct xdplb_conn_set *s = ct->set;
-	int w = ct->way & (XDPLB_CT_WAYS - 1);
+	__u16 nt = (t | XDPLB_CT_TAG_CONFIRMED) & ~XDPLB_CT_TAG_PEER;
+	__u64 old = *(volatile __u64 *)&s->tags;
 
-	*(volatile __u16 *)&s->tag[w] = 0;
-	ct_barrier();
-	s->flow[w] = *flow;
-	s->real_id[w] = real_id;
-	s->real_gen[w] = real_gen;
-	s->created[w] = created;
-	s->last_seen[w] = ct->now;
-	ct_barrier();
-	*(volatile __u16 *)&s->tag[w] = ct->tag;
+	if (tag_of(old, w) != t)
+		return;
+	if (__sync_val_compare_and_swap(&s->tags, old,
+					tags_with(old, w, nt)) == old)
+		ct_note(ct, w, nt);
 }
 
-#define XDPLB_CT_MAX_CPUS 256	/* bpf_loop bound; stops at the last CPU */
-
-/* Where ct_adopt_cpu() reports an entry it found (scalars only: bpf_loop
- * callbacks cannot hand pointers back through the caller's stack). */
-struct ct_adopt_ctx {
-	struct xdplb_flow flow;
-	__u32 now, created;
-	__u32 idx, self, id;
-	__u16 gen, tag;
-};
-
-static long ct_adopt_cpu(__u32 cpu, void *data)
+/*
+ * Way w holds the flow, tag t: good while its real exists and it has not
+ * idled out. Its fields are read, then the tag again: a way rewritten
+ * meanwhile (another flow's now) is not taken for the flow. A hit writes
+ * only what changed enough: the state, a last use older than
+ * xdplb_ct_refresh() of its timeout.
+ */
+static __always_inline __u32 ct_hit(struct ct_ctx *ct, int w, __u16 t,
+				    struct xdplb_global_stats *gs)
 {
-	struct ct_adopt_ctx *a = data;
-	struct xdplb_conn_set *s;
-	int i;
+	struct xdplb_conn_set *s = ct->set;
+	__u32 id, last, i = w & (XDPLB_CT_WAYS - 1);
+	__u16 gen;
 
-	if (cpu == a->self)
-		return 0;
-	s = ct_set_at(cpu, a->idx);
-	if (!s)
-		return 1;	/* past the last possible CPU */
-	for (i = 0; i < XDPLB_CT_WAYS; i++) {
-		__u32 id, created;
-		__u16 gen;
-
-		if (*(volatile __u16 *)&s->tag[i] != a->tag)
-			continue;
-		ct_barrier();
-		if (!flow_equal(&s->flow[i], &a->flow) ||
-		    !ct_good(s, i, a->now))
-			continue;
-		id = s->real_id[i];
-		gen = s->real_gen[i];
-		created = s->created[i];
-		/* The owning CPU may have refilled the way meanwhile (it
-		 * clears the tag first): take it only if still the same. */
-		ct_barrier();
-		if (*(volatile __u16 *)&s->tag[i] != a->tag ||
-		    !flow_equal(&s->flow[i], &a->flow))
-			continue;
-		a->id = id;
-		a->gen = gen;
-		a->created = created;
-		return 1;
+	id = s->real_id[i];
+	gen = s->real_gen[i];
+	last = s->last_seen[i];
+	ct_barrier();
+	if (ct_read16(&s->tag[i]) != t) {
+		ct->way = CT_WAY_BUSY;
+		return XDPLB_NO_REAL;
 	}
-	return 0;
-}
-
-/*
- * Look for a->flow on every CPU but this one. A global function: the
- * verifier checks it, and its bpf_loop callback, once for the program
- * instead of once for each path that reaches a miss, which was a third of
- * all the instructions it walked. Its argument is the caller's
- * memory (bpf_loop takes only a stack pointer, hence the copy); it
- * returns the real id found, XDPLB_NO_REAL if none. Its frame stacks on
- * the entry function's (328 bytes with clang 14): together at most 512.
- * Defined here, not static, for the one object that includes this.
- */
-__attribute__((noinline)) int ct_adopt_find(struct ct_adopt_ctx *out)
-{
-	struct ct_adopt_ctx a;
-
-	if (!out)
+	ct->real = real_still(id, gen);
+	if (!ct->real || !ct_fresh(ct->now, last, t)) {
+		gs->ct_expired++;	/* its way is the flow's again */
 		return XDPLB_NO_REAL;
-	a = *out;
-	a.id = XDPLB_NO_REAL;
-	bpf_loop(XDPLB_CT_MAX_CPUS, ct_adopt_cpu, &a, 0);
-	out->gen = a.gen;
-	out->created = a.created;
-	return a.id;
-}
-
-/*
- * A miss on this CPU: the flow may be tracked on another one (its packets
- * are not pinned to one CPU: veth runs XDP on the sending CPU, RSS
- * indirection tables change). Adopt that entry into ct->way, so the flow
- * keeps its real instead of being placed by Maglev again.
- */
-static __always_inline __u32 ct_adopt(const struct xdplb_flow *flow,
-				      struct ct_ctx *ct,
-				      struct xdplb_global_stats *gs)
-{
-	struct ct_adopt_ctx a = {
-		.flow = *flow, .now = ct->now, .idx = ct->idx, .tag = ct->tag,
-		.self = bpf_get_smp_processor_id(),
-	};
-	__u32 id;
-
-	if (!ct->set)
-		return XDPLB_NO_REAL;
-	id = ct_adopt_find(&a);
-	if (id == XDPLB_NO_REAL)
-		return XDPLB_NO_REAL;
-	ct->real = bpf_map_lookup_elem(&reals, &id);
-	if (!ct->real)
-		return XDPLB_NO_REAL;
-	if (ct->way >= 0)
-		ct_fill(ct, flow, id, a.gen, a.created);
+	}
+	if ((t & XDPLB_CT_TAG_STATE) != XDPLB_CT_TAG_CONFIRMED)
+		ct_confirm(ct, w, t);
+	if (ct->now - last >= xdplb_ct_refresh(tag_timeout(t)))
+		s->last_seen[i] = ct->now;
 	gs->ct_hit++;
 	return id;
 }
 
 /*
- * Look the flow up in this CPU's table. Returns its real id when tracked
- * and still good (and refreshes it); otherwise XDPLB_NO_REAL, with ct->way
- * set to the way a new entry should take: the flow's own stale way, an
- * empty or expired one, or the least recently used (ct_adopt then looks on
- * the other CPUs). Only the set's line is read, and the flow of a way
- * whose tag matches. A SYN (fresh) is a new connection that happens to
- * reuse a tracked client port: it is placed anew, never sent after the
- * old one, which may have gone to a real drained since.
+ * Look the flow up. Returns its real id when tracked and still good;
+ * otherwise XDPLB_NO_REAL, with ct->way set to the way a new entry should
+ * take (xdplb.h): the flow's own stale way, an empty one, one idled out,
+ * the least recently used unconfirmed one; CT_WAY_FULL when the set holds
+ * four live confirmed flows. A SYN (fresh) is a new connection that
+ * happens to reuse a tracked client port: it is placed anew and takes the
+ * old connection's way, never sent after it, which may have gone to a
+ * real drained since. Only the set's first line is read, and the flow of
+ * a way whose tag matches.
  */
 static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 				       __u32 hash, bool fresh,
@@ -261,51 +211,41 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 {
 	__u32 idx = hash & (ct_sets - 1), zero = 0, oldest = 0;
 	struct xdplb_conn_set *s;
-	bool free = false;	/* ct->way is empty or expired */
+	bool free = false;	/* ct->way is empty or idled out */
 	__u16 tag;
+	__u64 tags;
 	int i;
 
-	ct->way = -1;
+	ct->way = CT_WAY_FULL;
 	ct->idx = idx;
 	ct->now = 0;
 	ct->tag = tag = xdplb_ct_tag(hash, flow->proto);
 	ct->guard = bpf_map_lookup_elem(&ct_guard, &zero);
-	ct->set = ct_set_at(bpf_get_smp_processor_id(), idx);
+	ct->set = bpf_map_lookup_elem(&conns, &idx);
 	if (!ct->guard || !ct->set) {
 		ct->set = NULL;
 		return XDPLB_NO_REAL;
 	}
 	s = ct->set;
 	ct->now = ct_clock(ct->guard);
+	ct->tags = tags = *(volatile __u64 *)&s->tags;
 
 #pragma unroll
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
-		__u16 t = s->tag[i];
+		__u16 t = tag_of(tags, i);
 		__u32 age;
 
-		if (!t) {
-			if (!free) {		/* the first empty way */
+		if (!(t & XDPLB_CT_TAG_USED)) {
+			if (!t && !free) {	/* the first empty way */
 				ct->way = i;
 				free = true;
 			}
-			continue;
+			continue;		/* or being written */
 		}
-		if (t == tag && flow_equal(&s->flow[i], flow)) {
+		if ((t & XDPLB_CT_TAG_KEY) == tag &&
+		    flow_equal(&s->flow[i], flow)) {
 			ct->way = i;
-			if (fresh) {
-				/* Forget the old connection even if the
-				 * rate cap keeps the new one untracked. */
-				s->tag[i] = 0;
-				return XDPLB_NO_REAL;
-			}
-			ct->real = ct_good(s, i, ct->now);
-			if (ct->real) {
-				s->last_seen[i] = ct->now;
-				gs->ct_hit++;
-				return s->real_id[i];
-			}
-			gs->ct_expired++;
-			return XDPLB_NO_REAL;
+			return fresh ? XDPLB_NO_REAL : ct_hit(ct, i, t, gs);
 		}
 		if (!ct_fresh(ct->now, s->last_seen[i], t)) {
 			if (!free) {		/* reusable like an empty way */
@@ -314,9 +254,10 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
 			}
 			continue;
 		}
-		/* Only this CPU writes its sets, with its own clock. */
+		if (free || (t & XDPLB_CT_TAG_CONFIRMED))
+			continue;		/* never a victim while live */
 		age = ct->now - s->last_seen[i];
-		if (!free && (ct->way < 0 || age > oldest)) {
+		if (ct->way < 0 || age > oldest) {
 			oldest = age;		/* least recently used so far */
 			ct->way = i;
 		}
@@ -332,23 +273,35 @@ static __always_inline __u32 ct_lookup(const struct xdplb_flow *flow,
  */
 static __always_inline void ct_touch(__u32 hash)
 {
-	struct xdplb_conn_set *s = ct_set_at(bpf_get_smp_processor_id(),
-					     hash & (ct_sets - 1));
+	__u32 idx = hash & (ct_sets - 1);
+	struct xdplb_conn_set *s = bpf_map_lookup_elem(&conns, &idx);
 
 	if (s)
-		(void)*(volatile __u64 *)s->tag;
+		(void)*(volatile __u64 *)&s->tags;
 }
 
-/* Track a flow Maglev just placed, within the per-CPU rate cap. */
+/*
+ * Track a flow Maglev just placed, in the way ct_lookup chose, within the
+ * per-CPU rate cap: the way is claimed by swapping the set's tags as the
+ * lookup read them for the same with BUSY in it (another writer since
+ * makes the swap fail, and the flow goes untracked this time), filled,
+ * then given the flow's tag, unconfirmed.
+ */
 static __always_inline void ct_insert(const struct xdplb_flow *flow,
 				      __u32 real_id, __u16 real_gen,
 				      struct ct_ctx *ct,
 				      struct xdplb_global_stats *gs)
 {
 	struct xdplb_ct_guard *g = ct->guard;
+	struct xdplb_conn_set *s = ct->set;
+	__u32 w;
 
-	if (ct->way < 0 || !ct->set)
+	if (!s || ct->way == CT_WAY_BUSY)
 		return;
+	if (ct->way < 0) {
+		g->full++;
+		return;
+	}
 	if (g->now - g->window_start >= 1000000000ull) {
 		g->window_start = g->now;
 		g->inserts = 0;
@@ -357,8 +310,22 @@ static __always_inline void ct_insert(const struct xdplb_flow *flow,
 		gs->ct_flood++;
 		return;
 	}
+	w = ct->way & (XDPLB_CT_WAYS - 1);
+	if (__sync_val_compare_and_swap(&s->tags, ct->tags,
+					tags_with(ct->tags, w,
+						  XDPLB_CT_TAG_BUSY)) !=
+	    ct->tags) {
+		g->lost++;
+		return;
+	}
 	g->inserts++;
-	ct_fill(ct, flow, real_id, real_gen, ct->now);
+	s->flow[w] = *flow;
+	s->real_id[w] = real_id;
+	s->real_gen[w] = real_gen;
+	s->created[w] = ct->now;
+	s->last_seen[w] = ct->now;
+	ct_barrier();
+	*(volatile __u16 *)&s->tag[w] = ct->tag;
 	gs->ct_new++;
 }
 

@@ -19,7 +19,7 @@
 const volatile __u32 hash_seed = XDPLB_DEFAULT_HASH_SEED;
 const volatile __u8 ifmac[6];
 const volatile __u32 ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS;
-const volatile __u64 ct_rate = XDPLB_DEFAULT_CT_RATE;
+const volatile __u64 ct_rate = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_RATE_DIV;
 /* Idle timeouts in ticks of the connection table's clock (xdplb.h);
  * xdplb_size_conns() sets them. */
 const volatile __u32 tcp_timeout =
@@ -132,10 +132,10 @@ struct {
 	__type(value, struct xdplb_counters);
 } real_stats SEC(".maps");
 
-/* The connection table (xdplb.h): every CPU's sets, sized at attach for
- * the possible CPUs. A flat array rather than a per-CPU one: a lookup is
- * one inlined load with no per-CPU pointer to chase first, and every set
- * is cache-line aligned (an mmapable array starts on a page). */
+/* The connection table (xdplb.h): one for every CPU, sized at attach. A
+ * flat array rather than a hash: a lookup is one inlined load, every set
+ * is cache-line aligned (an mmapable array starts on a page), and user
+ * space reads and writes it in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS);
@@ -144,12 +144,23 @@ struct {
 	__type(value, struct xdplb_conn_set);
 } conns SEC(".maps");
 
+/* Per CPU: the flood guard, the clock, counters, the log's head. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct xdplb_ct_guard);
 } ct_guard SEC(".maps");
+
+/* Each CPU's ring of notes for the sync daemon (xdplb.h), sized at
+ * attach for the possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPLB_CT_LOG_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xdplb_ct_note);
+} ct_log SEC(".maps");
 
 /* Recent datagrams' first fragments -> their real (xdplb.h). Shared by
  * the CPUs: a NIC spreads a datagram's fragments by addresses alone, but

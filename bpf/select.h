@@ -64,27 +64,16 @@ placed(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 }
 
 /*
- * A flow this CPU's table does not know (ct_lookup missed): tracked on
- * another CPU, else placed by Maglev and tracked. (A SYN goes to
- * select_syn.)
+ * A flow the connection table does not know (ct_lookup missed): placed by
+ * Maglev, and tracked. (A SYN goes to select_syn.)
  */
 static __always_inline struct xdplb_real *
 select_real(const struct xdplb_svc *svc, const struct xdplb_flow *flow,
 	    __u32 hash, bool icmp_error, struct ct_ctx *ct, __u32 *id,
 	    struct xdplb_global_stats *gs)
 {
-	__u32 real_id;
+	__u32 real_id = maglev_pick(svc, flow, hash);
 
-	/* One-packet services (UDP only: the CLI refuses --ops for TCP)
-	 * track nothing, so they have nothing to adopt either. */
-	if (!(svc->flags & XDPLB_SVC_F_OPS)) {
-		real_id = ct_adopt(flow, ct, gs);
-		if (real_id != XDPLB_NO_REAL) {
-			*id = real_id;
-			return ct->real;
-		}
-	}
-	real_id = maglev_pick(svc, flow, hash);
 	return placed(svc, flow, bpf_map_lookup_elem(&reals, &real_id),
 		      real_id, icmp_error, ct, id, gs);
 }

@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 #define XDPLB_MAGIC		0x78646c62	/* "xdlb" */
-#define XDPLB_ABI_VERSION	7
+#define XDPLB_ABI_VERSION	8
 
 /* Limits. */
 #define XDPLB_MAX_SERVICES	1024	/* virtual services, all VIPs */
@@ -35,10 +35,13 @@
 #define XDPLB_MAX_VLAN_TAGS	2	/* 802.1Q and 802.1ad (QinQ) */
 #define XDPLB_MAX_IPV6_EXT	6	/* extension headers skipped */
 #define XDPLB_CT_WAYS		4	/* connection table associativity */
-#define XDPLB_DEFAULT_CT_SIZE	65536	/* tracked flows per CPU */
+#define XDPLB_DEFAULT_CT_SIZE	1048576	/* tracked flows, all CPUs */
 #define XDPLB_MIN_CT_SIZE	1024	/* powers of two between */
 #define XDPLB_MAX_CT_SIZE	4194304
-#define XDPLB_DEFAULT_CT_RATE	100000	/* new tracked flows per CPU per s */
+/* New tracked flows per CPU per second, by default: a sixteenth of the
+ * table (xdplb_ct_default_rate()). */
+#define XDPLB_CT_RATE_DIV	16
+#define XDPLB_CT_LOG_SLOTS	4096	/* confirmed flows noted, per CPU */
 #define XDPLB_DEFAULT_TCP_TIMEOUT 900	/* s idle, as IPVS's established */
 #define XDPLB_DEFAULT_UDP_TIMEOUT 300	/* s idle, as IPVS's UDP */
 #define XDPLB_SVC_SLOTS		8192	/* service index, a power of two */
@@ -103,6 +106,7 @@ xdplb_maglev_real(const struct xdplb_maglev_elem *e, __u32 slot)
 #define XDPLB_PIN_REAL_STATS	"real_stats"
 #define XDPLB_PIN_CONNS		"conns"
 #define XDPLB_PIN_CT_GUARD	"ct_guard"
+#define XDPLB_PIN_CT_LOG	"ct_log"
 #define XDPLB_PIN_SVC_OPTS	"svc_opts"
 #define XDPLB_PIN_VIP_FILTER	"vip_filter"
 #define XDPLB_PIN_FRAGS		"frags"
@@ -163,7 +167,8 @@ struct xdplb_config {
 	__u8 ifmac[6];		/* source MAC of forwarded frames */
 	__u8 pad[2];
 	char ifname[16];
-	__u32 ct_size;		/* tracked flows per CPU, a power of two */
+	__u32 ct_size;		/* tracked flows, every CPU's together;
+				 * a power of two */
 	__u32 ct_rate;		/* new tracked flows per CPU per second */
 	__u32 tcp_timeout;	/* seconds a tracked TCP flow may idle */
 	__u32 udp_timeout;	/* seconds a tracked UDP flow may idle */
@@ -323,6 +328,16 @@ struct xdplb_global_stats {
 	__u64 icmp_fwd;		/* ICMP error forwarded to its flow's real */
 };
 
+/* Every global counter, in order, for code that walks them all (the
+ * packet tests, the fuzzer): X(name) each. */
+#define XDPLB_GLOBAL_STATS(X)						\
+	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)		\
+	X(pass_not_ip) X(pass_not_l4) X(pass_not_service)		\
+	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
+	X(drop_fragment) X(drop_no_real)				\
+	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
+	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
+
 /* The flow a packet belongs to, in the client -> VIP direction. */
 struct xdplb_flow {
 	struct xdplb_addr src;
@@ -335,18 +350,38 @@ struct xdplb_flow {
 };
 
 /*
- * The connection table: a set-associative LRU cache per CPU, in one flat
- * array that every CPU's table shares, conns[cpu * sets + set], so that a
- * CPU's sets are contiguous and each starts on a cache line (mmapable
- * arrays start on a page), and user space can mmap it. A flow lives in
- * set flow_hash & (sets - 1) of its CPU's table; a new flow takes an empty
- * or expired way, else the least recently used.
+ * The connection table: one set-associative table that every CPU shares
+ * (ABI 8; before, each CPU had its own, and a flow another CPU tracked was
+ * looked for on every CPU). A flow lives in set flow_hash & (sets - 1),
+ * in one of its XDPLB_CT_WAYS ways, found with one array access whatever
+ * the number of CPUs; the memory for a number of flows does not grow with
+ * them either. The array is mmapable: user space reads it in place, and
+ * the sync daemon writes learnt flows into it as the data path does.
  *
  * A set's first cache line holds all a lookup or an insert decides on
  * (tags, reals, times); the flows of its ways follow, and a way's flow is
- * read only when its tag matches. tag[w] is 0 for an empty way, else
- * xdplb_ct_tag() of its flow (flow hash bits, and whether UDP's timeout
- * applies).
+ * read only when its tag matches. tag[w] is 0 for an empty way,
+ * XDPLB_CT_TAG_BUSY while a writer fills it, else xdplb_ct_tag() of its
+ * flow (hash bits the set index does not use, USED, UDP) with the state
+ * bits CONFIRMED and PEER.
+ *
+ * Writers are rare, so the lines stay shared among CPUs: a hit only
+ * writes when the flow's state changes (confirmed, or seen here after it
+ * was learnt from a peer) or its last use is older than a fraction of its
+ * timeout (xdplb_ct_refresh(): about once a second at most). A writer
+ * claims a way by swapping its tag for BUSY in one compare-and-swap of the
+ * set's four tags (tags), fills it, then stores the new tag; a reader
+ * reads a way's tag again after its fields and takes the way only if it
+ * did not change. A writer that loses the swap to another CPU (or to user
+ * space) leaves the flow untracked this time.
+ *
+ * What may take a way for a new flow: an empty way, the flow's own
+ * stale one, one idle past its timeout or whose real is gone, else the
+ * least recently used of those not CONFIRMED (seen once: a SYN, a first
+ * datagram). A confirmed flow that is still live is never evicted: a
+ * flood of new flows (each of one packet, spoofed) churns only what it
+ * brought, and an idle established connection keeps its real through any
+ * flood (a set of four live confirmed flows tracks no fifth: ct_full).
  *
  * Times are ticks of the coarse monotonic clock (CLOCK_MONOTONIC_COARSE):
  * ns >> XDPLB_CT_TICK_SHIFT, about 4 ms (a jiffy at HZ=250), as 32 bits
@@ -373,8 +408,24 @@ xdplb_ct_fresh(__u32 now, __u32 last, __u32 timeout)
 	return now - last + XDPLB_CT_SKEW <= timeout + XDPLB_CT_SKEW;
 }
 
+/* How stale a last use may get before a hit writes it again: an eighth
+ * of the timeout, at most XDPLB_CT_REFRESH_MAX ticks (about a second).
+ * An entry may so idle out up to that much early. */
+#define XDPLB_CT_REFRESH_MAX	256
+
+static inline __attribute__((always_inline)) __u32
+xdplb_ct_refresh(__u32 timeout)
+{
+	__u32 r = timeout >> 3;
+
+	return r < XDPLB_CT_REFRESH_MAX ? r : XDPLB_CT_REFRESH_MAX;
+}
+
 struct xdplb_conn_set {
-	__u16 tag[XDPLB_CT_WAYS];
+	union {
+		__u16 tag[XDPLB_CT_WAYS];
+		__u64 tags;		/* the four, for compare-and-swap */
+	};
 	__u16 real_gen[XDPLB_CT_WAYS];
 	__u32 real_id[XDPLB_CT_WAYS];
 	__u32 last_seen[XDPLB_CT_WAYS];	/* ticks */
@@ -385,9 +436,25 @@ struct xdplb_conn_set {
 
 #define XDPLB_CT_TAG_USED	0x1	/* the way holds a flow */
 #define XDPLB_CT_TAG_UDP	0x2	/* its idle timeout is UDP's */
+#define XDPLB_CT_TAG_CONFIRMED	0x4	/* seen twice, or learnt from a
+					 * peer: never evicted while live */
+#define XDPLB_CT_TAG_PEER	0x8	/* learnt from a peer, not seen
+					 * here since */
+#define XDPLB_CT_TAG_STATE	(XDPLB_CT_TAG_CONFIRMED | XDPLB_CT_TAG_PEER)
+#define XDPLB_CT_TAG_BUSY	0xfffe	/* being written: USED clear */
+
+/* The default new-flow rate cap for a table of ct_size flows, per CPU per
+ * second: a sixteenth of the table. A flood cannot evict confirmed flows
+ * at any rate (above); the cap bounds how fast it churns the rest. */
+static inline __attribute__((always_inline)) __u32
+xdplb_ct_default_rate(__u32 ct_size)
+{
+	return ct_size / XDPLB_CT_RATE_DIV;
+}
 
 /* ct_guard[0], per CPU: the flood guard's window of new tracked flows,
- * and the coarse clock as read at this CPU's last tick. */
+ * the coarse clock as read at this CPU's last tick, and this CPU's
+ * counters and notes of the connection table that are not verdicts. */
 struct xdplb_ct_guard {
 	__u64 window_start;	/* ns */
 	__u64 inserts;
@@ -395,6 +462,28 @@ struct xdplb_ct_guard {
 	__u64 now;		/* bpf_ktime_get_coarse_ns() then */
 	__u32 tick;		/* now >> XDPLB_CT_TICK_SHIFT */
 	__u32 pad;
+	__u64 full;		/* new flows not tracked: their set held four
+				 * live confirmed flows */
+	__u64 lost;		/* new flows not tracked: another writer took
+				 * the way first */
+	__u64 log_head;		/* notes written to this CPU's ct_log ring */
+};
+
+/*
+ * ct_log: each CPU's ring of XDPLB_CT_LOG_SLOTS notes of flows it tracked
+ * that have just become worth telling peers about (confirmed here, or
+ * seen here after a peer taught it), for the sync daemon: note n of CPU c
+ * is ct_log[c * XDPLB_CT_LOG_SLOTS + n % XDPLB_CT_LOG_SLOTS], ct_guard's
+ * log_head counts them. A note names a way; the reader takes the flow
+ * there if its tag is still the one noted. A reader that falls more than
+ * a ring behind has lost notes, which its periodic pass over the table
+ * makes good.
+ */
+struct xdplb_ct_note {
+	__u32 set;
+	__u16 tag;
+	__u8 way;
+	__u8 pad;
 };
 
 /*
@@ -443,7 +532,10 @@ _Static_assert(sizeof(struct xdplb_conn_set) == 64 * XDPLB_CT_WAYS,
 	       "xdplb_conn_set: 64 bytes a way");
 _Static_assert(__builtin_offsetof(struct xdplb_conn_set, flow) == 64,
 	       "xdplb_conn_set: what a lookup decides on fills its first line");
-_Static_assert(sizeof(struct xdplb_ct_guard) == 40, "xdplb_ct_guard");
+_Static_assert(sizeof(struct xdplb_ct_guard) == 64, "xdplb_ct_guard");
+_Static_assert(sizeof(struct xdplb_ct_note) == 8, "xdplb_ct_note");
+_Static_assert((XDPLB_CT_LOG_SLOTS & (XDPLB_CT_LOG_SLOTS - 1)) == 0,
+	       "ct_log: a power of two");
 _Static_assert(sizeof(struct xdplb_flow) == 40, "xdplb_flow");
 _Static_assert(sizeof(struct xdplb_frag_key) == 40, "xdplb_frag_key");
 _Static_assert(sizeof(struct xdplb_frag) == 16, "xdplb_frag");

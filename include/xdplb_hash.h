@@ -145,13 +145,20 @@ static __always_inline __u32 xdplb_maglev_slot(__u32 hash, __u32 size)
 	return ((__u64)hash * size) >> 32;
 }
 
-/* The connection table tag of a flow of this hash (xdplb.h): 14 bits of
- * the hash the set index does not use, USED, and UDP. */
+/* The connection table tag of a flow of this hash (xdplb.h), its state
+ * bits clear: 12 bits of the hash the set index does not use (sets are at
+ * most 2^20), USED, and UDP. What a way's tag is compared with, masked by
+ * XDPLB_CT_TAG_KEY. */
+#define XDPLB_CT_TAG_KEY	((__u16)~XDPLB_CT_TAG_STATE)
+
 static __always_inline __u16 xdplb_ct_tag(__u32 hash, __u8 proto)
 {
-	return ((hash >> 16) & ~3u) | XDPLB_CT_TAG_USED |
+	return ((hash >> 16) & 0xfff0u) | XDPLB_CT_TAG_USED |
 	       (proto == 17 /* IPPROTO_UDP */ ? XDPLB_CT_TAG_UDP : 0);
 }
+
+_Static_assert(XDPLB_MAX_CT_SIZE / XDPLB_CT_WAYS <= 1u << 20,
+	       "the set index and the tag's hash bits do not overlap");
 
 /* The vip_filter bit of an address (IPv4: v6[1..3] are zero). */
 static __always_inline __u32 xdplb_vip_bit(const struct xdplb_addr *a)

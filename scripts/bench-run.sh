@@ -7,6 +7,12 @@
 #
 # Parts, in order (each prints rows, see bench/bench.h; report joins them):
 #   program   xdplb-bench prog: cases and scale, BPF_PROG_TEST_RUN
+#   cpus      release 0.7.0 (built from RELEASES' commit when missing) and this
+#             build, each attached for every CPU count of BENCH_CPUS (a fake
+#             /sys/devices/system/cpu/possible in a mount namespace of the
+#             command's own) to a veth in namespace LAB-cpus: xdplb-bench cpus
+#             times a flow its CPU does not track, xdplb-bench ctmem the
+#             connection table's memory
 #   control   xdplb-bench maglev; add-real latency and `restore` through the
 #             command, against an instance attached at default sizes
 #   memory    xdplb-bench maps on that instance
@@ -25,7 +31,8 @@
 # Environment: BENCH_LAB [xlbench], BENCH_ROUNDS [5] (program part),
 # BENCH_LIVE_SECS [2], BENCH_HTTP_SECS [3], BENCH_RESTORE_TIMEOUT [90] seconds,
 # BENCH_LIVE_FLOWS [10000] (flows the live generator sends),
-# BENCH_PARTS ["program live http"]: which parts to run (control and memory
+# BENCH_CPUS ["2 8 32 64"] (up to 10 CPU counts, 2..256), BENCH_CPUS_ROUNDS [9],
+# BENCH_PARTS ["program cpus live http"]: which parts to run (control and memory
 # come with live, on the same namespaces), BENCH_ROWS and BENCH_JSON
 # [build/bench-rows.tsv, build/bench.json]: where the rows and JSON go.
 
@@ -48,7 +55,20 @@ JSON=${BENCH_JSON:-$BUILD/bench.json}
 	echo "bench: BENCH_LIVE_FLOWS '$BENCH_LIVE_FLOWS' is not a number of flows" >&2
 	exit 2
 }
-: "${BENCH_PARTS:=program live http}"
+: "${BENCH_CPUS:=2 8 32 64}"
+: "${BENCH_CPUS_ROUNDS:=9}"
+for n in $BENCH_CPUS; do
+	if ! [[ $n =~ ^[1-9][0-9]*$ ]] || ((n < 2 || n > 256)); then
+		echo "bench: BENCH_CPUS: '$n' is not a CPU count in 2..256" >&2
+		exit 2
+	fi
+done
+# shellcheck disable=SC2086 # one word a count
+if (($(printf '%s\n' $BENCH_CPUS | wc -l) > 10)); then
+	echo "bench: BENCH_CPUS: more than 10 CPU counts" >&2
+	exit 2
+fi
+: "${BENCH_PARTS:=program cpus live http}"
 LAB=$BENCH_LAB
 NREALS=3
 # shellcheck source=SCRIPTDIR/lab-lib.sh
@@ -59,6 +79,11 @@ DUT_NS=$LAB-dut # the far ends: floor, xdplb, the control-plane instance
 PIN_LIVE=/sys/fs/bpf/$LAB-live
 PIN_CP=/sys/fs/bpf/$LAB-cp
 PIN_HTTP=/sys/fs/bpf/$LAB-http
+CPUS_NS=$LAB-cpus   # one veth per instance of the cpus part
+PIN_CPUS=/sys/fs/bpf/$LAB-cpus # pin dirs PIN_CPUS-old|new-N[-mem] (no dots in bpffs)
+CPUS_OLD=0.7.0      # the release of per-CPU tables (map ABI 7)
+CPUS_VIP=198.18.0.100:80/tcp
+CPUS_FLOWS=1048576  # this build's default table: the memory rows' flows
 LIVE_VIP=198.18.1.1:9000/udp # bench/live.c sends here
 LIVE_FLOWS=$BENCH_LIVE_FLOWS
 LIVE_REALS=4
@@ -100,9 +125,10 @@ joined() { (IFS=, && echo "$*"); }
 teardown() {
 	ip netns del "$GEN_NS" 2>/dev/null
 	ip netns del "$DUT_NS" 2>/dev/null
+	ip netns del "$CPUS_NS" 2>/dev/null
 	lab_down >/dev/null 2>&1
-	rm -rf "$PIN_LIVE" "$PIN_CP" "$PIN_HTTP" "$BUILD"/bench-restore.* \
-		"$BUILD"/bench-wrk-*
+	rm -rf "$PIN_LIVE" "$PIN_CP" "$PIN_HTTP" "$PIN_CPUS"-* "$BUILD"/bench-restore.* \
+		"$BUILD"/bench-wrk-* "$BUILD"/bench-possible-* "$BUILD"/bench-cpus.err
 }
 
 # ---------------------------------------------------------------- parts
@@ -114,6 +140,87 @@ part_program() {
 	say "program only: $BENCH_ROUNDS rounds (about a minute to seed 1000 services)"
 	"$BENCH" prog "$BENCH_ROUNDS" >>"$ROWS" ||
 		not_measured program "program-only cases" "xdplb-bench prog failed"
+}
+
+# with_cpus N CMD...: CMD in namespace CPUS_NS, in a mount namespace of its
+# own in which /sys/devices/system/cpu/possible reads 0-(N-1): libbpf, and
+# so xdplb, sizes the maps it sizes for N possible CPUs. The kernel still
+# sizes per-CPU maps for the CPUs there are; commands read them into larger
+# buffers.
+with_cpus() {
+	local f=$BUILD/bench-possible-$1
+	echo "0-$(($1 - 1))" >"$f" || return 1
+	shift
+	# shellcheck disable=SC2016 # $1 and $@ are the inner shell's
+	unshare --mount --propagation private -- sh -c \
+		'mount --bind "$1" /sys/devices/system/cpu/possible && shift && exec "$@"' \
+		sh "$f" nsenter --net="/var/run/netns/$CPUS_NS" -- "$@"
+}
+
+# cpus_attach BIN N K PIN [ATTACH OPTIONS]: xdplb BIN attached for N CPUs to
+# veth cK of CPUS_NS (its own segment, 198.18.(20+K).0/24), with the service
+# CPUS_VIP and three reals there. Errors go to BUILD/bench-cpus.err.
+cpus_attach() {
+	local bin=$1 n=$2 k=$3 pin=$4 r
+	shift 4
+	ip -n "$CPUS_NS" link add "c$k" type veth peer name "c${k}p" &&
+		ip -n "$CPUS_NS" link set "c$k" address 02:00:00:00:00:02 up &&
+		ip -n "$CPUS_NS" link set "c${k}p" up &&
+		ip -n "$CPUS_NS" addr add "198.18.$((20 + k)).2/24" dev "c$k" &&
+		with_cpus "$n" "$bin" --pin-dir "$pin" attach "c$k" --vip "$CPUS_VIP" \
+			--mode native "$@" >/dev/null || return 1
+	for r in 11 12 13; do
+		with_cpus "$n" "$bin" --pin-dir "$pin" add-real --vip "$CPUS_VIP" \
+			"198.18.$((20 + k)).$r" --mac "$(printf '02:00:00:00:%02x:%s' "$k" "$r")" \
+			>/dev/null || return 1
+	done
+} 2>>"$BUILD/bench-cpus.err"
+
+part_cpus() {
+	local old new n k=0 f timed=() mem_old=() mem_fit=() mem_new=()
+	new=$("$XDPLB" -V | awk '{ print $2 }')
+	say "cpus: release $CPUS_OLD (built when missing: a minute the first time)"
+	if ! old=$("$REPO/scripts/build-release.sh" "$CPUS_OLD" 2>"$BUILD/bench-cpus.err"); then
+		not_measured cpus "CPU count" "cannot build release $CPUS_OLD: $(tail -n 1 "$BUILD/bench-cpus.err")"
+		return
+	fi
+	say "cpus: $CPUS_OLD and this build attached for $BENCH_CPUS CPUs"
+	ip netns add "$CPUS_NS" || {
+		not_measured cpus "CPU count" "cannot make namespace $CPUS_NS"
+		return
+	}
+	# Timed: both at default sizes, with the smallest new-flow cap, so
+	# that untracked packets leave the tables (almost) empty.
+	for n in $BENCH_CPUS; do
+		if ! cpus_attach "$old" "$n" $((k++)) "$PIN_CPUS-old-$n" --conn-rate 1 ||
+			! cpus_attach "$XDPLB" "$n" $((k++)) "$PIN_CPUS-new-$n" --conn-rate 1; then
+			not_measured cpus "CPU count" "cannot attach for $n CPUs: $(tail -n 1 "$BUILD/bench-cpus.err")"
+			return
+		fi
+		timed+=("$CPUS_OLD=$PIN_CPUS-old-$n")
+		mem_old+=("$CPUS_OLD default=$PIN_CPUS-old-$n")
+		mem_new+=("$new default=$PIN_CPUS-new-$n")
+	done
+	for n in $BENCH_CPUS; do
+		timed+=("$new=$PIN_CPUS-new-$n")
+	done
+	# Memory only: the old release sized to hold this build's default
+	# number of flows, spread evenly over its CPUs' tables.
+	for n in $BENCH_CPUS; do
+		for ((f = 1024; f * n < CPUS_FLOWS; f *= 2)); do :; done
+		cpus_attach "$old" "$n" $((k++)) "$PIN_CPUS-old-$n-mem" \
+			--conn-table-size "$f" || {
+			not_measured cpumem "connection table" "cannot attach for $n CPUs: $(tail -n 1 "$BUILD/bench-cpus.err")"
+			return
+		}
+		mem_fit+=("$CPUS_OLD, $CPUS_FLOWS flows=$PIN_CPUS-old-$n-mem")
+	done
+	say "cpus: memory of the connection tables"
+	"$BENCH" ctmem "${mem_old[@]}" "${mem_fit[@]}" "${mem_new[@]}" >>"$ROWS" ||
+		not_measured cpumem "connection table" "xdplb-bench ctmem failed"
+	say "cpus: $BENCH_CPUS_ROUNDS rounds of ${#timed[@]} instances"
+	"$BENCH" cpus "$CPUS_NS" "$BENCH_CPUS_ROUNDS" "${timed[@]}" >>"$ROWS" ||
+		not_measured cpus "CPU count" "xdplb-bench cpus failed"
 }
 
 # The far ends of the live veths, and a third pair for the control plane.
@@ -332,6 +439,9 @@ trap 'exit 130' INT TERM
 
 if [[ " $BENCH_PARTS " == *" program "* ]]; then
 	part_program
+fi
+if [[ " $BENCH_PARTS " == *" cpus "* ]]; then
+	part_cpus
 fi
 if [[ " $BENCH_PARTS " == *" live "* ]]; then
 	if make_dut; then

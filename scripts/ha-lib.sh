@@ -36,7 +36,10 @@
 #
 # Environment knobs: HA_CONF [REPO/ha/lab-xdplb.conf], HA_LIVENESS_IF
 # [xdplb-up], HA_ADVERT_INT [0.3] (VRRP), HA_HOLD_TIME [3] (BGP),
-# HA_WAIT_SECS [20].
+# HA_WAIT_SECS [20], HA_SYNC [0]: 1 runs each daemon with --sync on its
+# address, the other load balancers (HA_SYNC_PEERS [lb lb2]) as its peers
+# and one key for all (ha_dir/sync.key); HA_LISTEN [0]: 1 has each daemon
+# serve /metrics on 127.0.0.1:9100 of its own namespace.
 
 HA_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # shellcheck source=SCRIPTDIR/lab-lib.sh
@@ -48,6 +51,9 @@ HA_SRC=$LAB_REPO_ROOT/ha
 : "${HA_ADVERT_INT:=0.3}"
 : "${HA_HOLD_TIME:=3}"
 : "${HA_WAIT_SECS:=20}"
+: "${HA_SYNC:=0}"
+: "${HA_LISTEN:=0}"
+: "${HA_SYNC_PEERS:=lb lb2}"
 HA_XDPLB=$LAB_REPO_ROOT/build/xdplb
 HA_LBS="lb lb2"
 HA_RT_MAC=02:00:00:00:00:01
@@ -209,18 +215,39 @@ ha_lb_conf() { echo "$(ha_dir)/xdplb-$1.conf"; }
 # attached) with its file; for BGP also writing the VIP routes for its bird
 # and reloading it. Waits until its liveness interface is up.
 ha_daemon_start() {
-	local h=$1 dir
-	local -a bird=()
+	local h=$1 dir p
+	local -a bird=() sync=() listen=()
 	dir=$(ha_dir)
 	if [[ $(<"$dir/mode") == bgp ]]; then
 		bird=(--bird-vips "$dir/bird-$h-vips.conf"
 			--bird-reload "birdc -s $dir/bird-$h.ctl configure")
 	fi
+	if [[ $HA_SYNC == 1 ]]; then
+		ha_sync_key || return 1
+		sync=(--sync "$(lab_ip4 "$h")" --sync-key "$dir/sync.key")
+		for p in $HA_SYNC_PEERS; do
+			[[ $p == "$h" ]] || sync+=(--sync-peer "$(lab_ip4 "$p")")
+		done
+	fi
+	[[ $HA_LISTEN != 1 ]] || listen=(--listen 127.0.0.1:9100)
 	_ha_spawn "$h" "xdplb-$h" "$HA_XDPLB" --pin-dir "$(ha_pin "$h")" daemon \
-		--config "$(ha_lb_conf "$h")" --announce "$HA_LIVENESS_IF" "${bird[@]}" ||
-		return 1
-	ha_wait 5 "$h: the daemon healthy ($HA_LIVENESS_IF up; log $dir/xdplb-$h.log)" \
+		--config "$(ha_lb_conf "$h")" --announce "$HA_LIVENESS_IF" "${bird[@]}" \
+		"${sync[@]}" "${listen[@]}" || return 1
+	# With --sync, first the peers' tables (or 5 s of a peer's silence).
+	ha_wait 10 "$h: the daemon healthy ($HA_LIVENESS_IF up; log $dir/xdplb-$h.log)" \
 		ha_live_is "$h" up
+}
+
+# ha_sync_key: the key every daemon of the lab shares (made once).
+ha_sync_key() {
+	local k
+	k=$(ha_dir)/sync.key
+	[[ -s $k ]] && return 0
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$k") &&
+		[[ -s $k ]] || {
+		_ha_err "cannot write $k"
+		return 1
+	}
 }
 
 # ha_daemon_reload HOST: SIGHUP to HOST's daemon (it applies its file again).

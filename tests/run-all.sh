@@ -8,6 +8,8 @@
 #   asan-prog  the packet tests built with ASan and UBSan (build/asan/test_prog)
 #   fuzz       each fuzzer a few seconds on its corpus     (tests/fuzz/run.sh)
 #   pkg        docs fresh, man page, completion, make install (tests/pkg/run.sh)
+#   pktfuzz    mutated frames through BPF_PROG_TEST_RUN, fixed seeds
+#              (tests/pktfuzz/run.sh)
 #   ns         namespace tests with real traffic             (tests/ns/run.sh)
 # The sanitizer builds and the fuzzers are made here (make asan, make
 # fuzz-build) when they are not up to date.
@@ -86,6 +88,7 @@ lines() {
 
 lines fuzz tests/fuzz/run.sh
 lines pkg tests/pkg/run.sh
+lines pktfuzz tests/pktfuzz/run.sh
 lines ns tests/ns/run.sh
 
 echo "total: $passed passed, $failed failed, $skipped skipped"

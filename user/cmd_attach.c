@@ -253,7 +253,7 @@ int do_attach(int argc, char **argv)
 		.hash_seed = XDPLB_DEFAULT_HASH_SEED,
 		.xdp_mode = XDPLB_MODE_NATIVE,
 		.ct_size = XDPLB_DEFAULT_CT_SIZE,
-		.ct_rate = XDPLB_DEFAULT_CT_RATE,
+		.ct_rate = 0,		/* from the table's size, unless given */
 		.tcp_timeout = XDPLB_DEFAULT_TCP_TIMEOUT,
 		.udp_timeout = XDPLB_DEFAULT_UDP_TIMEOUT,
 	};
@@ -344,6 +344,8 @@ int do_attach(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(argv[0], "expected one IFNAME");
+	if (!cfg.ct_rate)
+		cfg.ct_rate = xdplb_ct_default_rate(cfg.ct_size);
 	if (!nvips)
 		return usage_error(argv[0], "at least one --vip is needed");
 	ifname = argv[optind];

@@ -60,6 +60,7 @@
 #include "repair.h"
 #include "shell.h"
 #include "spec.h"
+#include "sync.h"
 #include "upgrade.h"
 #include "version.h"
 
@@ -141,6 +142,10 @@ struct daemon {
 	const char *bird_cmd;	/* --bird-reload */
 	bool bird_due;		/* a configuration was applied since */
 	char refusal[ERRLEN];	/* why the instance there is not run */
+	/* Flows shared with peer load balancers (sync.h). */
+	struct sync_opts flowsync_opts;	/* --sync, --sync-peer, --sync-key */
+	struct sync *flowsync;	/* NULL without --sync */
+	bool flowsync_said;	/* said the peers' tables are in */
 	__u64 bird_due_ms;	/* when */
 };
 
@@ -776,6 +781,88 @@ static int upgrade_found(const char *dir, char *err, size_t len)
 	return 0;
 }
 
+/* The sync with peers (sync.h) follows the instance the daemon holds,
+ * from the moment its file is applied (the peers' flows name its reals). */
+static void flowsync_applied(struct daemon *d)
+{
+	int err;
+
+	if (!d->flowsync)
+		return;
+	if (sync_attached(d->flowsync)) {
+		sync_reals_changed(d->flowsync);
+		return;
+	}
+	d->flowsync_said = false;
+	err = sync_attach(d->flowsync, &d->lb);
+	if (err)
+		dlog("sync: cannot map the connection table of '%s': %s; "
+		     "flows are neither sent nor learnt", d->dir,
+		     strerror(-err));
+}
+
+static void judge(struct daemon *d);
+
+/* What came from peers, what is due to them; the announcement once the
+ * peers' tables are in. */
+static void flowsync_tick(struct daemon *d)
+{
+	const struct sync_stats *st;
+
+	sync_dispatch(d->flowsync);
+	if (d->flowsync_said || !sync_ready(d->flowsync))
+		return;
+	d->flowsync_said = true;
+	st = sync_stats(d->flowsync);
+	dlog("sync: the peers' tables are in (%llu flows learnt, %llu for "
+	     "reals this instance lacks)", (unsigned long long)st->applied,
+	     (unsigned long long)st->unknown_real);
+	judge(d);
+}
+
+/* The sync's counters, after the instance's metrics. */
+static void flowsync_metrics(FILE *f, void *ctx)
+{
+	struct daemon *d = ctx;
+	const struct sync_stats *st;
+
+	if (!d->flowsync)
+		return;
+	st = sync_stats(d->flowsync);
+	fprintf(f, "# HELP xdplb_sync_messages_total Sync datagrams sent to "
+		"peers, and received from them: verified and taken, failing "
+		"verification (rejected), seen before or too old (replayed), "
+		"over the receive rate (dropped).\n"
+		"# TYPE xdplb_sync_messages_total counter\n"
+		"xdplb_sync_messages_total{result=\"sent\"} %llu\n"
+		"xdplb_sync_messages_total{result=\"received\"} %llu\n"
+		"xdplb_sync_messages_total{result=\"rejected\"} %llu\n"
+		"xdplb_sync_messages_total{result=\"replayed\"} %llu\n"
+		"xdplb_sync_messages_total{result=\"dropped\"} %llu\n",
+		(unsigned long long)st->sent, (unsigned long long)st->received,
+		(unsigned long long)st->rejected,
+		(unsigned long long)st->replayed,
+		(unsigned long long)st->dropped);
+	fprintf(f, "# HELP xdplb_sync_flows_total Flows sent to peers, and "
+		"received from them: written into the table (applied), for a "
+		"real this instance lacks (unknown_real), with no room in their "
+		"set (full); notes of the data path lost before they were "
+		"read (notes_lost; the periodic pass sends those flows).\n"
+		"# TYPE xdplb_sync_flows_total counter\n"
+		"xdplb_sync_flows_total{result=\"sent\"} %llu\n"
+		"xdplb_sync_flows_total{result=\"received\"} %llu\n"
+		"xdplb_sync_flows_total{result=\"applied\"} %llu\n"
+		"xdplb_sync_flows_total{result=\"unknown_real\"} %llu\n"
+		"xdplb_sync_flows_total{result=\"full\"} %llu\n"
+		"xdplb_sync_flows_total{result=\"notes_lost\"} %llu\n",
+		(unsigned long long)st->sent_flows,
+		(unsigned long long)st->received_flows,
+		(unsigned long long)st->applied,
+		(unsigned long long)st->unknown_real,
+		(unsigned long long)st->full,
+		(unsigned long long)st->notes_lost);
+}
+
 /* Apply d->cfg with the lock held, then bring the reals in line. On
  * failure (config_apply has undone what it did) err says why. */
 static int apply_locked(struct daemon *d, const char *what, char *err,
@@ -803,6 +890,7 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	}
 	say_diff(what, &df);
 	sync_locked(d);
+	flowsync_applied(d);
 	d->applied = true;
 	d->bird_due = true;
 	d->bird_due_ms = mono_ms();
@@ -812,6 +900,8 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 static void close_instance(struct daemon *d, const char *why)
 {
 	dlog("%s", why);
+	if (d->flowsync)
+		sync_attach(d->flowsync, NULL);
 	lb_close(&d->lb);
 	d->open = d->applied = d->attached = false;
 	hc_sync(d->hc, NULL, 0);
@@ -1113,6 +1203,9 @@ static void judge(struct daemon *d)
 			 "'%s'", d->lb.cfg.ifname);
 	else if (!d->applied)
 		snprintf(sick, sizeof(sick), "'%s' is not applied", d->file);
+	else if (d->flowsync && !sync_ready(d->flowsync))
+		snprintf(sick, sizeof(sick), "learning the peers' tracked "
+			 "flows (--sync)");
 	else if (lb_reals(&d->lb, d->all))
 		snprintf(sick, sizeof(sick), "cannot read the reals");
 	if (!sick[0]) {
@@ -1245,10 +1338,12 @@ static int run(struct daemon *d)
 	__u64 next_neigh = mono_ms() + NEIGH_MS;
 
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = d->sigfd, .events = POLLIN },
 			{ .fd = hc_fd(d->hc), .events = POLLIN },
 			{ .fd = d->http ? http_fd(d->http) : -1,
+			  .events = POLLIN },
+			{ .fd = d->flowsync ? sync_fd(d->flowsync) : -1,
 			  .events = POLLIN },
 		};
 		__u64 now = mono_ms();
@@ -1269,6 +1364,8 @@ static int run(struct daemon *d)
 			t = to_tick;
 		if (th >= 0 && th < t)
 			t = th;
+		if (d->flowsync && sync_timeout(d->flowsync) < t)
+			t = sync_timeout(d->flowsync);
 		/* Something waits for the lock: try it again soon. */
 		if ((d->lock_wait || d->lock_err) && waits(d)) {
 			tl = d->lock_retry_ms > now ?
@@ -1276,7 +1373,7 @@ static int run(struct daemon *d)
 			if (tl < t)
 				t = tl;
 		}
-		if (poll(p, 3, t) < 0 && errno != EINTR) {
+		if (poll(p, 4, t) < 0 && errno != EINTR) {
 			p_err("poll: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
@@ -1284,6 +1381,8 @@ static int run(struct daemon *d)
 			return ret;
 		hc_dispatch(d->hc);
 		work(d);
+		if (d->flowsync)
+			flowsync_tick(d);
 		/* Checks first: a scrape must not delay their verdicts. */
 		if (d->http)
 			http_dispatch(d->http);
@@ -1333,7 +1432,8 @@ static int lock_for_start(struct daemon *d)
 
 static const char daemon_usage[] =
 	"daemon --config FILE [--announce IFNAME [--bird-vips FILE "
-	"[--bird-reload CMD]]] [--listen ADDR:PORT]";
+	"[--bird-reload CMD]]] [--listen ADDR:PORT] [--sync LISTEN "
+	"--sync-peer ADDR[:PORT]... --sync-key FILE]";
 
 /* What the exporter reads: the instance while the daemon holds one. */
 static struct lb *daemon_instance(void *ctx)
@@ -1381,6 +1481,7 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	sync_free(d->flowsync);
 	http_server_free(d->http);
 	hc_free(d->hc);
 	if (d->tun_fd >= 0)
@@ -1408,8 +1509,13 @@ int do_daemon(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "bird-vips", required_argument, NULL, 'b' },
 		{ "bird-reload", required_argument, NULL, 'r' },
+		{ "sync", required_argument, NULL, 's' },
+		{ "sync-peer", required_argument, NULL, 'P' },
+		{ "sync-key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sync_opts *so;
+	const char *sync_on = NULL;
 	struct daemon d = { .dir = opts.pin_dir, .sigfd = -1, .tun_fd = -1,
 			    .tun_up = -1, .bird_cmd = "birdc configure" };
 	const char *listen_on = NULL;
@@ -1429,9 +1535,28 @@ int do_daemon(int argc, char **argv)
 			d.bird_file = optarg;
 		else if (c == 'r')
 			d.bird_cmd = optarg;
-		else
+		else if (c == 's')
+			sync_on = optarg;
+		else if (c == 'k')
+			d.flowsync_opts.key_file = optarg;
+		else if (c == 'P' && d.flowsync_opts.npeers == SYNC_MAX_PEERS)
+			return usage_error(argv[0], "at most %d --sync-peer",
+					   SYNC_MAX_PEERS);
+		else if (c == 'P' && sync_parse_addr(optarg,
+				&d.flowsync_opts.peer[d.flowsync_opts.npeers++]))
+			return usage_error(argv[0], "--sync-peer '%s': expected "
+					   "ADDR[:PORT] (IPv6 ADDR in "
+					   "brackets)", optarg);
+		else if (c != 'P')
 			return spec_report(-c, err);
 	}
+	so = &d.flowsync_opts;
+	if (sync_on && sync_parse_addr(sync_on, &so->listen))
+		return usage_error(argv[0], "--sync '%s': expected ADDR[:PORT] "
+				   "(IPv6 ADDR in brackets)", sync_on);
+	if (!sync_on != !so->key_file || (!sync_on && so->npeers))
+		return usage_error(argv[0], "--sync LISTEN, --sync-key FILE "
+				   "and one --sync-peer at least go together");
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected '%s' (%s)",
 				   argv[optind], daemon_usage);
@@ -1483,9 +1608,20 @@ int do_daemon(int argc, char **argv)
 	d.attached = prog_attached(&d);
 	if (setup(&d))
 		goto out;
+	if (sync_on) {
+		if (!so->npeers) {
+			p_err("--sync needs one --sync-peer at least");
+			goto out;
+		}
+		if (sync_new(&d.flowsync, so, err, sizeof(err))) {
+			p_err("%s", err);
+			goto out;
+		}
+	}
 	if (d.tun_name && (d.tun_fd = tun_open(d.tun_name)) < 0)
 		goto out;
-	d.exp = (struct exporter){ .instance = daemon_instance, .ctx = &d };
+	d.exp = (struct exporter){ .instance = daemon_instance,
+				   .more = flowsync_metrics, .ctx = &d };
 	if (listen_on && exporter_listen(&d.exp, listen_on, &d.http, err,
 					 sizeof(err))) {
 		p_err("%s", err);
@@ -1512,13 +1648,15 @@ int do_daemon(int argc, char **argv)
 	lb_unlock_dir(&d.lb);
 	if (lk)
 		apply_file(&d, "start");
-	dlog("running on '%s' (%s), pin dir '%s', configuration '%s'%s%s%s%s",
-	     d.lb.cfg.ifname, d.lb.cfg.xdp_mode == XDPLB_MODE_GENERIC ?
-	     "generic" : "native", d.dir, d.file,
+	dlog("running on '%s' (%s), pin dir '%s', configuration '%s'%s%s%s%s"
+	     "%s%s", d.lb.cfg.ifname, d.lb.cfg.xdp_mode ==
+	     XDPLB_MODE_GENERIC ? "generic" : "native", d.dir, d.file,
 	     d.tun_name ? ", announcing through " : "",
 	     d.tun_name ? d.tun_name : "",
 	     listen_on ? ", metrics and status page on " : "",
-	     listen_on ? listen_on : "");
+	     listen_on ? listen_on : "",
+	     sync_on ? ", sharing tracked flows on " : "",
+	     sync_on ? sync_on : "");
 	/* Judged now, not at the first tick: reals the instance had keep
 	 * their health, so a daemon restarted (a package upgrade) announces
 	 * again at once instead of a second later; new reals are down until

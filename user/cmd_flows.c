@@ -45,8 +45,17 @@ static double secs(__u64 ns)
 	return ns / 1e9;
 }
 
+/* A tracked flow's state: "peer" (learnt from a peer, not seen here
+ * since), "new" (one packet seen), "" (confirmed here). */
+static const char *conn_state(const struct lb_conn *c)
+{
+	if (c->tag & XDPLB_CT_TAG_PEER)
+		return "peer";
+	return c->tag & XDPLB_CT_TAG_CONFIRMED ? "" : "new";
+}
+
 static void print_conn(const struct lb *lb, const struct lb_conn *c,
-		       const struct xdplb_real *r, int cpu, __u64 now)
+		       const struct xdplb_real *r, __u64 now)
 {
 	char client[ADDR_STRLEN], vip[ADDR_STRLEN], real[ADDR_STRLEN];
 
@@ -62,14 +71,15 @@ static void print_conn(const struct lb *lb, const struct lb_conn *c,
 		jw_kv_string("client", client);
 		jw_kv_string("vip", vip);
 		jw_kv_string("real", real);
-		jw_kv_uint("cpu", cpu);
+		jw_kv_bool("confirmed", c->tag & XDPLB_CT_TAG_CONFIRMED);
+		jw_kv_bool("peer", c->tag & XDPLB_CT_TAG_PEER);
 		jw_kv_double("age", secs(now - c->created));
 		jw_kv_double("idle", secs(now - c->last_seen));
 		jw_end_object();
 	} else {
-		printf("%-4s %-40s %-40s %-24s %3d %8.0f %6.0f\n",
+		printf("%-4s %-40s %-40s %-24s %-5s %8.0f %6.0f\n",
 		       c->flow.proto == IPPROTO_UDP ? "UDP" : "TCP", client,
-		       vip, real, cpu, secs(now - c->created),
+		       vip, real, conn_state(c), secs(now - c->created),
 		       secs(now - c->last_seen));
 	}
 }
@@ -81,8 +91,8 @@ static const struct option vip_only_opts[] = {
 
 int do_conns(int argc, char **argv)
 {
-	struct lb_conn_ways *sets = NULL;
 	struct xdplb_real *all = NULL;
+	struct lb_conn_ways set;
 	char msg[SPEC_ERRLEN];
 	struct xdplb_svc_key key;
 	struct xdplb_svc svc;
@@ -113,34 +123,37 @@ int do_conns(int argc, char **argv)
 		p_err("out of memory");
 		goto out;
 	}
+	/* Set by set from the mapped table: no copy of it all. */
 	err = lb_reals(&lb, all);
 	if (!err)
-		err = lb_conns(&lb, &sets, &nsets);
+		err = lb_conn_set(&lb, 0, &set);
 	if (err) {
 		p_err("cannot read the connection table: %s", strerror(-err));
 		goto out;
 	}
 
 	now = lb_now_ns();
+	nsets = lb_ct_sets(&lb);
 	if (opts.json) {
 		jw_start_object();
 		jw_name("conns");
 		jw_start_array();
 	} else {
-		printf("%-4s %-40s %-40s %-24s %3s %8s %6s\n", "Prot",
-		       "Client", "VirtualAddress:Port", "Real", "CPU",
+		printf("%-4s %-40s %-40s %-24s %-5s %8s %6s\n", "Prot",
+		       "Client", "VirtualAddress:Port", "Real", "State",
 		       "Age(s)", "Idle");
 	}
-	for (i = 0; i < nsets * (__u32)lb.ncpus; i++) {
+	for (i = 0; i < nsets; i++) {
+		if (i && lb_conn_set(&lb, i, &set))
+			break;	/* cannot be: i < nsets, the table mapped */
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct lb_conn *cn = &sets[i].way[w];
+			const struct lb_conn *cn = &set.way[w];
 
 			if (!conn_live(&lb, cn, all, now))
 				continue;
 			if (filter && all[cn->real_id].svc_id != svc.id)
 				continue;
-			print_conn(&lb, cn, &all[cn->real_id],
-				   (int)(i % lb.ncpus), now);
+			print_conn(&lb, cn, &all[cn->real_id], now);
 			shown++;
 		}
 	}
@@ -152,7 +165,6 @@ int do_conns(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	free(sets);
 	free(all);
 	lb_close(&lb);
 	return ret;
@@ -182,7 +194,7 @@ int do_flow(int argc, char **argv)
 	struct xdplb_flow flow = {};
 	struct xdplb_svc svc;
 	const struct lb_conn *hit = NULL;
-	int c, w, cpu, hit_cpu = -1, err, ret = EXIT_FAIL;
+	int c, w, err, ret = EXIT_FAIL;
 	__u32 idx, slot = 0, mag_real;	/* slot: set unless err */
 	__u64 now;
 	struct lb lb;
@@ -225,7 +237,7 @@ int do_flow(int argc, char **argv)
 	flow.family = key.family;
 
 	all = calloc(XDPLB_MAX_REALS, sizeof(*all));
-	set = calloc(lb.ncpus, sizeof(*set));
+	set = calloc(1, sizeof(*set));
 	if (!all || !set) {
 		p_err("out of memory");
 		goto out;
@@ -242,19 +254,15 @@ int do_flow(int argc, char **argv)
 		goto out;
 	}
 	now = lb_now_ns();
-	for (cpu = 0; cpu < lb.ncpus && !hit; cpu++)
-		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct lb_conn *cn = &set[cpu].way[w];
+	for (w = 0; w < XDPLB_CT_WAYS && !hit; w++) {
+		const struct lb_conn *cn = &set->way[w];
 
-			/* Tracked to whichever service's real: the data
-			 * path looks tracked flows up first. */
-			if (!memcmp(&cn->flow, &flow, sizeof(flow)) &&
-			    conn_live(&lb, cn, all, now)) {
-				hit = cn;
-				hit_cpu = cpu;
-				break;
-			}
-		}
+		/* Tracked to whichever service's real: the data path looks
+		 * tracked flows up first. */
+		if (!memcmp(&cn->flow, &flow, sizeof(flow)) &&
+		    conn_live(&lb, cn, all, now))
+			hit = cn;
+	}
 
 	format_endpoint(&flow.src, flow.family, flow.sport, client,
 			sizeof(client));
@@ -285,12 +293,13 @@ int do_flow(int argc, char **argv)
 		if (opts.json) {
 			jw_kv_string("real", real);
 			jw_kv_bool("tracked", true);
-			jw_kv_uint("cpu", hit_cpu);
+			jw_kv_bool("peer", hit->tag & XDPLB_CT_TAG_PEER);
 			jw_kv_double("age", secs(now - hit->created));
 			jw_kv_double("idle", secs(now - hit->last_seen));
 		} else {
-			printf("  tracked on CPU %d: real %s, age %.0fs, idle "
-			       "%.0fs\n", hit_cpu, real,
+			printf("  tracked%s: real %s, age %.0fs, idle %.0fs\n",
+			       hit->tag & XDPLB_CT_TAG_PEER ?
+			       " (learnt from a peer)" : "", real,
 			       secs(now - hit->created),
 			       secs(now - hit->last_seen));
 			printf("goes to %s (tracked)\n", real);

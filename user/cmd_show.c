@@ -176,6 +176,9 @@ static void stats_text(const struct snapshot *s, const struct snapshot *prev,
 		printf("  %-42s %14.0f\n", global_fields[i].name,
 		       value(global_value(s, i),
 			     prev ? global_value(prev, i) : 0, secs));
+	printf("  %-42s %14.0f\n  %-42s %14.0f\n", "ct_full",
+	       value(s->ct_full, prev ? prev->ct_full : 0, secs), "ct_lost",
+	       value(s->ct_lost, prev ? prev->ct_lost : 0, secs));
 	/* Connections are counted as new tracked flows, of every service
 	 * together: the data path does not count them per service. */
 	if (prev)
@@ -238,6 +241,10 @@ static void stats_json(const struct snapshot *s, const struct snapshot *prev,
 		json_counter(name, global_value(s, i),
 			     prev ? global_value(prev, i) : 0, secs);
 	}
+	json_counter(prev ? "ct_full_per_sec" : "ct_full", s->ct_full,
+		     prev ? prev->ct_full : 0, secs);
+	json_counter(prev ? "ct_lost_per_sec" : "ct_lost", s->ct_lost,
+		     prev ? prev->ct_lost : 0, secs);
 	jw_end_object();
 	jw_name("services");
 	jw_start_array();

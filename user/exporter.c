@@ -45,6 +45,8 @@ static void serve(struct exporter *e, enum page page, struct http_reply *r)
 			flows = NULL;
 		}
 		metrics_write(r->body, lb, s, flows, ids);
+		if (e->more)
+			e->more(r->body, e->ctx);
 		break;
 	case PAGE_STATUS:
 		if (http_add_header(r, "Content-Security-Policy",

@@ -19,8 +19,12 @@
 /* The instance to read, or NULL when there is none (detached). */
 typedef struct lb *(*exporter_instance_fn)(void *ctx);
 
+/* More of /metrics, the serving process's own (the daemon's sync). */
+typedef void (*exporter_more_fn)(FILE *f, void *ctx);
+
 struct exporter {
 	exporter_instance_fn instance;
+	exporter_more_fn more;	/* NULL: nothing more */
 	void *ctx;
 };
 

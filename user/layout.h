@@ -65,6 +65,10 @@ struct migration {
 	 * 6 -> 7 records. */
 	__u64 netns_cookie;
 	const char *missing;	/* the map that is missing or differs */
+	/* The connection table before ABI 8: CPUs with a table, flows per
+	 * CPU (what 7 -> 8 merges). */
+	__u32 ct_ncpus_was;
+	__u32 ct_size_was;
 };
 
 void migration_init(struct migration *m);
@@ -92,9 +96,9 @@ const char *migration_why(const struct migration *m, int i);
 int migration_fill(struct migration *m, const int *new_fd);
 
 /* Create a map as the current layout's map i, for a read-only view of an
- * older instance (no program, no BTF). -EOPNOTSUPP for a map this cannot
- * make yet (a map of maps, the connection table): no step converts one. */
-int layout_create_map(int i);
+ * older instance of config cfg (no program, no BTF). -EOPNOTSUPP for a
+ * map this cannot make (a map of maps: no step converts one). */
+int layout_create_map(int i, const struct xdplb_config *cfg);
 
 /* The current layout. */
 const struct layout *layout_current(void);

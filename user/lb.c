@@ -110,12 +110,6 @@ void lb_init(struct lb *lb)
 	lb->ncpus = libbpf_num_possible_cpus();
 }
 
-/* Sets and flows of every CPU's connection table. */
-static size_t ct_sets_total(const struct lb *lb)
-{
-	return (size_t)lb->ncpus * lb_ct_sets(lb);
-}
-
 void lb_close(struct lb *lb)
 {
 	size_t i;
@@ -302,15 +296,13 @@ int xdplb_size_tables(struct xdplb_bpf *skel, __u32 table_size)
 int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 flows;
+	int ncpus = libbpf_num_possible_cpus(), err;
 
 	if (ncpus < 0)
 		return ncpus;
-	flows = (__u64)ncpus * ct_size;
 	if (ct_size < XDPLB_CT_WAYS || (ct_size & (ct_size - 1)))
 		return -EINVAL;
-	if (flows > 0xffffffffull ||
+	if (ct_size > XDPLB_MAX_CT_SIZE ||
 	    XDPLB_CT_TICKS(tcp_timeout_ns) > CT_MAX_TIMEOUT_TICKS ||
 	    XDPLB_CT_TICKS(udp_timeout_ns) > CT_MAX_TIMEOUT_TICKS)
 		return -E2BIG;
@@ -318,8 +310,12 @@ int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 	skel->rodata->ct_rate = ct_rate;
 	skel->rodata->tcp_timeout = XDPLB_CT_TICKS(tcp_timeout_ns);
 	skel->rodata->udp_timeout = XDPLB_CT_TICKS(udp_timeout_ns);
-	return bpf_map__set_max_entries(skel->maps.conns,
-					flows / XDPLB_CT_WAYS);
+	err = bpf_map__set_max_entries(skel->maps.conns,
+				       ct_size / XDPLB_CT_WAYS);
+	if (err)
+		return err;
+	return bpf_map__set_max_entries(skel->maps.ct_log, (__u32)ncpus *
+					XDPLB_CT_LOG_SLOTS);
 }
 
 int xdplb_configure(struct xdplb_bpf *skel, const struct xdplb_config *cfg,
@@ -485,7 +481,7 @@ static int open_view(struct lb *lb, const char *dir, __u32 abi,
 			continue;
 		*what = cur->maps[i].name;
 		reuse = migration_reuse_fd(&m, i);
-		*fd = reuse >= 0 ? dup(reuse) : layout_create_map(i);
+		*fd = reuse >= 0 ? dup(reuse) : layout_create_map(i, &m.cfg);
 		if (*fd < 0) {
 			err = reuse >= 0 ? -errno : *fd;
 			*fd = -1;
@@ -573,7 +569,7 @@ int lb_open(struct lb *lb, const char *dir, const char **what)
 	*what = XDPLB_PIN_CONNS;
 	if (bpf_obj_get_info_by_fd(lb->conns_fd, &info, &len))
 		return -errno;
-	if (info.max_entries != ct_sets_total(lb))
+	if (info.max_entries != lb_ct_sets(lb))
 		return -EPROTO;
 	*what = NULL;
 	return 0;
@@ -657,6 +653,25 @@ int lb_global(struct lb *lb, struct xdplb_global_stats *gs)
 			((__u64 *)gs)[f] += ((__u64 *)&v[i])[f];
 	free(v);
 	return 0;
+}
+
+int lb_ct_counters(struct lb *lb, __u64 *full, __u64 *lost)
+{
+	struct xdplb_ct_guard *v = calloc(lb->ncpus, sizeof(*v));
+	__u32 zero = 0;
+	int i, err = 0;
+
+	*full = *lost = 0;
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(lb->ct_guard_fd, &zero, v))
+		err = -errno;
+	for (i = 0; !err && i < lb->ncpus; i++) {
+		*full += v[i].full;
+		*lost += v[i].lost;
+	}
+	free(v);
+	return err;
 }
 
 /* Services ------------------------------------------------------------ */
@@ -1517,7 +1532,7 @@ __u64 lb_now_ns(void)
  * read in place with no system call. */
 static int ct_mmap(struct lb *lb)
 {
-	size_t len = ct_sets_total(lb) * sizeof(*lb->ct_map);
+	size_t len = (size_t)lb_ct_sets(lb) * sizeof(*lb->ct_map);
 	void *m;
 
 	if (lb->ct_map)
@@ -1540,14 +1555,14 @@ static __u64 tick_ns(__u32 t, __u64 now_ns)
 }
 
 /*
- * The ways of the set at pos in conns. The data path writes a way with
- * its tag cleared first and set last; a way whose tag changed while it was
- * read was being rewritten, and is left out as if empty.
+ * The ways of set idx. A writer claims a way (its tag BUSY, USED clear)
+ * before it fills it and gives it its tag last; a way whose tag is not a
+ * flow's, or changed while it was read, is left out as if empty.
  */
-static void conn_ways(const struct lb *lb, size_t pos, __u64 now,
+static void conn_ways(const struct lb *lb, __u32 idx, __u64 now,
 		      struct lb_conn_ways *v)
 {
-	const struct xdplb_conn_set *s = &lb->ct_map[pos];
+	const struct xdplb_conn_set *s = &lb->ct_map[idx];
 	int w;
 
 	memset(v, 0, sizeof(*v));
@@ -1555,7 +1570,7 @@ static void conn_ways(const struct lb *lb, size_t pos, __u64 now,
 		struct lb_conn *c = &v->way[w];
 		__u16 tag = *(volatile const __u16 *)&s->tag[w];
 
-		if (!tag)
+		if (!(tag & XDPLB_CT_TAG_USED))
 			continue;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		c->flow = s->flow[w];
@@ -1570,17 +1585,6 @@ static void conn_ways(const struct lb *lb, size_t pos, __u64 now,
 	}
 }
 
-/* Set idx of every CPU's table into out[0..ncpus-1]. */
-static void conn_set(const struct lb *lb, __u32 idx, __u64 now,
-		     struct lb_conn_ways *out)
-{
-	int cpu;
-
-	for (cpu = 0; cpu < lb->ncpus; cpu++)
-		conn_ways(lb, (size_t)cpu * lb_ct_sets(lb) + idx, now,
-			  &out[cpu]);
-}
-
 int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
 {
 	int err = ct_mmap(lb);
@@ -1589,7 +1593,7 @@ int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out)
 		return err;
 	if (idx >= lb_ct_sets(lb))
 		return -ERANGE;
-	conn_set(lb, idx, lb_now_ns(), out);
+	conn_ways(lb, idx, lb_now_ns(), out);
 	return 0;
 }
 
@@ -1602,11 +1606,11 @@ int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets)
 
 	if (err)
 		return err;
-	v = calloc((size_t)sets * lb->ncpus, sizeof(*v));
+	v = calloc(sets, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (s = 0; s < sets; s++)
-		conn_set(lb, s, now, &v[(size_t)s * lb->ncpus]);
+		conn_ways(lb, s, now, &v[s]);
 	*out = v;
 	*nsets = sets;
 	return 0;
@@ -1621,80 +1625,36 @@ bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
 
 	return c->flow.family && real && (real->flags & XDPLB_REAL_F_USED) &&
 	       real->gen == c->real_gen &&
-	       xdplb_ct_fresh(now >> XDPLB_CT_TICK_SHIFT,
+	       lb_ct_fresh(now >> XDPLB_CT_TICK_SHIFT,
 			      c->last_seen >> XDPLB_CT_TICK_SHIFT, timeout);
 }
 
-/* A tracked flow and its real: what two CPUs' entries of one flow share. */
-struct tracked {
-	struct xdplb_flow flow;
-	__u32 real_id;
-};
-
-static int tracked_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct tracked));
-}
-
-/* The good entries of one set (every CPU's copy) of reals first..+n-1,
- * each (flow, real) once, added to counts; t: room for them. */
-static void count_set(struct lb *lb, const struct lb_conn_ways *set,
-		      const struct xdplb_real *reals, __u32 first, __u32 n,
-		      __u64 now, struct tracked *t, __u64 *counts)
-{
-	__u64 nt = 0, i;
-	int cpu, w;
-
-	for (cpu = 0; cpu < lb->ncpus; cpu++) {
-		for (w = 0; w < XDPLB_CT_WAYS; w++) {
-			const struct lb_conn *c = &set[cpu].way[w];
-
-			if (!c->flow.family || c->real_id < first ||
-			    c->real_id - first >= n ||
-			    !lb_conn_live(lb, c, &reals[c->real_id - first],
-					  now))
-				continue;
-			memset(&t[nt], 0, sizeof(t[nt]));
-			t[nt].flow = c->flow;
-			t[nt++].real_id = c->real_id;
-		}
-	}
-	if (nt > 1)
-		qsort(t, nt, sizeof(*t), tracked_cmp);
-	for (i = 0; i < nt; i++)
-		if (!i || tracked_cmp(&t[i], &t[i - 1]))
-			counts[t[i].real_id - first]++;
-}
-
-/*
- * Flows, not entries: a flow seen on two CPUs has an entry on each, but
- * in the same set on every CPU (its hash's), so each set's good entries
- * are sorted and each (flow, real) counted once. One pass over the mapped
- * table, whatever the number of reals.
- */
+/* One pass over the mapped table, whatever the number of reals: each
+ * flow has one entry. */
 int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
 		     __u32 first, __u32 n, __u64 *counts)
 {
 	__u32 nsets = lb_ct_sets(lb), s;
-	struct lb_conn_ways *set;
-	struct tracked *t;
+	struct lb_conn_ways set;
 	__u64 now = lb_now_ns();
-	int err = ct_mmap(lb);
+	int w, err = ct_mmap(lb);
 
 	if (err)
 		return err;
 	memset(counts, 0, n * sizeof(*counts));
-	set = calloc(lb->ncpus, sizeof(*set));
-	t = calloc((size_t)lb->ncpus * XDPLB_CT_WAYS, sizeof(*t));
-	for (s = 0; set && t && s < nsets; s++) {
-		conn_set(lb, s, now, set);
-		count_set(lb, set, reals, first, n, now, t, counts);
+	for (s = 0; s < nsets; s++) {
+		conn_ways(lb, s, now, &set);
+		for (w = 0; w < XDPLB_CT_WAYS; w++) {
+			const struct lb_conn *c = &set.way[w];
+
+			if (c->flow.family && c->real_id >= first &&
+			    c->real_id - first < n &&
+			    lb_conn_live(lb, c, &reals[c->real_id - first],
+					 now))
+				counts[c->real_id - first]++;
+		}
 	}
-	if (!set || !t)
-		err = -ENOMEM;
-	free(set);
-	free(t);
-	return err;
+	return 0;
 }
 
 int lb_real_conns(struct lb *lb, __u32 id, const struct xdplb_real *real,

@@ -225,7 +225,7 @@ int lb_tracked_flows(struct lb *lb, const struct xdplb_real *reals,
 		     __u32 first, __u32 n, __u64 *counts);
 
 /* One way of a connection table set (struct xdplb_conn_set), as user
- * space reads it: all zero for an empty way. */
+ * space reads it: all zero for an empty way (or one being written). */
 struct lb_conn {
 	struct xdplb_flow flow;
 	__u32 real_id;
@@ -239,20 +239,30 @@ struct lb_conn_ways {
 	struct lb_conn way[XDPLB_CT_WAYS];
 };
 
-/* Sets of one CPU's connection table (a flow's is its hash & (sets - 1)). */
+/*
+ * An entry last used at tick last is live at tick now, as user space
+ * judges it: used at most timeout ticks before now, or at any time after
+ * (the data path wrote it after this reader took now, which a scan of the
+ * whole table, or a lookup of the reals first, makes likely for a busy
+ * flow; the data path's own xdplb_ct_fresh() allows it only a few ticks).
+ */
+static inline bool lb_ct_fresh(__u32 now, __u32 last, __u32 timeout)
+{
+	return (__s32)(now - last) <= (__s32)timeout;
+}
+
+/* Sets of the connection table (a flow's is its hash & (sets - 1)). */
 static inline __u32 lb_ct_sets(const struct lb *lb)
 {
 	return lb->cfg.ct_size / XDPLB_CT_WAYS;
 }
 
-/* Read the whole connection table: sets x ncpus sets of ways, CPU-major
- * per set (set s on cpu c at [s * ncpus + c]). Caller frees. */
+/* Read the whole connection table: nsets sets of ways. Caller frees. */
 int lb_conns(struct lb *lb, struct lb_conn_ways **out, __u32 *nsets);
-/* Every CPU's copy of one set (out: ncpus of them). */
+/* One set. */
 int lb_conn_set(struct lb *lb, __u32 idx, struct lb_conn_ways *out);
 /* An entry the data path would still follow at now (ns, lb_now_ns()):
- * real is the entry of its real id; judged in ticks, as the data path
- * judges it. */
+ * real is the entry of its real id; judged in ticks (lb_ct_fresh). */
 bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
 		  const struct xdplb_real *real, __u64 now);
 
@@ -260,9 +270,10 @@ bool lb_conn_live(const struct lb *lb, const struct lb_conn *c,
 __u64 lb_now_ns(void);
 
 /*
- * Before load: the connection table of ct_size flows per CPU (its maps
- * for every possible CPU), its new-flow rate cap and idle timeouts (in ns,
- * rounded up to the table's ticks). 0 or -errno.
+ * Before load: the connection table of ct_size flows (every CPU's
+ * together), its new-flow rate cap per CPU and idle timeouts (in ns,
+ * rounded up to the table's ticks), and the sync log for every possible
+ * CPU. 0 or -errno.
  */
 int xdplb_size_conns(struct xdplb_bpf *skel, __u32 ct_size, __u64 ct_rate,
 		     __u64 tcp_timeout_ns, __u64 udp_timeout_ns);
@@ -274,5 +285,9 @@ int lb_counters(struct lb *lb, int fd, __u32 id, struct xdplb_counters *c);
 int lb_svc_counters(struct lb *lb, __u32 svc_id, const struct xdplb_real *all,
 		    struct xdplb_counters *c);
 int lb_global(struct lb *lb, struct xdplb_global_stats *gs);
+/* The connection table's counters beside the verdicts (ct_guard), summed
+ * over CPUs: new flows untracked as their set was full, or lost to
+ * another writer. */
+int lb_ct_counters(struct lb *lb, __u64 *full, __u64 *lost);
 
 #endif /* XDPLB_LB_H */

@@ -117,8 +117,9 @@ static void vip_label(const struct lb_service *sv, char *buf, size_t len)
 	snprintf(buf, len, "vip=\"%s\"", esc);
 }
 
-static void write_globals(FILE *f, const struct xdplb_global_stats *gs)
+static void write_globals(FILE *f, const struct snapshot *s)
 {
+	const struct xdplb_global_stats *gs = &s->global;
 	size_t i, k;
 
 	for (k = 0; k < sizeof(global_families) / sizeof(global_families[0]);
@@ -138,6 +139,11 @@ static void write_globals(FILE *f, const struct xdplb_global_stats *gs)
 			else
 				fprintf(f, "%s %llu\n", name, v);
 		}
+		/* The table's own, beside the forwarding events. */
+		if (!strcmp(name, "xdplb_conntrack_events_total"))
+			fprintf(f, "%s{event=\"full\"} %llu\n%s{event=\"lost\"} "
+				"%llu\n", name, (unsigned long long)s->ct_full,
+				name, (unsigned long long)s->ct_lost);
 	}
 }
 
@@ -161,7 +167,7 @@ static void write_info(FILE *f, const struct lb *lb, const struct snapshot *s)
 	family(f, "xdplb_conntrack_entries_max", "gauge", "Entries of the "
 	       "connection table, over every CPU's table.");
 	fprintf(f, "xdplb_conntrack_entries_max %llu\n",
-		(unsigned long long)lb->cfg.ct_size * lb->ncpus);
+		(unsigned long long)lb->cfg.ct_size);
 }
 
 static void write_services(FILE *f, const struct snapshot *s,
@@ -263,7 +269,7 @@ void metrics_write(FILE *f, const struct lb *lb, const struct snapshot *s,
 
 	rows = calloc(XDPLB_MAX_REALS, sizeof(*rows));
 	write_info(f, lb, s);
-	write_globals(f, &s->global);
+	write_globals(f, s);
 	for (i = 0; rows && i < s->nsvcs; i++) {
 		n = snapshot_service_reals(s, s->svcs[i].svc.id, ids);
 		for (j = 0; j < n; j++) {

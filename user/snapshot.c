@@ -60,6 +60,8 @@ struct snapshot *snapshot_take(struct lb *lb)
 		if (s->reals[i].flags & XDPLB_REAL_F_USED)
 			err = lb_counters(lb, lb->real_stats_fd, i,
 					  &s->real[i]);
+	if (!err)
+		err = lb_ct_counters(lb, &s->ct_full, &s->ct_lost);
 	if (err) {
 		errno = -err;
 		goto err;

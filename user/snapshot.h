@@ -21,6 +21,7 @@ struct snapshot {
 	struct xdplb_counters *real;	/* by real id */
 	double at;			/* CLOCK_MONOTONIC seconds */
 	struct running prog;		/* what runs (id 0: none found) */
+	__u64 ct_full, ct_lost;		/* ct_guard's, every CPU's */
 	bool prog_same;			/* it is this binary's build */
 };
 

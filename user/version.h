@@ -4,7 +4,7 @@
 #define XDPLB_VERSION_H
 
 #ifndef XDPLB_VERSION
-#define XDPLB_VERSION "0.7.0"
+#define XDPLB_VERSION "0.8.0"
 #endif
 
 #endif /* XDPLB_VERSION_H */

@@ -47,7 +47,7 @@ REPO="$(cd "$NS_DIR/../.." && pwd -P)"
 : "${XDPLB_TEST_TIMEOUT:=60}"
 : "${XDPLB_TEST_NO_BUILD:=0}"
 LAB=$XDPLB_TEST_LAB
-NREALS=4 # r1..r3 serve most tests; r4 is the real added mid-run (long_transfers)
+NREALS=5 # r1..r3 serve most tests; r4 and r5 are reals added mid-run (long_transfers, sync)
 export XDPLB_TEST_LAB XDPLB_TEST_TIMEOUT LAB NREALS
 
 # shellcheck source=SCRIPTDIR/../../scripts/lab-lib.sh
@@ -79,8 +79,9 @@ skip() {
 	exit 3
 }
 
-# log MSG: a line in the test's log (stderr).
-log() { printf '# %s\n' "$*" >&2; }
+# log MSG: a line in the test's log (stderr), after the seconds since the
+# test started.
+log() { printf '# %3ds %s\n' "$SECONDS" "$*" >&2; }
 
 # on_exit CMD: run CMD (with eval) when the test process exits, last first.
 T_ON_EXIT=()
@@ -637,21 +638,25 @@ setup() {
 }
 
 # build_releases: what the upgrade tests run beside this build (a failure
-# is theirs to report, not every test's): the oldest release RELEASES
-# lists, built from this repository's history (OLD_XDPLB, OLD_VERSION), and
-# this tree built as the next patch release (NEWER_XDPLB, NEWER_VERSION):
-# another program of the same layout, and a newer one.
+# is theirs to report, not every test's): the oldest and the newest release
+# RELEASES lists, built from this repository's history (OLD_XDPLB,
+# OLD_VERSION; PREV_XDPLB, PREV_VERSION), and this tree built as the next
+# patch release (NEWER_XDPLB, NEWER_VERSION): another program of the same
+# layout, and a newer one.
 build_releases() {
 	local v
 	OLD_VERSION=$(awk '!/^#/ && NF { print $1; exit }' "$REPO/RELEASES")
 	OLD_XDPLB=$("$REPO/scripts/build-release.sh" "$OLD_VERSION" 2>"$T_TMP/releases.err") ||
 		OLD_XDPLB=
+	PREV_VERSION=$(awk '!/^#/ && NF { v = $1 } END { print v }' "$REPO/RELEASES")
+	PREV_XDPLB=$("$REPO/scripts/build-release.sh" "$PREV_VERSION" 2>>"$T_TMP/releases.err") ||
+		PREV_XDPLB=
 	v=$("$XDPLB" -V | awk '{ print $2 }')
 	NEWER_VERSION=${v%.*}.$((${v##*.} + 1))
 	NEWER_XDPLB=$REPO/build/newer/xdplb
 	make -C "$REPO" BUILD=build/newer XDPLB_VERSION="$NEWER_VERSION" build/newer/xdplb \
 		>>"$T_TMP/releases.err" 2>&1 || NEWER_XDPLB=
-	export OLD_VERSION OLD_XDPLB NEWER_VERSION NEWER_XDPLB
+	export OLD_VERSION OLD_XDPLB PREV_VERSION PREV_XDPLB NEWER_VERSION NEWER_XDPLB
 }
 
 # run_test NAME: one test in its own process, under timeout; one line out.

@@ -205,7 +205,7 @@ daemon_state() {
 	s=$(xlb -j stats) || fail "stats: $s"
 	c=$(xlb -j conns) || fail "conns: $c"
 	# A tracked flow without its age and idle time, which tick.
-	jget "[$l,$s,$c]" '[d[0], [(v, r["address"], r["packets"], r["bytes"]) for v, r in all_reals(d[1])], sorted((x["client"], x["vip"], x["real"], x["cpu"]) for x in d[2]["conns"])]'
+	jget "[$l,$s,$c]" '[d[0], [(v, r["address"], r["packets"], r["bytes"]) for v, r in all_reals(d[1])], sorted((x["client"], x["vip"], x["real"]) for x in d[2]["conns"])]'
 	maglev_ids
 }
 

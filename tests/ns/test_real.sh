@@ -10,7 +10,7 @@
 
 ns_tests+=(real_setup check_real)
 
-BARE=r5 # a host that is not a real yet (NREALS is 4)
+BARE=r6 # a host that is not a real yet (NREALS is 5)
 
 # bare XDPLB-ARGS...: xdplb in the bare host's network namespace.
 bare() { lab_exec "$BARE" "$XDPLB" "$@"; }

@@ -6,17 +6,23 @@
 # read by this build; the daemon upgrading what it finds; detach in the
 # wrong network namespace and of an instance with pins this build does not
 # know. Sourced by run.sh (helpers and variables are defined there, the
-# download helpers in test_conns.sh); run.sh's setup builds OLD_XDPLB (the
-# oldest release in RELEASES, from this repository's history) and
-# NEWER_XDPLB (this tree as the next patch release).
+# download helpers in test_conns.sh); run.sh's setup builds OLD_XDPLB and
+# PREV_XDPLB (the oldest and the newest release in RELEASES, from this
+# repository's history) and NEWER_XDPLB (this tree as the next patch
+# release).
 
-ns_tests+=(upgrade_from_oldest upgrade_same_layout upgrade_downgrade
+ns_tests+=(upgrade_from_oldest upgrade_from_previous upgrade_same_layout upgrade_downgrade
 	upgrade_faults upgrade_old_layout_read upgrade_daemon detach_checks)
 
-# need_old / need_newer: the builds run.sh's setup made, or the reason.
+# need_old / need_prev / need_newer: the builds run.sh's setup made, or
+# the reason.
 need_old() {
 	[[ -n $OLD_XDPLB && -x $OLD_XDPLB ]] ||
 		fail "release $OLD_VERSION could not be built: $(tail -n 1 "$T_TMP/releases.err")"
+}
+need_prev() {
+	[[ -n $PREV_XDPLB && -x $PREV_XDPLB ]] ||
+		fail "release $PREV_VERSION could not be built: $(tail -n 1 "$T_TMP/releases.err")"
 }
 need_newer() {
 	[[ -n $NEWER_XDPLB && -x $NEWER_XDPLB ]] ||
@@ -101,25 +107,25 @@ watch_stop() {
 # conns_json BIN: `conns -j` by BIN.
 conns_json() { with "$1" -j conns; }
 
-# The whole hitless upgrade, from the oldest release (another layout):
-# long downloads placed before a change of reals (so only the connection
-# table keeps a share of them where they are), a steady stream of new
-# connections, counters watched throughout; `upgrade` in the middle.
-test_upgrade_from_oldest() {
-	local n=20 size=480000 rate=60000 st c out save0 save1 prog0 prog1
-	need_old
-	fresh_with "$OLD_XDPLB"
-	save0=$(with "$OLD_XDPLB" save) || fail "save with $OLD_VERSION: $save0"
+# upgrade_from BIN VERSION: the whole hitless upgrade from release VERSION
+# (BIN; another layout): long downloads placed before a change of reals (so
+# only the connection table keeps a share of them where they are), a
+# steady stream of new connections, counters watched throughout; `upgrade`
+# in the middle. Every download is then a confirmed flow on its real.
+upgrade_from() {
+	local bin=$1 version=$2 n=20 size=480000 rate=60000 st c out save0 save1 prog0 prog1 abi
+	abi=$(awk -v v="$version" '!/^#/ && $1 == v { print $3 }' "$REPO/RELEASES")
+	fresh_with "$bin"
 	fetch_start up "$n" "$size" "$rate"
 	fetch_wait_started up "$n"
 	st=$(started_json up)
 	log "started (port: real): $st"
 	# A real joins: Maglev now places a share of the running downloads
 	# on it, which only the connection table keeps from going there.
-	out=$(with "$OLD_XDPLB" add-real --vip "$VIP4:80" "$(lab_ip4 r4)" 2>&1) ||
-		fail "add-real r4 with $OLD_VERSION: $out"
-	save0=$(with "$OLD_XDPLB" save) || fail "save with $OLD_VERSION: $save0"
-	c=$(conns_json "$OLD_XDPLB") || fail "conns with $OLD_VERSION: $c"
+	out=$(with "$bin" add-real --vip "$VIP4:80" "$(lab_ip4 r4)" 2>&1) ||
+		fail "add-real r4 with $version: $out"
+	save0=$(with "$bin" save) || fail "save with $version: $save0"
+	c=$(conns_json "$bin") || fail "conns with $version: $c"
 	out=$(conns_missing "$c" "$st")
 	[[ $out == "[]" ]] || fail "before: conns lacks downloads: $out"
 	stream_start up_new
@@ -128,13 +134,16 @@ test_upgrade_from_oldest() {
 	prog0=$(lb_xdp_prog eth0)
 	out=$(xlb upgrade eth0 2>&1) || fail "upgrade: $out"
 	log "upgrade: $out"
-	grep -q "^upgraded eth0: xdplb $OLD_VERSION (map ABI 6" <<<"$out" ||
+	grep -q "^upgraded eth0: xdplb $version (map ABI $abi" <<<"$out" ||
 		fail "upgrade does not say what it did: $out"
 	prog1=$(lb_xdp_prog eth0)
 	[[ -n $prog1 && $prog1 != "$prog0" ]] || fail "program on eth0: $prog0 before, $prog1 after"
 	c=$(conns_json "$XDPLB") || fail "conns after: $c"
 	out=$(conns_missing "$c" "$st")
-	[[ $out == "[]" ]] || fail "after: conns lacks downloads on their reals: $out"
+	[[ $out == "[]" ]] ||
+		fail "after: conns lacks downloads on their reals: $out; it has $(jget "$c" "[x for x in d['conns'] if x['client'].rsplit(':', 1)[1] in $out]")"
+	out=$(jget "[$c, $st]" "[x['client'] for x in d[0]['conns'] if x['client'].rsplit(':', 1)[1] in d[1] and not x['confirmed']]")
+	[[ $out == "[]" ]] || fail "after: downloads not confirmed (a flood could evict them): $out"
 	sleep 1
 	fetch_running up "the upgrade"
 	stream_stop up_new
@@ -145,6 +154,18 @@ test_upgrade_from_oldest() {
 	out=$(xlb version) || fail "version: $out"
 	grep -q "the same as this binary" <<<"$out" || fail "version after the upgrade: $out"
 	[[ ! -e ${PIN}_upgrading ]] || fail "${PIN}_upgrading left behind"
+}
+
+test_upgrade_from_oldest() {
+	need_old
+	upgrade_from "$OLD_XDPLB" "$OLD_VERSION"
+}
+
+# From the previous release: its per-CPU connection tables become the one
+# shared table (ABI 7 -> 8), every live flow kept on its real.
+test_upgrade_from_previous() {
+	need_prev
+	upgrade_from "$PREV_XDPLB" "$PREV_VERSION"
 }
 
 # Same layout, another build: the program alone is swapped, every map is

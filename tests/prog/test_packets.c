@@ -46,6 +46,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -63,6 +64,7 @@
 #include "xdplb_layouts.h"
 #include "addr.h"
 #include "config.h"
+#include "layout.h"
 #include "lb.h"
 #include "upgrade.h"
 #include "spec.h"
@@ -152,16 +154,25 @@ struct load {
 	__u64 udp_timeout_ns;
 };
 
-static const struct load default_load = {
+/* What attach loads without options. */
+static const struct load attach_load = {
 	.ct_sets = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_WAYS,
-	.ct_rate = XDPLB_DEFAULT_CT_RATE,
+	.ct_rate = XDPLB_DEFAULT_CT_SIZE / XDPLB_CT_RATE_DIV,
+	.tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * NSEC,
+	.udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * NSEC,
+};
+
+/* A table of 65536 flows; a rate cap no test meets but the flood's. */
+static const struct load default_load = {
+	.ct_sets = 65536 / XDPLB_CT_WAYS,
+	.ct_rate = 1000000,
 	.tcp_timeout_ns = XDPLB_DEFAULT_TCP_TIMEOUT * NSEC,
 	.udp_timeout_ns = XDPLB_DEFAULT_UDP_TIMEOUT * NSEC,
 };
 
 static struct load ld;			/* what this test loaded */
 static int ct_cpu;			/* the CPU the test runs on */
-static struct lb_conn_ways *ct_buf[2]; /* a set, every CPU's copy */
+static struct lb_conn_ways ct_buf[2];	/* a set, before and after */
 static __u8 *ct_fill;			/* flows a test keeps, per set */
 
 /* Real r of service s: MAC 02:52:00:00:s:r+1, so that a MAC names both. */
@@ -339,10 +350,8 @@ static void setup_with(const struct load *l)
 	err = lb_from_skel(&lb, skel, &cfg);
 	cr_assert_eq(err, 0, "lb_from_skel: %s", strerror(-err));
 	reals = calloc(XDPLB_MAX_REALS, sizeof(*reals));
-	ct_buf[0] = calloc(lb.ncpus, sizeof(struct lb_conn_ways));
-	ct_buf[1] = calloc(lb.ncpus, sizeof(struct lb_conn_ways));
 	ct_fill = calloc(l->ct_sets, 1);
-	cr_assert(reals && ct_buf[0] && ct_buf[1] && ct_fill);
+	cr_assert(reals && ct_fill);
 	cr_assert_eq(lb_reals(&lb, reals), 0);
 
 	for (s = 0; s < N_SVC; s++)
@@ -356,6 +365,11 @@ static void setup_with(const struct load *l)
 static void setup(void)
 {
 	setup_with(&default_load);
+}
+
+static void setup_attach_defaults(void)
+{
+	setup_with(&attach_load);
 }
 
 /* A cap of FLOOD_RATE new tracked flows per second. */
@@ -384,8 +398,6 @@ static void teardown(void)
 {
 	lb_close(&lb);
 	free(reals);
-	free(ct_buf[0]);
-	free(ct_buf[1]);
 	free(ct_fill);
 	xdplb_bpf__destroy(skel);
 }
@@ -396,13 +408,43 @@ TestSuite(ct_load, .fini = teardown, .timeout = 30);
 
 /*
  * The same world as an instance of the oldest layout (ABI 6, release
- * 0.6.0), converted by the load step of `xdplb upgrade`: the maps pinned
- * as 0.6.0 pinned them (its config layout; every other map is the same in
- * both), and the program this binary loads for it over them. Packets must
+ * 0.6.0), converted by the load step of `xdplb upgrade`: its maps pinned as
+ * 0.6.0 pinned them (every map the layouts did not change is the fresh
+ * instance's own; the config, the CPUs' connection tables and ct_guard
+ * are made as that layout had them), and the program this binary loads for
+ * it over them. The tests then follow the converted maps, and packets must
  * meet the same verdicts there as on a fresh instance.
  */
 static struct xdplb_bpf *migrated;
 static char mig_dir[64];
+
+/* Pin a map made as layout 6 made map name, of entries entries. */
+static void pin_v6(const char *name, __u32 entries, const void *value)
+{
+	const struct layout_map *m = layout_map(layout_get(6), name);
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = m->map_flags);
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	fd = bpf_map_create(m->type, name, m->key_size, m->value_size,
+			    entries, &o);
+	cr_assert_geq(fd, 0, "create %s: %s", name, strerror(errno));
+	if (value)
+		cr_assert_eq(bpf_map_update_elem(fd, &zero, value, BPF_ANY),
+			     0);
+	snprintf(path, sizeof(path), "%s/%s", mig_dir, name);
+	cr_assert_eq(bpf_obj_pin(fd, path), 0);
+	close(fd);
+}
+
+/* lb's fd of a map, from the migrated program's. */
+static void follow(int *lb_fd, struct bpf_map *map)
+{
+	close(*lb_fd);
+	*lb_fd = dup(bpf_map__fd(map));
+	cr_assert_geq(*lb_fd, 0);
+}
 
 static void setup_migrated(void)
 {
@@ -411,7 +453,7 @@ static void setup_migrated(void)
 	struct bpf_map *map;
 	struct statfs st;
 	__u32 zero = 0;
-	int fd, ret;
+	int ret;
 
 	setup();
 	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)
@@ -421,25 +463,45 @@ static void setup_migrated(void)
 	cr_assert_eq(mkdir(mig_dir, 0700), 0, "mkdir %s: %s", mig_dir,
 		     strerror(errno));
 	bpf_object__for_each_map(map, skel->obj) {
-		if (bpf_map__is_internal(map) ||
-		    !strcmp(bpf_map__name(map), XDPLB_PIN_CONFIG))
+		const struct layout_map *m6 = bpf_map__is_internal(map) ? NULL :
+			layout_map(layout_get(6), bpf_map__name(map));
+
+		/* Those 6 did not have, or had otherwise, are not pinned
+		 * here: the ones below stand for them. */
+		if (!m6 || m6->value_size != bpf_map__value_size(map) ||
+		    !strcmp(bpf_map__name(map), XDPLB_PIN_CONNS))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", mig_dir,
 			 bpf_map__name(map));
 		cr_assert_eq(bpf_obj_pin(bpf_map__fd(map), path), 0);
 	}
-	memcpy(&v6, &lb.cfg, sizeof(v6));	/* v6 is v7's first fields */
+	/* 0.6.0's config: flows per CPU, all of them on one CPU's share. */
+	memcpy(&v6, &lb.cfg, sizeof(v6));
 	v6.abi_version = 6;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "config", 4, sizeof(v6), 1,
-			    NULL);
-	cr_assert_geq(fd, 0);
-	snprintf(path, sizeof(path), "%s/%s", mig_dir, XDPLB_PIN_CONFIG);
-	cr_assert_eq(bpf_map_update_elem(fd, &zero, &v6, BPF_ANY), 0);
-	cr_assert_eq(bpf_obj_pin(fd, path), 0);
-	close(fd);
+	v6.ct_size = lb.cfg.ct_size / lb.ncpus >= XDPLB_MIN_CT_SIZE ?
+		     lb.cfg.ct_size / lb.ncpus : XDPLB_MIN_CT_SIZE;
+	while (v6.ct_size & (v6.ct_size - 1))
+		v6.ct_size &= v6.ct_size - 1;
+	pin_v6(XDPLB_PIN_CONFIG, 1, &v6);
+	pin_v6(XDPLB_PIN_CONNS, lb.ncpus * v6.ct_size / XDPLB_CT_WAYS, NULL);
+	pin_v6(XDPLB_PIN_CT_GUARD, 1, NULL);
 	ret = upgrade_load(mig_dir, 6, 0, &migrated, err, sizeof(err));
 	cr_assert_eq(ret, 0, "upgrade_load: %s", err);
 	prog_fd = bpf_program__fd(migrated->progs.xdplb);
+
+	/* What the tests read is the converted instance. */
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(migrated->maps.config),
+					 &zero, &lb.cfg), 0);
+	follow(&lb.config_fd, migrated->maps.config);
+	follow(&lb.conns_fd, migrated->maps.conns);
+	follow(&lb.ct_guard_fd, migrated->maps.ct_guard);
+	if (lb.ct_map)
+		munmap((void *)lb.ct_map, lb.ct_map_len);
+	lb.ct_map = NULL;
+	ld.ct_sets = lb.cfg.ct_size / XDPLB_CT_WAYS;
+	free(ct_fill);
+	ct_fill = calloc(ld.ct_sets, 1);
+	cr_assert_not_null(ct_fill);
 }
 
 static void teardown_migrated(void)
@@ -1190,24 +1252,17 @@ Test(builders, fragments)
 
 /* Running and checking ----------------------------------------------------- */
 
-#define GS_FIELDS(X)							\
-	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)		\
-	X(pass_not_ip) X(pass_not_l4) X(pass_not_service)		\
-	X(pass_ipv6_ext) X(drop_truncated) X(drop_malformed)		\
-	X(drop_fragment) X(drop_no_real)				\
-	X(ct_hit) X(ct_new) X(ct_expired) X(ct_flood) X(ct_ops)	\
-	X(frag_first) X(frag_fwd) X(frag_src_ip) X(icmp_fwd)
 
 #define GS_NAME(f) { offsetof(struct xdplb_global_stats, f), #f },
 static const struct {
 	size_t off;
 	const char *name;
-} gs_fields[] = { GS_FIELDS(GS_NAME) };
+} gs_fields[] = { XDPLB_GLOBAL_STATS(GS_NAME) };
 
 /* A counter added to the data path and not here would go unchecked. */
 _Static_assert(sizeof(gs_fields) / sizeof(gs_fields[0]) ==
 	       sizeof(struct xdplb_global_stats) / sizeof(__u64),
-	       "GS_FIELDS must list every global counter");
+	       "XDPLB_GLOBAL_STATS must list every global counter");
 
 #define GS(gs, i) (*(__u64 *)((char *)(gs) + gs_fields[i].off))
 #define CNT(f) offsetof(struct xdplb_global_stats, f)
@@ -1228,6 +1283,8 @@ enum ct_how {
 			 * service with no real; nothing tracked */
 	CT_FRESH,	/* a SYN of a tracked flow: a new connection on a
 			 * reused port, placed again in its way; ct_new */
+	CT_FULL,	/* untracked: placed, its set holds four live
+			 * confirmed flows (ct_guard's full) */
 };
 
 static const char *const ct_names[] = {
@@ -1240,6 +1297,7 @@ static const char *const ct_names[] = {
 	[CT_OPS] = "one-packet scheduled",
 	[CT_MISS] = "placed, not tracked",
 	[CT_FRESH] = "a SYN, placed again",
+	[CT_FULL] = "placed, not tracked: its set is full",
 };
 
 struct expect {
@@ -1341,10 +1399,10 @@ static __u32 ct_set_of(const struct xdplb_flow *f)
 	return xdplb_flow_hash(f, SEED) & (ld.ct_sets - 1);
 }
 
-/* Every CPU's copy of one set; ours is all[ct_cpu]. */
-static void ct_read(__u32 set, struct lb_conn_ways *all)
+/* One set of the table, which every CPU shares. */
+static void ct_read(__u32 set, struct lb_conn_ways *ways)
 {
-	int err = lb_conn_set(&lb, set, all);
+	int err = lb_conn_set(&lb, set, ways);
 
 	cr_assert_eq(err, 0, "conns[%u]: %s", set, strerror(-err));
 }
@@ -1362,16 +1420,16 @@ static int ct_way(const struct lb_conn_ways *set,
 	return -1;
 }
 
-/* Our CPU's entry of a flow: false when it is not tracked. */
+/* The entry of a flow: false when it is not tracked. */
 static bool ct_entry(const struct xdplb_flow *f, struct lb_conn *c)
 {
 	int way;
 
-	ct_read(ct_set_of(f), ct_buf[0]);
-	way = ct_way(&ct_buf[0][ct_cpu], f);
+	ct_read(ct_set_of(f), &ct_buf[0]);
+	way = ct_way(&ct_buf[0], f);
 	if (way < 0)
 		return false;
-	*c = ct_buf[0][ct_cpu].way[way];
+	*c = ct_buf[0].way[way];
 	return true;
 }
 
@@ -1422,36 +1480,47 @@ static const char *ct_stale(const struct lb_conn *c, int s, __u64 now)
 	return NULL;
 }
 
-/* The way a new entry takes (xdplb.h): the first empty or expired one,
- * else the least recently used. */
+/* The way a new entry takes (xdplb.h): the first empty or idled-out
+ * one, else the least recently used of those not confirmed; -1 when
+ * every way holds a live confirmed flow. */
 static int ct_victim(const struct lb_conn_ways *set, __u64 now)
 {
 	const struct lb_conn *w = set->way;
-	int i, lru = 0;
+	int i, lru = -1;
 
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
 		if (!w[i].flow.family ||
 		    now - w[i].last_seen > ct_timeout(&w[i].flow))
 			return i;
-		if (w[i].last_seen < w[lru].last_seen)
-			lru = i;
+		if ((w[i].tag & XDPLB_CT_TAG_CONFIRMED) ||
+		    (lru >= 0 && w[i].last_seen >= w[lru].last_seen))
+			continue;
+		lru = i;
 	}
 	return lru;
 }
 
+/* How stale a last use gets before a hit writes it again, in ns. */
+static __u64 ct_refresh(const struct xdplb_flow *f)
+{
+	return xdplb_ct_refresh(ct_timeout(f) / CT_TICK) * CT_TICK;
+}
+
 /*
- * The flow's set after a packet. A hit refreshed its entry; a new flow
- * took the first empty way or the least recently used one, a stale one
- * its own way, with the real it went to. Nothing else changed, on any
- * CPU; and nothing at all for packets that track nothing.
+ * The flow's set after a packet. A hit confirmed its entry and refreshed
+ * its last use if that was older than the refresh interval
+ * (xdplb_ct_refresh()); a new flow took the way ct_victim() names, a
+ * stale one or a SYN's its own way, unconfirmed, with the real it went
+ * to. Nothing else changed; nothing at all for packets that track nothing.
  */
 static bool ct_after(const char *desc, const struct pkt *p, int how,
-		     const struct lb_conn_ways *before,
-		     const struct lb_conn_ways *after, __u32 id,
-		     __u64 t0, __u64 t1)
+		     const struct lb_conn_ways *s0,
+		     const struct lb_conn_ways *s1, __u32 id, __u64 t0,
+		     __u64 t1)
 {
-	const struct lb_conn_ways *s0 = &before[ct_cpu], *s1 = &after[ct_cpu];
 	int way0 = ct_way(s0, &p->flow), way = -1, i;
+	__u16 key = xdplb_ct_tag(xdplb_flow_hash(&p->flow, SEED),
+				 p->flow.proto);
 	const struct lb_conn *c;
 	bool ok = true;
 
@@ -1480,36 +1549,55 @@ static bool ct_after(const char *desc, const struct pkt *p, int how,
 				       c->real_gen, id, reals[id].gen);
 			ok = false;
 		}
-		if (how == CT_HIT && c->created != s0->way[way0].created) {
-			cr_expect_fail("%s: a hit changed the entry's "
-				       "creation time", desc);
-			ok = false;
-		}
-		if (how != CT_HIT && (c->created != c->last_seen ||
-				      c->created < tick_floor(t0) ||
-				      c->created > t1)) {
-			cr_expect_fail("%s: entry created %llu, last seen "
-				       "%llu, want both in [%llu, %llu]", desc,
-				       (unsigned long long)c->created,
-				       (unsigned long long)c->last_seen,
-				       (unsigned long long)t0,
-				       (unsigned long long)t1);
-			ok = false;
-		}
-		if (c->last_seen < tick_floor(t0) || c->last_seen > t1) {
-			cr_expect_fail("%s: entry last seen %llu, want in "
-				       "[%llu, %llu]", desc,
-				       (unsigned long long)c->last_seen,
-				       (unsigned long long)t0,
-				       (unsigned long long)t1);
-			ok = false;
-		}
-		if (c->tag != xdplb_ct_tag(xdplb_flow_hash(&p->flow,
-							   XDPLB_DEFAULT_HASH_SEED),
-					   p->flow.proto)) {
-			cr_expect_fail("%s: entry tag is %#x, want the flow's "
-				       "xdplb_ct_tag()", desc, c->tag);
-			ok = false;
+		if (how == CT_HIT) {
+			const struct lb_conn *o = &s0->way[way0];
+			__u64 r = ct_refresh(&p->flow);
+
+			if (c->created != o->created) {
+				cr_expect_fail("%s: a hit changed the entry's "
+					       "creation time", desc);
+				ok = false;
+			}
+			if ((t0 - o->last_seen >= r &&
+			     (c->last_seen < tick_floor(t0) || c->last_seen > t1)) ||
+			    (t1 - o->last_seen < r &&
+			     c->last_seen != o->last_seen)) {
+				cr_expect_fail("%s: last seen %llu, was %llu: "
+					       "the packet ran in [%llu, "
+					       "%llu], refreshing after %llu",
+					       desc,
+					       (unsigned long long)c->last_seen,
+					       (unsigned long long)o->last_seen,
+					       (unsigned long long)t0,
+					       (unsigned long long)t1,
+					       (unsigned long long)r);
+				ok = false;
+			}
+			if (c->tag != (key | XDPLB_CT_TAG_CONFIRMED)) {
+				cr_expect_fail("%s: after a hit the tag is %#x, "
+					       "want %#x (confirmed)", desc,
+					       c->tag,
+					       key | XDPLB_CT_TAG_CONFIRMED);
+				ok = false;
+			}
+		} else {
+			if (c->created != c->last_seen || c->created < tick_floor(t0) ||
+			    c->created > t1) {
+				cr_expect_fail("%s: entry created %llu, last "
+					       "seen %llu, want both in [%llu, "
+					       "%llu]", desc,
+					       (unsigned long long)c->created,
+					       (unsigned long long)c->last_seen,
+					       (unsigned long long)t0,
+					       (unsigned long long)t1);
+				ok = false;
+			}
+			if (c->tag != key) {
+				cr_expect_fail("%s: a new entry's tag is %#x, "
+					       "want %#x (unconfirmed)", desc,
+					       c->tag, key);
+				ok = false;
+			}
 		}
 	}
 	for (i = 0; i < XDPLB_CT_WAYS; i++) {
@@ -1518,14 +1606,6 @@ static bool ct_after(const char *desc, const struct pkt *p, int how,
 			continue;
 		cr_expect_fail("%s: way %d of set %u changed (%s)", desc, i,
 			       ct_set_of(&p->flow), ct_names[how]);
-		ok = false;
-	}
-	for (i = 0; i < lb.ncpus; i++) {
-		if (i == ct_cpu || !memcmp(&before[i], &after[i],
-					   sizeof(before[i])))
-			continue;
-		cr_expect_fail("%s: CPU %d's copy of the set changed, the "
-			       "test runs on CPU %d", desc, i, ct_cpu);
 		ok = false;
 	}
 	return ok;
@@ -1624,11 +1704,12 @@ static void frags_clear(void)
 }
 
 /*
- * What the connection table must make of p, given the flow's way in our
- * CPU's copy of its set (-1: not there) and why that entry is stale.
+ * What the connection table must make of p, given the flow's way in its
+ * set (-1: not there), why that entry is stale, and the way a new flow
+ * would take (-1: none).
  */
 static int ct_expect(const struct pkt *p, const struct expect *e, int way,
-		     const char *stale)
+		     const char *stale, int victim)
 {
 	if (e->action == XDP_TX && later_frag(p))
 		return CT_NONE;	/* after its first, or by client address */
@@ -1645,6 +1726,8 @@ static int ct_expect(const struct pkt *p, const struct expect *e, int way,
 	if ((svc_defs[e->svc].flags & XDPLB_SVC_F_OPS) &&
 	    p->flow.proto == IPPROTO_UDP)
 		return CT_OPS;
+	if (way < 0 && victim < 0)
+		return CT_FULL;
 	if (e->ct == CT_FLOOD)		/* the table cannot tell */
 		return CT_FLOOD;
 	return way >= 0 ? CT_RENEW : CT_NEW;
@@ -1671,13 +1754,13 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 	size_t i;
 
 	/* Where the flow must go, as the connection table has it. */
-	ct_read(set, ct_buf[0]);
-	mine = &ct_buf[0][ct_cpu];
+	ct_read(set, &ct_buf[0]);
+	mine = &ct_buf[0];
 	way = ct_way(mine, &p->flow);
 	t0 = tick_now();
 	if (way >= 0)
 		stale = ct_stale(&mine->way[way], e->svc, t0);
-	how = ct_expect(p, e, way, stale);
+	how = ct_expect(p, e, way, stale, ct_victim(mine, t0));
 	if (e->ct != CT_AUTO && e->ct != how) {
 		cr_expect_fail("%s: the connection table %s%s%s, so the flow "
 			       "would be %s; the test expects it %s", desc,
@@ -1787,8 +1870,9 @@ static bool check(const char *desc, const struct pkt *p, __u32 len,
 
 	/* What the packet left in the connection table. */
 	if (r->action == e->action) {
-		ct_read(set, ct_buf[1]);
-		ok &= ct_after(desc, p, how, ct_buf[0], ct_buf[1], id, t0, t1);
+		ct_read(set, &ct_buf[1]);
+		ok &= ct_after(desc, p, how, &ct_buf[0], &ct_buf[1], id, t0,
+			       t1);
 	}
 	return ok;
 }
@@ -2795,9 +2879,11 @@ static void sleep_ms(unsigned int ms)
 
 /*
  * The first packet of a flow misses: it goes where Maglev says, ct_new
- * counts it, and its entry is in its set (flow hash & (sets - 1)) on this
- * CPU and no other. The second one hits: same real, ct_hit, the entry
- * refreshed. Checked here by hand, apart from check()'s own model.
+ * counts it, and its entry is in its set (flow hash & (sets - 1)),
+ * unconfirmed. The second one hits: same real, ct_hit, the entry
+ * confirmed; its last use is not written again so soon (less than
+ * xdplb_ct_refresh() since). Checked here by hand, apart from check()'s
+ * own model.
  */
 Test(packets, ct_miss_then_hit)
 {
@@ -2812,20 +2898,23 @@ Test(packets, ct_miss_then_hit)
 				.sport = 5555 }, TX(S_V6_UDP) },
 	};
 	struct xdplb_global_stats g0, g1;
-	struct lb_conn_ways *all = ct_buf[0];
-	const struct lb_conn *w = NULL;
+	struct lb_conn_ways *set = &ct_buf[0];
+	const struct lb_conn *w;
 	__u64 t0, t1, created;
 	struct result r;
 	struct pkt p;
-	int cpu, k, way;
-	__u32 set, id;
+	__u32 idx, id;
+	__u16 key;
+	int way;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
 		const char *d = c[i].desc;
 
 		build(&p, &c[i].spec);
-		set = xdplb_flow_hash(&p.flow, SEED) & (ld.ct_sets - 1);
+		idx = xdplb_flow_hash(&p.flow, SEED) & (ld.ct_sets - 1);
+		key = xdplb_ct_tag(xdplb_flow_hash(&p.flow, SEED),
+				   p.flow.proto);
 		id = predict(&p.flow, c[i].expect.svc);
 
 		global(&g0);
@@ -2847,28 +2936,10 @@ Test(packets, ct_miss_then_hit)
 			  (unsigned long long)(g1.ct_hit - g0.ct_hit),
 			  (unsigned long long)(g1.ct_expired - g0.ct_expired));
 
-		ct_read(set, all);
-		way = -1;
-		for (cpu = 0; cpu < lb.ncpus; cpu++) {
-			for (k = 0; k < XDPLB_CT_WAYS; k++) {
-				const struct lb_conn *x = &all[cpu].way[k];
-
-				if (!x->flow.family)
-					continue;
-				cr_expect_eq(cpu, ct_cpu, "%s: an entry on "
-					     "CPU %d, the test runs on %d", d,
-					     cpu, ct_cpu);
-				if (!memcmp(&x->flow, &p.flow,
-					    sizeof(p.flow))) {
-					cr_expect_eq(way, -1, "%s: tracked "
-						     "twice", d);
-					way = k;
-					w = x;
-				}
-			}
-		}
-		cr_assert_geq(way, 0, "%s: no entry in conns[%u] on CPU %d",
-			      d, set, ct_cpu);
+		ct_read(idx, set);
+		way = ct_way(set, &p.flow);
+		cr_assert_geq(way, 0, "%s: no entry in conns[%u]", d, idx);
+		w = &set->way[way];
 		cr_expect(w->real_id == id && w->real_gen == reals[id].gen,
 			  "%s: entry names real %u gen %u, want %u gen %u", d,
 			  w->real_id, w->real_gen, id, reals[id].gen);
@@ -2879,14 +2950,14 @@ Test(packets, ct_miss_then_hit)
 			  (unsigned long long)w->created,
 			  (unsigned long long)w->last_seen,
 			  (unsigned long long)t0, (unsigned long long)t1);
+		cr_expect_eq(w->tag, key, "%s: a new entry's tag %#x, want "
+			     "%#x: unconfirmed", d, w->tag, key);
 		created = w->created;
 
-		/* Past a tick of the coarse clock, so last_seen moves. */
+		/* Past a tick of the coarse clock, but not the refresh. */
 		sleep_ms(20);
 		global(&g0);
-		t0 = tick_now();
 		cr_assert_eq(run(&p, p.len, &r), 0);
-		t1 = tick_now();
 		global(&g1);
 		who(&r);
 		cr_assert_eq(r.action, XDP_TX, "%s: second packet %s", d,
@@ -2901,18 +2972,18 @@ Test(packets, ct_miss_then_hit)
 			  (unsigned long long)(g1.ct_hit - g0.ct_hit),
 			  (unsigned long long)(g1.ct_new - g0.ct_new),
 			  (unsigned long long)(g1.ct_expired - g0.ct_expired));
-		ct_read(set, all);
-		w = &all[ct_cpu].way[way];
+		ct_read(idx, set);
+		w = &set->way[way];
 		cr_expect(!memcmp(&w->flow, &p.flow, sizeof(p.flow)) &&
-			  w->real_id == id && w->created == created,
-			  "%s: the hit changed the entry", d);
-		cr_expect(w->last_seen > created &&
-			  w->last_seen >= tick_floor(t0) &&
-			  w->last_seen <= t1, "%s: last seen %llu, created "
-			  "%llu, the packet ran in [%llu, %llu]", d,
-			  (unsigned long long)w->last_seen,
-			  (unsigned long long)created,
-			  (unsigned long long)t0, (unsigned long long)t1);
+			  w->real_id == id && w->created == created &&
+			  w->last_seen == created,
+			  "%s: the hit changed the entry (or its last use, "
+			  "%llu ns after it was written)", d,
+			  (unsigned long long)(w->last_seen - created));
+		cr_expect_eq(w->tag, key | XDPLB_CT_TAG_CONFIRMED,
+			     "%s: after the second packet the tag is %#x, "
+			     "want %#x: confirmed", d, w->tag,
+			     key | XDPLB_CT_TAG_CONFIRMED);
 	}
 }
 
@@ -3135,6 +3206,65 @@ Test(packets, syn_is_placed_anew)
 		flow_pkt(&f, i, &p);
 		if (!check("ACK after it", &p, p.len, &hit, &r))
 			cr_assert_fail("stopping after the first failure");
+		moved++;
+	}
+	cr_expect_eq(moved, hits[0]);
+}
+
+/* Run on cpu from now on (the test's CPU, ct_cpu, is where it started);
+ * false when this process may not run there. */
+static bool run_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A SYN that reuses a client port on another CPU than the one that tracked
+ * the old connection (issue 15, defect 10): the next packets of the new
+ * connection, back on the first CPU, go where the SYN placed it. With a
+ * table per CPU the first CPU still held the old connection's entry and
+ * sent them to the old, drained real, which reset them; the one shared
+ * table holds one entry a flow.
+ */
+Test(packets, syn_on_another_cpu_replaces_the_flow)
+{
+	static struct flows f;
+	struct spec base = { V4, .dst = VIP4C, TCP, .dport = 80 };
+	struct expect fresh = TXCT(S_CHURN, CT_FRESH);
+	struct expect hit = TXCT(S_CHURN, CT_HIT);
+	int hits[MAX_REALS_PER_SVC], i, other, moved = 0, first = ct_cpu;
+	struct result r, syn;
+	struct pkt p;
+
+	for (other = 0; other < lb.ncpus; other++)
+		if (other != first && run_on_cpu(other))
+			break;
+	if (other == lb.ncpus)
+		cr_skip_test("needs a second CPU to run on");
+	cr_assert(run_on_cpu(first));
+	flows_start(&f, S_CHURN, &base, 2000, 100, hits);
+	cr_assert_gt(hits[0], 0);
+	set_weight(S_CHURN, 0, 0);
+	for (i = 0; i < f.n; i++) {
+		if (f.real[i] != 0)
+			continue;
+		cr_assert(run_on_cpu(other));
+		tcp_flags = TCP_SYN;
+		flow_pkt(&f, i, &p);
+		if (!check("SYN on another CPU, its port tracked to the "
+			   "drained real", &p, p.len, &fresh, &syn))
+			cr_assert_fail("stopping after the first failure");
+		cr_assert(run_on_cpu(first));
+		tcp_flags = TCP_ACK;
+		flow_pkt(&f, i, &p);
+		if (!check("ACK on the first CPU", &p, p.len, &hit, &r))
+			cr_assert_fail("stopping after the first failure");
+		cr_expect_eq(r.real, syn.real, "flow %d: the SYN went to real "
+			     "%d, its ACK to %d", i, syn.real, r.real);
 		moved++;
 	}
 	cr_expect_eq(moved, hits[0]);
@@ -3382,24 +3512,33 @@ Test(ct_load, udp_timeout, .init = setup_udp_timeout)
 	check("TCP, idle as long, within its timeout", &tp, tp.len, &t, &r);
 }
 
-/* The next flow like base, from client 198.18.0.0/16 port 1024 + ... on
+/* The next flow like base, from client 100.0.0.0/8 port 1024 + ... on
  * (*n counts them), that lives in set. */
 static void flow_in_set(const struct spec *base, __u32 set, __u32 *n,
 			struct pkt *p)
 {
 	struct spec sp = *base;
+	struct xdplb_flow f;
 	char src[32];
 
+	/* A packet per address; its 256 ports tried on the flow alone. */
 	for (;; (*n)++) {
-		cr_assert_lt(*n, 1u << 24, "no flow in set %u", set);
-		snprintf(src, sizeof(src), "198.18.%u.%u", *n >> 16 & 0xff,
-			 *n >> 8 & 0xff);
-		sp.src = src;
-		sp.sport = 1024 + (*n & 0xff);
-		build(p, &sp);
-		if (ct_set_of(&p->flow) == set)
+		cr_assert_lt(*n, 1u << 31, "no flow in set %u", set);
+		if (!(*n & 0xff) || sp.src != src) {
+			snprintf(src, sizeof(src), "100.%u.%u.%u",
+				 *n >> 24 & 0xff, *n >> 16 & 0xff,
+				 *n >> 8 & 0xff);
+			sp.src = src;
+			sp.sport = 1024;
+			build(p, &sp);
+			f = p->flow;
+		}
+		f.sport = htons(1024 + (*n & 0xff));
+		if (ct_set_of(&f) == set)
 			break;
 	}
+	sp.sport = 1024 + (*n & 0xff);
+	build(p, &sp);
 	(*n)++;
 }
 
@@ -3505,6 +3644,87 @@ Test(ct_load, flood_guard, .init = setup_flood)
 			 k + 1, N + 1);
 		check(desc, &p[k], p[k].len, &e, &r);
 	}
+}
+
+/* The connection table's per-CPU counters and notes (ct_guard) of the
+ * CPU the test runs on. */
+static struct xdplb_ct_guard guard(void)
+{
+	struct xdplb_ct_guard *g = calloc(lb.ncpus, sizeof(*g)), mine;
+	__u32 zero = 0;
+
+	cr_assert_not_null(g);
+	cr_assert_eq(bpf_map_lookup_elem(lb.ct_guard_fd, &zero, g), 0);
+	mine = g[ct_cpu];
+	free(g);
+	return mine;
+}
+
+/*
+ * Defect 4 of issue 15: at the default settings, a SYN flood does not push
+ * idle established flows out of the table. An established flow has seen a
+ * second packet (confirmed), and a confirmed flow that is live is never
+ * evicted (xdplb.h), whatever the flood's size and rate. A flood aimed at
+ * the sets of 16 idle flows, eight SYNs into each (twice what a set
+ * holds: the least recently used policy of the per-CPU tables lost every
+ * one of them), and each is still tracked to its real; the SYNs were all
+ * placed, and churned only the ways the flood itself had taken.
+ */
+Test(ct_load, flood_keeps_idle_flows, .init = setup_attach_defaults)
+{
+	enum { IDLE = 16, PER_SET = 2 * XDPLB_CT_WAYS };
+	struct spec sp = { V4, .dst = VIP4, TCP, .dport = 80 };
+	struct spec spoof = { V4, .dst = VIP4, TCP, .dport = 80 };
+	struct expect hit = TXCT(S_V4_TCP, CT_HIT);
+	struct expect e_new = TXCT(S_V4_TCP, CT_NEW);
+	struct xdplb_global_stats g0, g1;
+	struct xdplb_ct_guard c0, c1;
+	static struct pkt idle[IDLE];
+	__u64 lost = 0;
+	struct result r;
+	char desc[64];
+	struct pkt p;
+	__u32 n = 0;
+	int i, k;
+
+	cr_assert_eq(ld.ct_rate, xdplb_ct_default_rate(XDPLB_DEFAULT_CT_SIZE));
+	for (i = 0; i < IDLE; i++) {
+		sp.sport = 20000 + i;
+		build(&idle[i], &sp);
+		snprintf(desc, sizeof(desc), "idle flow %d", i);
+		check(desc, &idle[i], idle[i].len, &e_new, &r);
+		snprintf(desc, sizeof(desc), "idle flow %d, confirmed", i);
+		check(desc, &idle[i], idle[i].len, &hit, &r);
+	}
+	global(&g0);
+	c0 = guard();
+	for (i = 0; i < IDLE; i++) {
+		for (k = 0; k < PER_SET; k++) {
+			tcp_flags = TCP_SYN;
+			flow_in_set(&spoof, ct_set_of(&idle[i].flow), &n, &p);
+			tcp_flags = TCP_ACK;
+			cr_assert_eq(run(&p, p.len, &r), 0);
+			cr_assert_eq(r.action, XDP_TX, "flood SYN %d: %s", k,
+				     action_name(r.action));
+		}
+	}
+	global(&g1);
+	c1 = guard();
+	cr_expect_eq(g1.ct_new + g1.ct_flood - g0.ct_new - g0.ct_flood +
+		     c1.full - c0.full, IDLE * PER_SET,
+		     "not every SYN of the flood was placed");
+	for (i = 0; i < IDLE; i++) {
+		struct lb_conn c;
+
+		if (!ct_entry(&idle[i].flow, &c)) {
+			lost++;
+			continue;
+		}
+		snprintf(desc, sizeof(desc), "idle flow %d after the flood", i);
+		check(desc, &idle[i], idle[i].len, &hit, &r);
+	}
+	cr_expect_eq(lost, 0, "the flood pushed %llu of %d idle flows out",
+		     (unsigned long long)lost, IDLE);
 }
 
 /* One-packet scheduling: every UDP packet is placed by Maglev on its own
@@ -4040,6 +4260,167 @@ Test(packets, config_apply_new_reals_down)
 	conf_real_id(S_DRAIN, 9, &fl);
 	cr_expect(fl & XDPLB_REAL_F_DOWN, "applying again brought a real up");
 	config_free(c);
+}
+
+/*
+ * A flood cannot evict an established flow: a set of four flows, each
+ * seen twice (confirmed), takes no fifth, which is placed by Maglev but
+ * not tracked (ct_guard's full), however many come; the four stay on
+ * their reals. With one of them unconfirmed (a SYN, a first datagram),
+ * a new flow takes its way: what a flood brings churns only itself.
+ */
+Test(packets, confirmed_flows_survive_a_flood)
+{
+	struct spec tcp4 = { V4, .dst = VIP4, TCP, .dport = 80 };
+	struct expect new = TXCT(S_V4_TCP, CT_NEW);
+	struct expect hit = TXCT(S_V4_TCP, CT_HIT);
+	struct expect full = TXCT(S_V4_TCP, CT_FULL);
+	struct pkt est[4], flood[20];
+	struct xdplb_ct_guard g0, g1;
+	__u32 set, n = 0;
+	struct result r;
+	char desc[64];
+	int i;
+
+	build(&est[0], &tcp4);
+	set = ct_set_of(&est[0].flow);
+	for (i = 1; i < 4; i++)
+		flow_in_set(&tcp4, set, &n, &est[i]);
+	for (i = 0; i < 20; i++)
+		flow_in_set(&tcp4, set, &n, &flood[i]);
+
+	for (i = 0; i < 4; i++) {
+		snprintf(desc, sizeof(desc), "established flow %d", i);
+		check(desc, &est[i], est[i].len, &new, &r);
+		check(desc, &est[i], est[i].len, &hit, &r);	/* confirms */
+	}
+	g0 = guard();
+	for (i = 0; i < 20; i++) {
+		snprintf(desc, sizeof(desc), "flood flow %d, the set full", i);
+		check(desc, &flood[i], flood[i].len, &full, &r);
+	}
+	g1 = guard();
+	cr_expect_eq(g1.full - g0.full, 20, "ct_guard's full moved by %llu, "
+		     "want 20", (unsigned long long)(g1.full - g0.full));
+	for (i = 0; i < 4; i++) {
+		snprintf(desc, sizeof(desc), "established flow %d after the "
+			 "flood", i);
+		check(desc, &est[i], est[i].len, &hit, &r);
+	}
+
+	/* One of the four unconfirmed: the flood churns its way only. */
+	ct_read(set, &ct_buf[0]);
+	i = ct_way(&ct_buf[0], &est[3].flow);
+	cr_assert_geq(i, 0);
+	{
+		struct xdplb_conn_set *s;
+		size_t len = (size_t)ld.ct_sets * sizeof(*s);
+
+		s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 lb.conns_fd, 0);
+		cr_assert_neq(s, MAP_FAILED);
+		s[set].tag[i] &= ~XDPLB_CT_TAG_CONFIRMED;
+		munmap(s, len);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(desc, sizeof(desc), "flood flow %d, one way "
+			 "unconfirmed", i);
+		check(desc, &flood[i], flood[i].len, &new, &r);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(desc, sizeof(desc), "established flow %d, finally",
+			 i);
+		check(desc, &est[i], est[i].len, &hit, &r);
+	}
+}
+
+/*
+ * With a short timeout the refresh interval is short too (an eighth of
+ * it): a hit past it writes the last use again, and a flow kept busy
+ * outlives its timeout many times over.
+ */
+Test(ct_load, busy_flow_outlives_its_timeout, .init = setup_udp_timeout)
+{
+	struct spec udp4 = { V4, .dst = VIP4, UDP, .dport = 53 };
+	struct expect new = TXCT(S_V4_UDP, CT_NEW);
+	struct expect hit = TXCT(S_V4_UDP, CT_HIT);
+	struct lb_conn c0, c1;
+	struct result r;
+	struct pkt p;
+	int i;
+
+	build(&p, &udp4);
+	check("first datagram", &p, p.len, &new, &r);
+	cr_assert(ct_entry(&p.flow, &c0));
+	for (i = 0; i < 3 * UDP_TIMEOUT_MS / 10; i++) {
+		sleep_ms(10);
+		if (!check("a datagram every 10 ms", &p, p.len, &hit, &r))
+			break;
+	}
+	cr_assert(ct_entry(&p.flow, &c1));
+	cr_expect_gt(c1.last_seen, c0.last_seen, "the last use never moved");
+	cr_expect_eq(c1.created, c0.created);
+}
+
+/*
+ * The sync daemon's notes: a flow confirmed here is noted once in this
+ * CPU's ring (its set, way and tag); so is a flow learnt from a peer when
+ * a packet of it first comes here, which makes it this load balancer's.
+ */
+Test(packets, confirmed_flows_are_noted)
+{
+	struct spec tcp4 = { V4, .dst = VIP4, TCP, .dport = 80,
+			     .sport = 6001 };
+	struct expect new = TXCT(S_V4_TCP, CT_NEW);
+	struct expect hit = TXCT(S_V4_TCP, CT_HIT);
+	struct xdplb_ct_guard g0, g1, g2;
+	struct xdplb_ct_note note;
+	struct result r;
+	struct pkt p;
+	__u32 set, pos;
+	int way, fd = bpf_map__fd(skel->maps.ct_log);
+
+	build(&p, &tcp4);
+	set = ct_set_of(&p.flow);
+	g0 = guard();
+	check("first packet", &p, p.len, &new, &r);
+	cr_expect_eq(guard().log_head, g0.log_head, "a new flow was noted");
+	check("second packet", &p, p.len, &hit, &r);
+	g1 = guard();
+	cr_assert_eq(g1.log_head, g0.log_head + 1, "the confirmed flow was "
+		     "not noted once: %llu notes",
+		     (unsigned long long)(g1.log_head - g0.log_head));
+	pos = ct_cpu * XDPLB_CT_LOG_SLOTS +
+	      (g0.log_head & (XDPLB_CT_LOG_SLOTS - 1));
+	cr_assert_eq(bpf_map_lookup_elem(fd, &pos, &note), 0);
+	ct_read(set, &ct_buf[0]);
+	way = ct_way(&ct_buf[0], &p.flow);
+	cr_expect(note.set == set && note.way == way &&
+		  note.tag == ct_buf[0].way[way].tag,
+		  "note: set %u way %u tag %#x, want %u %d %#x", note.set,
+		  note.way, note.tag, set, way, ct_buf[0].way[way].tag);
+	check("third packet", &p, p.len, &hit, &r);
+	cr_expect_eq(guard().log_head, g1.log_head, "noted twice");
+
+	/* Learnt from a peer: the first packet here makes it ours. */
+	{
+		struct xdplb_conn_set *s;
+		size_t len = (size_t)ld.ct_sets * sizeof(*s);
+
+		s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 lb.conns_fd, 0);
+		cr_assert_neq(s, MAP_FAILED);
+		s[set].tag[way] |= XDPLB_CT_TAG_PEER;
+		munmap(s, len);
+	}
+	check("a packet of a flow learnt from a peer", &p, p.len, &hit, &r);
+	g2 = guard();
+	cr_expect_eq(g2.log_head, g1.log_head + 1, "not noted when it "
+		     "became ours");
+	ct_read(set, &ct_buf[0]);
+	cr_expect_eq(ct_buf[0].way[way].tag & XDPLB_CT_TAG_STATE,
+		     XDPLB_CT_TAG_CONFIRMED, "tag %#x after a packet here",
+		     ct_buf[0].way[way].tag);
 }
 
 /*

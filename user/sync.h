@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sync.h - load balancers that share what they track (`daemon --sync`).
+ *
+ * Two load balancers with one configuration place every new flow alike
+ * (Maglev), but after a change of reals or weights only the one that
+ * tracked a flow knows where it belongs. The daemon sends its peers each
+ * flow its instance confirms (the data path notes them in ct_log) within
+ * about 100 ms, and again while it is live, often enough that no peer
+ * forgets it; it writes what peers send into its own table, on the same
+ * real, named by address (real ids differ between load balancers), as a
+ * flow learnt from a peer (XDPLB_CT_TAG_PEER), which the data path makes
+ * its own at its first packet there.
+ *
+ * Messages are UDP datagrams of up to SYNC_MAX_FLOWS flows, authenticated
+ * with HMAC-SHA256 (libsodium) under a shared key; each carries its
+ * sender's random id, a sequence number and the sender's time, and a
+ * receiver drops one it has seen, one too old, and anything it cannot
+ * verify (counted). Both directions are bounded in rate; a peer that is
+ * down costs one datagram now and then. A daemon that starts asks its
+ * peers for their whole table first, and says it is ready (sync_ready())
+ * once each has sent it, or has not answered within a few seconds.
+ */
+#ifndef XDPLB_SYNC_H
+#define XDPLB_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include "lb.h"
+
+#define SYNC_DEFAULT_PORT	8848	/* as IPVS's sync daemon */
+#define SYNC_MAX_PEERS		16
+
+struct sync_opts {
+	struct sockaddr_storage listen;
+	struct sockaddr_storage peer[SYNC_MAX_PEERS];
+	int npeers;
+	const char *key_file;
+};
+
+/* Counters, for /metrics and the log. */
+struct sync_stats {
+	__u64 sent;		/* datagrams */
+	__u64 sent_flows;
+	__u64 received;		/* datagrams verified and taken */
+	__u64 received_flows;
+	__u64 applied;		/* flows written into the table */
+	__u64 unknown_real;	/* flows for a real this instance lacks */
+	__u64 full;		/* flows whose set held no room */
+	__u64 rejected;		/* datagrams that failed verification */
+	__u64 replayed;		/* datagrams seen before, or too old */
+	__u64 dropped;		/* datagrams over the receive rate */
+	__u64 notes_lost;	/* ct_log notes overwritten before read */
+};
+
+struct sync;
+
+/*
+ * Parse ADDR[:PORT] (IPv6 in brackets; PORT default SYNC_DEFAULT_PORT)
+ * into sa. 0 or -EINVAL.
+ */
+int sync_parse_addr(const char *s, struct sockaddr_storage *sa);
+
+/* Read the key (sync_new does), bind, ask the peers for their tables.
+ * 0, or -errno with err set to one line. */
+int sync_new(struct sync **out, const struct sync_opts *o, char *err,
+	     size_t errlen);
+void sync_free(struct sync *s);
+
+/* The socket to poll, and the ms until sync_dispatch() has work due. */
+int sync_fd(const struct sync *s);
+int sync_timeout(const struct sync *s);
+
+/* The instance to read and write (NULL: none now), its configuration
+ * applied: flows for reals it lacks are not learnt. The sync keeps its own
+ * mappings of its connection table and log; lb must stay open meanwhile.
+ * A new instance's table is empty: the peers are asked for theirs again
+ * (sync_ready() false until they sent it). */
+int sync_attach(struct sync *s, struct lb *lb);
+bool sync_attached(const struct sync *s);
+
+/* The instance's reals changed (a configuration applied): read them now,
+ * so that what peers send for a new real is learnt. */
+void sync_reals_changed(struct sync *s);
+
+/* Take what came, send what is due. */
+void sync_dispatch(struct sync *s);
+
+/* Every peer has sent its table, or has not answered for long enough. */
+bool sync_ready(const struct sync *s);
+
+const struct sync_stats *sync_stats(const struct sync *s);
+
+/* The key file's problem, if any: missing, not root's mode 0600, shorter
+ * than 32 bytes. 0, or -errno with err set. For the daemon's checks before
+ * it starts, and the tests. */
+int sync_read_key(const char *file, unsigned char *key, size_t *len,
+		  char *err, size_t errlen);
+
+#endif /* XDPLB_SYNC_H */
