@@ -4,7 +4,9 @@
  * thread as the exporter's and the daemon's run it: the route table (404,
  * 405 with Allow, HEAD), request bodies up to the route's cap (413, a
  * chunked body over it cut off), JSON errors, the per-client limit, the
- * request deadline against a client that trickles its head, and TLS.
+ * request deadline against a client that trickles its head, TLS, and a
+ * server's auth callback (decides on the head, before any body is read)
+ * and headers on every answer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,10 +58,60 @@ static void put_item(void *ctx, const struct http_request *req,
 	http_add_header(r, "X-Test", "1");
 }
 
+/* How many times secret() ran. */
+static int secret_runs;
+
+/* What auth() found, and what the request says of itself. */
+static void secret(void *ctx, const struct http_request *req,
+		   struct http_reply *r)
+{
+	char client[64];
+
+	(void)ctx;
+	(void)r;
+	__atomic_add_fetch(&secret_runs, 1, __ATOMIC_SEQ_CST);
+	http_client_name(req, client, sizeof(client));
+	jw_start_object();
+	jw_kv_string("auth", req->auth);
+	jw_kv_string("client", client);
+	jw_kv_string("body", req->body);
+	jw_end_object();
+	jw_flush();
+}
+
+/* X-Key good: on, with the cookie "who"; slow: 429; else 401. */
+static void auth(void *ctx, const struct http_request *req, void *out,
+		 struct http_reply *r)
+{
+	const char *k = http_header(req, "X-Key");
+	const char *who = http_cookie(req, "who");
+
+	(void)ctx;
+	cr_assert_str_eq(req->body, "", "auth sees a body");
+	if (k && !strcmp(k, "good")) {
+		snprintf(out, HTTP_AUTH_SIZE, "%s", who ? who : "-");
+		return;
+	}
+	if (k && !strcmp(k, "slow")) {
+		http_add_header(r, "Retry-After", "7");
+		http_error(r, 429, "slow down");
+		return;
+	}
+	http_add_header(r, "WWW-Authenticate", "Basic realm=\"t\"");
+	http_error(r, 401, "who are you");
+}
+
+static const char *const every[][2] = {
+	{ "X-Frame-Options", "DENY" },
+	{ NULL, NULL },
+};
+
 static const struct http_route routes[] = {
 	{ "GET", "/", hello, "text/plain", 0, 0 },
 	{ "PUT", "/item", put_item, NULL, 16, HTTP_ROUTE_JSON },
 	{ "DELETE", "/item", hello, NULL, 0, HTTP_ROUTE_JSON },
+	{ "PUT", "/secret", secret, NULL, 16,
+	  HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 };
 
 struct srv {
@@ -331,6 +383,56 @@ Test(http, tls)
 	cr_expect(!system(cmd));
 	free(key);
 	free(cert);
+}
+
+/* The auth callback refuses on the head (no body read, the handler never
+ * runs) or lets the handler see what it found; the server's headers are
+ * on every answer. */
+Test(http, auth)
+{
+	struct srv *s = start((struct http_config){ .auth = auth,
+						    .headers = every });
+	char *out;
+
+	secret_runs = 0;
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "Content-Length: 5\r\n\r\nabcde");
+	cr_expect(strstr(out, "HTTP/1.1 401 "), "%s", out);
+	cr_expect(strstr(out, "WWW-Authenticate: Basic realm=\"t\"\r\n"), "%s",
+		  out);
+	cr_expect(strstr(out, "X-Frame-Options: DENY\r\n"), "%s", out);
+	cr_expect(strstr(out, "{\"error\":\"who are you\"}"), "%s", out);
+
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "X-Key: slow\r\nContent-Length: 5\r\n\r\nabcde");
+	cr_expect(strstr(out, "HTTP/1.1 429 "), "%s", out);
+	cr_expect(strstr(out, "Retry-After: 7\r\n"), "%s", out);
+	cr_expect_eq(__atomic_load_n(&secret_runs, __ATOMIC_SEQ_CST), 0,
+		     "the handler ran for a refused request");
+
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "X-Key: good\r\nCookie: a=1; who=alice\r\n"
+		  "Content-Length: 5\r\n\r\nabcde");
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	cr_expect(strstr(out, "{\"auth\":\"alice\",\"client\":\"127.0.0.1\","
+			 "\"body\":\"abcde\"}"), "%s", out);
+	cr_expect_eq(__atomic_load_n(&secret_runs, __ATOMIC_SEQ_CST), 1);
+
+	/* Routes without the flag are not asked about. */
+	out = ask(s, "GET / HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\n");
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	cr_expect(strstr(out, "X-Frame-Options: DENY\r\n"), "%s", out);
+	out = ask(s, "GET /nope HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\n");
+	cr_expect(strstr(out, "HTTP/1.1 404 "), "%s", out);
+	cr_expect(strstr(out, "X-Frame-Options: DENY\r\n"), "%s", out);
+	stop(s);
+
+	/* A route that needs it, on a server without: refused. */
+	s = start((struct http_config){ 0 });
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "X-Key: good\r\nContent-Length: 1\r\n\r\nx");
+	cr_expect(strstr(out, "HTTP/1.1 403 "), "%s", out);
+	stop(s);
 }
 
 Test(http, bad_config)
