@@ -34,7 +34,8 @@ endif
 
 # Debian packages: to build, to test, and for the namespace lab.
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	     libmnl-dev libmicrohttpd-dev libcap-dev pkg-config python3
+	     libmnl-dev libmicrohttpd-dev libcap-dev libsodium-dev \
+	     libjansson-dev pkg-config python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat keepalived bird2 mandoc iputils-ping openssl
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
@@ -49,9 +50,9 @@ DEB_BROWSER := chromium
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
 PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl libmicrohttpd \
-	     libcap)
+	     libcap libsodium jansson)
 PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
-	     libcap) -lelf -lz
+	     libcap libsodium jansson) -lelf -lz
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
