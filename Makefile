@@ -137,9 +137,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # User-space objects include the skeletons and the build record; main.c
-# the help text.
+# the help text, console.c the web console's files.
 $(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h $(BUILD)/build_info.h
 $(BUILD)/user/main.o: $(BUILD)/usage.h
+$(BUILD)/user/console.o: $(BUILD)/web_assets.h
+
+WEB_SRCS := $(wildcard user/web/*)
+$(BUILD)/web_assets.h: $(WEB_SRCS) scripts/gen-web.py | $(DEPS_STAMP) $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(PYTHON) scripts/gen-web.py $@ $(WEB_SRCS)
 
 # The BPF object's digest and the release table (RELEASES).
 $(BUILD)/build_info.h: $(BUILD)/xdplb.bpf.o RELEASES scripts/gen-build-info.sh

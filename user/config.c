@@ -315,9 +315,9 @@ static int vip_as_real(const struct config *c, char *err, size_t errlen)
 			format_vip(&s->key, vip, sizeof(vip));
 			if (s->line)
 				snprintf(err, errlen, "real %s is the address "
-					 "of VIP %s (line %d): a real is another "
-					 "host on the segment", real, vip,
-					 s->line);
+					 "of VIP %s (line %d): a real is "
+					 "another host on the segment", real,
+					 vip, s->line);
 			else
 				snprintf(err, errlen, "real %s is the address "
 					 "of VIP %s: a real is another host on "

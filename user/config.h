@@ -80,9 +80,9 @@ typedef int (*config_line_fn)(void *ctx, struct config *c, int argc,
  * set-vip (the options given, over the service's), del-vip (with its
  * reals), set-real (--weight) and del-real; lines of other kinds go to
  * other (may be NULL). What c held before is said to "already exist"
- * (its line numbers become 0). On a bad line: -EINVAL, the message in err (no file
- * name) and the line in *errline (0: not one line's fault); c is then
- * partly changed, so edit a copy (config_copy).
+ * (its line numbers become 0). On a bad line: -EINVAL, the message in
+ * err (no file name) and the line in *errline (0: not one line's
+ * fault); c is then partly changed, so edit a copy (config_copy).
  */
 int config_edit(struct config *c, FILE *f, bool edit, config_line_fn other,
 		void *ctx, int *errline, char *err, size_t errlen);

@@ -116,7 +116,8 @@ Test(users, bad_lines)
 	} bad[] = {
 		{ "\nalice\n", ":2: expected NAME:ROLE:HASH" },
 		{ "al ice:admin:$argon2id$x\n", ":1: bad user name" },
-		{ "alice:root:$argon2id$x\n", ":1: role of 'alice' is neither" },
+		{ "alice:root:$argon2id$x\n",
+		  ":1: role of 'alice' is neither" },
 		{ "alice:admin:plain\n", ":1: password of 'alice' is not an "
 		  "Argon2 hash" },
 		{ "a:admin:$argon2id$x\na:viewer:$argon2id$y\n",
