@@ -49,13 +49,13 @@ static int read_line(FILE *in, bool tty, const char *prompt, char *buf,
 		quiet = old;
 		quiet.c_lflag &= ~(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
-		if (tcsetattr(fileno(in), TCSAFLUSH, &quiet))
+		if (tcsetattr(fileno(in), TCSANOW, &quiet))
 			return -errno;
 	}
 	if (!fgets(buf, len, in))
 		err = -EINVAL;
 	if (tty) {
-		tcsetattr(fileno(in), TCSAFLUSH, &old);
+		tcsetattr(fileno(in), TCSANOW, &old);
 		fputc('\n', stderr);
 	}
 	if (err)
