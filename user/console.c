@@ -1084,7 +1084,7 @@ static void say_lines(struct console *c, const struct principal *p,
 	char *a = NULL, *b = NULL, **la = NULL, **lb = NULL, **v[2] = {};
 	int na = 0, nb = 0, n[2] = {}, side, i, said = 0, k;
 	size_t alen, blen;
-	char ev[400];
+	char ev[sizeof(((struct event *)0)->text)];
 
 	if (config_text(have, true, &a, &alen) ||
 	    config_text(want, true, &b, &blen) ||
@@ -1115,8 +1115,8 @@ static void say_lines(struct console *c, const struct principal *p,
 					v[side][i]);
 			if (k < (int)sizeof(ev))
 				k += snprintf(ev + k, sizeof(ev) - k,
-					      "%s %c %s", k > (int)strlen(how) ?
-					      ";" : ":", side ? '+' : '-',
+					      "%s%c %s", k > (int)strlen(how) ?
+					      "\n" : ":\n", side ? '+' : '-',
 					      v[side][i]);
 		}
 		jw_end_array();

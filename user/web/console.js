@@ -268,7 +268,7 @@
     var g = canvas.getContext('2d');
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
-    var L = 54, R = 8, T = 8, B = 20, pw = w - L - R, ph = h - T - B;
+    var L = 66, R = 8, T = 8, B = 20, pw = w - L - R, ph = h - T - B;
     var max = 0;
     series.forEach(function (s) { s.points.forEach(function (p) { if (p.v > max) max = p.v; }); });
     max = niceMax(max);
