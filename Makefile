@@ -41,9 +41,9 @@ DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
 DEB_BENCH := wrk nginx-light linux-perf
-# Only the status page's test needs a browser (about 300 MB installed):
-# `make test` and `make test-ns` install it, `make` and `make deps` do not,
-# and the test says SKIP without it. (promtool is not installed: Debian's
+# Only the status page's and the web console's tests need a browser (about
+# 300 MB installed): `make test` and `make test-ns` install it, `make` and
+# `make deps` do not, and the tests say SKIP without it. (promtool is not installed: Debian's
 # prometheus package is the whole server; the test parses strictly itself
 # and also runs promtool where it is there.)
 DEB_BROWSER := chromium
@@ -89,6 +89,7 @@ GENDOC	:= scripts/gendoc.py
 DEPS_STAMP := $(BUILD)/.deps-installed
 BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
+NODE_DEPS_STAMP := $(BUILD)/.deps-node-installed
 
 .PHONY: all deps help test test-unit test-prog test-ns test-pkg bench \
 	bench-profile demo lab-up lab-down clean install uninstall format docs \
@@ -124,6 +125,21 @@ $(BENCH_DEPS_STAMP): $(DEPS_STAMP)
 
 $(BROWSER_DEPS_STAMP): $(DEPS_STAMP)
 	$(call apt_missing,$(DEB_BROWSER))
+
+# The console's browser test drives that chromium with playwright-core,
+# installed into tests/browser/node_modules at the version its committed
+# package-lock.json pins (`npm ci`; it never downloads a browser). npm
+# comes with Node.js; without one, Debian's nodejs and npm.
+$(NODE_DEPS_STAMP): tests/browser/package.json tests/browser/package-lock.json \
+		    $(BROWSER_DEPS_STAMP)
+	$(Q)command -v npm >/dev/null || { echo "  APT       nodejs npm"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	$(call msg,NPM,tests/browser)
+	$(Q)cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+		npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	$(Q)touch $@
+test test-ns: $(NODE_DEPS_STAMP)
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
