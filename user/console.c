@@ -45,6 +45,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,6 +508,28 @@ static bool changes(const struct http_request *req)
 	return strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
 }
 
+/*
+ * Is the request from a page of another origin? A browser says so (Origin,
+ * Sec-Fetch-Site) and sends credentials it holds along, HTTP Basic ones
+ * too: a form on another site could post a change with them. Scripts send
+ * neither header.
+ */
+static bool cross_origin(const struct http_request *req)
+{
+	const char *o = http_header(req, "Origin");
+	const char *site = http_header(req, "Sec-Fetch-Site");
+	const char *host = http_header(req, "Host"), *p;
+
+	if (site && strcmp(site, "same-origin") && strcmp(site, "none"))
+		return true;
+	if (!o)
+		return false;
+	/* Either scheme: behind a proxy that does TLS, the page's is https
+	 * and ours http. */
+	p = strstr(o, "://");
+	return !p || !host || strcmp(p + 3, host);
+}
+
 /* HTTP_ROUTE_AUTH routes: who asks, and may they (http_auth_fn). */
 static void authorize(void *ctx, const struct http_request *req, void *auth,
 		      struct http_reply *r)
@@ -519,6 +542,10 @@ static void authorize(void *ctx, const struct http_request *req, void *auth,
 
 	users_refresh(c);
 	http_client_name(req, p->client, sizeof(p->client));
+	if (changes(req) && cross_origin(req)) {
+		http_error(r, 403, "a change from a page of another origin");
+		return;
+	}
 	h = http_header(req, "Authorization");
 	if (h) {
 		if (basic(c, req, h, p, r))
@@ -601,7 +628,7 @@ static void post_login(void *ctx, const struct http_request *req,
 {
 	struct console *c = ctx;
 	struct principal p = { .session = -1 };
-	const char *name = NULL, *pw = NULL;
+	const char *name = NULL, *pw = NULL, *ct;
 	char cookie[2 * ID_BYTES + 1];
 	const struct user *u;
 	struct session *s;
@@ -610,6 +637,15 @@ static void post_login(void *ctx, const struct http_request *req,
 	size_t pwlen = 0;
 
 	http_client_name(req, p.client, sizeof(p.client));
+	/* JSON only: a form on another site cannot send it without the
+	 * preflight this server never answers (no login CSRF). */
+	ct = http_header(req, "Content-Type");
+	if (!ct || strncasecmp(ct, "application/json", 16) ||
+	    cross_origin(req)) {
+		http_error(r, 415, "a login is application/json from the "
+			   "console's own origin");
+		return;
+	}
 	wait = throttle_wait(c, p.client);
 	if (wait) {
 		too_many(r, wait);
@@ -1301,7 +1337,7 @@ static int make_change(struct console *c, struct change *ch,
 {
 	struct config_diff undo;
 	struct file_tmp tmp;
-	char *text = NULL;
+	char *text = NULL, *real;
 	size_t len;
 	int err;
 
@@ -1310,8 +1346,11 @@ static int make_change(struct console *c, struct change *ch,
 		http_error(r, 500, "out of memory");
 		return -1;
 	}
-	err = file_write_tmp(&tmp, c->config_file, text, len,
+	/* A link's target is replaced, the link kept. */
+	real = realpath(c->config_file, NULL);
+	err = file_write_tmp(&tmp, real ? real : c->config_file, text, len,
 			     FILE_MODE_KEEP);
+	free(real);
 	free(text);
 	if (err) {
 		http_error(r, 500, "cannot write '%s.tmp': %s; nothing "

@@ -153,7 +153,15 @@ test_console_api() {
 	expect_api 403 "a cookie change with a wrong token" -b "$jar" -H "X-CSRF-Token: ${csrf//[0-9]/a}" -X POST \
 		--data-binary "set-real --vip $VIP4:80 $(lab_ip4 r1) --weight 2" "$CON_URL/api/v1/config"
 	[[ $(real_weight r1) == 1 ]] || fail "a refused change changed the weight"
+	expect_api 403 "a change from another origin" -u "$A_ALICE" -H 'Origin: http://evil.example' -X POST \
+		--data-binary "set-real --vip $VIP4:80 $(lab_ip4 r1) --weight 2" "$CON_URL/api/v1/config"
+	expect_api 403 "a change a browser says is cross-site" -b "$jar" -H "X-CSRF-Token: $csrf" \
+		-H 'Sec-Fetch-Site: cross-site' -X POST \
+		--data-binary "set-real --vip $VIP4:80 $(lab_ip4 r1) --weight 2" "$CON_URL/api/v1/config"
+	expect_api 415 "a login that is not JSON" --data "user=alice&password=$CON_PW_ALICE" \
+		"$CON_URL/api/v1/login"
 	expect_api 200 "a cookie change with its token" -b "$jar" -H "X-CSRF-Token: $csrf" -X POST \
+		-H "Origin: http://127.0.0.1:$CON_PORT" -H 'Sec-Fetch-Site: same-origin' \
 		--data-binary "set-real --vip $VIP4:80 $(lab_ip4 r1) --weight 2" "$CON_URL/api/v1/config"
 	[[ $(real_weight r1) == 2 ]] || fail "the change did not reach the instance"
 	grep -q "console: alice: + add-real --vip $VIP4:80/tcp $(lab_ip4 r1) --weight 2" "$DAEMON_LOG" ||
