@@ -257,6 +257,15 @@ test_console_change() {
 	[[ $code == 400 && $(jget "$(cat "$CB")" "d['line']") == 2 ]] || fail "POST with a bad line 2: $code $(cat "$CB")"
 	[[ $(xlb save) == "$before" && $(sha256sum <"$conf") == "$sum" ]] ||
 		fail "a POST with a bad second line applied its first"
+	# The file cannot be written (its .tmp is taken by a directory): 500,
+	# and the instance is as it was.
+	mkdir "$conf.tmp"
+	code=$(post "$A_ALICE" "set-real --vip $VIP4:80 $(lab_ip4 r1) --weight 9")
+	rmdir "$conf.tmp"
+	[[ $code == 500 ]] || fail "an unwritable file: $code $(cat "$CB")"
+	grep -q "nothing changed" "$CB" || fail "500 does not say nothing changed: $(cat "$CB")"
+	[[ $(xlb save) == "$before" && $(sha256sum <"$conf") == "$sum" ]] ||
+		fail "a change whose file could not be written was applied"
 	code=$(post "$A_ALICE" "set-vip $VIP4:80 --check 'exec:/bin/sh -c id'")
 	[[ $code == 403 ]] || fail "an exec check set through the console: $code $(cat "$CB")"
 	code=$(capi -u "$A_ALICE" -X PUT -H 'If-Match: "00000000000000000000000000000000"' \
