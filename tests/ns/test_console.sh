@@ -15,8 +15,8 @@
 # Sourced by run.sh (helpers and variables are defined there; the daemon's
 # in test_daemon.sh).
 
-ns_tests+=(console_api console_change console_race console_lock console_tls console_passwd
-	console_browser)
+ns_tests+=(console_api console_change console_restart console_race console_lock console_tls
+	console_passwd console_browser)
 
 CON_PORT=8080 # the LB namespace is the test's own: fixed ports are free
 CON_URL=http://127.0.0.1:$CON_PORT
@@ -211,12 +211,12 @@ test_console_api() {
 # An admin's change reaches the data path (curl through the VIP from the
 # client) and the file; deactivate/activate drain and restore a real; PUT
 # needs a fresh ETag (428, 412); a bad line is 400 naming it, all or
-# nothing; SIGHUP and a restart keep the change.
+# nothing; a file that cannot be written changes nothing; no exec check.
 test_console_change() {
 	local conf=$T_TMP/change.conf t sum before code
 	con_fresh "$conf" r1 r2
-	t=$(curl_burst 20 "http://$VIP4/")
-	expect_dist "$t" --total 20 --allowed r1,r2
+	t=$(curl_burst 10 "http://$VIP4/")
+	expect_dist "$t" --total 10 --allowed r1,r2
 
 	code=$(post "$A_ALICE" "add-real --vip $VIP4:80 $(lab_ip4 r3) --weight 2")
 	[[ $code == 200 ]] || fail "POST add-real: $code $(cat "$CB")"
@@ -277,8 +277,17 @@ test_console_change() {
 	[[ $code == 200 && $(real_weight r2) == 4 ]] || fail "PUT: $code $(cat "$CB"), r2 weight $(real_weight r2)"
 	[[ $(hdr ETag) == "$(etag)" ]] || fail "the PUT's ETag is not GET's"
 	grep -qx "add-real --vip $VIP4:80/tcp $(lab_ip4 r2) --weight 4" "$conf" || fail "file after PUT: $(cat "$conf")"
+	daemon_alive
+}
 
-	# The daemon's SIGHUP sees the same configuration; a restart keeps it.
+# What the console changed, the daemon's SIGHUP sees as its own file (no
+# diff), and a restart keeps (forwarding as before, the console working).
+test_console_restart() {
+	local conf=$T_TMP/restart.conf t before code
+	con_fresh "$conf" r1 r2
+	code=$(post "$A_ALICE" "$(printf 'add-real --vip %s:80 %s --weight 2\nset-real --vip %s:80 %s --weight 3\n' \
+		"$VIP4" "$(lab_ip4 r3)" "$VIP4" "$(lab_ip4 r1)")")
+	[[ $code == 200 ]] || fail "POST: $code $(cat "$CB")"
 	kill -HUP "$DAEMON_PID"
 	wait_log "reload: nothing to change" 3
 	before=$(xlb save)
@@ -289,8 +298,8 @@ test_console_change() {
 	[[ $(xlb save) == "$before" ]] || fail "a restart changed the configuration"
 	t=$(curl_burst 40 "http://$VIP4/")
 	expect_dist "$t" --total 40 --required r1,r2,r3
-	code=$(post "$A_ALICE" "set-real --vip $VIP4:80 $(lab_ip4 r2) --weight 1")
-	[[ $code == 200 ]] || fail "a change after the restart: $code $(cat "$CB")"
+	code=$(post "$A_ALICE" "set-real --vip $VIP4:80 $(lab_ip4 r2) --weight 4")
+	[[ $code == 200 && $(real_weight r2) == 4 ]] || fail "a change after the restart: $code $(cat "$CB")"
 	daemon_alive
 }
 
