@@ -6,7 +6,8 @@
  * three reals deactivated (a bad weight and an address off the segment
  * first: the errors name their fields), activate each in one click, then
  * traffic through the VIP reaches all three; deactivate one, and new
- * connections avoid it; the charts, the edit form, the events; log out.
+ * connections avoid it; the charts; the service's quorum changed in its
+ * edit form; the events; log out.
  * A screenshot of every page goes to OUT.
  *
  * Run by tests/ns/test_console.sh (console_browser) in the load balancer's
@@ -178,9 +179,12 @@ async function editAndEvents() {
   await page.waitForSelector('#view-service:not([hidden])');
   const path0 = await page.inputValue('#svc-path');
   if (path0 !== '/health') throw new Error('the edit form shows path "' + path0 + '"');
+  await page.fill('#svc-quorum', '2');
   await shot('service-edit');
-  await page.click('#view-service a.button');
+  await page.click('#service-submit');
   await page.waitForSelector('#view-overview:not([hidden])');
+  await until('the quorum of 2 in the overview', async () => /quorum 2/.test(await text(card + ' .opts')));
+  say('service changed: ' + await text(card + ' .opts'));
   await page.click('#nav-events');
   await page.waitForSelector('#view-events:not([hidden])');
   await until('events of alice and of health', async () => {
