@@ -70,9 +70,17 @@ struct conn {
 	unsigned long long deadline;	/* ms, CLOCK_MONOTONIC */
 };
 
-/* A request (libmicrohttpd's con_cls). */
+/* A request (libmicrohttpd's con_cls); also the http_wait of
+ * http_suspend() and http_resume(). */
 struct req {
 	const struct http_route *route;
+	struct http_server *s;
+	struct MHD_Connection *mc;
+	bool authorized;	/* the auth callback let it through */
+	bool suspend;		/* a callback called http_suspend() */
+	bool suspended;		/* and it is, until http_resume() */
+	LIST_ENTRY(req) waiting;	/* while suspended */
+	void *state;		/* the callback's, across a suspension */
 	char *body;
 	size_t len;
 	union {			/* the auth callback's verdict */
@@ -87,12 +95,14 @@ struct http_server {
 	size_t nroutes;
 	void *ctx;
 	http_auth_fn auth;
+	void (*state_free)(void *ctx, void *state);
 	const char *const (*headers)[2];
 	bool tls;
 	unsigned int timeout_ms;
 	unsigned int max_per_client;
 	TAILQ_HEAD(, conn) deadlines;	/* soonest first */
 	LIST_HEAD(, conn) conns;	/* every one, cut off or not */
+	LIST_HEAD(, req) waiting;	/* suspended requests */
 	char last_log[256];	/* libmicrohttpd's last message */
 };
 
@@ -490,7 +500,23 @@ static struct http_request request_of(const struct http_server *s,
 		.conn = mc,
 		.auth = rt->flags & HTTP_ROUTE_AUTH ? q->auth.b : NULL,
 		.tls = s->tls,
+		.wait = (struct http_wait *)q,
+		.state = q->state,
 	};
+}
+
+/* After a callback: suspend the request if it asked to (http_suspend);
+ * true if it is. */
+static bool suspend_if_asked(struct req *q, struct http_reply *r)
+{
+	if (!q->suspend)
+		return false;
+	q->suspend = false;
+	reply_free(r);
+	q->suspended = true;
+	LIST_INSERT_HEAD(&q->s->waiting, q, waiting);
+	MHD_suspend_connection(q->mc);
+	return true;
 }
 
 /* Run the route's handler and queue its answer. */
@@ -504,6 +530,7 @@ static enum MHD_Result run_handler(struct http_server *s,
 	char *body = NULL;
 	size_t len = 0;
 
+	q->state = NULL;	/* the handler's now */
 	r.body = open_memstream(&body, &len);
 	if (!r.body)
 		return queue_error(s, mc, rt, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -516,6 +543,10 @@ static enum MHD_Result run_handler(struct http_server *s,
 	if (fclose(r.body) && !r.error[0])
 		http_error(&r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			   "out of memory");
+	if (suspend_if_asked(q, &r)) {
+		free(body);
+		return MHD_YES;
+	}
 	return answer(s, mc, rt, &r, body, len);
 }
 
@@ -529,13 +560,19 @@ static enum MHD_Result authorize(struct http_server *s,
 	struct http_request req = request_of(s, mc, q, path);
 	struct http_reply r = { .status = MHD_HTTP_OK };
 
-	if (!(rt->flags & HTTP_ROUTE_AUTH))
+	q->state = NULL;	/* the callback's now */
+	if (!(rt->flags & HTTP_ROUTE_AUTH)) {
+		q->authorized = true;
 		return MHD_YES;
+	}
 	if (!s->auth)	/* a route that needs it, a server without */
 		return queue_error(s, mc, rt, MHD_HTTP_FORBIDDEN, "", NULL);
 	s->auth(s->ctx, &req, q->auth.b, &r);
+	if (suspend_if_asked(q, &r))
+		return MHD_YES;
 	if (r.status < 400 && !r.error[0]) {
 		reply_free(&r);
+		q->authorized = true;
 		return MHD_YES;
 	}
 	return answer(s, mc, rt, &r, NULL, 0);
@@ -557,6 +594,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 		q = calloc(1, sizeof(*q));
 		if (!q)
 			return MHD_NO;
+		q->s = s;
+		q->mc = mc;
 		*con_cls = q;
 		status = check_head(mc, version);
 		if (!status)
@@ -570,6 +609,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 			return queue_error(s, mc, q->route, status, "", NULL);
 		return authorize(s, mc, q, url);
 	}
+	/* Resumed while its head was being authorized: again. */
+	if (!q->authorized)
+		return authorize(s, mc, q, url);
 	if (*upload_size) {
 		/* A body longer than the route takes that did not say so
 		 * up front (chunked): not worth reading to the end. */
@@ -592,12 +634,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *s = cls;
 	struct req *q = *con_cls;
 
 	(void)toe;
 	/* With keep-alive, the next request's head is due next. */
-	arm_connection(cls, mc);
+	arm_connection(s, mc);
 	if (q) {
+		if (q->suspended)	/* the server stops */
+			LIST_REMOVE(q, waiting);
+		if (q->state && s->state_free)
+			s->state_free(s->ctx, q->state);
 		free(q->body);
 		free(q);
 	}
@@ -680,7 +727,8 @@ static int listen_on(const char *addr, char *err, size_t len)
 int http_server_new(const struct http_config *cfg, struct http_server **out,
 		    char *err, size_t len)
 {
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem o[16];
 	struct stat st = {}, again;
 	struct http_server *s;
@@ -708,10 +756,12 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	}
 	TAILQ_INIT(&s->deadlines);
 	LIST_INIT(&s->conns);
+	LIST_INIT(&s->waiting);
 	s->routes = cfg->routes;
 	s->nroutes = cfg->nroutes;
 	s->ctx = cfg->ctx;
 	s->auth = cfg->auth;
+	s->state_free = cfg->state_free;
 	s->headers = cfg->headers;
 	s->tls = cfg->tls_key;
 	s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : HTTP_TIMEOUT_MS;
@@ -764,8 +814,14 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 
 void http_server_free(struct http_server *s)
 {
+	struct req *q;
+
 	if (!s)
 		return;
+	/* libmicrohttpd must not stop with a connection suspended; resumed,
+	 * it is closed with the others (its state freed then). */
+	LIST_FOREACH(q, &s->waiting, waiting)
+		MHD_resume_connection(q->mc);
 	/* Closes the listening socket and every connection; the close
 	 * notifications free their struct conn. */
 	MHD_stop_daemon(s->mhd);
@@ -803,6 +859,25 @@ void http_dispatch(struct http_server *s)
 {
 	MHD_run(s->mhd);
 	expire(s);
+}
+
+void http_suspend(const struct http_request *req, void *state)
+{
+	struct req *q = (struct req *)req->wait;
+
+	q->suspend = true;
+	q->state = state;
+}
+
+void http_resume(struct http_wait *w)
+{
+	struct req *q = (struct req *)w;
+
+	if (!q->suspended)
+		return;
+	q->suspended = false;
+	LIST_REMOVE(q, waiting);
+	MHD_resume_connection(q->mc);
 }
 
 const char *http_header(const struct http_request *req, const char *name)

@@ -33,6 +33,12 @@
  * any of its body is read, and either refuses the request (401, 403,
  * 429...) or leaves what it found out (who asks) in the request for the
  * handler.
+ *
+ * A callback (auth or handler) whose answer waits for work done on
+ * another thread (a password hash, pwcheck.h) suspends its request
+ * (http_suspend) instead of blocking the loop: the connection is left
+ * alone until the owner resumes it (http_resume), and then the same
+ * callback is called again for the same request.
  */
 #ifndef XDPLB_HTTP_H
 #define XDPLB_HTTP_H
@@ -49,6 +55,7 @@
 #define HTTP_AUTH_SIZE		256	/* what an auth callback leaves */
 
 struct MHD_Connection;
+struct http_wait;
 
 /* A request as a handler sees it. */
 struct http_request {
@@ -61,6 +68,10 @@ struct http_request {
 	 * HTTP_AUTH_SIZE bytes; NULL on other routes. */
 	void *auth;
 	bool tls;		/* on a TLS connection */
+	struct http_wait *wait;	/* this request, for http_resume() */
+	/* What the callback gave http_suspend() when it was called before
+	 * for this request, and is its own again; NULL the first time. */
+	void *state;
 };
 
 /* What a handler answers: the status (200 unless it sets another), the
@@ -111,6 +122,8 @@ struct http_config {
 	size_t nroutes;
 	void *ctx;		/* every handler's */
 	http_auth_fn auth;	/* for HTTP_ROUTE_AUTH routes */
+	/* The state of a request suspended when the server is freed. */
+	void (*state_free)(void *ctx, void *state);
 	/* Headers of every answer, errors included: {name, value} pairs,
 	 * {NULL, NULL} after the last; NULL: none. */
 	const char *const (*headers)[2];
@@ -144,6 +157,17 @@ int http_timeout(const struct http_server *s);
 /* Accept, read, answer, write and time out whatever is ready; never
  * blocks. */
 void http_dispatch(struct http_server *s);
+
+/*
+ * From a callback: answer later. Once the callback has returned (without
+ * an answer: whatever it set in its reply is dropped), its request waits,
+ * neither read nor written, until http_resume(req->wait) on the owner's
+ * thread; then the same callback is called again for it, with state in
+ * req->state. Until then state is the server's (state_free).
+ */
+void http_suspend(const struct http_request *req, void *state);
+/* Go on with a suspended request (at the next http_dispatch()). */
+void http_resume(struct http_wait *w);
 
 /* The value of a request header, or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
