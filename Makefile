@@ -52,7 +52,7 @@ DEB_BROWSER := chromium
 PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl libmicrohttpd \
 	     libcap libsodium jansson)
 PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
-	     libcap libsodium jansson) -lelf -lz
+	     libcap libsodium jansson) -lelf -lz -pthread
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
