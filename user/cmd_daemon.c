@@ -1224,14 +1224,13 @@ static int run(struct daemon *d)
 	__u64 next_neigh = mono_ms() + NEIGH_MS;
 
 	for (;;) {
-		struct http_server *con = d->console ?
-					  console_http(d->console) : NULL;
+		struct console *con = d->console;
 		struct pollfd p[4] = {
 			{ .fd = d->sigfd, .events = POLLIN },
 			{ .fd = hc_fd(d->hc), .events = POLLIN },
 			{ .fd = d->http ? http_fd(d->http) : -1,
 			  .events = POLLIN },
-			{ .fd = con ? http_fd(con) : -1, .events = POLLIN },
+			{ .fd = con ? console_fd(con) : -1, .events = POLLIN },
 		};
 		__u64 now = mono_ms();
 		int t, ret, to_tick, th, tl;
@@ -1251,7 +1250,7 @@ static int run(struct daemon *d)
 			t = to_tick;
 		if (th >= 0 && th < t)
 			t = th;
-		th = con ? http_timeout(con) : -1;
+		th = con ? console_timeout(con) : -1;
 		if (th >= 0 && th < t)
 			t = th;
 		/* Something waits for the lock: try it again soon. */
@@ -1273,7 +1272,7 @@ static int run(struct daemon *d)
 		if (d->http)
 			http_dispatch(d->http);
 		if (con)
-			http_dispatch(con);
+			console_dispatch(con);
 		now = mono_ms();
 		if (now >= next_tick) {
 			tick(d, now >= next_neigh);

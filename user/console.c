@@ -7,14 +7,18 @@
  * without credentials can make the daemon buffer a body. HTTP Basic
  * (scripts) is checked first when the request carries it, else the
  * session cookie. Passwords are checked with Argon2id (users.h), about
- * 0.1 s of the daemon's loop each: a client's failures are counted
- * (throttle_*), and past THROTTLE_FREE within THROTTLE_WINDOW_S it gets
- * 429 for a time that doubles with each further failure, before any hash
- * is computed; a Basic user's verified password is remembered for
- * BASIC_CACHE_MS (as a keyed BLAKE2b tag, not the password) so that a
- * script polling with Basic does not cost a hash per request. A user
- * unknown costs the same hash as one known (a dummy one), so that timing
- * does not tell which names exist.
+ * 0.1 s of CPU and 64 MiB each, never on the daemon's loop: on pwcheck's
+ * thread (pwcheck.h), while the request waits suspended (http_suspend),
+ * so that health checks, failover and /metrics go on however many clients
+ * log in. Its queue is short and shared: when it is full, or a client has
+ * PW_PER_CLIENT checks in it already, the answer is 503 at once. A
+ * client's failures are counted (throttle_*), and past THROTTLE_FREE
+ * within THROTTLE_WINDOW_S it gets 429 for a time that doubles with each
+ * further failure, before any hash is computed; a Basic user's verified
+ * password is remembered for BASIC_CACHE_MS (as a keyed BLAKE2b tag, not
+ * the password) so that a script polling with Basic does not cost a hash
+ * per request. A user unknown costs the same hash as one known, so that
+ * timing does not tell which names exist.
  *
  * Sessions. A random 256-bit id in a cookie (HttpOnly, SameSite=Strict,
  * Secure under TLS) and a random CSRF token that every cookie-authenticated
@@ -53,6 +57,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -63,6 +68,7 @@
 #include "exporter.h"
 #include "file.h"
 #include "json.h"
+#include "pwcheck.h"
 #include "spec.h"
 #include "users.h"
 #include "web_assets.h"
@@ -76,6 +82,7 @@
 #define THROTTLE_FIRST_S	5	/* the first 429, doubled each time */
 #define THROTTLE_MAX_S		900
 #define THROTTLE_SLOTS		256
+#define PW_PER_CLIENT		2	/* checks queued for one client */
 #define MAX_EVENTS		200
 #define BASIC_CACHE		16
 #define BASIC_CACHE_MS		60000
@@ -151,6 +158,8 @@ struct console {
 	struct console_ops ops;
 	struct exporter exp;	/* its status, as the exporter's */
 	struct http_server *http;
+	struct pwcheck *pw;	/* the password checks' thread */
+	int epfd;		/* http's and pw's descriptors */
 	struct http_route *routes;
 	char *users_file;
 	char *config_file;
@@ -160,7 +169,6 @@ struct console {
 	struct stat users_st;	/* of the file read, to see changes */
 	unsigned int users_gen;
 	bool users_bad;		/* said that it cannot be read */
-	char dummy_hash[crypto_pwhash_STRBYTES];	/* "" until needed */
 	struct session sessions[MAX_SESSIONS];
 	struct throttle throttle[THROTTLE_SLOTS];
 	unsigned char cache_key[crypto_generichash_KEYBYTES];
@@ -253,25 +261,81 @@ static void users_refresh(struct console *c)
 	c->users_bad = false;
 }
 
-/* Is password user's? The same work whether or not the user exists. */
-static const struct user *check_password(struct console *c, const char *name,
-					 const char *pw, size_t len)
+enum pw_verdict {
+	PW_OK,
+	PW_BAD,		/* wrong user or password */
+	PW_WAIT,	/* the request is suspended: answer nothing now */
+	PW_BUSY,	/* the queue is full: 503 */
+	PW_MINE,	/* this client has PW_PER_CLIENT queued: 503 */
+};
+
+/*
+ * Is pw the password of user name? Asked on the request's first call, it
+ * queues the check on pwcheck's thread and suspends the request (PW_WAIT);
+ * the same call on the resumed request (req->state: the check) answers
+ * (PW_OK with the user in *out, or PW_BAD). The same work whether or not
+ * the user exists; a password changed meanwhile does not match.
+ */
+static enum pw_verdict password_check(struct console *c,
+				      const struct http_request *req,
+				      const char *client, const char *name,
+				      const char *pw, size_t len,
+				      const struct user **out)
 {
 	const struct user *u = user_name_valid(name) ?
 			       users_find(&c->users, name) : NULL;
-	unsigned char junk[16];
+	struct pwcheck_job *job = req->state;
+	bool ok;
 
-	if (!u && !c->dummy_hash[0]) {
-		randombytes_buf(junk, sizeof(junk));
-		if (crypto_pwhash_str(c->dummy_hash, (const char *)junk,
-				      sizeof(junk),
-				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				      crypto_pwhash_MEMLIMIT_INTERACTIVE))
-			c->dummy_hash[0] = '\0';
+	*out = NULL;
+	if (job) {
+		ok = pwcheck_matched(job, u ? u->hash : NULL);
+		pwcheck_release(c->pw, job);
+		*out = ok ? u : NULL;
+		return ok ? PW_OK : PW_BAD;
 	}
-	if (!user_password_ok(u ? u->hash : c->dummy_hash, pw, len))
-		return NULL;
-	return u;
+	job = pwcheck_submit(c->pw, client, PW_PER_CLIENT, u ? u->hash : NULL,
+			     pw, len, req->wait);
+	if (!job)
+		return errno == EBUSY ? PW_BUSY : errno == EAGAIN ? PW_MINE :
+		       PW_BAD;	/* EINVAL: longer than any password */
+	http_suspend(req, job);
+	return PW_WAIT;
+}
+
+/* The answer to PW_BUSY and PW_MINE. */
+static void pw_busy(struct http_reply *r, enum pw_verdict v)
+{
+	http_add_header(r, "Retry-After", "1");
+	if (v == PW_MINE)
+		http_error(r, 503, "passwords from this address are being "
+			   "checked already: try again");
+	else
+		http_error(r, 503, "too many logins at once: try again");
+}
+
+/* A request answered without its check: the check is dropped. (Never
+ * seen: a resumed request takes the path that queued the check.) */
+static void check_drop(struct console *c, const struct http_request *req)
+{
+	if (req->state)
+		pwcheck_release(c->pw, req->state);
+}
+
+/* A check done (pwcheck_dispatch): its request goes on. */
+static void password_checked(void *ctx, struct pwcheck_job *job, void *arg)
+{
+	(void)ctx;
+	(void)job;
+	http_resume(arg);
+}
+
+/* A request suspended when the server stops: its check is dropped. */
+static void password_dropped(void *ctx, void *state)
+{
+	struct console *c = ctx;
+
+	pwcheck_release(c->pw, state);
 }
 
 /* A user name fit for a log line: itself when valid. */
@@ -442,7 +506,8 @@ static void unauthorized(const struct http_request *req, struct http_reply *r,
 	http_error(r, 401, "%s", why);
 }
 
-/* HTTP Basic: 0 with p filled, or the refusal in r. */
+/* HTTP Basic: 0 with p filled; else the refusal in r, or the request
+ * suspended until its password is checked. */
 static int basic(struct console *c, const struct http_request *req,
 		 const char *h, struct principal *p, struct http_reply *r)
 {
@@ -451,6 +516,7 @@ static int basic(struct console *c, const struct http_request *req,
 	const struct user *u;
 	struct basic_ok *b, *slot = &c->basic[0];
 	__u64 now = now_ms();
+	enum pw_verdict v;
 	unsigned int wait;
 	size_t n, i;
 
@@ -459,6 +525,7 @@ static int basic(struct console *c, const struct http_request *req,
 			      strlen(h + 6), " ", &n, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) ||
 	    !(colon = memchr(cred, ':', n))) {
+		check_drop(c, req);
 		unauthorized(req, r, "malformed Authorization (HTTP Basic: "
 			     "base64 of USER:PASSWORD)");
 		return -1;
@@ -469,19 +536,29 @@ static int basic(struct console *c, const struct http_request *req,
 			   c->cache_key, sizeof(c->cache_key));
 	for (i = 0; i < BASIC_CACHE; i++) {
 		b = &c->basic[i];
-		if (b->gen == c->users_gen && now - b->at_ms < BASIC_CACHE_MS &&
+		if (!req->state && b->gen == c->users_gen &&
+		    now - b->at_ms < BASIC_CACHE_MS &&
 		    !sodium_memcmp(b->tag, tag, sizeof(tag)) &&
 		    (u = users_find(&c->users, b->user)))
 			goto ok;
 		if (b->at_ms < slot->at_ms)
 			slot = b;
 	}
-	wait = throttle_wait(c, p->client);
+	wait = req->state ? 0 : throttle_wait(c, p->client);
 	if (wait) {
 		too_many(r, wait);
 		goto out;
 	}
-	u = check_password(c, cred, colon + 1, n - (colon + 1 - cred));
+	v = password_check(c, req, p->client, cred, colon + 1,
+			   n - (colon + 1 - cred), &u);
+	if (v == PW_WAIT) {
+		sodium_memzero(cred, sizeof(cred));
+		return 1;
+	}
+	if (v == PW_BUSY || v == PW_MINE) {
+		pw_busy(r, v);
+		goto out;
+	}
 	if (!u) {
 		con_log("HTTP Basic of user %s from %s: wrong user or password",
 			loggable(cred), p->client);
@@ -543,6 +620,7 @@ static void authorize(void *ctx, const struct http_request *req, void *auth,
 	users_refresh(c);
 	http_client_name(req, p->client, sizeof(p->client));
 	if (changes(req) && cross_origin(req)) {
+		check_drop(c, req);
 		http_error(r, 403, "a change from a page of another origin");
 		return;
 	}
@@ -633,6 +711,7 @@ static void post_login(void *ctx, const struct http_request *req,
 	const struct user *u;
 	struct session *s;
 	json_t *j, *jn, *jp;
+	enum pw_verdict v;
 	unsigned int wait;
 	size_t pwlen = 0;
 
@@ -642,11 +721,13 @@ static void post_login(void *ctx, const struct http_request *req,
 	ct = http_header(req, "Content-Type");
 	if (!ct || strncasecmp(ct, "application/json", 16) ||
 	    cross_origin(req)) {
+		check_drop(c, req);
 		http_error(r, 415, "a login is application/json from the "
 			   "console's own origin");
 		return;
 	}
-	wait = throttle_wait(c, p.client);
+	/* (Not again once its password is checked.) */
+	wait = req->state ? 0 : throttle_wait(c, p.client);
 	if (wait) {
 		too_many(r, wait);
 		return;
@@ -661,12 +742,19 @@ static void post_login(void *ctx, const struct http_request *req,
 	}
 	if (!name || pwlen > USER_PASSWORD_MAX) {
 		json_decref(j);
+		check_drop(c, req);
 		http_error(r, 400, "expected {\"user\": NAME, \"password\": "
 			   "PASSWORD}");
 		return;
 	}
 	users_refresh(c);
-	u = check_password(c, name, pw, pwlen);
+	v = password_check(c, req, p.client, name, pw, pwlen, &u);
+	if (v == PW_WAIT || v == PW_BUSY || v == PW_MINE) {
+		json_decref(j);
+		if (v != PW_WAIT)
+			pw_busy(r, v);
+		return;
+	}
 	if (!u) {
 		con_log("login of %s from %s failed: wrong user or password",
 			loggable(name), p.client);
@@ -1573,6 +1661,29 @@ static int slurp(const char *path, char **out, size_t *len, char *err,
 	return ret;
 }
 
+/* One descriptor for the owner's loop: the server's and the checks'. */
+static int epoll_watch(struct console *c, char *err, size_t len)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ret;
+
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
+		goto fail;
+	ev.data.fd = http_fd(c->http);
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		goto fail;
+	ev.data.fd = pwcheck_fd(c->pw);
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		goto fail;
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, len, "cannot watch the console's descriptors: %s",
+		 strerror(-ret));
+	return ret;
+}
+
 int console_new(const struct console_config *cfg,
 		const struct console_ops *ops, struct console **out,
 		char *err, size_t len)
@@ -1581,6 +1692,7 @@ int console_new(const struct console_config *cfg,
 		.listen = cfg->listen,
 		.headers = console_headers,
 		.auth = authorize,
+		.state_free = password_dropped,
 	};
 	struct console *c;
 	size_t i, n;
@@ -1606,6 +1718,7 @@ int console_new(const struct console_config *cfg,
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
+	c->epfd = -1;
 	c->ops = *ops;
 	c->exp = (struct exporter){ .instance = ops->instance,
 				    .ctx = ops->ctx };
@@ -1644,7 +1757,16 @@ int console_new(const struct console_config *cfg,
 	hc.routes = c->routes;
 	hc.nroutes = N_API + N_WEB;
 	hc.ctx = c;
+	ret = pwcheck_new(0, 0, password_checked, c, &c->pw);
+	if (ret) {
+		snprintf(err, len, "cannot start the password checks' thread: "
+			 "%s", strerror(-ret));
+		goto err;
+	}
 	ret = http_server_new(&hc, &c->http, err, len);
+	if (ret)
+		goto err;
+	ret = epoll_watch(c, err, len);
 	if (ret)
 		goto err;
 	*out = c;
@@ -1658,7 +1780,11 @@ void console_free(struct console *c)
 {
 	if (!c)
 		return;
+	if (c->epfd >= 0)
+		close(c->epfd);
+	/* The server first: its suspended requests release their checks. */
 	http_server_free(c->http);
+	pwcheck_free(c->pw);
 	users_free(&c->users);
 	if (c->tls_key)
 		sodium_memzero(c->tls_key, c->tls_key_len);
@@ -1672,7 +1798,19 @@ void console_free(struct console *c)
 	free(c);
 }
 
-struct http_server *console_http(struct console *c)
+int console_fd(const struct console *c)
 {
-	return c->http;
+	return c->epfd;
+}
+
+int console_timeout(const struct console *c)
+{
+	return http_timeout(c->http);
+}
+
+void console_dispatch(struct console *c)
+{
+	/* Checks done first: their requests are answered by the server. */
+	pwcheck_dispatch(c->pw);
+	http_dispatch(c->http);
 }

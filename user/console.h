@@ -71,8 +71,13 @@ int console_new(const struct console_config *cfg,
 		char *err, size_t len);
 void console_free(struct console *c);
 
-/* The HTTP server, for the owner's loop (http.h). */
-struct http_server *console_http(struct console *c);
+/* For the owner's loop, as http.h's: the descriptor to poll for input,
+ * the milliseconds until there is something to do without input (-1:
+ * never), and the work to do after each wake-up (never blocking: password
+ * checks run on a thread of their own, pwcheck.h). */
+int console_fd(const struct console *c);
+int console_timeout(const struct console *c);
+void console_dispatch(struct console *c);
 
 /* One entry of the event list the page shows: kind "health", "config",
  * "daemon" or "login"; user NULL for the daemon's own. c may be NULL. */

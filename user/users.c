@@ -15,7 +15,9 @@
 #include "users.h"
 
 /* Interactive: about 0.1 s and 64 MiB per hash here. The daemon checks
- * passwords in its loop, so not the "moderate" or "sensitive" limits. */
+ * passwords one at a time on a thread of its own (pwcheck.h): a login
+ * waits for those before it, so not the "moderate" or "sensitive"
+ * limits. */
 #define PWHASH_OPS	crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define PWHASH_MEM	crypto_pwhash_MEMLIMIT_INTERACTIVE
 

@@ -8,7 +8,9 @@
 # reaching the data path (curl through the VIP from the client) and the
 # file, surviving SIGHUP and a restart, two admins racing (one gets 412),
 # exec checks neither set by the console nor shown to viewers, TLS and the
-# loopback-only rule, the users file; and the page in headless Chromium
+# loopback-only rule, the users file, wrong logins from many addresses
+# that neither stall the health checks nor /metrics; and the page in
+# headless Chromium
 # driven by playwright-core (tests/browser/console.test.js): log in, add a
 # service and three reals, activate them, curl through the VIP; deactivate
 # one, new connections avoid it; screenshots in build/test-output/console/.
@@ -16,7 +18,7 @@
 # in test_daemon.sh).
 
 ns_tests+=(console_api console_change console_restart console_race console_lock console_tls
-	console_passwd console_browser)
+	console_passwd console_flood console_browser)
 
 CON_PORT=8080 # the LB namespace is the test's own: fixed ports are free
 CON_URL=http://127.0.0.1:$CON_PORT
@@ -459,6 +461,65 @@ test_console_passwd() {
 	grep -q "mode 0644" "$DAEMON_LOG" || fail "the daemon does not say why nobody can log in"
 	chmod 600 "$f"
 	expect_api 200 "users once the file is mended" -u "liz:later-pass" "$CON_URL/api/v1/status"
+}
+
+# con_ms URL [CURLARGS...]: how long (ms) a GET of URL in the LB namespace
+# takes; fails unless it answers 200.
+con_ms() {
+	local out code secs
+	out=$(lb_ns_exec curl -sS -m 10 -o /dev/null -w '%{http_code} %{time_total}' "${@:2}" "$1" 2>&1)
+	read -r code secs <<<"$out"
+	[[ $code == 200 ]] || fail "GET $1 during the flood: $out"
+	awk -v s="$secs" 'BEGIN { printf "%d\n", s * 1000 }'
+}
+
+# Wrong passwords from 200 addresses at once (loopback aliases; POST login
+# and HTTP Basic in turn) never stall the daemon's loop: passwords are
+# hashed on a thread of its own, one at a time (the daemon's peak memory
+# holds one Argon2id's 64 MiB, not one per client), and a full queue is 503
+# at once. Throughout, /metrics and a session's requests answer quickly and
+# a real whose server dies is judged down within fall x interval.
+test_console_flood() {
+	local conf=$T_TMP/flood.conf out=$T_TMP/flood.json jar=$T_TMP/flood-jar fpid
+	local addrs=() i ms max=0 smax=0 counts hwm
+	con_users
+	daemon_fresh "$conf" "--check http:/health --interval 0.5 --timeout 0.3 --rise 2 --fall 2" \
+		r1 r2 r3 -- --console "127.0.0.1:$CON_PORT" --users "$CON_USERS" --listen 127.0.0.1:9104
+	expect_api 200 "login before the flood" -c "$jar" -H 'Content-Type: application/json' \
+		--data "{\"user\":\"vic\",\"password\":\"$CON_PW_VIC\"}" "$CON_URL/api/v1/login"
+
+	for ((i = 1; i <= 200; i++)); do addrs+=("127.0.1.$i"); done
+	# (nice: the client is not on the load balancer's CPUs in life)
+	nice -n 10 nsenter --net="$LB_NS" -- /usr/bin/python3 "$T_NSUTIL" flood 127.0.0.1 "$CON_PORT" \
+		8 16 "${addrs[@]}" >"$out" 2>"$T_TMP/flood.err" &
+	fpid=$!
+	on_exit "kill $fpid"
+	sleep 1
+	health_after r2 down stop_server r2
+	for ((i = 0; i < 10; i++)); do
+		ms=$(con_ms http://127.0.0.1:9104/metrics)
+		((ms > max)) && max=$ms
+		ms=$(con_ms "$CON_URL/api/v1/status" -b "$jar" -H 'X-Requested-With: x')
+		((ms > smax)) && smax=$ms
+		sleep 0.2
+	done
+	log "during the flood: /metrics at most $max ms, a session's status at most $smax ms"
+	kill -0 "$fpid" 2>/dev/null || fail "the flood ended early: $(cat "$out" "$T_TMP/flood.err")"
+	wait "$fpid"
+	counts=$(cat "$out")
+	log "the flood's answers: $counts"
+	((max < 500)) || fail "/metrics took $max ms during the flood"
+	((smax < 500)) || fail "a session's status took $smax ms during the flood"
+	[[ $(jget "$counts" "d.get('401', 0) > 5 and d.get('503', 0) > 0 and not d['errors'] and \
+set(d) <= {'errors', '401', '429', '503'}") == true ]] ||
+		fail "the flood's answers: $counts (want 401s, 503s once the queue is full)"
+	grep -Eq "(login of alice|HTTP Basic of user bob) from 127.0.1.[0-9]+(:| failed)" "$DAEMON_LOG" ||
+		fail "failed logins not logged"
+	hwm=$(awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$DAEMON_PID/status")
+	log "the daemon's peak memory: $hwm MB"
+	((hwm < 120)) || fail "the daemon's peak memory is $hwm MB: more than one Argon2id at a time"
+	health_after r2 up restart_server r2
+	daemon_alive
 }
 
 # The page in headless Chromium, driven by playwright-core: log in, add a
