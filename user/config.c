@@ -334,6 +334,7 @@ int config_edit(struct config *c, FILE *f, bool edit, config_line_fn other,
 	char *argv[MAX_WORDS + 1], *buf = NULL;
 	int line = 0, argc, ret = 0;
 	size_t cap = 0;
+	ssize_t n;
 
 	*errline = 0;
 	/* What c holds already is "from before", whatever file it was. */
@@ -342,9 +343,15 @@ int config_edit(struct config *c, FILE *f, bool edit, config_line_fn other,
 	for (line = 0; line < c->nreals; line++)
 		c->reals[line].line = 0;
 	line = 0;
-	while (!ret && getline(&buf, &cap, f) >= 0) {
+	while (!ret && (n = getline(&buf, &cap, f)) >= 0) {
 		line++;
-		argc = split_words(buf, argv, err, errlen);
+		/* What follows a NUL would be dropped unseen. */
+		if (memchr(buf, '\0', n)) {
+			snprintf(err, errlen, "a NUL byte in the line");
+			argc = -1;
+		} else {
+			argc = split_words(buf, argv, err, errlen);
+		}
 		if (argc <= 0)
 			ret = argc;
 		else if (!strcmp(argv[0], "add-vip"))

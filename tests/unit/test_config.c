@@ -267,6 +267,23 @@ Test(config_parse, rejects_with_line_number)
 	}
 }
 
+/* A NUL byte, which would hide the rest of its line: refused, named. */
+Test(config_parse, nul_byte)
+{
+	static const char text[] = V R "10.0.0.2 --weight 3\0 --sorry\n";
+	struct config *c = NULL;
+	char err[512];
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	int ret;
+
+	cr_assert(f);
+	ret = config_parse(f, "test.conf", &c, err, sizeof(err));
+	fclose(f);
+	cr_expect_eq(ret, -EINVAL);
+	cr_expect_str_eq(err, "test.conf:2: a NUL byte in the line");
+	cr_expect(!c);
+}
+
 /* The first bad line is the one named, even with good lines after it. */
 Test(config_parse, first_bad_line)
 {
