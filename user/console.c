@@ -24,8 +24,8 @@
  * Secure under TLS) and a random CSRF token that every cookie-authenticated
  * change must carry in X-CSRF-Token (compared in constant time). They
  * end after SESSION_IDLE_S without a request, SESSION_MAX_S after login,
- * at logout, or when their user is deleted from the users file; the role
- * is the file's at each request.
+ * at logout, or when their user is deleted from the users file or has
+ * its password set again; the role is the file's at each request.
  *
  * Changes. Taken under the pin directory's lock when it is free, never
  * waiting: the daemon's loop must not block on another process (an xdplb
@@ -87,6 +87,7 @@
 #define BASIC_CACHE		16
 #define BASIC_CACHE_MS		60000
 #define ID_BYTES		32
+#define PW_TAG_BYTES		16	/* a session's user's password */
 #define ETAG_BYTES		16
 #define LOGIN_MAX_BODY		4096
 #define CONFIG_MAX_BODY		(4 << 20)	/* 16384 reals, long lines */
@@ -112,6 +113,7 @@ struct session {
 	unsigned char id[ID_BYTES];
 	char csrf[2 * ID_BYTES + 1];
 	char user[USER_NAME_MAX + 1];
+	unsigned char pw[PW_TAG_BYTES];	/* of the user's hash at login */
 	__u64 created_ms, seen_ms;
 };
 
@@ -452,8 +454,15 @@ static struct session *session_find(struct console *c, const char *v)
 	return found;
 }
 
-/* A new session for user; its cookie value into v (2 * ID_BYTES + 1). */
-static struct session *session_new(struct console *c, const char *user,
+/* The tag of u's password hash: a new salt, a new tag. */
+static void pw_tag(const struct user *u, unsigned char *tag)
+{
+	crypto_generichash(tag, PW_TAG_BYTES, (const unsigned char *)u->hash,
+			   strlen(u->hash), NULL, 0);
+}
+
+/* A new session for user u; its cookie value into v (2 * ID_BYTES + 1). */
+static struct session *session_new(struct console *c, const struct user *u,
 				   char *v)
 {
 	struct session *s = NULL;
@@ -476,7 +485,8 @@ static struct session *session_new(struct console *c, const char *user,
 	randombytes_buf(csrf, sizeof(csrf));
 	sodium_bin2hex(s->csrf, sizeof(s->csrf), csrf, sizeof(csrf));
 	sodium_bin2hex(v, 2 * ID_BYTES + 1, s->id, sizeof(s->id));
-	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->user, sizeof(s->user), "%s", u->name);
+	pw_tag(u, s->pw);
 	s->created_ms = s->seen_ms = now_ms();
 	return s;
 }
@@ -613,6 +623,7 @@ static void authorize(void *ctx, const struct http_request *req, void *auth,
 {
 	struct console *c = ctx;
 	struct principal *p = auth;
+	unsigned char tag[PW_TAG_BYTES];
 	const struct user *u;
 	struct session *s;
 	const char *h, *v;
@@ -636,9 +647,14 @@ static void authorize(void *ctx, const struct http_request *req, void *auth,
 			return;
 		}
 		u = users_find(&c->users, s->user);
-		if (!u) {
-			con_log("session of %s ended: no such user any more",
-				s->user);
+		if (u)
+			pw_tag(u, tag);
+		/* Deleted, or its password set again (say, because someone
+		 * else knew it): its sessions end. */
+		if (!u || sodium_memcmp(tag, s->pw, sizeof(tag))) {
+			con_log("session of %s ended: %s", s->user, u ?
+				"its password was set again" :
+				"no such user any more");
 			session_end(s);
 			unauthorized(req, r, "the session has ended: log in "
 				     "again");
@@ -765,7 +781,7 @@ static void post_login(void *ctx, const struct http_request *req,
 	}
 	json_decref(j);
 	throttle_ok(c, p.client);
-	s = session_new(c, u->name, cookie);
+	s = session_new(c, u, cookie);
 	snprintf(p.user, sizeof(p.user), "%s", u->name);
 	p.role = u->role;
 	set_cookie(req, r, cookie);

@@ -407,9 +407,10 @@ test_console_tls() {
 
 # passwd: the password from a pipe once, from a terminal twice; the file
 # mode 0600 with Argon2id hashes; roles; --delete; bad input changes
-# nothing. The daemon sees a user added, demoted or deleted at once.
+# nothing. The daemon sees a user added, demoted or deleted at once; a
+# password set again ends the user's sessions.
 test_console_passwd() {
-	local f=$T_TMP/pw-users conf=$T_TMP/pw.conf out rc sum jar=$T_TMP/pw-jar csrf
+	local f=$T_TMP/pw-users conf=$T_TMP/pw.conf out rc sum jar=$T_TMP/pw-jar
 	rm -f "$f"
 	out=$(printf 'first-pass\n' | "$XDPLB" passwd --users "$f" ann 2>&1) || fail "passwd: $out"
 	[[ $out == "added ann (viewer) in $f" ]] || fail "passwd said: $out"
@@ -450,10 +451,16 @@ test_console_passwd() {
 	expect_api 200 "a user added while the daemon runs" -u "liz:later-pass" "$CON_URL/api/v1/status"
 	expect_api 200 "tom's login" -c "$jar" -H 'Content-Type: application/json' \
 		--data '{"user":"tom","password":"term-pass-1"}' "$CON_URL/api/v1/login"
-	csrf=$(jget "$(cat "$CB")" "d['csrf']")
-	printf 'term-pass-1\n' | "$XDPLB" passwd --users "$f" tom --role viewer >/dev/null || fail "demote tom"
-	expect_api 403 "a change of a user made viewer" -b "$jar" -H "X-CSRF-Token: $csrf" -X POST \
+	# A password set again ends the user's sessions.
+	printf 'term-pass-2\n' | "$XDPLB" passwd --users "$f" tom >/dev/null || fail "tom's new password"
+	expect_api 401 "a session whose password was set again" -b "$jar" "$CON_URL/api/v1/session"
+	grep -q "session of tom ended: its password was set again" "$DAEMON_LOG" ||
+		fail "the end of tom's session is not logged"
+	printf 'term-pass-2\n' | "$XDPLB" passwd --users "$f" tom --role viewer >/dev/null || fail "demote tom"
+	expect_api 403 "a change of a user made viewer" -u "tom:term-pass-2" -X POST \
 		--data-binary "set-real --vip $VIP4:80 $(lab_ip4 r1) --weight 2" "$CON_URL/api/v1/config"
+	expect_api 200 "tom's login" -c "$jar" -H 'Content-Type: application/json' \
+		--data '{"user":"tom","password":"term-pass-2"}' "$CON_URL/api/v1/login"
 	"$XDPLB" passwd --users "$f" tom --delete >/dev/null || fail "delete tom"
 	expect_api 401 "the session of a deleted user" -b "$jar" "$CON_URL/api/v1/session"
 	chmod 644 "$f"
