@@ -171,6 +171,7 @@ struct console {
 	struct stat users_st;	/* of the file read, to see changes */
 	unsigned int users_gen;
 	bool users_bad;		/* said that it cannot be read */
+	bool loopback_http;	/* plain HTTP on loopback: host_ok() */
 	struct session sessions[MAX_SESSIONS];
 	struct throttle throttle[THROTTLE_SLOTS];
 	unsigned char cache_key[crypto_generichash_KEYBYTES];
@@ -617,6 +618,47 @@ static bool cross_origin(const struct http_request *req)
 	return !p || !host || strcmp(p + 3, host);
 }
 
+/*
+ * Is the request's Host one of loopback's (localhost, 127.0.0.0/8, [::1],
+ * with or without a port)? Asked only of a console of plain HTTP on
+ * loopback: a page of another site whose name its attacker has pointed at
+ * 127.0.0.1 (DNS rebinding) is same-origin to the browser, and could
+ * otherwise send logins from the console's own host (and get that
+ * address throttled). Under TLS, the certificate does not fit such a
+ * name; behind a proxy, the names are the proxy's.
+ */
+static bool host_ok(const struct console *c, const struct http_request *req)
+{
+	const char *h = http_header(req, "Host"), *start = h, *end;
+	struct xdplb_addr a;
+	char name[64];
+	__u8 family;
+
+	if (!c->loopback_http || !h)
+		return true;	/* (HTTP/1.0 without a Host) */
+	if (*h == '[') {
+		start = h + 1;
+		end = strchr(start, ']');
+	} else {
+		end = strchr(h, ':');
+		if (!end)
+			end = h + strlen(h);
+	}
+	if (!end || end - start >= (long)sizeof(name))
+		return false;
+	memcpy(name, start, end - start);
+	name[end - start] = '\0';
+	if (!strcasecmp(name, "localhost"))
+		return true;
+	return !parse_addr(name, &a, &family) && addr_is_loopback(&a, family);
+}
+
+static void wrong_host(struct http_reply *r)
+{
+	http_error(r, 403, "a console on loopback answers requests for "
+		   "localhost or a loopback address only (Host)");
+}
+
 /* HTTP_ROUTE_AUTH routes: who asks, and may they (http_auth_fn). */
 static void authorize(void *ctx, const struct http_request *req, void *auth,
 		      struct http_reply *r)
@@ -628,6 +670,11 @@ static void authorize(void *ctx, const struct http_request *req, void *auth,
 	struct session *s;
 	const char *h, *v;
 
+	if (!host_ok(c, req)) {
+		check_drop(c, req);
+		wrong_host(r);
+		return;
+	}
 	users_refresh(c);
 	http_client_name(req, p->client, sizeof(p->client));
 	if (changes(req) && cross_origin(req)) {
@@ -734,6 +781,11 @@ static void post_login(void *ctx, const struct http_request *req,
 	http_client_name(req, p.client, sizeof(p.client));
 	/* JSON only: a form on another site cannot send it without the
 	 * preflight this server never answers (no login CSRF). */
+	if (!host_ok(c, req)) {
+		check_drop(c, req);
+		wrong_host(r);
+		return;
+	}
 	ct = http_header(req, "Content-Type");
 	if (!ct || strncasecmp(ct, "application/json", 16) ||
 	    cross_origin(req)) {
@@ -1637,13 +1689,10 @@ static const struct http_route api_routes[] = {
 static bool loopback(const char *listen)
 {
 	struct xdplb_svc_key k;
-	static const __u8 lo6[16] = { [15] = 1 };
 
 	if (parse_vip(listen, &k))
 		return false;	/* http_server_new says why */
-	if (k.family == XDPLB_AF_INET)
-		return (ntohl(k.addr.v4) >> 24) == 127;
-	return !memcmp(k.addr.v6, lo6, 16);
+	return addr_is_loopback(&k.addr, k.family);
 }
 
 /* A whole file into a NUL-terminated buffer to free. */
@@ -1735,6 +1784,7 @@ int console_new(const struct console_config *cfg,
 		return -ENOMEM;
 	}
 	c->epfd = -1;
+	c->loopback_http = !cfg->tls_cert_file && loopback(cfg->listen);
 	c->ops = *ops;
 	c->exp = (struct exporter){ .instance = ops->instance,
 				    .ctx = ops->ctx };

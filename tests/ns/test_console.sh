@@ -100,6 +100,7 @@ A_VIC="vic:$CON_PW_VIC"
 # exec checks without their command; a session cookie (HttpOnly,
 # SameSite=Strict) changes only with its CSRF token; the page's headers
 # forbid inline script and frames; --listen keeps /metrics without a login;
+# a Host other than loopback's is refused (DNS rebinding);
 # logout ends the session; failed logins get 429 with Retry-After.
 test_console_api() {
 	local conf=$T_TMP/api.conf jar=$T_TMP/jar csrf p wait code
@@ -124,6 +125,16 @@ test_console_api() {
 	expect_api 401 "an unknown user" -u "mallory:$CON_PW_ALICE" "$CON_URL/api/v1/status"
 	[[ $(jget "$(xlb -j list)" "svc(d, '$VIP4:80/tcp') is not None") == true ]] ||
 		fail "a refused change changed something"
+
+	# A console on loopback answers loopback's names only (DNS rebinding).
+	expect_api 403 "another site's Host" -u "$A_VIC" -H "Host: rebind.example:$CON_PORT" \
+		"$CON_URL/api/v1/status"
+	grep -q "loopback address only" "$CB" || fail "403 does not say why: $(cat "$CB")"
+	expect_api 403 "a login for another site's Host" -H "Host: rebind.example:$CON_PORT" \
+		-H "Origin: http://rebind.example:$CON_PORT" -H 'Content-Type: application/json' \
+		--data "{\"user\":\"vic\",\"password\":\"$CON_PW_VIC\"}" "$CON_URL/api/v1/login"
+	expect_api 200 "Host localhost" -u "$A_VIC" -H "Host: localhost:$CON_PORT" "$CON_URL/api/v1/status"
+	expect_api 200 "Host [::1]" -u "$A_VIC" -H "Host: [::1]:$CON_PORT" "$CON_URL/api/v1/status"
 
 	# A viewer.
 	expect_api 200 "a viewer's status" -u "$A_VIC" "$CON_URL/api/v1/status"
