@@ -1466,6 +1466,17 @@ static int build_want(struct change *ch, const struct http_request *req,
 		bad_line(r, 400, ch->err, ch->line);
 		return -1;
 	}
+	/* A whole configuration that would wipe out the running one is an
+	 * empty or cut-off body more often than a wish (as for the daemon's
+	 * file): del-vip lines (POST) say that wish outright. */
+	if (whole && ch->have->nsvcs &&
+	    config_check_wipe(ch->want, ch->have, ch->err, sizeof(ch->err))) {
+		snprintf(ch->err + strlen(ch->err),
+			 sizeof(ch->err) - strlen(ch->err), ": refused; "
+			 "remove services with del-vip lines (POST)");
+		bad_line(r, 400, ch->err, 0);
+		return -1;
+	}
 	/* The default table size is no table size: as save writes it. */
 	for (i = 0; i < ch->want->nsvcs; i++)
 		if (ch->want->svcs[i].table_size == lb->cfg.table_size)
