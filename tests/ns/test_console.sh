@@ -505,13 +505,14 @@ con_ms() {
 
 # Wrong passwords from 200 addresses at once (loopback aliases; POST login
 # and HTTP Basic in turn) never stall the daemon's loop: passwords are
-# hashed on a thread of its own, one at a time (the daemon's peak memory
-# holds one Argon2id's 64 MiB, not one per client), and a full queue is 503
-# at once. Throughout, /metrics and a session's requests answer quickly and
-# a real whose server dies is judged down within fall x interval.
+# hashed on a thread of its own, one at a time (the daemon's anonymous
+# memory holds one Argon2id's 64 MiB, not one per client), and a full
+# queue is 503 at once. Throughout, /metrics and a session's requests
+# answer quickly and a real whose server dies is judged down within fall x
+# interval.
 test_console_flood() {
 	local conf=$T_TMP/flood.conf out=$T_TMP/flood.json jar=$T_TMP/flood-jar fpid
-	local addrs=() i ms max=0 smax=0 counts hwm
+	local addrs=() i ms max=0 smax=0 counts hwm=0 anon
 	con_users
 	daemon_fresh "$conf" "--check http:/health --interval 0.5 --timeout 0.3 --rise 2 --fall 2" \
 		r1 r2 r3 -- --console "127.0.0.1:$CON_PORT" --users "$CON_USERS" --listen 127.0.0.1:9104
@@ -531,6 +532,10 @@ test_console_flood() {
 		((ms > max)) && max=$ms
 		ms=$(con_ms "$CON_URL/api/v1/status" -b "$jar" -H 'X-Requested-With: x')
 		((ms > smax)) && smax=$ms
+		# Anonymous memory only: the connection table the daemon
+		# maps to count flows (64 MiB) is the kernel's, shared.
+		anon=$(awk '/^RssAnon/ { print int($2 / 1024) }' "/proc/$DAEMON_PID/status")
+		((anon > hwm)) && hwm=$anon
 		sleep 0.2
 	done
 	log "during the flood: /metrics at most $max ms, a session's status at most $smax ms"
@@ -545,9 +550,8 @@ set(d) <= {'errors', '401', '429', '503'}") == true ]] ||
 		fail "the flood's answers: $counts (want 401s, 503s once the queue is full)"
 	grep -Eq "(login of alice|HTTP Basic of user bob) from 127.0.1.[0-9]+(:| failed)" "$DAEMON_LOG" ||
 		fail "failed logins not logged"
-	hwm=$(awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$DAEMON_PID/status")
-	log "the daemon's peak memory: $hwm MB"
-	((hwm < 120)) || fail "the daemon's peak memory is $hwm MB: more than one Argon2id at a time"
+	log "the daemon's anonymous memory during the flood: at most $hwm MB"
+	((hwm < 120)) || fail "the daemon's anonymous memory reached $hwm MB: more than one Argon2id at a time"
 	health_after r2 up restart_server r2
 	daemon_alive
 }
