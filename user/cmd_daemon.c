@@ -189,13 +189,12 @@ static void name_real(const struct xdplb_svc_key *key,
 	snprintf(buf, len, "VIP %s real %s", vip, real);
 }
 
-/* The file, as config_parse reads it; a file that declares no service is
- * refused (config_check_wipe). */
+/* The file, as config_parse reads it. (One that would wipe out what runs,
+ * config_apply refuses: CONFIG_APPLY_NO_WIPE.) */
 static int read_file(const char *file, struct config **out, char *err,
 		     size_t len)
 {
 	FILE *f = fopen(file, "re");
-	char msg[256];
 	int ret;
 
 	if (!f) {
@@ -206,16 +205,6 @@ static int read_file(const char *file, struct config **out, char *err,
 	}
 	ret = config_parse(f, file, out, err, len);
 	fclose(f);
-	if (ret)
-		return ret;
-	/* An empty file is refused before it meets an instance; one that
-	 * would delete every service with reals, by config_apply. */
-	ret = config_check_wipe(*out, NULL, msg, sizeof(msg));
-	if (ret) {
-		snprintf(err, len, "'%s' %s: refused", file, msg);
-		config_free(*out);
-		*out = NULL;
-	}
 	return ret;
 }
 

@@ -1182,10 +1182,6 @@ int config_check_wipe(const struct config *want, const struct config *have,
 	int i, serving = 0, reals = 0, kept = 0;
 	char vip[ADDR_STRLEN] = "";
 
-	if (!want->nsvcs) {
-		snprintf(err, errlen, "declares no service");
-		return -ECANCELED;
-	}
 	for (i = 0; have && i < have->nsvcs; i++) {
 		int j, n = 0;
 
@@ -1199,7 +1195,15 @@ int config_check_wipe(const struct config *want, const struct config *have,
 		reals += n;
 		kept += find_svc(want, &have->svcs[i].key) >= 0;
 	}
-	if (!serving || kept)
+	/* An instance that serves nothing yet loses nothing (a daemon whose
+	 * console builds the configuration from an empty file). */
+	if (have && !serving)
+		return 0;
+	if (!want->nsvcs) {
+		snprintf(err, errlen, "declares no service");
+		return -ECANCELED;
+	}
+	if (!have || kept)
 		return 0;
 	snprintf(err, errlen, "would delete every service that has reals (%d "
 		 "service%s with %d real%s: %s%s)", serving,

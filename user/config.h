@@ -132,9 +132,10 @@ enum {
 /*
  * Would want wipe out an instance that runs have (NULL: not known)? It
  * would when it declares no service, or when it would delete every
- * service of have that has reals (if one has): what an empty, cut-off or
- * wrong file does. -ECANCELED with why in err ("declares no service",
- * "would delete every service that has reals (...)"), else 0.
+ * service of have that has reals: what an empty, cut-off or wrong file
+ * does. A have none of whose services has reals loses nothing: never a
+ * wipe. -ECANCELED with why in err ("declares no service", "would delete
+ * every service that has reals (...)"), else 0.
  */
 int config_check_wipe(const struct config *want, const struct config *have,
 		      char *err, size_t errlen);
