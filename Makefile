@@ -34,25 +34,25 @@ endif
 
 # Debian packages: to build, to test, and for the namespace lab.
 DEB_BUILD := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	     libmnl-dev libmicrohttpd-dev libcap-dev libsodium-dev pkg-config \
-	     python3
+	     libmnl-dev libmicrohttpd-dev libcap-dev libsodium-dev \
+	     libjansson-dev pkg-config python3
 DEB_TEST  := libcriterion-dev iproute2 ethtool curl python3 xdp-tools \
 	     tcpdump socat keepalived bird2 mandoc iputils-ping openssl
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 # Only `make bench` needs these; `make test` does not wait for them.
 DEB_BENCH := wrk nginx-light linux-perf
-# Only the status page's test needs a browser (about 300 MB installed):
-# `make test` and `make test-ns` install it, `make` and `make deps` do not,
-# and the test says SKIP without it. (promtool is not installed: Debian's
+# Only the status page's and the web console's tests need a browser (about
+# 300 MB installed): `make test` and `make test-ns` install it, `make` and
+# `make deps` do not, and the tests say SKIP without it. (promtool is not installed: Debian's
 # prometheus package is the whole server; the test parses strictly itself
 # and also runs promtool where it is there.)
 DEB_BROWSER := chromium
 
 # Evaluated when a recipe runs, after `deps` has installed pkg-config.
 PKG_CFLAGS = $(shell pkg-config --cflags libbpf libxdp libmnl libmicrohttpd \
-	     libcap libsodium)
+	     libcap libsodium jansson)
 PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
-	     libcap libsodium) -lelf -lz
+	     libcap libsodium jansson) -lelf -lz -pthread
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
@@ -104,6 +104,7 @@ GENDOC	:= scripts/gendoc.py
 DEPS_STAMP := $(BUILD)/.deps-installed
 BENCH_DEPS_STAMP := $(BUILD)/.deps-bench-installed
 BROWSER_DEPS_STAMP := $(BUILD)/.deps-browser-installed
+NODE_DEPS_STAMP := $(BUILD)/.deps-node-installed
 
 .PHONY: all deps help test test-unit test-prog test-ns test-pkg bench pktfuzz \
 	asan test-asan fuzz fuzz-build \
@@ -141,6 +142,21 @@ $(BENCH_DEPS_STAMP): $(DEPS_STAMP)
 $(BROWSER_DEPS_STAMP): $(DEPS_STAMP)
 	$(call apt_missing,$(DEB_BROWSER))
 
+# The console's browser test drives that chromium with playwright-core,
+# installed into tests/browser/node_modules at the version its committed
+# package-lock.json pins (`npm ci`; it never downloads a browser). npm
+# comes with Node.js; without one, Debian's nodejs and npm.
+$(NODE_DEPS_STAMP): tests/browser/package.json tests/browser/package-lock.json \
+		    $(BROWSER_DEPS_STAMP)
+	$(Q)command -v npm >/dev/null || { echo "  APT       nodejs npm"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	$(call msg,NPM,tests/browser)
+	$(Q)cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+		npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	$(Q)touch $@
+test test-ns: $(NODE_DEPS_STAMP)
+
 $(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
@@ -153,9 +169,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # User-space objects include the skeletons and the build record; main.c
-# the help text.
+# the help text, console.c the web console's files.
 $(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h $(BUILD)/build_info.h
 $(BUILD)/user/main.o: $(BUILD)/usage.h
+$(BUILD)/user/console.o: $(BUILD)/web_assets.h
+
+WEB_SRCS := $(wildcard user/web/*)
+$(BUILD)/web_assets.h: $(WEB_SRCS) scripts/gen-web.py | $(DEPS_STAMP) $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(PYTHON) scripts/gen-web.py $@ $(WEB_SRCS)
 
 # The BPF object's digest and the release table (RELEASES).
 $(BUILD)/build_info.h: $(BUILD)/xdplb.bpf.o RELEASES scripts/gen-build-info.sh

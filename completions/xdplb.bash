@@ -10,7 +10,7 @@
 # helpers (bash 4.2 or later).
 
 # BEGIN generated from doc/xdplb.8.md by `make docs`: do not edit
-_xdplb_commands='attach detach upgrade version add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore verify daemon exporter real-setup check-real help'
+_xdplb_commands='attach detach upgrade version add-vip set-vip del-vip add-real set-real del-real list stats conns flow save restore verify daemon exporter passwd real-setup check-real help'
 # Options of each command (and of xdplb itself), positional
 # METAVARs, options' arguments (a METAVAR or choices a|b; by
 # [COMMAND:]OPTION) and the words of METAVARs defined as choices.
@@ -44,8 +44,10 @@ _xdplb_opts[save]=''
 _xdplb_opts[restore]='--remove-all'
 _xdplb_pos[restore]='FILE'
 _xdplb_opts[verify]='--repair'
-_xdplb_opts[daemon]='--config --announce --bird-vips --bird-reload --listen --sync --sync-peer --sync-key'
+_xdplb_opts[daemon]='--config --announce --bird-vips --bird-reload --listen --sync --sync-peer --sync-key --console --users --tls-cert --tls-key --console-insecure'
 _xdplb_opts[exporter]='--listen'
+_xdplb_opts[passwd]='--users --role --delete'
+_xdplb_pos[passwd]='USER'
 _xdplb_opts[real-setup]='--persist --root --state'
 _xdplb_pos[real-setup]='VIPADDR'
 _xdplb_opts[check-real]='--vip'
@@ -76,6 +78,11 @@ _xdplb_arg[--listen]='LISTEN'
 _xdplb_arg[--sync]='SYNCADDR'
 _xdplb_arg[--sync-peer]='SYNCADDR'
 _xdplb_arg[--sync-key]='FILE'
+_xdplb_arg[--console]='LISTEN'
+_xdplb_arg[--users]='FILE'
+_xdplb_arg[--tls-cert]='FILE'
+_xdplb_arg[--tls-key]='FILE'
+_xdplb_arg[--role]='admin|viewer'
 _xdplb_arg[--root]='ROOT'
 _xdplb_arg[--state]='STATE'
 _xdplb_words[CHECK]='tcp http: exec: none'

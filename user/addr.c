@@ -106,6 +106,15 @@ bool mac_is_host(const __u8 mac[6])
 	return mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5];
 }
 
+bool addr_is_loopback(const struct xdplb_addr *addr, __u8 family)
+{
+	static const __u8 lo6[16] = { [15] = 1 };
+
+	if (family == XDPLB_AF_INET)
+		return ((const __u8 *)addr)[0] == 127;
+	return !memcmp(addr, lo6, sizeof(lo6));
+}
+
 const char *addr_not_host(const struct xdplb_addr *addr, __u8 family)
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };

@@ -39,5 +39,7 @@ bool mac_is_host(const __u8 mac[6]);
  * NULL when it is a unicast address.
  */
 const char *addr_not_host(const struct xdplb_addr *addr, __u8 family);
+/* 127.0.0.0/8 or ::1. */
+bool addr_is_loopback(const struct xdplb_addr *addr, __u8 family);
 
 #endif /* XDPLB_ADDR_H */

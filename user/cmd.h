@@ -49,6 +49,7 @@ int do_daemon(int argc, char **argv);
 int do_real_setup(int argc, char **argv);
 int do_check_real(int argc, char **argv);
 int do_exporter(int argc, char **argv);
+int do_passwd(int argc, char **argv);
 int do_upgrade(int argc, char **argv);
 int do_version(int argc, char **argv);
 int do_verify(int argc, char **argv);

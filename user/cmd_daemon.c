@@ -11,7 +11,10 @@
  * neighbour table; and with --announce holds a non-persistent TUN device
  * up while it is healthy, for a routing daemon to export the VIPs through;
  * with --bird-vips writes those routes for BIRD (bird.h) from every
- * configuration it applies and has BIRD read them again.
+ * configuration it applies and has BIRD read them again; with --console
+ * serves the web console (console.h), whose changes it applies like its
+ * file (console_apply) under the same lock discipline, and which writes
+ * them to the file.
  *
  * The daemon does not attach: attaching belongs to the host (interface,
  * mode, table sizes), the file to the cluster. Everything it does lives in
@@ -51,6 +54,7 @@
 #include "bird.h"
 #include "cmd.h"
 #include "config.h"
+#include "console.h"
 #include "exporter.h"
 #include "health.h"
 #include "hook.h"
@@ -62,6 +66,7 @@
 #include "spec.h"
 #include "sync.h"
 #include "upgrade.h"
+#include "users.h"
 #include "version.h"
 
 #define TICK_MS		1000	/* instance, reals changed by hand,
@@ -136,6 +141,7 @@ struct daemon {
 	int tun_up;		/* -1 not set yet */
 	struct exporter exp;	/* --listen: metrics and status page */
 	struct http_server *http;
+	struct console *console;	/* --console: the web console */
 	bool judged;		/* sick says something */
 	char sick[160];		/* why not healthy; "" healthy */
 	const char *bird_file;	/* --bird-vips */
@@ -183,13 +189,12 @@ static void name_real(const struct xdplb_svc_key *key,
 	snprintf(buf, len, "VIP %s real %s", vip, real);
 }
 
-/* The file, as config_parse reads it; a file that declares no service is
- * refused (config_check_wipe). */
+/* The file, as config_parse reads it. (One that would wipe out what runs,
+ * config_apply refuses: CONFIG_APPLY_NO_WIPE.) */
 static int read_file(const char *file, struct config **out, char *err,
 		     size_t len)
 {
 	FILE *f = fopen(file, "re");
-	char msg[256];
 	int ret;
 
 	if (!f) {
@@ -200,20 +205,11 @@ static int read_file(const char *file, struct config **out, char *err,
 	}
 	ret = config_parse(f, file, out, err, len);
 	fclose(f);
-	if (ret)
-		return ret;
-	/* An empty file is refused before it meets an instance; one that
-	 * would delete every service with reals, by config_apply. */
-	ret = config_check_wipe(*out, NULL, msg, sizeof(msg));
-	if (ret) {
-		snprintf(err, len, "'%s' %s: refused", file, msg);
-		config_free(*out);
-		*out = NULL;
-	}
 	return ret;
 }
 
-static void say_diff(const char *what, const struct config_diff *df)
+static void say_diff(struct daemon *d, const char *what,
+		     const struct config_diff *df)
 {
 	if (!df->svcs_added && !df->svcs_removed && !df->svcs_changed &&
 	    !df->reals_added && !df->reals_removed && !df->reals_changed) {
@@ -224,6 +220,11 @@ static void say_diff(const char *what, const struct config_diff *df)
 	     "added, %d removed, %d changed", what, df->svcs_added,
 	     df->svcs_removed, df->svcs_changed, df->reals_added,
 	     df->reals_removed, df->reals_changed);
+	console_event(d->console, "config", NULL, "%s of '%s': services %d "
+		      "added, %d removed, %d changed; reals %d added, %d "
+		      "removed, %d changed", what, d->file, df->svcs_added,
+		      df->svcs_removed, df->svcs_changed, df->reals_added,
+		      df->reals_removed, df->reals_changed);
 }
 
 /* Changes ------------------------------------------------------------ */
@@ -598,6 +599,8 @@ static void on_health(void *ctx, const struct hc_target *t, bool up,
 
 	name_real(&t->vip, &t->addr, t->family, who, sizeof(who));
 	dlog("%s %s: %s", who, up ? "up" : "down", why);
+	console_event(d->console, "health", NULL, "%s %s: %s", who,
+		      up ? "up" : "down", why);
 	set_fresh(d, t->real_id, false);
 	/* One per real: the last verdict is the one to make (while the lock
 	 * is taken, a real may go down and up again). */
@@ -863,6 +866,17 @@ static void flowsync_metrics(FILE *f, void *ctx)
 		(unsigned long long)st->notes_lost);
 }
 
+/* With the lock held, a configuration just applied: the reals brought in
+ * line, the routes for BIRD due. */
+static void applied_locked(struct daemon *d)
+{
+	sync_locked(d);
+	flowsync_applied(d);
+	d->applied = true;
+	d->bird_due = true;
+	d->bird_due_ms = mono_ms();
+}
+
 /* Apply d->cfg with the lock held, then bring the reals in line. On
  * failure (config_apply has undone what it did) err says why. */
 static int apply_locked(struct daemon *d, const char *what, char *err,
@@ -888,12 +902,8 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 			 df.error);
 		return ret;
 	}
-	say_diff(what, &df);
-	sync_locked(d);
-	flowsync_applied(d);
-	d->applied = true;
-	d->bird_due = true;
-	d->bird_due_ms = mono_ms();
+	say_diff(d, what, &df);
+	applied_locked(d);
 	return 0;
 }
 
@@ -1338,13 +1348,15 @@ static int run(struct daemon *d)
 	__u64 next_neigh = mono_ms() + NEIGH_MS;
 
 	for (;;) {
-		struct pollfd p[4] = {
+		struct console *con = d->console;
+		struct pollfd p[5] = {
 			{ .fd = d->sigfd, .events = POLLIN },
 			{ .fd = hc_fd(d->hc), .events = POLLIN },
 			{ .fd = d->http ? http_fd(d->http) : -1,
 			  .events = POLLIN },
 			{ .fd = d->flowsync ? sync_fd(d->flowsync) : -1,
 			  .events = POLLIN },
+			{ .fd = con ? console_fd(con) : -1, .events = POLLIN },
 		};
 		__u64 now = mono_ms();
 		int t, ret, to_tick, th, tl;
@@ -1366,6 +1378,9 @@ static int run(struct daemon *d)
 			t = th;
 		if (d->flowsync && sync_timeout(d->flowsync) < t)
 			t = sync_timeout(d->flowsync);
+		th = con ? console_timeout(con) : -1;
+		if (th >= 0 && th < t)
+			t = th;
 		/* Something waits for the lock: try it again soon. */
 		if ((d->lock_wait || d->lock_err) && waits(d)) {
 			tl = d->lock_retry_ms > now ?
@@ -1373,7 +1388,7 @@ static int run(struct daemon *d)
 			if (tl < t)
 				t = tl;
 		}
-		if (poll(p, 4, t) < 0 && errno != EINTR) {
+		if (poll(p, 5, t) < 0 && errno != EINTR) {
 			p_err("poll: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
@@ -1386,6 +1401,8 @@ static int run(struct daemon *d)
 		/* Checks first: a scrape must not delay their verdicts. */
 		if (d->http)
 			http_dispatch(d->http);
+		if (con)
+			console_dispatch(con);
 		now = mono_ms();
 		if (now >= next_tick) {
 			tick(d, now >= next_neigh);
@@ -1433,7 +1450,9 @@ static int lock_for_start(struct daemon *d)
 static const char daemon_usage[] =
 	"daemon --config FILE [--announce IFNAME [--bird-vips FILE "
 	"[--bird-reload CMD]]] [--listen ADDR:PORT] [--sync LISTEN "
-	"--sync-peer ADDR[:PORT]... --sync-key FILE]";
+	"--sync-peer ADDR[:PORT]... --sync-key FILE] [--console ADDR:PORT "
+	"[--users FILE] [--tls-cert FILE --tls-key FILE] "
+	"[--console-insecure]]";
 
 /* What the exporter reads: the instance while the daemon holds one. */
 static struct lb *daemon_instance(void *ctx)
@@ -1441,6 +1460,54 @@ static struct lb *daemon_instance(void *ctx)
 	struct daemon *d = ctx;
 
 	return d->open ? &d->lb : NULL;
+}
+
+/* The console's changes (console.h) ------------------------------------- */
+
+/* The lock for a change of the console's, never waiting; the daemon's own
+ * waiting change (its file, on SIGHUP or again) goes first. */
+static int console_lock(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (!d->open || !lb_still_pinned(&d->lb))
+		return -ENODEV;
+	if (d->reload_cfg || d->apply_due)
+		return -EINPROGRESS;
+	return lb_trylock_dir(&d->lb, d->dir);
+}
+
+static void console_unlock(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	lb_unlock_dir(&d->lb);
+	judge(d);
+}
+
+/* With the lock held: want applied as the file would be, and the file's
+ * configuration from now on (the console has written it). */
+static int console_apply(void *ctx, const struct config *want,
+			 struct config_diff *df)
+{
+	struct daemon *d = ctx;
+	struct config *c = config_copy(want);
+	int ret;
+
+	if (!c) {
+		memset(df, 0, sizeof(*df));
+		snprintf(df->error, sizeof(df->error), "out of memory");
+		return -ENOMEM;
+	}
+	ret = config_apply(&d->lb, c, CONFIG_APPLY_NEW_DOWN, df);
+	if (ret) {
+		config_free(c);
+		return ret;
+	}
+	config_free(d->cfg);
+	d->cfg = c;
+	applied_locked(d);
+	return 0;
 }
 
 static int setup(struct daemon *d)
@@ -1482,6 +1549,7 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	sync_free(d->flowsync);
+	console_free(d->console);
 	http_server_free(d->http);
 	hc_free(d->hc);
 	if (d->tun_fd >= 0)
@@ -1512,12 +1580,18 @@ int do_daemon(int argc, char **argv)
 		{ "sync", required_argument, NULL, 's' },
 		{ "sync-peer", required_argument, NULL, 'P' },
 		{ "sync-key", required_argument, NULL, 'k' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "users", required_argument, NULL, 'u' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "console-insecure", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts *so;
 	const char *sync_on = NULL;
 	struct daemon d = { .dir = opts.pin_dir, .sigfd = -1, .tun_fd = -1,
 			    .tun_up = -1, .bird_cmd = "birdc configure" };
+	struct console_config cc = {};
 	const char *listen_on = NULL;
 	char err[ERRLEN];
 	int c, lk, ret = EXIT_FAIL;
@@ -1547,6 +1621,16 @@ int do_daemon(int argc, char **argv)
 			return usage_error(argv[0], "--sync-peer '%s': expected "
 					   "ADDR[:PORT] (IPv6 ADDR in "
 					   "brackets)", optarg);
+		else if (c == 'C')
+			cc.listen = optarg;
+		else if (c == 'u')
+			cc.users_file = optarg;
+		else if (c == 'T')
+			cc.tls_cert_file = optarg;
+		else if (c == 'K')
+			cc.tls_key_file = optarg;
+		else if (c == 'I')
+			cc.insecure = true;
 		else if (c != 'P')
 			return spec_report(-c, err);
 	}
@@ -1571,6 +1655,17 @@ int do_daemon(int argc, char **argv)
 	if (!*d.bird_cmd || (d.bird_file && !*d.bird_file))
 		return usage_error(argv[0], "--bird-vips and --bird-reload "
 				   "take a non-empty argument");
+	if (!cc.listen && (cc.tls_cert_file || cc.tls_key_file ||
+			   cc.insecure || cc.users_file))
+		return usage_error(argv[0], "--users, --tls-cert, --tls-key "
+				   "and --console-insecure are options of "
+				   "--console");
+	if (!cc.tls_cert_file != !cc.tls_key_file)
+		return usage_error(argv[0], "TLS needs both --tls-cert and "
+				   "--tls-key");
+	cc.config_file = d.file;
+	if (!cc.users_file)
+		cc.users_file = USERS_DEFAULT_FILE;
 
 	/* Everything that can fail before anything changes. */
 	lb_init(&d.lb);
@@ -1627,6 +1722,13 @@ int do_daemon(int argc, char **argv)
 		p_err("%s", err);
 		goto out;
 	}
+	if (cc.listen && console_new(&cc, &(struct console_ops){
+			.instance = daemon_instance, .lock = console_lock,
+			.unlock = console_unlock, .apply = console_apply,
+			.ctx = &d }, &d.console, err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
 	if (adopt(&d)) {
 		p_err("cannot read the reals at '%s'", d.dir);
 		goto out;
@@ -1649,14 +1751,18 @@ int do_daemon(int argc, char **argv)
 	if (lk)
 		apply_file(&d, "start");
 	dlog("running on '%s' (%s), pin dir '%s', configuration '%s'%s%s%s%s"
-	     "%s%s", d.lb.cfg.ifname, d.lb.cfg.xdp_mode ==
+	     "%s%s%s%s%s", d.lb.cfg.ifname, d.lb.cfg.xdp_mode ==
 	     XDPLB_MODE_GENERIC ? "generic" : "native", d.dir, d.file,
 	     d.tun_name ? ", announcing through " : "",
 	     d.tun_name ? d.tun_name : "",
 	     listen_on ? ", metrics and status page on " : "",
 	     listen_on ? listen_on : "",
 	     sync_on ? ", sharing tracked flows on " : "",
-	     sync_on ? sync_on : "");
+	     sync_on ? sync_on : "",
+	     cc.listen ? ", web console on " : "", cc.listen ? cc.listen : "",
+	     !cc.listen ? "" : cc.tls_cert_file ? " (HTTPS)" : " (HTTP)");
+	console_event(d.console, "daemon", NULL, "started with the "
+		      "configuration '%s'", d.file);
 	/* Judged now, not at the first tick: reals the instance had keep
 	 * their health, so a daemon restarted (a package upgrade) announces
 	 * again at once instead of a second later; new reals are down until

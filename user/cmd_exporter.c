@@ -66,7 +66,6 @@ static struct lb *instance(void *ctx)
 static int try_read(void)
 {
 	struct snapshot *s = NULL;
-	__u64 *flows = NULL;
 	const char *what;
 	struct lb lb;
 	int err;
@@ -77,13 +76,8 @@ static int try_read(void)
 		s = snapshot_take(&lb);
 		err = s ? 0 : -errno;
 	}
-	if (!err) {
-		flows = calloc(XDPLB_MAX_REALS, sizeof(*flows));
-		err = flows ? lb_tracked_flows(&lb, s->reals, 0,
-					       XDPLB_MAX_REALS, flows) :
-			      -ENOMEM;
-	}
-	free(flows);
+	if (!err)
+		err = snapshot_take_flows(&lb, s);
 	if (s)
 		snapshot_free(s);
 	lb_close(&lb);

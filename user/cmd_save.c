@@ -69,25 +69,11 @@ int do_save(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void json_counts(const char *name, int added, int removed,
-			int changed)
-{
-	jw_name(name);
-	jw_start_object();
-	jw_kv_uint("added", added);
-	jw_kv_uint("removed", removed);
-	jw_kv_uint("changed", changed);
-	jw_end_object();
-}
-
 static void print_diff(const struct config_diff *d)
 {
 	if (opts.json) {
 		jw_start_object();
-		json_counts("services", d->svcs_added, d->svcs_removed,
-			    d->svcs_changed);
-		json_counts("reals", d->reals_added, d->reals_removed,
-			    d->reals_changed);
+		config_diff_json(d);
 		jw_end_object();
 		jw_flush();
 		return;

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "ifaddr.h"
+#include "json.h"
 #include "lines.h"
 #include "neigh.h"
 #include "repair.h"
@@ -124,10 +125,20 @@ static int split_words(char *line, char **argv, char *err, size_t errlen)
 	}
 }
 
+/* A service or real declared twice: where the first one is. */
+static void said_before(char *buf, size_t len, int line)
+{
+	if (line)
+		snprintf(buf, len, "is already declared on line %d", line);
+	else
+		snprintf(buf, len, "already exists");
+}
+
 static int parse_svc_line(struct config *c, int argc, char **argv, int line,
 			  char *err, size_t errlen)
 {
 	struct config_service s = { .line = line };
+	char where[48];
 	struct vip_spec v;
 	int ret, dup;
 
@@ -142,8 +153,8 @@ static int parse_svc_line(struct config *c, int argc, char **argv, int line,
 	s.key = v.key;
 	dup = find_svc(c, &s.key);
 	if (dup >= 0) {
-		snprintf(err, errlen, "VIP %s is already declared on line %d",
-			 v.vip, c->svcs[dup].line);
+		said_before(where, sizeof(where), c->svcs[dup].line);
+		snprintf(err, errlen, "VIP %s %s", v.vip, where);
 		return EXIT_FAIL;
 	}
 	if (c->nsvcs == XDPLB_MAX_SERVICES) {
@@ -164,6 +175,7 @@ static int parse_real_line(struct config *c, int argc, char **argv, int line,
 {
 	struct config_real r = { .line = line };
 	struct real_spec a;
+	char where[48];
 	int ret, dup;
 
 	ret = real_spec_parse(argc, argv, REAL_WEIGHT | REAL_MAC | REAL_SORRY |
@@ -177,8 +189,9 @@ static int parse_real_line(struct config *c, int argc, char **argv, int line,
 	}
 	dup = find_real(c, &a.key, &a.addr);
 	if (dup >= 0) {
-		snprintf(err, errlen, "real %s of VIP %s is already declared "
-			 "on line %d", a.real, a.vip, c->reals[dup].line);
+		said_before(where, sizeof(where), c->reals[dup].line);
+		snprintf(err, errlen, "real %s of VIP %s %s", a.real, a.vip,
+			 where);
 		return EXIT_FAIL;
 	}
 	if (c->nreals == XDPLB_MAX_REALS) {
@@ -200,8 +213,92 @@ static int parse_real_line(struct config *c, int argc, char **argv, int line,
 	return 0;
 }
 
+/* set-vip: the options given, over the service's own. */
+static int edit_set_vip(struct config *c, int argc, char **argv, char *err,
+			size_t errlen)
+{
+	struct config_service *s;
+	struct vip_spec v;
+	int ret, i;
+
+	ret = vip_spec_parse(argc, argv, true, &v, err, errlen);
+	if (ret)
+		return ret;
+	i = find_svc(c, &v.key);
+	if (i < 0) {
+		snprintf(err, errlen, "unknown VIP %s", v.vip);
+		return EXIT_FAIL;
+	}
+	s = &c->svcs[i];
+	return vip_spec_merge(&v, &s->flags, &s->table_size, &s->opts, err,
+			      errlen);
+}
+
+/* del-vip: the service and its reals. */
+static int edit_del_vip(struct config *c, int argc, char **argv, char *err,
+			size_t errlen)
+{
+	struct xdplb_svc_key key;
+	int i, n = 0;
+
+	if (argc != 2) {
+		snprintf(err, errlen, "%s: expected one VIP", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (spec_vip(argv[1], &key, err, errlen))
+		return EXIT_FAIL;
+	i = find_svc(c, &key);
+	if (i < 0) {
+		snprintf(err, errlen, "unknown VIP %s", argv[1]);
+		return EXIT_FAIL;
+	}
+	memmove(&c->svcs[i], &c->svcs[i + 1],
+		(c->nsvcs - i - 1) * sizeof(*c->svcs));
+	c->nsvcs--;
+	for (i = 0; i < c->nreals; i++)
+		if (memcmp(&c->reals[i].svc, &key, sizeof(key)))
+			c->reals[n++] = c->reals[i];
+	c->nreals = n;
+	return 0;
+}
+
+/* set-real (--weight) and del-real. */
+static int edit_real(struct config *c, int argc, char **argv, bool del,
+		     char *err, size_t errlen)
+{
+	struct real_spec a;
+	int ret, i;
+
+	ret = real_spec_parse(argc, argv, del ? 0 : REAL_WEIGHT, &a, err,
+			      errlen);
+	if (ret)
+		return ret;
+	if (!del && !a.has_weight) {
+		snprintf(err, errlen, "%s: --weight W is required", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (find_svc(c, &a.key) < 0) {
+		snprintf(err, errlen, "unknown VIP %s", a.vip);
+		return EXIT_FAIL;
+	}
+	i = find_real(c, &a.key, &a.addr);
+	if (i < 0) {
+		snprintf(err, errlen, "no real %s in VIP %s", a.real, a.vip);
+		return EXIT_FAIL;
+	}
+	if (!del) {
+		c->reals[i].weight = a.weight;
+		return 0;
+	}
+	memmove(&c->reals[i], &c->reals[i + 1],
+		(c->nreals - i - 1) * sizeof(*c->reals));
+	c->nreals--;
+	return 0;
+}
+
 /* A real at the address of any VIP of the file (its own is refused with
- * its line): the load balancer, or another one, owns that address. */
+ * its line): the load balancer, or another one, owns that address. The
+ * real's line (the VIP's for a real from before), or 0 when none. */
 static int vip_as_real(const struct config *c, char *err, size_t errlen)
 {
 	char vip[ADDR_STRLEN], real[ADDR_STRLEN];
@@ -218,63 +315,101 @@ static int vip_as_real(const struct config *c, char *err, size_t errlen)
 				continue;
 			format_addr(&r->addr, r->family, real, sizeof(real));
 			format_vip(&s->key, vip, sizeof(vip));
-			snprintf(err, errlen, "real %s is the address of VIP "
-				 "%s (line %d): a real is another host on the "
-				 "segment", real, vip, s->line);
-			return r->line;
+			if (s->line)
+				snprintf(err, errlen, "real %s is the address "
+					 "of VIP %s (line %d): a real is "
+					 "another host on the segment", real,
+					 vip, s->line);
+			else
+				snprintf(err, errlen, "real %s is the address "
+					 "of VIP %s: a real is another host on "
+					 "the segment", real, vip);
+			return r->line ? r->line : s->line;
 		}
 	}
 	return 0;
+}
+
+int config_edit(struct config *c, FILE *f, bool edit, config_line_fn other,
+		void *ctx, int *errline, char *err, size_t errlen)
+{
+	char *argv[MAX_WORDS + 1], *text;
+	struct lines in;
+	int i, argc, ret;
+
+	*errline = 0;
+	/* What c holds already is "from before", whatever file it was. */
+	for (i = 0; i < c->nsvcs; i++)
+		c->svcs[i].line = 0;
+	for (i = 0; i < c->nreals; i++)
+		c->reals[i].line = 0;
+	/* Every byte checked (lines.h): a NUL would hide the rest of its
+	 * line, a file cut short would pass for a shorter configuration. */
+	ret = lines_open(&in, f, NULL, CONFIG_MAX_LINE, CONFIG_MAX_BYTES);
+	if (ret) {
+		snprintf(err, errlen, "%s", strerror(-ret));
+		return ret;
+	}
+	while (!ret && (ret = lines_next(&in, &text, err, errlen)) > 0) {
+		argc = split_words(text, argv, err, errlen);
+		if (argc <= 0)
+			ret = argc;
+		else if (!strcmp(argv[0], "add-vip"))
+			ret = parse_svc_line(c, argc, argv, in.line, err,
+					     errlen);
+		else if (!strcmp(argv[0], "add-real"))
+			ret = parse_real_line(c, argc, argv, in.line, err,
+					      errlen);
+		else if (edit && !strcmp(argv[0], "set-vip"))
+			ret = edit_set_vip(c, argc, argv, err, errlen);
+		else if (edit && !strcmp(argv[0], "del-vip"))
+			ret = edit_del_vip(c, argc, argv, err, errlen);
+		else if (edit && (!strcmp(argv[0], "set-real") ||
+				  !strcmp(argv[0], "del-real")))
+			ret = edit_real(c, argc, argv, argv[0][0] == 'd', err,
+					errlen);
+		else if (other && (ret = other(ctx, c, argc, argv, in.line,
+					       err, errlen)) != -ENOENT)
+			;
+		else if (edit) {
+			snprintf(err, errlen, "unknown line '%s' (add-vip, "
+				 "set-vip, del-vip, add-real, set-real, "
+				 "del-real)", argv[0]);
+			ret = -1;
+		} else {
+			snprintf(err, errlen, "'%s' does not declare "
+				 "anything (a configuration has add-vip and "
+				 "add-real lines)", argv[0]);
+			ret = -1;
+		}
+	}
+	if (ret) {
+		*errline = in.line;
+	} else {
+		*errline = vip_as_real(c, err, errlen);
+		ret = *errline ? -1 : 0;
+	}
+	lines_close(&in);
+	return ret ? (ret < 0 && ret != -1 ? ret : -EINVAL) : 0;
 }
 
 int config_parse(FILE *f, const char *name, struct config **out, char *err,
 		 size_t errlen)
 {
 	struct config *c = calloc(1, sizeof(*c));
-	char msg[SPEC_ERRLEN], *argv[MAX_WORDS + 1], *text;
-	struct lines in;
-	int argc, ret;
+	char msg[SPEC_ERRLEN];
+	int line, ret;
 
 	if (!c)
 		return -ENOMEM;
-	ret = lines_open(&in, f, name, CONFIG_MAX_LINE, CONFIG_MAX_BYTES);
+	ret = config_edit(c, f, false, NULL, NULL, &line, msg, sizeof(msg));
 	if (ret) {
-		free(c);
-		return ret;
-	}
-	while ((ret = lines_next(&in, &text, err, errlen)) > 0) {
-		argc = split_words(text, argv, msg, sizeof(msg));
-		if (argc <= 0) {
-			ret = argc;
-		} else if (!strcmp(argv[0], "add-vip")) {
-			ret = parse_svc_line(c, argc, argv, in.line, msg,
-					     sizeof(msg));
-		} else if (!strcmp(argv[0], "add-real")) {
-			ret = parse_real_line(c, argc, argv, in.line, msg,
-					      sizeof(msg));
-		} else {
-			snprintf(msg, sizeof(msg), "'%s' does not declare "
-				 "anything (a configuration has add-vip and "
-				 "add-real lines)", argv[0]);
-			ret = -1;
-		}
-		if (ret) {
-			snprintf(err, errlen, "%s:%d: %s", name, in.line, msg);
-			ret = -EINVAL;
-			break;
-		}
-	}
-	lines_close(&in);
-	if (ret) {
+		if (line)
+			snprintf(err, errlen, "%s:%d: %s", name, line, msg);
+		else
+			snprintf(err, errlen, "%s: %s", name, msg);
 		config_free(c);
 		return ret;
-	}
-	/* The file as a whole: a line only the others show wrong. */
-	ret = vip_as_real(c, msg, sizeof(msg));
-	if (ret) {
-		snprintf(err, errlen, "%s:%d: %s", name, ret, msg);
-		config_free(c);
-		return -EINVAL;
 	}
 	*out = c;
 	return 0;
@@ -516,6 +651,25 @@ out:
 	free(order);
 	free(svcs);
 	return err;
+}
+
+static void json_counts(const char *name, int added, int removed,
+			int changed)
+{
+	jw_name(name);
+	jw_start_object();
+	jw_kv_uint("added", added);
+	jw_kv_uint("removed", removed);
+	jw_kv_uint("changed", changed);
+	jw_end_object();
+}
+
+void config_diff_json(const struct config_diff *d)
+{
+	json_counts("services", d->svcs_added, d->svcs_removed,
+		    d->svcs_changed);
+	json_counts("reals", d->reals_added, d->reals_removed,
+		    d->reals_changed);
 }
 
 /* apply ----------------------------------------------------------------- */
@@ -962,14 +1116,24 @@ out:
 	return err;
 }
 
-static struct config *config_dup(const struct config *c)
+/* Room for n elements as grow() expects it to be there. */
+static size_t room_for(int n)
+{
+	size_t cap = 16;
+
+	while (cap < (size_t)n)
+		cap *= 2;
+	return cap;
+}
+
+struct config *config_copy(const struct config *c)
 {
 	struct config *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
-	d->svcs = calloc(c->nsvcs + 1, sizeof(*d->svcs));
-	d->reals = calloc(c->nreals + 1, sizeof(*d->reals));
+	d->svcs = calloc(room_for(c->nsvcs), sizeof(*d->svcs));
+	d->reals = calloc(room_for(c->nreals), sizeof(*d->reals));
 	if (!d->svcs || !d->reals) {
 		config_free(d);
 		return NULL;
@@ -1018,10 +1182,6 @@ int config_check_wipe(const struct config *want, const struct config *have,
 	int i, serving = 0, reals = 0, kept = 0;
 	char vip[ADDR_STRLEN] = "";
 
-	if (!want->nsvcs) {
-		snprintf(err, errlen, "declares no service");
-		return -ECANCELED;
-	}
 	for (i = 0; have && i < have->nsvcs; i++) {
 		int j, n = 0;
 
@@ -1035,7 +1195,15 @@ int config_check_wipe(const struct config *want, const struct config *have,
 		reals += n;
 		kept += find_svc(want, &have->svcs[i].key) >= 0;
 	}
-	if (!serving || kept)
+	/* An instance that serves nothing yet loses nothing (a daemon whose
+	 * console builds the configuration from an empty file). */
+	if (have && !serving)
+		return 0;
+	if (!want->nsvcs) {
+		snprintf(err, errlen, "declares no service");
+		return -ECANCELED;
+	}
+	if (!have || kept)
 		return 0;
 	snprintf(err, errlen, "would delete every service that has reals (%d "
 		 "service%s with %d real%s: %s%s)", serving,
@@ -1062,7 +1230,7 @@ int config_apply(struct lb *lb, const struct config *want,
 		if (err)
 			goto out;
 	}
-	w = config_dup(want);
+	w = config_copy(want);
 	if (!w) {
 		err = fail(out, -ENOMEM, "out of memory");
 		goto out;

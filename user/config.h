@@ -82,6 +82,29 @@ struct config_diff {
 int config_parse(FILE *f, const char *name, struct config **out, char *err,
 		 size_t errlen);
 
+/* A line config_edit does not know, split into words: 0 when done (c
+ * changed as it says), -ENOENT when not one of the callback's either,
+ * another value with the message in err when it is wrong. */
+typedef int (*config_line_fn)(void *ctx, struct config *c, int argc,
+			      char **argv, int line, char *err, size_t errlen);
+
+/*
+ * Apply the lines of f to c in order, as the commands they name would
+ * change an instance: add-vip and add-real lines, and with edit also
+ * set-vip (the options given, over the service's), del-vip (with its
+ * reals), set-real (--weight) and del-real; lines of other kinds go to
+ * other (may be NULL). f must be text as for config_parse (lines.h).
+ * What c held before is said to "already exist"
+ * (its line numbers become 0). On a bad line: -EINVAL, the message in
+ * err (no file name) and the line in *errline (0: not one line's
+ * fault); c is then partly changed, so edit a copy (config_copy).
+ */
+int config_edit(struct config *c, FILE *f, bool edit, config_line_fn other,
+		void *ctx, int *errline, char *err, size_t errlen);
+
+/* A copy of c that config_edit can change; NULL when out of memory. */
+struct config *config_copy(const struct config *c);
+
 /* The configuration running on lb: services in `list` order, the reals
  * of each by address, table sizes equal to the instance's default as 0. */
 int config_from_lb(struct lb *lb, struct config **out);
@@ -109,9 +132,10 @@ enum {
 /*
  * Would want wipe out an instance that runs have (NULL: not known)? It
  * would when it declares no service, or when it would delete every
- * service of have that has reals (if one has): what an empty, cut-off or
- * wrong file does. -ECANCELED with why in err ("declares no service",
- * "would delete every service that has reals (...)"), else 0.
+ * service of have that has reals: what an empty, cut-off or wrong file
+ * does. A have none of whose services has reals loses nothing: never a
+ * wipe. -ECANCELED with why in err ("declares no service", "would delete
+ * every service that has reals (...)"), else 0.
  */
 int config_check_wipe(const struct config *want, const struct config *have,
 		      char *err, size_t errlen);
@@ -134,6 +158,10 @@ int config_apply(struct lb *lb, const struct config *want,
 		 unsigned int flags, struct config_diff *out);
 
 void config_free(struct config *c);
+
+/* The counts of d as the fields "services" and "reals" of the JSON
+ * object being written (json.h), each {"added","removed","changed"}. */
+void config_diff_json(const struct config_diff *d);
 
 /*
  * The MAC of real addr on lb's interface, as add-real finds it: the

@@ -12,13 +12,10 @@
 #include "snapshot.h"
 #include "status_page.h"
 
-enum page { PAGE_METRICS, PAGE_STATUS, PAGE_JSON };
-
-/* Read the instance and write page into r. */
-static void serve(struct exporter *e, enum page page, struct http_reply *r)
+void exporter_serve(struct exporter *e, enum exporter_page page,
+		    struct http_reply *r)
 {
 	struct snapshot *s = NULL;
-	__u64 *flows = NULL;
 	int *ids = NULL;
 	struct lb *lb;
 
@@ -35,32 +32,29 @@ static void serve(struct exporter *e, enum page page, struct http_reply *r)
 		goto out;
 	}
 	switch (page) {
-	case PAGE_METRICS:
+	case EXPORTER_METRICS:
 		/* Without the table (out of memory, a map error), the
 		 * rest is still worth a scrape. */
-		flows = calloc(XDPLB_MAX_REALS, sizeof(*flows));
-		if (flows && lb_tracked_flows(lb, s->reals, 0, XDPLB_MAX_REALS,
-					      flows)) {
-			free(flows);
-			flows = NULL;
-		}
-		metrics_write(r->body, lb, s, flows, ids);
+		snapshot_take_flows(lb, s);
+		metrics_write(r->body, lb, s, s->flows, ids);
 		if (e->more)
 			e->more(r->body, e->ctx);
 		break;
-	case PAGE_STATUS:
+	case EXPORTER_PAGE:
 		if (http_add_header(r, "Content-Security-Policy",
 				    STATUS_PAGE_CSP))
 			http_error(r, 500, "out of memory");
 		else
 			status_page_write(r->body, lb, s, ids);
 		break;
-	case PAGE_JSON:
+	case EXPORTER_JSON_FLOWS:
+		snapshot_take_flows(lb, s);	/* without them, the rest */
+		/* fall through */
+	case EXPORTER_JSON:
 		snapshot_list_json(lb, s, ids, true);
 		break;
 	}
 out:
-	free(flows);
 	if (s)
 		snapshot_free(s);
 	free(ids);
@@ -70,21 +64,21 @@ static void get_metrics(void *ctx, const struct http_request *req,
 			struct http_reply *r)
 {
 	(void)req;
-	serve(ctx, PAGE_METRICS, r);
+	exporter_serve(ctx, EXPORTER_METRICS, r);
 }
 
 static void get_status(void *ctx, const struct http_request *req,
 		       struct http_reply *r)
 {
 	(void)req;
-	serve(ctx, PAGE_STATUS, r);
+	exporter_serve(ctx, EXPORTER_PAGE, r);
 }
 
 static void get_json(void *ctx, const struct http_request *req,
 		     struct http_reply *r)
 {
 	(void)req;
-	serve(ctx, PAGE_JSON, r);
+	exporter_serve(ctx, EXPORTER_JSON, r);
 }
 
 static const struct http_route routes[] = {

@@ -28,6 +28,18 @@ struct exporter {
 	void *ctx;
 };
 
+enum exporter_page {
+	EXPORTER_METRICS,	/* /metrics */
+	EXPORTER_PAGE,		/* / */
+	EXPORTER_JSON,		/* /status.json */
+	EXPORTER_JSON_FLOWS,	/* the same with each real's tracked flows */
+};
+
+/* Read e's instance afresh and write page into r (503 without one); for
+ * other routes that serve the same (the web console's status). */
+void exporter_serve(struct exporter *e, enum exporter_page page,
+		    struct http_reply *r);
+
 /* Serve e's instance on listen (ADDR:PORT); as http_server_new(). */
 int exporter_listen(struct exporter *e, const char *listen,
 		    struct http_server **out, char *err, size_t len);

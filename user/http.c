@@ -18,6 +18,7 @@
  * per-IP one, which counts every IPv6 address apart: a host that has a
  * /64 would be 2^64 clients.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -69,11 +70,23 @@ struct conn {
 	unsigned long long deadline;	/* ms, CLOCK_MONOTONIC */
 };
 
-/* A request (libmicrohttpd's con_cls). */
+/* A request (libmicrohttpd's con_cls); also the http_wait of
+ * http_suspend() and http_resume(). */
 struct req {
 	const struct http_route *route;
+	struct http_server *s;
+	struct MHD_Connection *mc;
+	bool authorized;	/* the auth callback let it through */
+	bool suspend;		/* a callback called http_suspend() */
+	bool suspended;		/* and it is, until http_resume() */
+	LIST_ENTRY(req) waiting;	/* while suspended */
+	void *state;		/* the callback's, across a suspension */
 	char *body;
 	size_t len;
+	union {			/* the auth callback's verdict */
+		unsigned char b[HTTP_AUTH_SIZE];
+		max_align_t align;
+	} auth;
 };
 
 struct http_server {
@@ -81,10 +94,15 @@ struct http_server {
 	const struct http_route *routes;
 	size_t nroutes;
 	void *ctx;
+	http_auth_fn auth;
+	void (*state_free)(void *ctx, void *state);
+	const char *const (*headers)[2];
+	bool tls;
 	unsigned int timeout_ms;
 	unsigned int max_per_client;
 	TAILQ_HEAD(, conn) deadlines;	/* soonest first */
 	LIST_HEAD(, conn) conns;	/* every one, cut off or not */
+	LIST_HEAD(, req) waiting;	/* suspended requests */
 	char last_log[256];	/* libmicrohttpd's last message */
 };
 
@@ -300,8 +318,10 @@ static const char *route_type(const struct http_route *route, bool error)
 	return "text/plain; charset=utf-8";
 }
 
-/* Queue status with body (taken over) and the headers of r. */
-static enum MHD_Result queue(struct MHD_Connection *mc, int status,
+/* Queue status with body (taken over), the server's headers and those of
+ * r. */
+static enum MHD_Result queue(const struct http_server *s,
+			     struct MHD_Connection *mc, int status,
 			     const char *type, char *body, size_t len,
 			     const struct http_reply *r, const char *allow)
 {
@@ -322,6 +342,9 @@ static enum MHD_Result queue(struct MHD_Connection *mc, int status,
 				     "nosniff");
 	if (ok && allow)
 		ok = MHD_add_response_header(resp, "Allow", allow);
+	for (i = 0; ok && s->headers && s->headers[i][0]; i++)
+		ok = MHD_add_response_header(resp, s->headers[i][0],
+					     s->headers[i][1]);
 	for (i = 0; ok && r && i < r->nheaders; i++)
 		ok = MHD_add_response_header(resp, r->headers[i][0],
 					     r->headers[i][1]);
@@ -332,7 +355,8 @@ static enum MHD_Result queue(struct MHD_Connection *mc, int status,
 	return ret;
 }
 
-static enum MHD_Result queue_error(struct MHD_Connection *mc,
+static enum MHD_Result queue_error(const struct http_server *s,
+				   struct MHD_Connection *mc,
 				   const struct http_route *route, int status,
 				   const char *msg, const char *allow)
 {
@@ -343,8 +367,33 @@ static enum MHD_Result queue_error(struct MHD_Connection *mc,
 		free(body);
 		return MHD_NO;
 	}
-	return queue(mc, status, route_type(route, true), body, len, NULL,
+	return queue(s, mc, status, route_type(route, true), body, len, NULL,
 		     allow);
+}
+
+/* Queue r with body (taken over); an error of r replaces the body. */
+static enum MHD_Result answer(const struct http_server *s,
+			      struct MHD_Connection *mc,
+			      const struct http_route *rt, struct http_reply *r,
+			      char *body, size_t len)
+{
+	enum MHD_Result ret;
+	bool error = r->error[0] || r->status >= 400;
+
+	if (r->error[0] || (r->status >= 400 && !len)) {
+		free(body);
+		body = NULL;
+		if (error_body(rt, r->status, r->error, &body, &len)) {
+			free(body);
+			reply_free(r);
+			return MHD_NO;
+		}
+	}
+	ret = queue(s, mc, r->status, error ? route_type(rt, true) :
+		    r->type ? r->type : route_type(rt, false), body, len, r,
+		    NULL);
+	reply_free(r);
+	return ret;
 }
 
 /* Requests ----------------------------------------------------------- */
@@ -436,27 +485,55 @@ static int check_length(struct MHD_Connection *mc,
 	return n > rt->max_body ? MHD_HTTP_CONTENT_TOO_LARGE : 0;
 }
 
+/* The request q as handlers see it. */
+static struct http_request request_of(const struct http_server *s,
+				      struct MHD_Connection *mc, struct req *q,
+				      const char *path)
+{
+	const struct http_route *rt = q->route;
+
+	return (struct http_request){
+		.method = rt->method,
+		.path = path,
+		.body = q->body ? q->body : "",
+		.body_len = q->len,
+		.conn = mc,
+		.auth = rt->flags & HTTP_ROUTE_AUTH ? q->auth.b : NULL,
+		.tls = s->tls,
+		.wait = (struct http_wait *)q,
+		.state = q->state,
+	};
+}
+
+/* After a callback: suspend the request if it asked to (http_suspend);
+ * true if it is. */
+static bool suspend_if_asked(struct req *q, struct http_reply *r)
+{
+	if (!q->suspend)
+		return false;
+	q->suspend = false;
+	reply_free(r);
+	q->suspended = true;
+	LIST_INSERT_HEAD(&q->s->waiting, q, waiting);
+	MHD_suspend_connection(q->mc);
+	return true;
+}
+
 /* Run the route's handler and queue its answer. */
 static enum MHD_Result run_handler(struct http_server *s,
 				   struct MHD_Connection *mc, struct req *q,
 				   const char *path)
 {
 	const struct http_route *rt = q->route;
-	struct http_request req = {
-		.method = rt->method,
-		.path = path,
-		.body = q->body ? q->body : "",
-		.body_len = q->len,
-		.conn = mc,
-	};
+	struct http_request req = request_of(s, mc, q, path);
 	struct http_reply r = { .status = MHD_HTTP_OK };
-	enum MHD_Result ret;
 	char *body = NULL;
 	size_t len = 0;
 
+	q->state = NULL;	/* the handler's now */
 	r.body = open_memstream(&body, &len);
 	if (!r.body)
-		return queue_error(mc, rt, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return queue_error(s, mc, rt, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				   "out of memory", NULL);
 	if (rt->flags & HTTP_ROUTE_JSON)
 		jw_set_output(r.body);
@@ -466,20 +543,39 @@ static enum MHD_Result run_handler(struct http_server *s,
 	if (fclose(r.body) && !r.error[0])
 		http_error(&r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			   "out of memory");
-	if (r.error[0] || (r.status >= 400 && !len)) {
+	if (suspend_if_asked(q, &r)) {
 		free(body);
-		body = NULL;
-		if (error_body(rt, r.status, r.error, &body, &len)) {
-			free(body);
-			reply_free(&r);
-			return MHD_NO;
-		}
+		return MHD_YES;
 	}
-	ret = queue(mc, r.status, r.error[0] || r.status >= 400 ?
-		    route_type(rt, true) : r.type ? r.type :
-		    route_type(rt, false), body, len, &r, NULL);
-	reply_free(&r);
-	return ret;
+	return answer(s, mc, rt, &r, body, len);
+}
+
+/* The server's auth callback on a request's head: MHD_YES to go on (the
+ * verdict in q->auth), else the refusal is queued. */
+static enum MHD_Result authorize(struct http_server *s,
+				 struct MHD_Connection *mc, struct req *q,
+				 const char *path)
+{
+	const struct http_route *rt = q->route;
+	struct http_request req = request_of(s, mc, q, path);
+	struct http_reply r = { .status = MHD_HTTP_OK };
+
+	q->state = NULL;	/* the callback's now */
+	if (!(rt->flags & HTTP_ROUTE_AUTH)) {
+		q->authorized = true;
+		return MHD_YES;
+	}
+	if (!s->auth)	/* a route that needs it, a server without */
+		return queue_error(s, mc, rt, MHD_HTTP_FORBIDDEN, "", NULL);
+	s->auth(s->ctx, &req, q->auth.b, &r);
+	if (suspend_if_asked(q, &r))
+		return MHD_YES;
+	if (r.status < 400 && !r.error[0]) {
+		reply_free(&r);
+		q->authorized = true;
+		return MHD_YES;
+	}
+	return answer(s, mc, rt, &r, NULL, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
@@ -498,19 +594,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 		q = calloc(1, sizeof(*q));
 		if (!q)
 			return MHD_NO;
+		q->s = s;
+		q->mc = mc;
 		*con_cls = q;
 		status = check_head(mc, version);
 		if (!status)
 			status = route_find(s, method, url, &q->route, allow,
 					    sizeof(allow));
 		if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-			return queue_error(mc, NULL, status, "", allow);
+			return queue_error(s, mc, NULL, status, "", allow);
 		if (!status)
 			status = check_length(mc, q->route);
 		if (status)
-			return queue_error(mc, q->route, status, "", NULL);
-		return MHD_YES;
+			return queue_error(s, mc, q->route, status, "", NULL);
+		return authorize(s, mc, q, url);
 	}
+	/* Resumed while its head was being authorized: again. */
+	if (!q->authorized)
+		return authorize(s, mc, q, url);
 	if (*upload_size) {
 		/* A body longer than the route takes that did not say so
 		 * up front (chunked): not worth reading to the end. */
@@ -533,12 +634,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *s = cls;
 	struct req *q = *con_cls;
 
 	(void)toe;
 	/* With keep-alive, the next request's head is due next. */
-	arm_connection(cls, mc);
+	arm_connection(s, mc);
 	if (q) {
+		if (q->suspended)	/* the server stops */
+			LIST_REMOVE(q, waiting);
+		if (q->state && s->state_free)
+			s->state_free(s->ctx, q->state);
 		free(q->body);
 		free(q);
 	}
@@ -621,7 +727,8 @@ static int listen_on(const char *addr, char *err, size_t len)
 int http_server_new(const struct http_config *cfg, struct http_server **out,
 		    char *err, size_t len)
 {
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem o[16];
 	struct stat st = {}, again;
 	struct http_server *s;
@@ -649,9 +756,14 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	}
 	TAILQ_INIT(&s->deadlines);
 	LIST_INIT(&s->conns);
+	LIST_INIT(&s->waiting);
 	s->routes = cfg->routes;
 	s->nroutes = cfg->nroutes;
 	s->ctx = cfg->ctx;
+	s->auth = cfg->auth;
+	s->state_free = cfg->state_free;
+	s->headers = cfg->headers;
+	s->tls = cfg->tls_key;
 	s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : HTTP_TIMEOUT_MS;
 	s->max_per_client = cfg->max_per_client ? cfg->max_per_client :
 			    HTTP_MAX_PER_CLIENT;
@@ -702,8 +814,14 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 
 void http_server_free(struct http_server *s)
 {
+	struct req *q;
+
 	if (!s)
 		return;
+	/* libmicrohttpd must not stop with a connection suspended; resumed,
+	 * it is closed with the others (its state freed then). */
+	LIST_FOREACH(q, &s->waiting, waiting)
+		MHD_resume_connection(q->mc);
 	/* Closes the listening socket and every connection; the close
 	 * notifications free their struct conn. */
 	MHD_stop_daemon(s->mhd);
@@ -743,7 +861,55 @@ void http_dispatch(struct http_server *s)
 	expire(s);
 }
 
+void http_suspend(const struct http_request *req, void *state)
+{
+	struct req *q = (struct req *)req->wait;
+
+	q->suspend = true;
+	q->state = state;
+}
+
+void http_resume(struct http_wait *w)
+{
+	struct req *q = (struct req *)w;
+
+	if (!q->suspended)
+		return;
+	q->suspended = false;
+	LIST_REMOVE(q, waiting);
+	MHD_resume_connection(q->mc);
+}
+
 const char *http_header(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void http_client_name(const struct http_request *req, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned char a6[16] = {};
+	char a[INET6_ADDRSTRLEN];
+	struct client c;
+
+	ci = MHD_get_connection_info(req->conn,
+				     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || client_of(ci->client_addr, sizeof(struct sockaddr_storage),
+			     &c)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (c.family == 4) {
+		inet_ntop(AF_INET, c.addr, a, sizeof(a));
+		snprintf(buf, len, "%s", a);
+		return;
+	}
+	memcpy(a6, c.addr, 8);
+	inet_ntop(AF_INET6, a6, a, sizeof(a));
+	snprintf(buf, len, "%s/64", a);
 }

@@ -27,6 +27,18 @@
  * The owner polls http_fd() for input with http_timeout() as the timeout
  * and calls http_dispatch() after each wake-up; handlers are called from
  * inside http_dispatch(), one at a time.
+ *
+ * A server may also authorize requests (http_config.auth): for the routes
+ * that say so, its callback runs as soon as a request's head is in, before
+ * any of its body is read, and either refuses the request (401, 403,
+ * 429...) or leaves what it found out (who asks) in the request for the
+ * handler.
+ *
+ * A callback (auth or handler) whose answer waits for work done on
+ * another thread (a password hash, pwcheck.h) suspends its request
+ * (http_suspend) instead of blocking the loop: the connection is left
+ * alone until the owner resumes it (http_resume), and then the same
+ * callback is called again for the same request.
  */
 #ifndef XDPLB_HTTP_H
 #define XDPLB_HTTP_H
@@ -40,8 +52,10 @@
 #define HTTP_TIMEOUT_MS		10000
 #define HTTP_MAX_HEAD		8192
 #define HTTP_MAX_REPLY_HEADERS	8
+#define HTTP_AUTH_SIZE		256	/* what an auth callback leaves */
 
 struct MHD_Connection;
+struct http_wait;
 
 /* A request as a handler sees it. */
 struct http_request {
@@ -50,6 +64,14 @@ struct http_request {
 	const char *body;	/* NUL-terminated; "" when none */
 	size_t body_len;
 	struct MHD_Connection *conn;	/* for http_header() */
+	/* HTTP_ROUTE_AUTH routes: what the server's auth callback left,
+	 * HTTP_AUTH_SIZE bytes; NULL on other routes. */
+	void *auth;
+	bool tls;		/* on a TLS connection */
+	struct http_wait *wait;	/* this request, for http_resume() */
+	/* What the callback gave http_suspend() when it was called before
+	 * for this request, and is its own again; NULL the first time. */
+	void *state;
 };
 
 /* What a handler answers: the status (200 unless it sets another), the
@@ -71,6 +93,8 @@ enum {
 	/* application/json; the body goes through json.h; errors are
 	 * {"error": "..."} */
 	HTTP_ROUTE_JSON = 1 << 0,
+	/* http_config.auth decides on the request's head first. */
+	HTTP_ROUTE_AUTH = 1 << 1,
 };
 
 struct http_route {
@@ -82,11 +106,27 @@ struct http_route {
 	unsigned int flags;
 };
 
+/*
+ * Called for an HTTP_ROUTE_AUTH route when the request's head is in (its
+ * body is "" yet): return 0 to go on, having written what the handler is
+ * to know into auth (HTTP_AUTH_SIZE bytes, zeroed); or refuse the request
+ * with http_error() on r (and headers: WWW-Authenticate, Retry-After),
+ * and its body is never read.
+ */
+typedef void (*http_auth_fn)(void *ctx, const struct http_request *req,
+			     void *auth, struct http_reply *r);
+
 struct http_config {
 	const char *listen;	/* ADDR:PORT, IPv6 ADDR in brackets */
 	const struct http_route *routes;
 	size_t nroutes;
 	void *ctx;		/* every handler's */
+	http_auth_fn auth;	/* for HTTP_ROUTE_AUTH routes */
+	/* The state of a request suspended when the server is freed. */
+	void (*state_free)(void *ctx, void *state);
+	/* Headers of every answer, errors included: {name, value} pairs,
+	 * {NULL, NULL} after the last; NULL: none. */
+	const char *const (*headers)[2];
 	/* PEM text of a TLS key and its certificate (chain); both NULL:
 	 * plain HTTP. */
 	const char *tls_key;
@@ -118,8 +158,25 @@ int http_timeout(const struct http_server *s);
  * blocks. */
 void http_dispatch(struct http_server *s);
 
+/*
+ * From a callback: answer later. Once the callback has returned (without
+ * an answer: whatever it set in its reply is dropped), its request waits,
+ * neither read nor written, until http_resume(req->wait) on the owner's
+ * thread; then the same callback is called again for it, with state in
+ * req->state. Until then state is the server's (state_free).
+ */
+void http_suspend(const struct http_request *req, void *state);
+/* Go on with a suspended request (at the next http_dispatch()). */
+void http_resume(struct http_wait *w);
+
 /* The value of a request header, or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
+/* The value of a cookie the request carries, or NULL. */
+const char *http_cookie(const struct http_request *req, const char *name);
+/* The client as the per-client limit counts it, as text: its IPv4
+ * address, or its IPv6 /64 ("2001:db8:1:2::/64"); "?" when unknown. */
+void http_client_name(const struct http_request *req, char *buf,
+		      size_t len);
 /* Answer status with one line of the server's own (never a request's
  * bytes unless escaped by the caller): text, or {"error": ...} on a JSON
  * route. Whatever the handler wrote to the body is dropped. */

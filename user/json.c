@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * json.c - the streaming JSON writer (see json.h).
+ */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -53,12 +56,38 @@ static void jw_close(char c)
 	fputc(c, jw_out());
 }
 
+/* The length of the UTF-8 sequence s starts (1..4), or 0 when s does
+ * not start a valid one (RFC 3629: no overlong form, no surrogate, nothing
+ * above U+10FFFF). Never reads past a NUL. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4 || (s[1] & 0xc0) != 0x80)
+		return 0;
+	if (s[0] < 0xe0)
+		return 2;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f) ||
+	    (s[2] & 0xc0) != 0x80)
+		return 0;
+	if (s[0] < 0xf0)
+		return 3;
+	return (s[3] & 0xc0) == 0x80 ? 4 : 0;
+}
+
+/* s as a JSON string: what is not UTF-8 (a byte of a client's request,
+ * say) becomes U+FFFD, so that the document stays valid. */
 static void jw_escaped(const char *s)
 {
-	fputc('"', jw_out());
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
+	int n;
 
+	fputc('"', jw_out());
+	while (*p) {
+		unsigned char c = *p;
+
+		n = utf8_len(p);
 		if (c == '"' || c == '\\')
 			fprintf(jw_out(), "\\%c", c);
 		else if (c == '\n')
@@ -67,8 +96,11 @@ static void jw_escaped(const char *s)
 			fputs("\\t", jw_out());
 		else if (c < 0x20)
 			fprintf(jw_out(), "\\u%04x", c);
+		else if (!n)
+			fputs("\\ufffd", jw_out());
 		else
-			fputc(c, jw_out());
+			fwrite(p, 1, n, jw_out());
+		p += n ? n : 1;
 	}
 	fputc('"', jw_out());
 }

@@ -32,7 +32,8 @@ void lines_close(struct lines *l)
 static int bad(const struct lines *l, int ret, char *err, size_t errlen,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* "NAME:LINE: message" in err; return ret. */
+/* "NAME:LINE: message" in err (the message alone without a NAME); return
+ * ret. */
 static int bad(const struct lines *l, int ret, char *err, size_t errlen,
 	       const char *fmt, ...)
 {
@@ -42,8 +43,10 @@ static int bad(const struct lines *l, int ret, char *err, size_t errlen,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (err)
+	if (err && l->name)
 		snprintf(err, errlen, "%s:%d: %s", l->name, l->line, msg);
+	else if (err)
+		snprintf(err, errlen, "%s", msg);
 	return ret;
 }
 

@@ -20,7 +20,9 @@
 
 struct lines {
 	FILE *f;
-	const char *name;	/* for messages: the path, or "<stdin>" */
+	const char *name;	/* for messages: the path, or "<stdin>";
+				 * NULL: the message alone (the caller
+				 * names file and line, l->line) */
 	size_t max_line;	/* bytes of a line, its newline not counted */
 	size_t max_total;	/* bytes of the whole file */
 	size_t total;		/* bytes read so far */

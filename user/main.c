@@ -57,6 +57,8 @@ static const struct command commands[] = {
 	{ "real-setup", do_real_setup, true },
 	{ "check-real", do_check_real, true },
 	{ "exporter", do_exporter, true },
+	/* The users file's permissions decide. */
+	{ "passwd", do_passwd, false },
 	{ "upgrade", do_upgrade, true },
 	{ "verify", do_verify, true },
 	{ "version", do_version, false },

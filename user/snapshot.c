@@ -29,7 +29,24 @@ void snapshot_free(struct snapshot *s)
 	free(s->svcs);
 	free(s->reals);
 	free(s->real);
+	free(s->flows);
 	free(s);
+}
+
+int snapshot_take_flows(struct lb *lb, struct snapshot *s)
+{
+	int err;
+
+	free(s->flows);
+	s->flows = calloc(XDPLB_MAX_REALS, sizeof(*s->flows));
+	if (!s->flows)
+		return -ENOMEM;
+	err = lb_tracked_flows(lb, s->reals, 0, XDPLB_MAX_REALS, s->flows);
+	if (err) {
+		free(s->flows);
+		s->flows = NULL;
+	}
+	return err;
 }
 
 struct snapshot *snapshot_take(struct lb *lb)
@@ -239,6 +256,8 @@ void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 			jw_kv_bool("sorry", r->flags & XDPLB_REAL_F_SORRY);
 			jw_kv_uint("packets", s->real[ids[j]].packets);
 			jw_kv_uint("bytes", s->real[ids[j]].bytes);
+			if (s->flows)
+				jw_kv_uint("flows", s->flows[ids[j]]);
 			jw_end_object();
 		}
 		jw_end_array();

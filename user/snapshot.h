@@ -23,11 +23,15 @@ struct snapshot {
 	struct running prog;		/* what runs (id 0: none found) */
 	__u64 ct_full, ct_lost;		/* ct_guard's, every CPU's */
 	bool prog_same;			/* it is this binary's build */
+	__u64 *flows;			/* by real id; NULL: not counted */
 };
 
 /* NULL with errno set when the maps cannot be read. */
 struct snapshot *snapshot_take(struct lb *lb);
 void snapshot_free(struct snapshot *s);
+/* Count the tracked flows of each real into s->flows (one walk of the
+ * connection table); 0 or -errno, s->flows NULL then. */
+int snapshot_take_flows(struct lb *lb, struct snapshot *s);
 
 /* Real ids of one service into ids (XDPLB_MAX_REALS), sorted by address;
  * returns how many. */
@@ -50,7 +54,8 @@ void snapshot_prog_text(const struct snapshot *s, char *buf, size_t len);
 /* `list -j`: the instance, its services with checks, reals and counters.
  * served (the exporter's /status.json): also when the counters were read
  * (sampled_at, CLOCK_MONOTONIC seconds), which rates are best computed
- * from, and exec checks without their command lines. */
+ * from, and exec checks without their command lines. With s->flows, each
+ * real's tracked flows too ("flows"). */
 void snapshot_list_json(const struct lb *lb, const struct snapshot *s,
 			int *ids, bool served);
 

@@ -201,6 +201,7 @@ jget() { nsutil get "$2" <<<"$1"; }
 _ns_write_nsutil() {
 	cat >"$1" <<'PYEOF'
 """nsutil.py - traffic and JSON helpers for tests/ns (stdlib only)."""
+import base64
 import http.client
 import json
 import socket
@@ -346,6 +347,63 @@ def cmd_stream(args):
     print(json.dumps(t, sort_keys=True))
 
 
+def flood_one(host, port, src, i):
+    """One wrong password on a new connection from src: POST /api/v1/login
+    or HTTP Basic, in turn; the answer's status (a string)."""
+    if i % 2:
+        body = json.dumps({"user": "alice", "password": "wrong-%d" % i})
+        head = ("POST /api/v1/login HTTP/1.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: %d\r\n" % len(body))
+    else:
+        cred = base64.b64encode(b"bob:wrong-%d" % i).decode()
+        head, body = "GET /api/v1/status HTTP/1.1\r\nAuthorization: Basic %s\r\n" % cred, ""
+    req = "%sHost: %s:%d\r\nConnection: close\r\n\r\n%s" % (head, host, port, body)
+    with socket.create_connection((host, port), timeout=10, source_address=(src, 0)) as s:
+        s.sendall(req.encode())
+        got = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    return got.split(b" ")[1].decode() if got.startswith(b"HTTP/") else "no answer"
+
+
+def cmd_flood(args):
+    """flood HOST PORT SECS CONNS ADDR...: wrong passwords to the web console
+    for SECS, CONNS connections at a time (each sends one, reads the answer,
+    waits 50 ms), each new one from the next ADDR (a local address to bind);
+    prints the answers' statuses and how many, {"401": N, "503": N, ...},
+    with "errors" for connections that failed."""
+    host, port, secs, conns, addrs = args[0], int(args[1]), float(args[2]), int(args[3]), args[4:]
+    t = {"errors": 0}
+    lock = threading.Lock()
+    n = [0]
+    end = time.monotonic() + secs
+
+    def run():
+        while time.monotonic() < end:
+            with lock:
+                i = n[0]
+                n[0] += 1
+            try:
+                code = flood_one(host, port, addrs[i % len(addrs)], i)
+            except OSError as e:
+                with lock:
+                    error(t, repr(e))
+                continue
+            with lock:
+                tally_add(t, code)
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=run) for _ in range(conns)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print(json.dumps(t, sort_keys=True))
+
+
 def counters_of(d):
     """{name: value} of every counter in `stats -j`."""
     out = {"global." + k: v for k, v in d.get("global", {}).items()}
@@ -479,7 +537,7 @@ def cmd_config(args):
 
 
 CMDS = {"http": cmd_http, "udp": cmd_udp, "fetch": cmd_fetch, "tally": cmd_tally,
-        "stream": cmd_stream, "monotonic": cmd_monotonic,
+        "stream": cmd_stream, "monotonic": cmd_monotonic, "flood": cmd_flood,
         "dist": cmd_dist, "get": cmd_get, "config": cmd_config}
 
 if __name__ == "__main__":

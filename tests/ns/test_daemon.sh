@@ -159,6 +159,7 @@ health_after() {
 	t0=$(date +%s%N)
 	"$@"
 	ms=$(wait_health "$h" "$st" 3 "$t0")
+	[[ -n $ms ]] || fail "$h not $st after 3 s: $(cat "$T_REASON")"
 	log "$h $st after $ms ms"
 	((ms <= 2000)) || fail "$h $st after $ms ms (want <= 2000: 2 checks x 0.5 s + slack)"
 }

@@ -527,8 +527,10 @@ Test(config_check_wipe, empty_or_all_gone)
 	/* Only a service without reals kept: a wipe all the same. */
 	cr_expect_eq(config_check_wipe(bare, have, err, sizeof(err)),
 		     -ECANCELED);
-	/* Nothing serves (a fresh instance): anything goes but nothing. */
+	/* Nothing serves (a fresh instance): it loses nothing, so anything
+	 * goes, an empty file too (a console builds it from nothing). */
 	cr_expect_eq(config_check_wipe(other, bare, err, sizeof(err)), 0);
+	cr_expect_eq(config_check_wipe(empty, bare, err, sizeof(err)), 0);
 	cr_expect_eq(config_check_wipe(other, NULL, err, sizeof(err)), 0);
 	config_free(empty);
 	config_free(have);
@@ -553,4 +555,169 @@ Test(format_secs, shortest_exact)
 		format_secs(cases[i].ms, buf, sizeof(buf));
 		cr_expect_str_eq(buf, cases[i].s, "%u ms", cases[i].ms);
 	}
+}
+
+/* config_edit over a copy of the configuration text base, with lines;
+ * returns its result, the copy's save form in *out (to free). */
+static int edit(const char *base, const char *lines, config_line_fn other,
+		void *ctx, char **out, int *line, char *err, size_t len)
+{
+	struct config *c = NULL, *x;
+	FILE *f;
+	int ret;
+
+	cr_assert_eq(parse(base, &c, err, len), 0, "base: %s", err);
+	x = config_copy(c);
+	cr_assert(x);
+	f = fmemopen((void *)lines, strlen(lines), "r");
+	cr_assert(f);
+	ret = config_edit(x, f, true, other, ctx, line, err, len);
+	fclose(f);
+	*out = write_str(x);
+	config_free(x);
+	config_free(c);
+	return ret;
+}
+
+static const char base[] =
+	"add-vip 10.0.0.1:80 --check tcp\n"
+	"add-real --vip 10.0.0.1:80 10.0.0.11 --weight 2\n"
+	"add-real --vip 10.0.0.1:80 10.0.0.12\n"
+	"add-vip 10.0.0.1:53/udp\n"
+	"add-real --vip 10.0.0.1:53/udp 10.0.0.13\n";
+
+/* Each line of the save grammar changes the configuration as the command
+ * would an instance, in order. */
+Test(config_edit, applies_in_order)
+{
+	char err[256], *out;
+	int line, ret;
+
+	ret = edit(base, "set-real --vip 10.0.0.1:80 10.0.0.12 --weight 5\n"
+		   "del-real --vip 10.0.0.1:80 10.0.0.11\n"
+		   "# a comment\n\n"
+		   "add-real --vip 10.0.0.1:80 10.0.0.11 --weight 7 "
+		   "--mac 02:00:00:00:00:0b\n"
+		   "set-vip 10.0.0.1:80 --hash src-ip --quorum 2\n"
+		   "del-vip 10.0.0.1:53/udp\n"
+		   "add-vip [fd00::1]:443\n", NULL, NULL, &out, &line, err,
+		   sizeof(err));
+	cr_assert_eq(ret, 0, "line %d: %s", line, err);
+	cr_expect_str_eq(out,
+		"add-vip 10.0.0.1:80/tcp --hash src-ip --check tcp "
+		"--quorum 2\n"
+		"add-real --vip 10.0.0.1:80/tcp 10.0.0.11 --weight 7 "
+		"--mac 02:00:00:00:00:0b\n"
+		"add-real --vip 10.0.0.1:80/tcp 10.0.0.12 --weight 5\n"
+		"add-vip [fd00::1]:443/tcp\n");
+	free(out);
+}
+
+/* A bad line: its number and the reason, the same words as the command. */
+Test(config_edit, names_the_bad_line)
+{
+	static const struct {
+		const char *lines;
+		int line;
+		const char *says;
+	} wrong[] = {
+		{ "add-vip 10.0.0.1:80\n", 1, "VIP 10.0.0.1:80/tcp already "
+		  "exists" },
+		{ "add-vip 10.0.0.2:80\nadd-vip 10.0.0.2:80\n", 2,
+		  "already declared on line 1" },
+		{ "\nadd-real --vip 10.0.0.1:80 10.0.0.11\n", 2,
+		  "real 10.0.0.11 of VIP 10.0.0.1:80/tcp already exists" },
+		{ "set-real --vip 10.0.0.1:80 10.0.0.99 --weight 1\n", 1,
+		  "no real 10.0.0.99 in VIP 10.0.0.1:80/tcp" },
+		{ "set-real --vip 10.0.0.1:80 10.0.0.11\n", 1,
+		  "--weight W is required" },
+		{ "set-real --vip 10.0.0.1:80 10.0.0.11 --weight 70000\n", 1,
+		  "weight '70000' out of range" },
+		{ "del-real --vip 10.0.0.9:80 10.0.0.11\n", 1,
+		  "unknown VIP 10.0.0.9:80/tcp" },
+		{ "del-vip 10.0.0.9:80\n", 1, "unknown VIP 10.0.0.9:80" },
+		{ "del-vip\n", 1, "expected one VIP" },
+		{ "set-vip 10.0.0.1:80\n", 1, "nothing to change" },
+		{ "set-vip 10.0.0.1:80 --ops\n", 1, "--ops is for UDP" },
+		{ "del-real --vip 10.0.0.1:80 10.0.0.11\n"
+		  "set-real --vip 10.0.0.1:80 10.0.0.11 --weight 1\n", 2,
+		  "no real 10.0.0.11" },
+		{ "attach eth0\n", 1, "unknown line 'attach'" },
+		{ "add-vip 10.0.0.11:443\n", 1, "real 10.0.0.11 is the "
+		  "address of VIP 10.0.0.11:443/tcp (line 1)" },
+	};
+	char err[256], *out;
+	size_t i;
+	int line;
+
+	for (i = 0; i < ARRAY_SIZE(wrong); i++) {
+		cr_expect_eq(edit(base, wrong[i].lines, NULL, NULL, &out, &line,
+				  err, sizeof(err)), -EINVAL, "case %zu", i);
+		cr_expect_eq(line, wrong[i].line, "case %zu: line %d (%s)", i,
+			     line, err);
+		cr_expect(strstr(err, wrong[i].says),
+			  "case %zu: '%s' does not say '%s'", i, err,
+			  wrong[i].says);
+		free(out);
+	}
+}
+
+/* A line of the caller's own kind goes to its callback; -ENOENT: not its
+ * either. */
+static int drain(void *ctx, struct config *c, int argc, char **argv,
+		 int line, char *err, size_t len)
+{
+	int i;
+
+	(void)line;
+	(void)err;
+	(void)len;
+	if (strcmp(argv[0], "drain-all") || argc != 1)
+		return -ENOENT;
+	for (i = 0; i < c->nreals; i++)
+		c->reals[i].weight = 0;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(config_edit, other_lines)
+{
+	char err[256], *out;
+	int line, calls = 0;
+
+	cr_expect_eq(edit(base, "drain-all\n", drain, &calls, &out, &line, err,
+			  sizeof(err)), 0, "%s", err);
+	cr_expect_eq(calls, 1);
+	cr_expect(strstr(out, "10.0.0.11 --weight 0\n"), "%s", out);
+	free(out);
+	cr_expect_eq(edit(base, "drain-some\n", drain, &calls, &out, &line,
+			  err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "unknown line 'drain-some'"), "%s", err);
+	free(out);
+}
+
+/* A copy takes more than 16 elements, and one more after that (the
+ * growth rule of the arrays). */
+Test(config_edit, copy_grows)
+{
+	char *text = NULL, *lines = NULL, err[256], *out;
+	size_t tl = 0, ll = 0;
+	FILE *t = open_memstream(&text, &tl), *l = open_memstream(&lines, &ll);
+	int i, line;
+
+	fprintf(t, "add-vip 10.0.0.1:80\n");
+	for (i = 0; i < 21; i++)
+		fprintf(t, "add-real --vip 10.0.0.1:80 10.0.1.%d\n", i + 1);
+	for (i = 0; i < 40; i++)
+		fprintf(l, "add-real --vip 10.0.0.1:80 10.0.2.%d\n", i + 1);
+	fclose(t);
+	fclose(l);
+	cr_assert_eq(edit(text, lines, NULL, NULL, &out, &line, err,
+			  sizeof(err)), 0, "%s", err);
+	cr_expect(strstr(out, "10.0.1.21 --weight 1\nadd-real --vip "
+			 "10.0.0.1:80/tcp 10.0.2.1 --weight 1\n"), "%s", out);
+	cr_expect(strstr(out, "10.0.2.40 --weight 1\n"), "%s", out);
+	free(out);
+	free(text);
+	free(lines);
 }

@@ -4,7 +4,10 @@
  * thread as the exporter's and the daemon's run it: the route table (404,
  * 405 with Allow, HEAD), request bodies up to the route's cap (413, a
  * chunked body over it cut off), JSON errors, the per-client limit, the
- * request deadline against a client that trickles its head, and TLS.
+ * request deadline against a client that trickles its head, TLS, a
+ * server's auth callback (decides on the head, before any body is read)
+ * and headers on every answer, and requests suspended by a callback and
+ * resumed later while others are served.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,15 +59,123 @@ static void put_item(void *ctx, const struct http_request *req,
 	http_add_header(r, "X-Test", "1");
 }
 
+/* How many times secret() ran. */
+static int secret_runs;
+
+/* What auth() found, and what the request says of itself. */
+static void secret(void *ctx, const struct http_request *req,
+		   struct http_reply *r)
+{
+	char client[64];
+
+	(void)ctx;
+	(void)r;
+	__atomic_add_fetch(&secret_runs, 1, __ATOMIC_SEQ_CST);
+	http_client_name(req, client, sizeof(client));
+	jw_start_object();
+	jw_kv_string("auth", req->auth);
+	jw_kv_string("client", client);
+	jw_kv_string("body", req->body);
+	jw_end_object();
+	jw_flush();
+}
+
+/* The request a callback suspended last, for the loop to resume when the
+ * test says (srv.resume); the states freed with a server. */
+static struct http_wait *waiting;
+static int states_freed;
+
+static void suspend(const struct http_request *req, int value)
+{
+	int *st = malloc(sizeof(*st));
+
+	cr_assert(st);
+	*st = value;
+	http_suspend(req, st);
+	__atomic_store_n(&waiting, req->wait, __ATOMIC_SEQ_CST);
+}
+
+static void free_state(void *ctx, void *state)
+{
+	(void)ctx;
+	free(state);
+	__atomic_add_fetch(&states_freed, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Suspends first (what it wrote is dropped); answers with its state when
+ * called again. */
+static void later(void *ctx, const struct http_request *req,
+		  struct http_reply *r)
+{
+	int *st = req->state;
+
+	(void)ctx;
+	if (!st) {
+		fprintf(r->body, "dropped");
+		http_add_header(r, "X-Dropped", "1");
+		suspend(req, 42);
+		return;
+	}
+	jw_start_object();
+	jw_kv_uint("state", *st);
+	jw_kv_string("body", req->body);
+	jw_end_object();
+	jw_flush();
+	free(st);
+}
+
+/* X-Key good: on, with the cookie "who"; slow: 429; wait: suspended,
+ * then on; else 401. */
+static void auth(void *ctx, const struct http_request *req, void *out,
+		 struct http_reply *r)
+{
+	const char *k = http_header(req, "X-Key");
+	const char *who = http_cookie(req, "who");
+	int *st = req->state;
+
+	(void)ctx;
+	cr_assert_str_eq(req->body, "", "auth sees a body");
+	if (k && !strcmp(k, "wait")) {
+		if (!st) {
+			http_error(r, 401, "dropped");
+			suspend(req, 7);
+			return;
+		}
+		snprintf(out, HTTP_AUTH_SIZE, "waited %d", *st);
+		free(st);
+		return;
+	}
+	if (k && !strcmp(k, "good")) {
+		snprintf(out, HTTP_AUTH_SIZE, "%s", who ? who : "-");
+		return;
+	}
+	if (k && !strcmp(k, "slow")) {
+		http_add_header(r, "Retry-After", "7");
+		http_error(r, 429, "slow down");
+		return;
+	}
+	http_add_header(r, "WWW-Authenticate", "Basic realm=\"t\"");
+	http_error(r, 401, "who are you");
+}
+
+static const char *const every[][2] = {
+	{ "X-Frame-Options", "DENY" },
+	{ NULL, NULL },
+};
+
 static const struct http_route routes[] = {
 	{ "GET", "/", hello, "text/plain", 0, 0 },
 	{ "PUT", "/item", put_item, NULL, 16, HTTP_ROUTE_JSON },
 	{ "DELETE", "/item", hello, NULL, 0, HTTP_ROUTE_JSON },
+	{ "PUT", "/secret", secret, NULL, 16,
+	  HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
+	{ "PUT", "/later", later, NULL, 16, HTTP_ROUTE_JSON },
 };
 
 struct srv {
 	struct http_server *http;
 	int stop;		/* eventfd */
+	int resume;		/* eventfd: http_resume(waiting) */
 	int port;
 	pthread_t th;
 };
@@ -72,16 +183,21 @@ struct srv {
 static void *loop(void *arg)
 {
 	struct srv *s = arg;
+	uint64_t n;
 
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = s->stop, .events = POLLIN },
 			{ .fd = http_fd(s->http), .events = POLLIN },
+			{ .fd = s->resume, .events = POLLIN },
 		};
 
-		poll(p, 2, http_timeout(s->http));
+		poll(p, 3, http_timeout(s->http));
 		if (p[0].revents)
 			return NULL;
+		if (p[2].revents && read(s->resume, &n, sizeof(n)) > 0)
+			http_resume(__atomic_exchange_n(&waiting, NULL,
+							__ATOMIC_SEQ_CST));
 		http_dispatch(s->http);
 	}
 }
@@ -105,7 +221,8 @@ static struct srv *start(struct http_config cfg)
 	}
 	cr_assert(!ret, "no free port: %s", err);
 	s->stop = eventfd(0, EFD_CLOEXEC);
-	cr_assert(s->stop >= 0);
+	s->resume = eventfd(0, EFD_CLOEXEC);
+	cr_assert(s->stop >= 0 && s->resume >= 0);
 	cr_assert(!pthread_create(&s->th, NULL, loop, s));
 	return s;
 }
@@ -118,6 +235,7 @@ static void stop(struct srv *s)
 	pthread_join(s->th, NULL);
 	http_server_free(s->http);
 	close(s->stop);
+	close(s->resume);
 	free(s);
 }
 
@@ -333,6 +451,56 @@ Test(http, tls)
 	free(cert);
 }
 
+/* The auth callback refuses on the head (no body read, the handler never
+ * runs) or lets the handler see what it found; the server's headers are
+ * on every answer. */
+Test(http, auth)
+{
+	struct srv *s = start((struct http_config){ .auth = auth,
+						    .headers = every });
+	char *out;
+
+	secret_runs = 0;
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "Content-Length: 5\r\n\r\nabcde");
+	cr_expect(strstr(out, "HTTP/1.1 401 "), "%s", out);
+	cr_expect(strstr(out, "WWW-Authenticate: Basic realm=\"t\"\r\n"), "%s",
+		  out);
+	cr_expect(strstr(out, "X-Frame-Options: DENY\r\n"), "%s", out);
+	cr_expect(strstr(out, "{\"error\":\"who are you\"}"), "%s", out);
+
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "X-Key: slow\r\nContent-Length: 5\r\n\r\nabcde");
+	cr_expect(strstr(out, "HTTP/1.1 429 "), "%s", out);
+	cr_expect(strstr(out, "Retry-After: 7\r\n"), "%s", out);
+	cr_expect_eq(__atomic_load_n(&secret_runs, __ATOMIC_SEQ_CST), 0,
+		     "the handler ran for a refused request");
+
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "X-Key: good\r\nCookie: a=1; who=alice\r\n"
+		  "Content-Length: 5\r\n\r\nabcde");
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	cr_expect(strstr(out, "{\"auth\":\"alice\",\"client\":\"127.0.0.1\","
+			 "\"body\":\"abcde\"}"), "%s", out);
+	cr_expect_eq(__atomic_load_n(&secret_runs, __ATOMIC_SEQ_CST), 1);
+
+	/* Routes without the flag are not asked about. */
+	out = ask(s, "GET / HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\n");
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	cr_expect(strstr(out, "X-Frame-Options: DENY\r\n"), "%s", out);
+	out = ask(s, "GET /nope HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\n");
+	cr_expect(strstr(out, "HTTP/1.1 404 "), "%s", out);
+	cr_expect(strstr(out, "X-Frame-Options: DENY\r\n"), "%s", out);
+	stop(s);
+
+	/* A route that needs it, on a server without: refused. */
+	s = start((struct http_config){ 0 });
+	out = ask(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+		  "X-Key: good\r\nContent-Length: 1\r\n\r\nx");
+	cr_expect(strstr(out, "HTTP/1.1 403 "), "%s", out);
+	stop(s);
+}
+
 Test(http, bad_config)
 {
 	struct http_config cfg = { .listen = "127.0.0.1:0" };
@@ -349,4 +517,86 @@ Test(http, bad_config)
 	cr_expect_neq(http_server_new(&cfg, &h, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "cannot serve HTTP on 127.0.0.1:1"), "%s", err);
 	cr_expect(!h);
+}
+
+/* Wait (2 s at most) until a callback has suspended a request. */
+static void wait_suspended(void)
+{
+	int i;
+
+	for (i = 0; i < 200 && !__atomic_load_n(&waiting, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10 * 1000);
+	cr_assert(__atomic_load_n(&waiting, __ATOMIC_SEQ_CST),
+		  "nothing suspended");
+}
+
+static void resume(struct srv *s)
+{
+	uint64_t one = 1;
+
+	cr_assert(write(s->resume, &one, sizeof(one)) == sizeof(one));
+}
+
+/* Send req on a new connection; wait until it is suspended. */
+static int send_suspended(struct srv *s, const char *req)
+{
+	int fd = dial(s->port);
+	char buf[16];
+
+	cr_assert(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	wait_suspended();
+	usleep(100 * 1000);
+	cr_expect(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 &&
+		  errno == EAGAIN, "answered while suspended");
+	return fd;
+}
+
+/* A handler or an auth callback suspends its request: nothing is answered
+ * (what it wrote is dropped) and other requests are served meanwhile;
+ * once resumed, the same callback runs again with its state and answers.
+ * A server freed with a request suspended frees its state and closes it. */
+Test(http, suspend)
+{
+	struct srv *s = start((struct http_config){
+		.auth = auth, .state_free = free_state });
+	char *out;
+	int fd;
+
+	waiting = NULL;
+	states_freed = 0;
+	fd = send_suspended(s, "PUT /later HTTP/1.1\r\nHost: x\r\n" CLOSE
+			    "Content-Length: 3\r\n\r\nabc");
+	out = ask(s, "GET / HTTP/1.1\r\nHost: x\r\n" CLOSE "\r\n");
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	resume(s);
+	out = read_all(fd);
+	close(fd);
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	cr_expect(strstr(out, "\r\n\r\n{\"state\":42,\"body\":\"abc\"}\n"),
+		  "%s", out);
+	cr_expect(!strstr(out, "dropped") && !strstr(out, "X-Dropped"), "%s",
+		  out);
+
+	/* In the auth callback: the body is read once it lets it on. */
+	secret_runs = 0;
+	fd = send_suspended(s, "PUT /secret HTTP/1.1\r\nHost: x\r\n" CLOSE
+			    "X-Key: wait\r\nContent-Length: 2\r\n\r\nhi");
+	cr_expect_eq(__atomic_load_n(&secret_runs, __ATOMIC_SEQ_CST), 0);
+	resume(s);
+	out = read_all(fd);
+	close(fd);
+	cr_expect(strstr(out, "HTTP/1.1 200 OK\r\n"), "%s", out);
+	cr_expect(strstr(out, "{\"auth\":\"waited 7\",\"client\":"
+			 "\"127.0.0.1\",\"body\":\"hi\"}"), "%s", out);
+	cr_expect_eq(__atomic_load_n(&secret_runs, __ATOMIC_SEQ_CST), 1);
+
+	/* Freed while suspended. */
+	fd = send_suspended(s, "PUT /later HTTP/1.1\r\nHost: x\r\n" CLOSE
+			    "Content-Length: 1\r\n\r\nx");
+	stop(s);
+	cr_expect_eq(states_freed, 1, "the state of a suspended request");
+	out = read_all(fd);
+	cr_expect(!strstr(out, "HTTP/1.1"), "%s", out);
+	close(fd);
 }

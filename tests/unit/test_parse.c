@@ -323,6 +323,9 @@ Test(addr_not_host, refuses_what_no_host_is)
 		__u8 family;
 
 		cr_assert_eq(parse_addr(cases[i].in, &a, &family), 0);
+		cr_expect_eq(addr_is_loopback(&a, family), cases[i].says &&
+			     !strcmp(cases[i].says, "loopback"), "%s",
+			     cases[i].in);
 		why = addr_not_host(&a, family);
 		if (!cases[i].says)
 			cr_expect_null(why, "%s: '%s'", cases[i].in, why);
