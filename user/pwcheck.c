@@ -141,7 +141,7 @@ int pwcheck_new(unsigned int threads, unsigned int depth,
 	sigset_t all, old;
 	struct pwcheck *p;
 	unsigned int i;
-	int err;
+	int err = 0;
 
 	if (sodium_init() < 0)
 		return -EIO;
