@@ -129,11 +129,12 @@ struct sync {
 	__u64 tokens_ms;
 	struct batch out;
 	struct sync_stats st;
-	/* The instance. */
+	/* The table flows are read from and written to (tbl.ct NULL: none),
+	 * and the instance it is of (NULL: a table given by
+	 * sync_attach_table()). ct_len: the mapping of tbl.ct, if ours. */
+	struct sync_table tbl;
 	struct lb *lb;
-	struct xdplb_conn_set *ct;
 	size_t ct_len;
-	__u32 sets;
 	const struct xdplb_ct_note *log;
 	size_t log_len;
 	int ncpus;
@@ -398,9 +399,9 @@ static void reals_read(struct sync *s, bool now)
 {
 	__u64 t = mono_ms();
 
-	if (!s->lb || (!now && t - s->reals_ms < SYNC_REALS_MS))
+	if (!s->tbl.ct || (!now && t - s->reals_ms < SYNC_REALS_MS))
 		return;
-	if (!lb_reals(s->lb, s->reals))
+	if (!s->tbl.reals(s->tbl.ctx, s->reals))
 		reals_index(s);
 	s->reals_ms = t;
 }
@@ -430,8 +431,8 @@ static int real_of(const struct sync *s, __u32 svc_id,
 
 static __u32 timeout_ticks(const struct sync *s, __u16 tag)
 {
-	__u32 secs = tag & XDPLB_CT_TAG_UDP ? s->lb->cfg.udp_timeout :
-					       s->lb->cfg.tcp_timeout;
+	__u32 secs = tag & XDPLB_CT_TAG_UDP ? s->tbl.cfg.udp_timeout :
+					       s->tbl.cfg.tcp_timeout;
 
 	return XDPLB_CT_TICKS(secs * 1000000000ull);
 }
@@ -442,7 +443,7 @@ static __u32 timeout_ticks(const struct sync *s, __u16 tag)
 static bool way_flow(struct sync *s, __u32 idx, int w, __u16 want,
 		     __u32 max_idle, struct wire_flow *out)
 {
-	const struct xdplb_conn_set *set = &s->ct[idx];
+	const struct xdplb_conn_set *set = &s->tbl.ct[idx];
 	__u16 tag = __atomic_load_n(&set->tag[w], __ATOMIC_ACQUIRE);
 	__u32 now = ticks_now(), id, last;
 	const struct xdplb_real *r;
@@ -493,7 +494,7 @@ static void read_notes(struct sync *s)
 			memcpy(&note, &raw, sizeof(note));
 			if (s->out.n == (int)SYNC_MAX_FLOWS && !flush(s))
 				return;	/* the rate: the rest next tick */
-			if (note.set < s->sets && note.way < XDPLB_CT_WAYS &&
+			if (note.set < s->tbl.sets && note.way < XDPLB_CT_WAYS &&
 			    way_flow(s, note.set, note.way, note.tag,
 				     timeout_ticks(s, note.tag),
 				     &s->out.f[s->out.n]))
@@ -509,17 +510,17 @@ static void read_notes(struct sync *s)
  */
 static void refresh(struct sync *s)
 {
-	__u32 secs = s->lb->cfg.udp_timeout < s->lb->cfg.tcp_timeout ?
-		     s->lb->cfg.udp_timeout : s->lb->cfg.tcp_timeout;
+	__u32 secs = s->tbl.cfg.udp_timeout < s->tbl.cfg.tcp_timeout ?
+		     s->tbl.cfg.udp_timeout : s->tbl.cfg.tcp_timeout;
 	__u64 period_ms = secs * 1000ull / 4;
 	__u32 n, i;
 	int w;
 
 	if (period_ms < 1000)
 		period_ms = 1000;
-	n = (__u64)s->sets * SYNC_TICK_MS / period_ms + 1;
-	for (i = 0; i < n && i < s->sets; i++) {
-		__u32 idx = s->scan_pos++ % s->sets;
+	n = (__u64)s->tbl.sets * SYNC_TICK_MS / period_ms + 1;
+	for (i = 0; i < n && i < s->tbl.sets; i++) {
+		__u32 idx = s->scan_pos++ % s->tbl.sets;
 
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			if (s->out.n == (int)SYNC_MAX_FLOWS && !flush(s))
@@ -537,7 +538,7 @@ static void dump(struct sync *s, struct peer *p)
 	__u32 n;
 	int w;
 
-	for (n = 0; s->lb && n < SYNC_DUMP_SETS && p->dump_pos < s->sets;
+	for (n = 0; s->tbl.ct && n < SYNC_DUMP_SETS && p->dump_pos < s->tbl.sets;
 	     n++, p->dump_pos++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			if (p->dump.n == (int)SYNC_MAX_FLOWS) {
@@ -555,7 +556,7 @@ static void dump(struct sync *s, struct peer *p)
 				p->dump.n++;
 		}
 	}
-	if (s->lb && p->dump_pos < s->sets)
+	if (s->tbl.ct && p->dump_pos < s->tbl.sets)
 		return;
 	if (p->dump.n && !send_msg(s, p, MSG_FLOWS, p->dump_id, &p->dump))
 		return;
@@ -583,7 +584,7 @@ static void apply(struct sync *s, const struct wire_flow *f)
 	__u16 tag, want;
 	int id, w, tries;
 
-	if (lb_svc_match(s->lb, &key, &svc)) {
+	if (s->tbl.svc_match(s->tbl.ctx, &key, &svc)) {
 		s->st.unknown_real++;	/* no service: no such real */
 		return;
 	}
@@ -596,13 +597,15 @@ static void apply(struct sync *s, const struct wire_flow *f)
 		s->st.unknown_real++;
 		return;
 	}
-	hash = xdplb_flow_hash(&f->flow, s->lb->cfg.hash_seed);
-	idx = hash & (s->sets - 1);
+	hash = xdplb_flow_hash(&f->flow, s->tbl.cfg.hash_seed);
+	idx = hash & (s->tbl.sets - 1);
 	want = xdplb_ct_tag(hash, f->flow.proto);
 	timeout = timeout_ticks(s, want);
-	if (idle > timeout)
-		return;		/* idled out at the peer already */
-	set = &s->ct[idx];
+	if (idle > timeout) {
+		s->st.stale++;	/* idled out at the peer already */
+		return;
+	}
+	set = &s->tbl.ct[idx];
 	tag = want | XDPLB_CT_TAG_CONFIRMED | XDPLB_CT_TAG_PEER;
 
 	for (tries = 0; tries < 4; tries++) {
@@ -644,8 +647,10 @@ static void apply(struct sync *s, const struct wire_flow *f)
 		if (mine >= 0) {
 			__u16 t = tags >> (16 * mine);
 
-			if (!(t & XDPLB_CT_TAG_PEER))
-				return;	/* seen here: ours says */
+			if (!(t & XDPLB_CT_TAG_PEER)) {
+				s->st.stale++;	/* seen here: ours says */
+				return;
+			}
 			if (set->real_id[mine] == (__u32)id &&
 			    set->real_gen[mine] == s->reals[id].gen) {
 				if ((__s32)(last - set->last_seen[mine]) > 0)
@@ -683,6 +688,7 @@ static void apply(struct sync *s, const struct wire_flow *f)
 		s->st.applied++;
 		return;
 	}
+	s->st.full++;	/* data path writers won the set every time */
 }
 
 /* Receiving --------------------------------------------------------------- */
@@ -736,10 +742,78 @@ static struct peer *peer_of(struct sync *s, const struct sockaddr_storage *sa)
 	return NULL;
 }
 
+int sync_take(struct sync *s, const void *data, size_t n,
+	      const struct sockaddr_storage *from)
+{
+	/* Aligned for the header's and the flows' fields, wherever the
+	 * bytes came from. */
+	union {
+		struct wire_hdr h;
+		unsigned char b[SYNC_DGRAM];
+	} u;
+	const struct wire_hdr *h = &u.h;
+	unsigned char m[MAC_LEN];
+	struct peer *p;
+	size_t count, i;
+	__u64 t;
+
+	p = peer_of(s, from);
+	if (n > sizeof(u) || n < sizeof(*h) + MAC_LEN || !p) {
+		s->st.rejected++;
+		return -EBADMSG;
+	}
+	memcpy(u.b, data, n);
+	count = ntohs(h->count);
+	if (count > SYNC_MAX_FLOWS ||
+	    n != sizeof(*h) + count * sizeof(struct wire_flow) + MAC_LEN) {
+		s->st.rejected++;
+		return -EBADMSG;
+	}
+	mac(s, u.b, n - MAC_LEN, m);
+	if (crypto_verify_32(m, u.b + n - MAC_LEN) ||
+	    ntohl(h->magic) != SYNC_MAGIC || h->version != SYNC_VERSION) {
+		s->st.rejected++;
+		return -EBADMSG;
+	}
+	t = be64toh(h->time_ms);
+	if (be64toh(h->sender) == s->me ||
+	    t + SYNC_SKEW_MS < real_ms() || t > real_ms() + SYNC_SKEW_MS ||
+	    !fresh_seq(s, be64toh(h->sender), be64toh(h->seq))) {
+		s->st.replayed++;
+		return -ESTALE;
+	}
+	s->st.received++;
+	/* A part of the answer to our request. */
+	if (h->request && be64toh(h->request) == p->ask_id &&
+	    h->type != MSG_ASK)
+		p->heard_ms = mono_ms();
+	if (h->type == MSG_ASK) {
+		/* A new request: our table from the start. The one being
+		 * answered, asked again: go on, or say again that it was
+		 * all (MSG_END was lost). */
+		if (be64toh(h->request) != p->dump_id) {
+			p->dump_id = be64toh(h->request);
+			p->dump_pos = 0;
+			p->dump.n = 0;
+		}
+		p->dumping = true;
+	} else if (h->type == MSG_END) {
+		if (be64toh(h->request) == p->ask_id)
+			p->done = true;
+	} else if (h->type == MSG_FLOWS && s->tbl.ct) {
+		const struct wire_flow *f = (const void *)(h + 1);
+
+		s->st.received_flows += count;
+		for (i = 0; i < count; i++)
+			apply(s, &f[i]);
+	}
+	return 0;
+}
+
 static void receive(struct sync *s)
 {
-	unsigned char buf[SYNC_DGRAM + 1], m[MAC_LEN];
-	const struct wire_hdr *h = (const void *)buf;
+	/* One byte more than a datagram may have: a longer one is seen. */
+	unsigned char buf[SYNC_DGRAM + 1];
 	struct sockaddr_storage from;
 	int taken;
 
@@ -747,9 +821,6 @@ static void receive(struct sync *s)
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (void *)&from, &fl);
-		struct peer *p;
-		__u64 t;
-		size_t count, i;
 
 		if (n < 0)
 			return;
@@ -757,54 +828,7 @@ static void receive(struct sync *s)
 			s->st.dropped++;	/* the rate: drained */
 			continue;
 		}
-		p = peer_of(s, &from);
-		count = n >= (ssize_t)sizeof(*h) ? ntohs(h->count) : 0;
-		if (!p || n < (ssize_t)(sizeof(*h) + MAC_LEN) ||
-		    count > SYNC_MAX_FLOWS ||
-		    (size_t)n != sizeof(*h) + count * sizeof(struct wire_flow) +
-		    MAC_LEN) {
-			s->st.rejected++;
-			continue;
-		}
-		mac(s, buf, n - MAC_LEN, m);
-		if (crypto_verify_32(m, buf + n - MAC_LEN) ||
-		    ntohl(h->magic) != SYNC_MAGIC ||
-		    h->version != SYNC_VERSION) {
-			s->st.rejected++;
-			continue;
-		}
-		t = be64toh(h->time_ms);
-		if (be64toh(h->sender) == s->me ||
-		    t + SYNC_SKEW_MS < real_ms() || t > real_ms() + SYNC_SKEW_MS ||
-		    !fresh_seq(s, be64toh(h->sender), be64toh(h->seq))) {
-			s->st.replayed++;
-			continue;
-		}
-		s->st.received++;
-		/* A part of the answer to our request. */
-		if (h->request && be64toh(h->request) == p->ask_id &&
-		    h->type != MSG_ASK)
-			p->heard_ms = mono_ms();
-		if (h->type == MSG_ASK) {
-			/* A new request: our table from the start. The one
-			 * being answered, asked again: go on, or say again
-			 * that it was all (MSG_END was lost). */
-			if (be64toh(h->request) != p->dump_id) {
-				p->dump_id = be64toh(h->request);
-				p->dump_pos = 0;
-				p->dump.n = 0;
-			}
-			p->dumping = true;
-		} else if (h->type == MSG_END) {
-			if (be64toh(h->request) == p->ask_id)
-				p->done = true;
-		} else if (h->type == MSG_FLOWS && s->lb) {
-			const struct wire_flow *f = (const void *)(h + 1);
-
-			s->st.received_flows += count;
-			for (i = 0; i < count; i++)
-				apply(s, &f[i]);
-		}
+		sync_take(s, buf, n, &from);
 	}
 }
 
@@ -833,9 +857,20 @@ int sync_new(struct sync **out, const struct sync_opts *o, char *err,
 	if (!s)
 		return -ENOMEM;
 	s->fd = -1;
-	ret = sync_read_key(o->key_file, s->key, &s->keylen, err, errlen);
-	if (ret)
+	if (o->key_file) {
+		ret = sync_read_key(o->key_file, s->key, &s->keylen, err,
+				    errlen);
+		if (ret)
+			goto err;
+	} else if (o->keylen < 32 || o->keylen >= SYNC_KEY_MAX) {
+		snprintf(err, errlen, "a sync key has 32 to %d bytes",
+			 SYNC_KEY_MAX - 1);
+		ret = -EINVAL;
 		goto err;
+	} else {
+		memcpy(s->key, o->key, o->keylen);
+		s->keylen = o->keylen;
+	}
 	s->fd = socket(o->listen.ss_family, SOCK_DGRAM | SOCK_CLOEXEC |
 		       SOCK_NONBLOCK, 0);
 	if (s->fd < 0 ||
@@ -869,15 +904,16 @@ err:
 
 static void detach(struct sync *s)
 {
-	if (s->ct)
-		munmap(s->ct, s->ct_len);
+	if (s->ct_len)
+		munmap(s->tbl.ct, s->ct_len);
 	if (s->log)
 		munmap((void *)s->log, s->log_len);
 	free(s->log_pos);
 	free(s->guards);
 	free(s->reals);
 	free(s->real_index);
-	s->ct = NULL;
+	memset(&s->tbl, 0, sizeof(s->tbl));
+	s->ct_len = 0;
 	s->log = NULL;
 	s->log_pos = NULL;
 	s->guards = NULL;
@@ -897,33 +933,88 @@ void sync_free(struct sync *s)
 	free(s);
 }
 
+/* Take t (detached before), and ask the peers for their tables anew. */
+static int attach_table(struct sync *s, const struct sync_table *t)
+{
+	int i;
+
+	s->reals = calloc(XDPLB_MAX_REALS, sizeof(*s->reals));
+	s->real_index = calloc(REAL_SLOTS, sizeof(*s->real_index));
+	if (!s->reals || !s->real_index)
+		return -ENOMEM;
+	s->tbl = *t;
+	for (i = 0; i < s->npeers; i++) {
+		struct peer *p = &s->peer[i];
+
+		randombytes_buf(&p->ask_id, sizeof(p->ask_id));
+		p->first_ms = p->asked_ms = p->heard_ms = 0;
+		p->done = false;
+	}
+	reals_read(s, true);
+	return 0;
+}
+
+int sync_attach_table(struct sync *s, const struct sync_table *t)
+{
+	int err;
+
+	detach(s);
+	if (!t || !t->ct)
+		return 0;
+	if (!t->sets || (t->sets & (t->sets - 1)) || !t->svc_match ||
+	    !t->reals)
+		return -EINVAL;
+	err = attach_table(s, t);
+	if (err)
+		detach(s);
+	return err;
+}
+
+static int lb_table_svc_match(void *ctx, const struct xdplb_svc_key *key,
+			      struct xdplb_svc *svc)
+{
+	return lb_svc_match(ctx, key, svc);
+}
+
+static int lb_table_reals(void *ctx, struct xdplb_real *all)
+{
+	return lb_reals(ctx, all);
+}
+
 int sync_attach(struct sync *s, struct lb *lb)
 {
+	struct sync_table t = {
+		.svc_match = lb_table_svc_match,
+		.reals = lb_table_reals,
+		.ctx = lb,
+	};
 	char path[PATH_MAX + 16];
 	__u32 zero = 0;
-	int fd, cpu, i, err = 0;
+	int fd, cpu, err = 0;
+	size_t len;
 
 	detach(s);
 	if (!lb)
 		return 0;
+	t.sets = lb_ct_sets(lb);
+	t.cfg = lb->cfg;
+	len = (size_t)t.sets * sizeof(*t.ct);
+	t.ct = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    lb->conns_fd, 0);
+	if (t.ct == MAP_FAILED)
+		return -errno;
+	s->tbl.ct = t.ct;
+	s->ct_len = len;
+	err = attach_table(s, &t);
+	if (err)
+		goto err;
 	s->ncpus = libbpf_num_possible_cpus();
-	s->sets = lb_ct_sets(lb);
-	s->ct_len = (size_t)s->sets * sizeof(*s->ct);
 	s->log_len = (size_t)s->ncpus * XDPLB_CT_LOG_SLOTS *
 		     sizeof(struct xdplb_ct_note);
 	s->log_pos = calloc(s->ncpus, sizeof(*s->log_pos));
 	s->guards = calloc(s->ncpus, sizeof(*s->guards));
-	s->reals = calloc(XDPLB_MAX_REALS, sizeof(*s->reals));
-	s->real_index = calloc(REAL_SLOTS, sizeof(*s->real_index));
-	if (!s->log_pos || !s->guards || !s->reals || !s->real_index) {
+	if (!s->log_pos || !s->guards) {
 		err = -ENOMEM;
-		goto err;
-	}
-	s->ct = mmap(NULL, s->ct_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     lb->conns_fd, 0);
-	if (s->ct == MAP_FAILED) {
-		s->ct = NULL;
-		err = -errno;
 		goto err;
 	}
 	snprintf(path, sizeof(path), "%s/%s", lb->pin_dir, XDPLB_PIN_CT_LOG);
@@ -940,19 +1031,10 @@ int sync_attach(struct sync *s, struct lb *lb)
 		goto err;
 	}
 	s->lb = lb;
-	/* Its table, from the peers: asked for anew. */
-	for (i = 0; i < s->npeers; i++) {
-		struct peer *p = &s->peer[i];
-
-		randombytes_buf(&p->ask_id, sizeof(p->ask_id));
-		p->first_ms = p->asked_ms = p->heard_ms = 0;
-		p->done = false;
-	}
 	/* Notes from before are made good by the refresh. */
 	if (!bpf_map_lookup_elem(lb->ct_guard_fd, &zero, s->guards))
 		for (cpu = 0; cpu < s->ncpus; cpu++)
 			s->log_pos[cpu] = s->guards[cpu].log_head;
-	reals_read(s, true);
 	return 0;
 err:
 	detach(s);
@@ -961,7 +1043,7 @@ err:
 
 bool sync_attached(const struct sync *s)
 {
-	return s->lb;
+	return s->tbl.ct;
 }
 
 void sync_reals_changed(struct sync *s)
@@ -992,9 +1074,9 @@ void sync_dispatch(struct sync *s)
 	s->next_ms = now + SYNC_TICK_MS;
 	/* Ask for each peer's table until it has sent it, or is silent;
 	 * again only when no part of it came since, so that a peer sending
-	 * it is not made to start over. Not without an instance to write it
+	 * it is not made to start over. Not without a table to write it
 	 * into. */
-	for (i = 0; s->lb && i < s->npeers; i++) {
+	for (i = 0; s->tbl.ct && i < s->npeers; i++) {
 		struct peer *p = &s->peer[i];
 
 		if (p->done || !waiting(p, now) || p->heard_ms > p->asked_ms ||
@@ -1005,16 +1087,14 @@ void sync_dispatch(struct sync *s)
 			p->first_ms = now;
 		p->asked_ms = now;
 	}
-	if (!s->lb) {
-		for (i = 0; i < s->npeers; i++)
-			if (s->peer[i].dumping)
-				dump(s, &s->peer[i]);
-		return;
+	if (s->tbl.ct) {
+		reals_read(s, false);
+		/* The data path's notes: only an instance has them. */
+		if (s->lb)
+			read_notes(s);
+		refresh(s);
+		flush(s);
 	}
-	reals_read(s, false);
-	read_notes(s);
-	refresh(s);
-	flush(s);
 	for (i = 0; i < s->npeers; i++)
 		if (s->peer[i].dumping)
 			dump(s, &s->peer[i]);

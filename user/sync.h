@@ -37,6 +37,9 @@ struct sync_opts {
 	struct sockaddr_storage peer[SYNC_MAX_PEERS];
 	int npeers;
 	const char *key_file;
+	/* Or, key_file NULL, the key itself (at least 32 bytes). */
+	const unsigned char *key;
+	size_t keylen;
 };
 
 /* Counters, for /metrics and the log. */
@@ -44,10 +47,12 @@ struct sync_stats {
 	__u64 sent;		/* datagrams */
 	__u64 sent_flows;
 	__u64 received;		/* datagrams verified and taken */
-	__u64 received_flows;
+	__u64 received_flows;	/* = applied + unknown_real + full + stale */
 	__u64 applied;		/* flows written into the table */
 	__u64 unknown_real;	/* flows for a real this instance lacks */
 	__u64 full;		/* flows whose set held no room */
+	__u64 stale;		/* flows idle beyond their timeout already,
+				 * or tracked here (ours says) */
 	__u64 rejected;		/* datagrams that failed verification */
 	__u64 replayed;		/* datagrams seen before, or too old */
 	__u64 dropped;		/* datagrams over the receive rate */
@@ -79,6 +84,40 @@ int sync_timeout(const struct sync *s);
  * (sync_ready() false until they sent it). */
 int sync_attach(struct sync *s, struct lb *lb);
 bool sync_attached(const struct sync *s);
+
+/*
+ * The table the sync reads and writes, as sync_attach() makes it of an
+ * instance: its connection table (sets of XDPLB_CT_WAYS, as the data path
+ * has them), its settings (hash seed, timeouts: cfg), and the look-ups of
+ * a service (as lb_svc_match()) and of every real (as lb_reals(), into
+ * XDPLB_MAX_REALS). sync_attach_table() takes one from elsewhere: no
+ * data path notes are read then, the periodic pass and the answers to
+ * peers read ct (the fuzzer's table lives in memory).
+ */
+struct sync_table {
+	struct xdplb_conn_set *ct;	/* NULL: none (detach) */
+	__u32 sets;			/* a power of two */
+	struct xdplb_config cfg;
+	int (*svc_match)(void *ctx, const struct xdplb_svc_key *key,
+			 struct xdplb_svc *svc);
+	int (*reals)(void *ctx, struct xdplb_real *all);
+	void *ctx;
+};
+
+/* Attach t (copied; ct must outlive it), as sync_attach(). 0, -EINVAL
+ * (sets not a power of two, a look-up missing) or -ENOMEM. */
+int sync_attach_table(struct sync *s, const struct sync_table *t);
+
+/*
+ * One datagram of n bytes from the address from, as it came off the
+ * socket (sync_dispatch() takes each so): verified (a peer's, its length,
+ * the MAC, the magic and version), refused if seen before, too old or
+ * our own, then taken (flows written into the table, if attached; a
+ * request for our table noted). Counted in the stats either way: 0
+ * (received), -EBADMSG (rejected) or -ESTALE (replayed).
+ */
+int sync_take(struct sync *s, const void *buf, size_t n,
+	      const struct sockaddr_storage *from);
 
 /* The instance's reals changed (a configuration applied): read them now,
  * so that what peers send for a new real is learnt. */
