@@ -562,33 +562,6 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* The server --------------------------------------------------------- */
 
-/* ADDR:PORT, as a VIP without a protocol, and a port. */
-static int parse_listen(const char *str, struct sockaddr_storage *ss,
-			socklen_t *len)
-{
-	struct xdplb_svc_key key;
-
-	if (strchr(str, '/') || parse_vip(str, &key) || !key.port)
-		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (key.family == XDPLB_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = key.port;
-		sin->sin_addr.s_addr = key.addr.v4;
-		*len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = key.port;
-		memcpy(&sin6->sin6_addr, key.addr.v6, 16);
-		*len = sizeof(*sin6);
-	}
-	return 0;
-}
-
 /* Our own listening socket: its errors are the ones an operator needs
  * ("Address already in use"), which libmicrohttpd only logs. */
 static int listen_on(const char *addr, char *err, size_t len)
@@ -597,7 +570,7 @@ static int listen_on(const char *addr, char *err, size_t len)
 	socklen_t sslen;
 	int fd, one = 1, ret;
 
-	if (parse_listen(addr, &ss, &sslen)) {
+	if (parse_sockaddr(addr, 0, &ss, &sslen)) {
 		snprintf(err, len, "bad listen address '%s' (ADDR:PORT, IPv6 "
 			 "ADDR in brackets, PORT 1..65535)", addr);
 		return -EINVAL;

@@ -2,11 +2,7 @@
 /*
  * sync.c - sharing tracked flows with peers (sync.h).
  *
- * The wire: a header, up to SYNC_MAX_FLOWS flows, and an HMAC-SHA256 of
- * both under the shared key. Everything is in network order except what
- * the connection table itself holds in network order already (a flow's
- * addresses and ports). A flow is sent with its real's address, never its
- * id, and how long it has been idle, never a time: clocks differ.
+ * The wire is described in sync.h.
  *
  * The table is written as the data path writes it (xdplb.h): a way is
  * claimed with a compare-and-swap of the set's tags (BUSY in it), filled,
@@ -33,9 +29,6 @@
 #include "sync.h"
 #include "xdplb_hash.h"
 
-#define SYNC_MAGIC		0x7873796eu	/* "xsyn" */
-#define SYNC_VERSION		1
-#define SYNC_DGRAM		1400	/* bytes at most: fits any path */
 #define SYNC_TICK_MS		50	/* notes read, batches sent */
 #define SYNC_SEND_PPS		2000	/* datagrams a second, all peers */
 #define SYNC_RECV_TICK		200	/* datagrams taken per tick */
@@ -47,41 +40,15 @@
 #define SYNC_REALS_MS		1000	/* reals read again */
 #define SYNC_KEY_MAX		1024
 
-enum {
-	MSG_FLOWS = 1,		/* flows, tracked and live */
-	MSG_ASK = 2,		/* send me your table (request id) */
-	MSG_END = 3,		/* that was all of it (request id) */
-};
+#define MAC_LEN		SYNC_MAC_LEN
 
-struct wire_hdr {
-	__be32 magic;
-	__u8 version;
-	__u8 type;
-	__be16 count;
-	__be64 sender;		/* random, per daemon start */
-	__be64 seq;		/* per sender, from 1 */
-	__be64 time_ms;		/* the sender's CLOCK_REALTIME */
-	__be64 request;		/* MSG_ASK, MSG_END: which table */
-};
-
-struct wire_flow {
-	struct xdplb_flow flow;	/* as the table has it */
-	struct xdplb_addr real;
-	__u8 real_family;
-	__u8 pad[3];
-	__be32 idle_ms;
-};
-
-#define MAC_LEN		crypto_auth_hmacsha256_BYTES
-#define SYNC_MAX_FLOWS	((SYNC_DGRAM - sizeof(struct wire_hdr) - MAC_LEN) / \
-			 sizeof(struct wire_flow))
-
-_Static_assert(sizeof(struct wire_hdr) == 40, "wire_hdr");
-_Static_assert(sizeof(struct wire_flow) == 64, "wire_flow");
+_Static_assert(SYNC_MAC_LEN == crypto_auth_hmacsha256_BYTES, "MAC");
+_Static_assert(sizeof(struct sync_wire_hdr) == 40, "wire_hdr");
+_Static_assert(sizeof(struct sync_wire_flow) == 64, "wire_flow");
 _Static_assert(SYNC_MAX_FLOWS == 20, "flows in a datagram");
 
 struct batch {
-	struct wire_flow f[SYNC_MAX_FLOWS];
+	struct sync_wire_flow f[SYNC_MAX_FLOWS];
 	int n;
 };
 
@@ -93,7 +60,7 @@ struct peer {
 	__u64 first_ms;		/* first asked: the wait starts */
 	__u64 asked_ms;		/* last asked */
 	__u64 heard_ms;		/* last part of its answer, 0 none */
-	bool done;		/* it said MSG_END */
+	bool done;		/* it said SYNC_MSG_END */
 	/* Ours, while it asks for it. */
 	bool dumping;
 	__u64 dump_id;		/* the request being, or last, answered */
@@ -182,47 +149,7 @@ static __u64 ticks_ms(__u32 t)
 
 int sync_parse_addr(const char *s, struct sockaddr_storage *sa)
 {
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-	char host[INET6_ADDRSTRLEN + 2];
-	unsigned long port = SYNC_DEFAULT_PORT;
-	const char *colon, *p;
-	size_t n;
-
-	memset(sa, 0, sizeof(*sa));
-	if (*s == '[') {
-		p = strchr(s, ']');
-		if (!p || (size_t)(p - s - 1) >= sizeof(host))
-			return -EINVAL;
-		n = p - s - 1;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		colon = p[1] == ':' ? p + 1 : NULL;
-		if (p[1] && !colon)
-			return -EINVAL;
-	} else {
-		colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':'))
-			return -EINVAL;	/* IPv6 wants brackets */
-		n = colon ? (size_t)(colon - s) : strlen(s);
-		if (n >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s, n);
-		host[n] = '\0';
-	}
-	if (colon && (parse_ulong(colon + 1, 65535, &port) || !port))
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		return 0;
-	}
-	return -EINVAL;
+	return parse_sockaddr(s, SYNC_DEFAULT_PORT, sa, NULL);
 }
 
 static socklen_t sa_len(const struct sockaddr_storage *sa)
@@ -326,7 +253,7 @@ static bool send_msg(struct sync *s, struct peer *p, int type, __u64 request,
 		     const struct batch *b)
 {
 	unsigned char buf[SYNC_DGRAM];
-	struct wire_hdr *h = (void *)buf;
+	struct sync_wire_hdr *h = (void *)buf;
 	size_t n = b ? (size_t)b->n : 0, len;
 
 	if (!token(s))
@@ -366,7 +293,7 @@ static bool flush(struct sync *s)
 	if (!s->out.n)
 		return true;
 	for (i = 0; i < s->npeers; i++)
-		any |= send_msg(s, &s->peer[i], MSG_FLOWS, 0, &s->out);
+		any |= send_msg(s, &s->peer[i], SYNC_MSG_FLOWS, 0, &s->out);
 	if (any || !s->npeers)
 		s->out.n = 0;
 	return any;
@@ -441,7 +368,7 @@ static __u32 timeout_ticks(const struct sync *s, __u16 tag)
  * tracks itself (confirmed, not a peer's), read between two reads of its
  * tag. want: the tag it must have (0: any such). */
 static bool way_flow(struct sync *s, __u32 idx, int w, __u16 want,
-		     __u32 max_idle, struct wire_flow *out)
+		     __u32 max_idle, struct sync_wire_flow *out)
 {
 	const struct xdplb_conn_set *set = &s->tbl.ct[idx];
 	__u16 tag = __atomic_load_n(&set->tag[w], __ATOMIC_ACQUIRE);
@@ -532,7 +459,7 @@ static void refresh(struct sync *s)
 	}
 }
 
-/* Our table to a peer that asked: a part each tick, then MSG_END. */
+/* Our table to a peer that asked: a part each tick, then SYNC_MSG_END. */
 static void dump(struct sync *s, struct peer *p)
 {
 	__u32 n;
@@ -542,7 +469,7 @@ static void dump(struct sync *s, struct peer *p)
 	     n++, p->dump_pos++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			if (p->dump.n == (int)SYNC_MAX_FLOWS) {
-				if (!send_msg(s, p, MSG_FLOWS, p->dump_id,
+				if (!send_msg(s, p, SYNC_MSG_FLOWS, p->dump_id,
 					      &p->dump))
 					return;
 				p->dump.n = 0;
@@ -558,10 +485,10 @@ static void dump(struct sync *s, struct peer *p)
 	}
 	if (s->tbl.ct && p->dump_pos < s->tbl.sets)
 		return;
-	if (p->dump.n && !send_msg(s, p, MSG_FLOWS, p->dump_id, &p->dump))
+	if (p->dump.n && !send_msg(s, p, SYNC_MSG_FLOWS, p->dump_id, &p->dump))
 		return;
 	p->dump.n = 0;
-	if (send_msg(s, p, MSG_END, p->dump_id, NULL))
+	if (send_msg(s, p, SYNC_MSG_END, p->dump_id, NULL))
 		p->dumping = false;
 }
 
@@ -571,7 +498,7 @@ static bool flow_equal(const struct xdplb_flow *a, const struct xdplb_flow *b)
 }
 
 /* Write a flow a peer tracks into the table, as the data path writes. */
-static void apply(struct sync *s, const struct wire_flow *f)
+static void apply(struct sync *s, const struct sync_wire_flow *f)
 {
 	struct xdplb_svc_key key = {
 		.addr = f->flow.dst, .port = f->flow.dport,
@@ -748,10 +675,10 @@ int sync_take(struct sync *s, const void *data, size_t n,
 	/* Aligned for the header's and the flows' fields, wherever the
 	 * bytes came from. */
 	union {
-		struct wire_hdr h;
+		struct sync_wire_hdr h;
 		unsigned char b[SYNC_DGRAM];
 	} u;
-	const struct wire_hdr *h = &u.h;
+	const struct sync_wire_hdr *h = &u.h;
 	unsigned char m[MAC_LEN];
 	struct peer *p;
 	size_t count, i;
@@ -765,7 +692,7 @@ int sync_take(struct sync *s, const void *data, size_t n,
 	memcpy(u.b, data, n);
 	count = ntohs(h->count);
 	if (count > SYNC_MAX_FLOWS ||
-	    n != sizeof(*h) + count * sizeof(struct wire_flow) + MAC_LEN) {
+	    n != sizeof(*h) + count * sizeof(struct sync_wire_flow) + MAC_LEN) {
 		s->st.rejected++;
 		return -EBADMSG;
 	}
@@ -785,23 +712,23 @@ int sync_take(struct sync *s, const void *data, size_t n,
 	s->st.received++;
 	/* A part of the answer to our request. */
 	if (h->request && be64toh(h->request) == p->ask_id &&
-	    h->type != MSG_ASK)
+	    h->type != SYNC_MSG_ASK)
 		p->heard_ms = mono_ms();
-	if (h->type == MSG_ASK) {
+	if (h->type == SYNC_MSG_ASK) {
 		/* A new request: our table from the start. The one being
 		 * answered, asked again: go on, or say again that it was
-		 * all (MSG_END was lost). */
+		 * all (SYNC_MSG_END was lost). */
 		if (be64toh(h->request) != p->dump_id) {
 			p->dump_id = be64toh(h->request);
 			p->dump_pos = 0;
 			p->dump.n = 0;
 		}
 		p->dumping = true;
-	} else if (h->type == MSG_END) {
+	} else if (h->type == SYNC_MSG_END) {
 		if (be64toh(h->request) == p->ask_id)
 			p->done = true;
-	} else if (h->type == MSG_FLOWS && s->tbl.ct) {
-		const struct wire_flow *f = (const void *)(h + 1);
+	} else if (h->type == SYNC_MSG_FLOWS && s->tbl.ct) {
+		const struct sync_wire_flow *f = (const void *)(h + 1);
 
 		s->st.received_flows += count;
 		for (i = 0; i < count; i++)
@@ -1081,7 +1008,7 @@ void sync_dispatch(struct sync *s)
 
 		if (p->done || !waiting(p, now) || p->heard_ms > p->asked_ms ||
 		    (p->asked_ms && now - p->asked_ms < SYNC_ASK_MS) ||
-		    !send_msg(s, p, MSG_ASK, p->ask_id, NULL))
+		    !send_msg(s, p, SYNC_MSG_ASK, p->ask_id, NULL))
 			continue;
 		if (!p->first_ms)
 			p->first_ms = now;

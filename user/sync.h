@@ -32,6 +32,47 @@
 #define SYNC_DEFAULT_PORT	8848	/* as IPVS's sync daemon */
 #define SYNC_MAX_PEERS		16
 
+/*
+ * The wire: a header, count flows, and an HMAC-SHA256 of both under the
+ * shared key; at most SYNC_DGRAM bytes. Everything is in network order
+ * except what the connection table itself holds in network order already
+ * (a flow's addresses and ports). A flow is sent with its real's address,
+ * never its id, and how long it has been idle, never a time: clocks
+ * differ.
+ */
+#define SYNC_MAGIC		0x7873796eu	/* "xsyn" */
+#define SYNC_VERSION		1
+#define SYNC_DGRAM		1400	/* bytes at most: fits any path */
+#define SYNC_MAC_LEN		32
+
+enum {
+	SYNC_MSG_FLOWS = 1,	/* flows, tracked and live */
+	SYNC_MSG_ASK = 2,	/* send me your table (request id) */
+	SYNC_MSG_END = 3,	/* that was all of it (request id) */
+};
+
+struct sync_wire_hdr {
+	__be32 magic;
+	__u8 version;
+	__u8 type;
+	__be16 count;
+	__be64 sender;		/* random, per daemon start */
+	__be64 seq;		/* per sender, from 1 */
+	__be64 time_ms;		/* the sender's CLOCK_REALTIME */
+	__be64 request;		/* ASK, END: which table */
+};
+
+struct sync_wire_flow {
+	struct xdplb_flow flow;	/* as the table has it */
+	struct xdplb_addr real;
+	__u8 real_family;
+	__u8 pad[3];
+	__be32 idle_ms;
+};
+
+#define SYNC_MAX_FLOWS	((SYNC_DGRAM - sizeof(struct sync_wire_hdr) - \
+			  SYNC_MAC_LEN) / sizeof(struct sync_wire_flow))
+
 struct sync_opts {
 	struct sockaddr_storage listen;
 	struct sockaddr_storage peer[SYNC_MAX_PEERS];
