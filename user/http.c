@@ -629,13 +629,19 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	s->max_per_client = cfg->max_per_client ? cfg->max_per_client :
 			    HTTP_MAX_PER_CLIENT;
 
-	lfd = listen_on(cfg->listen, err, len);
-	if (lfd < 0) {
-		free(s);
-		return lfd;
+	if (cfg->listen) {
+		lfd = listen_on(cfg->listen, err, len);
+		if (lfd < 0) {
+			free(s);
+			return lfd;
+		}
+	} else {
+		lfd = -1;
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
 	}
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, on_log, s);	/* first: for all */
-	OPT(MHD_OPTION_LISTEN_SOCKET, lfd, NULL);
+	if (lfd >= 0)
+		OPT(MHD_OPTION_LISTEN_SOCKET, lfd, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT,
 	    cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS, NULL);
 	/* Idle: whole seconds, rounded up. */
@@ -653,17 +659,19 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
-	fstat(lfd, &st);
+	if (lfd >= 0)
+		fstat(lfd, &st);
 	s->mhd = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
 				  MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (!s->mhd) {
 		ret = -EINVAL;
-		snprintf(err, len, "cannot serve HTTP on %s: %s", cfg->listen,
+		snprintf(err, len, "cannot serve HTTP on %s: %s",
+			 cfg->listen ? cfg->listen : "handed connections",
 			 s->last_log[0] ? s->last_log :
 			 "libmicrohttpd did not start");
 		/* It closes the socket on some failures (bad TLS), not on
 		 * all: close it only if it is still the one. */
-		if (!fstat(lfd, &again) && again.st_ino == st.st_ino &&
+		if (lfd >= 0 && !fstat(lfd, &again) && again.st_ino == st.st_ino &&
 		    again.st_dev == st.st_dev)
 			close(lfd);
 		free(s);
@@ -708,6 +716,15 @@ int http_timeout(const struct http_server *s)
 			t = d;
 	}
 	return (int)t;
+}
+
+int http_add_connection(struct http_server *s, int fd,
+			const struct sockaddr *addr, socklen_t len)
+{
+	errno = 0;
+	if (MHD_add_connection(s->mhd, fd, addr, len) == MHD_YES)
+		return 0;
+	return errno ? -errno : -ECONNREFUSED;
 }
 
 void http_dispatch(struct http_server *s)
