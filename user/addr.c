@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 
@@ -223,4 +224,59 @@ void format_mac(const __u8 mac[6], char *buf, size_t len)
 bool addr_equal(const struct xdplb_addr *a, const struct xdplb_addr *b)
 {
 	return !memcmp(a, b, sizeof(*a));
+}
+
+int parse_sockaddr(const char *s, __u16 port, struct sockaddr_storage *ss,
+		   socklen_t *len)
+{
+	char buf[ADDR_STRLEN + 8];
+	struct xdplb_svc_key key;
+	size_t n = strlen(s);
+
+	memset(ss, 0, sizeof(*ss));
+	/* Without a port (an IPv4 address without a colon, or one in
+	 * brackets): the default's. */
+	if (port && n && (s[0] == '[' ? s[n - 1] == ']' : !strchr(s, ':'))) {
+		if ((size_t)snprintf(buf, sizeof(buf), "%s:%u", s, port) >=
+		    sizeof(buf))
+			return -EINVAL;
+		s = buf;
+	}
+	if (strchr(s, '/') || parse_vip(s, &key) || !key.port)
+		return -EINVAL;
+	if (key.family == XDPLB_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = key.port;
+		sin->sin_addr.s_addr = key.addr.v4;
+		if (len)
+			*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = key.port;
+		memcpy(&sin6->sin6_addr, key.addr.v6, 16);
+		if (len)
+			*len = sizeof(*sin6);
+	}
+	return 0;
+}
+
+void format_sockaddr(const struct sockaddr_storage *ss, char *buf,
+		     size_t len)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)))
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	else if (ss->ss_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a)))
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	else
+		snprintf(buf, len, "?");
 }

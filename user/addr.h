@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include "xdplb.h"
 
 #define ADDR_STRLEN	64	/* "[ffff:...:ffff]:65535/tcp" (51) and a NUL */
@@ -29,6 +30,17 @@ void format_addr(const struct xdplb_addr *addr, __u8 family, char *buf,
 void format_vip(const struct xdplb_svc_key *key, char *buf, size_t len);
 void format_mac(const __u8 mac[6], char *buf, size_t len);
 bool addr_equal(const struct xdplb_addr *a, const struct xdplb_addr *b);
+
+/*
+ * A socket address: ADDR:PORT (IPv6 ADDR in brackets), PORT 1..65535; or,
+ * port not 0, also ADDR alone for that port. For --listen (port 0: PORT
+ * required) and --sync/--sync-peer. *len (if len) is the address's size.
+ * 0 or -EINVAL. format_sockaddr() prints one so (ADDR_STRLEN bytes).
+ */
+int parse_sockaddr(const char *s, __u16 port, struct sockaddr_storage *ss,
+		   socklen_t *len);
+void format_sockaddr(const struct sockaddr_storage *ss, char *buf,
+		     size_t len);
 
 /* A host's MAC: neither broadcast, multicast nor all zeros. */
 bool mac_is_host(const __u8 mac[6]);

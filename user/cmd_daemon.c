@@ -849,20 +849,23 @@ static void flowsync_metrics(FILE *f, void *ctx)
 	fprintf(f, "# HELP xdplb_sync_flows_total Flows sent to peers, and "
 		"received from them: written into the table (applied), for a "
 		"real this instance lacks (unknown_real), with no room in their "
-		"set (full); notes of the data path lost before they were "
-		"read (notes_lost; the periodic pass sends those flows).\n"
+		"set (full), idle beyond their timeout already or tracked here "
+		"(stale); notes of the data path lost before they were read "
+		"(notes_lost; the periodic pass sends those flows).\n"
 		"# TYPE xdplb_sync_flows_total counter\n"
 		"xdplb_sync_flows_total{result=\"sent\"} %llu\n"
 		"xdplb_sync_flows_total{result=\"received\"} %llu\n"
 		"xdplb_sync_flows_total{result=\"applied\"} %llu\n"
 		"xdplb_sync_flows_total{result=\"unknown_real\"} %llu\n"
 		"xdplb_sync_flows_total{result=\"full\"} %llu\n"
+		"xdplb_sync_flows_total{result=\"stale\"} %llu\n"
 		"xdplb_sync_flows_total{result=\"notes_lost\"} %llu\n",
 		(unsigned long long)st->sent_flows,
 		(unsigned long long)st->received_flows,
 		(unsigned long long)st->applied,
 		(unsigned long long)st->unknown_real,
 		(unsigned long long)st->full,
+		(unsigned long long)st->stale,
 		(unsigned long long)st->notes_lost);
 }
 

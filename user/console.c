@@ -1709,11 +1709,17 @@ static const struct http_route api_routes[] = {
 /* Is listen (ADDR:PORT) on a loopback address? */
 static bool loopback(const char *listen)
 {
-	struct xdplb_svc_key k;
+	const struct sockaddr_in6 *s6;
+	const struct sockaddr_in *s4;
+	struct sockaddr_storage ss;
 
-	if (parse_vip(listen, &k))
+	if (parse_sockaddr(listen, 0, &ss, NULL))
 		return false;	/* http_server_new says why */
-	return addr_is_loopback(&k.addr, k.family);
+	s4 = (const struct sockaddr_in *)&ss;
+	s6 = (const struct sockaddr_in6 *)&ss;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
 }
 
 /* A whole file into a NUL-terminated buffer to free. */

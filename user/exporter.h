@@ -40,7 +40,8 @@ enum exporter_page {
 void exporter_serve(struct exporter *e, enum exporter_page page,
 		    struct http_reply *r);
 
-/* Serve e's instance on listen (ADDR:PORT); as http_server_new(). */
+/* Serve e's instance on listen (ADDR:PORT; NULL: only connections given
+ * to http_add_connection()); as http_server_new(). */
 int exporter_listen(struct exporter *e, const char *listen,
 		    struct http_server **out, char *err, size_t len);
 

@@ -668,33 +668,6 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 
 /* The server --------------------------------------------------------- */
 
-/* ADDR:PORT, as a VIP without a protocol, and a port. */
-static int parse_listen(const char *str, struct sockaddr_storage *ss,
-			socklen_t *len)
-{
-	struct xdplb_svc_key key;
-
-	if (strchr(str, '/') || parse_vip(str, &key) || !key.port)
-		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (key.family == XDPLB_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = key.port;
-		sin->sin_addr.s_addr = key.addr.v4;
-		*len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = key.port;
-		memcpy(&sin6->sin6_addr, key.addr.v6, 16);
-		*len = sizeof(*sin6);
-	}
-	return 0;
-}
-
 /* Our own listening socket: its errors are the ones an operator needs
  * ("Address already in use"), which libmicrohttpd only logs. */
 static int listen_on(const char *addr, char *err, size_t len)
@@ -703,7 +676,7 @@ static int listen_on(const char *addr, char *err, size_t len)
 	socklen_t sslen;
 	int fd, one = 1, ret;
 
-	if (parse_listen(addr, &ss, &sslen)) {
+	if (parse_sockaddr(addr, 0, &ss, &sslen)) {
 		snprintf(err, len, "bad listen address '%s' (ADDR:PORT, IPv6 "
 			 "ADDR in brackets, PORT 1..65535)", addr);
 		return -EINVAL;
@@ -768,13 +741,19 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	s->max_per_client = cfg->max_per_client ? cfg->max_per_client :
 			    HTTP_MAX_PER_CLIENT;
 
-	lfd = listen_on(cfg->listen, err, len);
-	if (lfd < 0) {
-		free(s);
-		return lfd;
+	if (cfg->listen) {
+		lfd = listen_on(cfg->listen, err, len);
+		if (lfd < 0) {
+			free(s);
+			return lfd;
+		}
+	} else {
+		lfd = -1;
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
 	}
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, on_log, s);	/* first: for all */
-	OPT(MHD_OPTION_LISTEN_SOCKET, lfd, NULL);
+	if (lfd >= 0)
+		OPT(MHD_OPTION_LISTEN_SOCKET, lfd, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT,
 	    cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS, NULL);
 	/* Idle: whole seconds, rounded up. */
@@ -792,17 +771,19 @@ int http_server_new(const struct http_config *cfg, struct http_server **out,
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
-	fstat(lfd, &st);
+	if (lfd >= 0)
+		fstat(lfd, &st);
 	s->mhd = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
 				  MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (!s->mhd) {
 		ret = -EINVAL;
-		snprintf(err, len, "cannot serve HTTP on %s: %s", cfg->listen,
+		snprintf(err, len, "cannot serve HTTP on %s: %s",
+			 cfg->listen ? cfg->listen : "handed connections",
 			 s->last_log[0] ? s->last_log :
 			 "libmicrohttpd did not start");
 		/* It closes the socket on some failures (bad TLS), not on
 		 * all: close it only if it is still the one. */
-		if (!fstat(lfd, &again) && again.st_ino == st.st_ino &&
+		if (lfd >= 0 && !fstat(lfd, &again) && again.st_ino == st.st_ino &&
 		    again.st_dev == st.st_dev)
 			close(lfd);
 		free(s);
@@ -853,6 +834,15 @@ int http_timeout(const struct http_server *s)
 			t = d;
 	}
 	return (int)t;
+}
+
+int http_add_connection(struct http_server *s, int fd,
+			const struct sockaddr *addr, socklen_t len)
+{
+	errno = 0;
+	if (MHD_add_connection(s->mhd, fd, addr, len) == MHD_YES)
+		return 0;
+	return errno ? -errno : -ECONNREFUSED;
 }
 
 void http_dispatch(struct http_server *s)

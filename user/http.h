@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #define HTTP_MAX_CONNS		256
 #define HTTP_MAX_PER_CLIENT	16
@@ -117,7 +118,9 @@ typedef void (*http_auth_fn)(void *ctx, const struct http_request *req,
 			     void *auth, struct http_reply *r);
 
 struct http_config {
-	const char *listen;	/* ADDR:PORT, IPv6 ADDR in brackets */
+	/* ADDR:PORT, IPv6 ADDR in brackets; NULL: no listening socket,
+	 * connections come through http_add_connection() only. */
+	const char *listen;
 	const struct http_route *routes;
 	size_t nroutes;
 	void *ctx;		/* every handler's */
@@ -157,6 +160,14 @@ int http_timeout(const struct http_server *s);
 /* Accept, read, answer, write and time out whatever is ready; never
  * blocks. */
 void http_dispatch(struct http_server *s);
+/*
+ * Serve a connection accepted elsewhere (fd, non-blocking; the server owns
+ * it from now on and closes it), from the client at addr, which the
+ * per-client limit counts as it counts those the server accepts. 0, or a
+ * negative errno when it is refused (over a limit; fd is closed then).
+ */
+int http_add_connection(struct http_server *s, int fd,
+			const struct sockaddr *addr, socklen_t len);
 
 /*
  * From a callback: answer later. Once the callback has returned (without

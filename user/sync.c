@@ -2,11 +2,7 @@
 /*
  * sync.c - sharing tracked flows with peers (sync.h).
  *
- * The wire: a header, up to SYNC_MAX_FLOWS flows, and an HMAC-SHA256 of
- * both under the shared key. Everything is in network order except what
- * the connection table itself holds in network order already (a flow's
- * addresses and ports). A flow is sent with its real's address, never its
- * id, and how long it has been idle, never a time: clocks differ.
+ * The wire is described in sync.h.
  *
  * The table is written as the data path writes it (xdplb.h): a way is
  * claimed with a compare-and-swap of the set's tags (BUSY in it), filled,
@@ -33,9 +29,6 @@
 #include "sync.h"
 #include "xdplb_hash.h"
 
-#define SYNC_MAGIC		0x7873796eu	/* "xsyn" */
-#define SYNC_VERSION		1
-#define SYNC_DGRAM		1400	/* bytes at most: fits any path */
 #define SYNC_TICK_MS		50	/* notes read, batches sent */
 #define SYNC_SEND_PPS		2000	/* datagrams a second, all peers */
 #define SYNC_RECV_TICK		200	/* datagrams taken per tick */
@@ -47,41 +40,15 @@
 #define SYNC_REALS_MS		1000	/* reals read again */
 #define SYNC_KEY_MAX		1024
 
-enum {
-	MSG_FLOWS = 1,		/* flows, tracked and live */
-	MSG_ASK = 2,		/* send me your table (request id) */
-	MSG_END = 3,		/* that was all of it (request id) */
-};
+#define MAC_LEN		SYNC_MAC_LEN
 
-struct wire_hdr {
-	__be32 magic;
-	__u8 version;
-	__u8 type;
-	__be16 count;
-	__be64 sender;		/* random, per daemon start */
-	__be64 seq;		/* per sender, from 1 */
-	__be64 time_ms;		/* the sender's CLOCK_REALTIME */
-	__be64 request;		/* MSG_ASK, MSG_END: which table */
-};
-
-struct wire_flow {
-	struct xdplb_flow flow;	/* as the table has it */
-	struct xdplb_addr real;
-	__u8 real_family;
-	__u8 pad[3];
-	__be32 idle_ms;
-};
-
-#define MAC_LEN		crypto_auth_hmacsha256_BYTES
-#define SYNC_MAX_FLOWS	((SYNC_DGRAM - sizeof(struct wire_hdr) - MAC_LEN) / \
-			 sizeof(struct wire_flow))
-
-_Static_assert(sizeof(struct wire_hdr) == 40, "wire_hdr");
-_Static_assert(sizeof(struct wire_flow) == 64, "wire_flow");
+_Static_assert(SYNC_MAC_LEN == crypto_auth_hmacsha256_BYTES, "MAC");
+_Static_assert(sizeof(struct sync_wire_hdr) == 40, "wire_hdr");
+_Static_assert(sizeof(struct sync_wire_flow) == 64, "wire_flow");
 _Static_assert(SYNC_MAX_FLOWS == 20, "flows in a datagram");
 
 struct batch {
-	struct wire_flow f[SYNC_MAX_FLOWS];
+	struct sync_wire_flow f[SYNC_MAX_FLOWS];
 	int n;
 };
 
@@ -93,7 +60,7 @@ struct peer {
 	__u64 first_ms;		/* first asked: the wait starts */
 	__u64 asked_ms;		/* last asked */
 	__u64 heard_ms;		/* last part of its answer, 0 none */
-	bool done;		/* it said MSG_END */
+	bool done;		/* it said SYNC_MSG_END */
 	/* Ours, while it asks for it. */
 	bool dumping;
 	__u64 dump_id;		/* the request being, or last, answered */
@@ -129,11 +96,12 @@ struct sync {
 	__u64 tokens_ms;
 	struct batch out;
 	struct sync_stats st;
-	/* The instance. */
+	/* The table flows are read from and written to (tbl.ct NULL: none),
+	 * and the instance it is of (NULL: a table given by
+	 * sync_attach_table()). ct_len: the mapping of tbl.ct, if ours. */
+	struct sync_table tbl;
 	struct lb *lb;
-	struct xdplb_conn_set *ct;
 	size_t ct_len;
-	__u32 sets;
 	const struct xdplb_ct_note *log;
 	size_t log_len;
 	int ncpus;
@@ -181,47 +149,7 @@ static __u64 ticks_ms(__u32 t)
 
 int sync_parse_addr(const char *s, struct sockaddr_storage *sa)
 {
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-	char host[INET6_ADDRSTRLEN + 2];
-	unsigned long port = SYNC_DEFAULT_PORT;
-	const char *colon, *p;
-	size_t n;
-
-	memset(sa, 0, sizeof(*sa));
-	if (*s == '[') {
-		p = strchr(s, ']');
-		if (!p || (size_t)(p - s - 1) >= sizeof(host))
-			return -EINVAL;
-		n = p - s - 1;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		colon = p[1] == ':' ? p + 1 : NULL;
-		if (p[1] && !colon)
-			return -EINVAL;
-	} else {
-		colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':'))
-			return -EINVAL;	/* IPv6 wants brackets */
-		n = colon ? (size_t)(colon - s) : strlen(s);
-		if (n >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s, n);
-		host[n] = '\0';
-	}
-	if (colon && (parse_ulong(colon + 1, 65535, &port) || !port))
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		return 0;
-	}
-	return -EINVAL;
+	return parse_sockaddr(s, SYNC_DEFAULT_PORT, sa, NULL);
 }
 
 static socklen_t sa_len(const struct sockaddr_storage *sa)
@@ -325,7 +253,7 @@ static bool send_msg(struct sync *s, struct peer *p, int type, __u64 request,
 		     const struct batch *b)
 {
 	unsigned char buf[SYNC_DGRAM];
-	struct wire_hdr *h = (void *)buf;
+	struct sync_wire_hdr *h = (void *)buf;
 	size_t n = b ? (size_t)b->n : 0, len;
 
 	if (!token(s))
@@ -365,7 +293,7 @@ static bool flush(struct sync *s)
 	if (!s->out.n)
 		return true;
 	for (i = 0; i < s->npeers; i++)
-		any |= send_msg(s, &s->peer[i], MSG_FLOWS, 0, &s->out);
+		any |= send_msg(s, &s->peer[i], SYNC_MSG_FLOWS, 0, &s->out);
 	if (any || !s->npeers)
 		s->out.n = 0;
 	return any;
@@ -398,9 +326,9 @@ static void reals_read(struct sync *s, bool now)
 {
 	__u64 t = mono_ms();
 
-	if (!s->lb || (!now && t - s->reals_ms < SYNC_REALS_MS))
+	if (!s->tbl.ct || (!now && t - s->reals_ms < SYNC_REALS_MS))
 		return;
-	if (!lb_reals(s->lb, s->reals))
+	if (!s->tbl.reals(s->tbl.ctx, s->reals))
 		reals_index(s);
 	s->reals_ms = t;
 }
@@ -430,8 +358,8 @@ static int real_of(const struct sync *s, __u32 svc_id,
 
 static __u32 timeout_ticks(const struct sync *s, __u16 tag)
 {
-	__u32 secs = tag & XDPLB_CT_TAG_UDP ? s->lb->cfg.udp_timeout :
-					       s->lb->cfg.tcp_timeout;
+	__u32 secs = tag & XDPLB_CT_TAG_UDP ? s->tbl.cfg.udp_timeout :
+					       s->tbl.cfg.tcp_timeout;
 
 	return XDPLB_CT_TICKS(secs * 1000000000ull);
 }
@@ -440,9 +368,9 @@ static __u32 timeout_ticks(const struct sync *s, __u16 tag)
  * tracks itself (confirmed, not a peer's), read between two reads of its
  * tag. want: the tag it must have (0: any such). */
 static bool way_flow(struct sync *s, __u32 idx, int w, __u16 want,
-		     __u32 max_idle, struct wire_flow *out)
+		     __u32 max_idle, struct sync_wire_flow *out)
 {
-	const struct xdplb_conn_set *set = &s->ct[idx];
+	const struct xdplb_conn_set *set = &s->tbl.ct[idx];
 	__u16 tag = __atomic_load_n(&set->tag[w], __ATOMIC_ACQUIRE);
 	__u32 now = ticks_now(), id, last;
 	const struct xdplb_real *r;
@@ -493,7 +421,7 @@ static void read_notes(struct sync *s)
 			memcpy(&note, &raw, sizeof(note));
 			if (s->out.n == (int)SYNC_MAX_FLOWS && !flush(s))
 				return;	/* the rate: the rest next tick */
-			if (note.set < s->sets && note.way < XDPLB_CT_WAYS &&
+			if (note.set < s->tbl.sets && note.way < XDPLB_CT_WAYS &&
 			    way_flow(s, note.set, note.way, note.tag,
 				     timeout_ticks(s, note.tag),
 				     &s->out.f[s->out.n]))
@@ -509,17 +437,17 @@ static void read_notes(struct sync *s)
  */
 static void refresh(struct sync *s)
 {
-	__u32 secs = s->lb->cfg.udp_timeout < s->lb->cfg.tcp_timeout ?
-		     s->lb->cfg.udp_timeout : s->lb->cfg.tcp_timeout;
+	__u32 secs = s->tbl.cfg.udp_timeout < s->tbl.cfg.tcp_timeout ?
+		     s->tbl.cfg.udp_timeout : s->tbl.cfg.tcp_timeout;
 	__u64 period_ms = secs * 1000ull / 4;
 	__u32 n, i;
 	int w;
 
 	if (period_ms < 1000)
 		period_ms = 1000;
-	n = (__u64)s->sets * SYNC_TICK_MS / period_ms + 1;
-	for (i = 0; i < n && i < s->sets; i++) {
-		__u32 idx = s->scan_pos++ % s->sets;
+	n = (__u64)s->tbl.sets * SYNC_TICK_MS / period_ms + 1;
+	for (i = 0; i < n && i < s->tbl.sets; i++) {
+		__u32 idx = s->scan_pos++ % s->tbl.sets;
 
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			if (s->out.n == (int)SYNC_MAX_FLOWS && !flush(s))
@@ -531,17 +459,17 @@ static void refresh(struct sync *s)
 	}
 }
 
-/* Our table to a peer that asked: a part each tick, then MSG_END. */
+/* Our table to a peer that asked: a part each tick, then SYNC_MSG_END. */
 static void dump(struct sync *s, struct peer *p)
 {
 	__u32 n;
 	int w;
 
-	for (n = 0; s->lb && n < SYNC_DUMP_SETS && p->dump_pos < s->sets;
+	for (n = 0; s->tbl.ct && n < SYNC_DUMP_SETS && p->dump_pos < s->tbl.sets;
 	     n++, p->dump_pos++) {
 		for (w = 0; w < XDPLB_CT_WAYS; w++) {
 			if (p->dump.n == (int)SYNC_MAX_FLOWS) {
-				if (!send_msg(s, p, MSG_FLOWS, p->dump_id,
+				if (!send_msg(s, p, SYNC_MSG_FLOWS, p->dump_id,
 					      &p->dump))
 					return;
 				p->dump.n = 0;
@@ -555,12 +483,12 @@ static void dump(struct sync *s, struct peer *p)
 				p->dump.n++;
 		}
 	}
-	if (s->lb && p->dump_pos < s->sets)
+	if (s->tbl.ct && p->dump_pos < s->tbl.sets)
 		return;
-	if (p->dump.n && !send_msg(s, p, MSG_FLOWS, p->dump_id, &p->dump))
+	if (p->dump.n && !send_msg(s, p, SYNC_MSG_FLOWS, p->dump_id, &p->dump))
 		return;
 	p->dump.n = 0;
-	if (send_msg(s, p, MSG_END, p->dump_id, NULL))
+	if (send_msg(s, p, SYNC_MSG_END, p->dump_id, NULL))
 		p->dumping = false;
 }
 
@@ -570,7 +498,7 @@ static bool flow_equal(const struct xdplb_flow *a, const struct xdplb_flow *b)
 }
 
 /* Write a flow a peer tracks into the table, as the data path writes. */
-static void apply(struct sync *s, const struct wire_flow *f)
+static void apply(struct sync *s, const struct sync_wire_flow *f)
 {
 	struct xdplb_svc_key key = {
 		.addr = f->flow.dst, .port = f->flow.dport,
@@ -583,7 +511,7 @@ static void apply(struct sync *s, const struct wire_flow *f)
 	__u16 tag, want;
 	int id, w, tries;
 
-	if (lb_svc_match(s->lb, &key, &svc)) {
+	if (s->tbl.svc_match(s->tbl.ctx, &key, &svc)) {
 		s->st.unknown_real++;	/* no service: no such real */
 		return;
 	}
@@ -596,13 +524,15 @@ static void apply(struct sync *s, const struct wire_flow *f)
 		s->st.unknown_real++;
 		return;
 	}
-	hash = xdplb_flow_hash(&f->flow, s->lb->cfg.hash_seed);
-	idx = hash & (s->sets - 1);
+	hash = xdplb_flow_hash(&f->flow, s->tbl.cfg.hash_seed);
+	idx = hash & (s->tbl.sets - 1);
 	want = xdplb_ct_tag(hash, f->flow.proto);
 	timeout = timeout_ticks(s, want);
-	if (idle > timeout)
-		return;		/* idled out at the peer already */
-	set = &s->ct[idx];
+	if (idle > timeout) {
+		s->st.stale++;	/* idled out at the peer already */
+		return;
+	}
+	set = &s->tbl.ct[idx];
 	tag = want | XDPLB_CT_TAG_CONFIRMED | XDPLB_CT_TAG_PEER;
 
 	for (tries = 0; tries < 4; tries++) {
@@ -644,8 +574,10 @@ static void apply(struct sync *s, const struct wire_flow *f)
 		if (mine >= 0) {
 			__u16 t = tags >> (16 * mine);
 
-			if (!(t & XDPLB_CT_TAG_PEER))
-				return;	/* seen here: ours says */
+			if (!(t & XDPLB_CT_TAG_PEER)) {
+				s->st.stale++;	/* seen here: ours says */
+				return;
+			}
 			if (set->real_id[mine] == (__u32)id &&
 			    set->real_gen[mine] == s->reals[id].gen) {
 				if ((__s32)(last - set->last_seen[mine]) > 0)
@@ -683,6 +615,7 @@ static void apply(struct sync *s, const struct wire_flow *f)
 		s->st.applied++;
 		return;
 	}
+	s->st.full++;	/* data path writers won the set every time */
 }
 
 /* Receiving --------------------------------------------------------------- */
@@ -736,10 +669,78 @@ static struct peer *peer_of(struct sync *s, const struct sockaddr_storage *sa)
 	return NULL;
 }
 
+int sync_take(struct sync *s, const void *data, size_t n,
+	      const struct sockaddr_storage *from)
+{
+	/* Aligned for the header's and the flows' fields, wherever the
+	 * bytes came from. */
+	union {
+		struct sync_wire_hdr h;
+		unsigned char b[SYNC_DGRAM];
+	} u;
+	const struct sync_wire_hdr *h = &u.h;
+	unsigned char m[MAC_LEN];
+	struct peer *p;
+	size_t count, i;
+	__u64 t;
+
+	p = peer_of(s, from);
+	if (n > sizeof(u) || n < sizeof(*h) + MAC_LEN || !p) {
+		s->st.rejected++;
+		return -EBADMSG;
+	}
+	memcpy(u.b, data, n);
+	count = ntohs(h->count);
+	if (count > SYNC_MAX_FLOWS ||
+	    n != sizeof(*h) + count * sizeof(struct sync_wire_flow) + MAC_LEN) {
+		s->st.rejected++;
+		return -EBADMSG;
+	}
+	mac(s, u.b, n - MAC_LEN, m);
+	if (crypto_verify_32(m, u.b + n - MAC_LEN) ||
+	    ntohl(h->magic) != SYNC_MAGIC || h->version != SYNC_VERSION) {
+		s->st.rejected++;
+		return -EBADMSG;
+	}
+	t = be64toh(h->time_ms);
+	if (be64toh(h->sender) == s->me ||
+	    t + SYNC_SKEW_MS < real_ms() || t > real_ms() + SYNC_SKEW_MS ||
+	    !fresh_seq(s, be64toh(h->sender), be64toh(h->seq))) {
+		s->st.replayed++;
+		return -ESTALE;
+	}
+	s->st.received++;
+	/* A part of the answer to our request. */
+	if (h->request && be64toh(h->request) == p->ask_id &&
+	    h->type != SYNC_MSG_ASK)
+		p->heard_ms = mono_ms();
+	if (h->type == SYNC_MSG_ASK) {
+		/* A new request: our table from the start. The one being
+		 * answered, asked again: go on, or say again that it was
+		 * all (SYNC_MSG_END was lost). */
+		if (be64toh(h->request) != p->dump_id) {
+			p->dump_id = be64toh(h->request);
+			p->dump_pos = 0;
+			p->dump.n = 0;
+		}
+		p->dumping = true;
+	} else if (h->type == SYNC_MSG_END) {
+		if (be64toh(h->request) == p->ask_id)
+			p->done = true;
+	} else if (h->type == SYNC_MSG_FLOWS && s->tbl.ct) {
+		const struct sync_wire_flow *f = (const void *)(h + 1);
+
+		s->st.received_flows += count;
+		for (i = 0; i < count; i++)
+			apply(s, &f[i]);
+	}
+	return 0;
+}
+
 static void receive(struct sync *s)
 {
-	unsigned char buf[SYNC_DGRAM + 1], m[MAC_LEN];
-	const struct wire_hdr *h = (const void *)buf;
+	/* One byte more than a datagram may have: a longer one is seen. */
+	unsigned char buf[SYNC_DGRAM + 1];
 	struct sockaddr_storage from;
 	int taken;
 
@@ -747,9 +748,6 @@ static void receive(struct sync *s)
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (void *)&from, &fl);
-		struct peer *p;
-		__u64 t;
-		size_t count, i;
 
 		if (n < 0)
 			return;
@@ -757,54 +755,7 @@ static void receive(struct sync *s)
 			s->st.dropped++;	/* the rate: drained */
 			continue;
 		}
-		p = peer_of(s, &from);
-		count = n >= (ssize_t)sizeof(*h) ? ntohs(h->count) : 0;
-		if (!p || n < (ssize_t)(sizeof(*h) + MAC_LEN) ||
-		    count > SYNC_MAX_FLOWS ||
-		    (size_t)n != sizeof(*h) + count * sizeof(struct wire_flow) +
-		    MAC_LEN) {
-			s->st.rejected++;
-			continue;
-		}
-		mac(s, buf, n - MAC_LEN, m);
-		if (crypto_verify_32(m, buf + n - MAC_LEN) ||
-		    ntohl(h->magic) != SYNC_MAGIC ||
-		    h->version != SYNC_VERSION) {
-			s->st.rejected++;
-			continue;
-		}
-		t = be64toh(h->time_ms);
-		if (be64toh(h->sender) == s->me ||
-		    t + SYNC_SKEW_MS < real_ms() || t > real_ms() + SYNC_SKEW_MS ||
-		    !fresh_seq(s, be64toh(h->sender), be64toh(h->seq))) {
-			s->st.replayed++;
-			continue;
-		}
-		s->st.received++;
-		/* A part of the answer to our request. */
-		if (h->request && be64toh(h->request) == p->ask_id &&
-		    h->type != MSG_ASK)
-			p->heard_ms = mono_ms();
-		if (h->type == MSG_ASK) {
-			/* A new request: our table from the start. The one
-			 * being answered, asked again: go on, or say again
-			 * that it was all (MSG_END was lost). */
-			if (be64toh(h->request) != p->dump_id) {
-				p->dump_id = be64toh(h->request);
-				p->dump_pos = 0;
-				p->dump.n = 0;
-			}
-			p->dumping = true;
-		} else if (h->type == MSG_END) {
-			if (be64toh(h->request) == p->ask_id)
-				p->done = true;
-		} else if (h->type == MSG_FLOWS && s->lb) {
-			const struct wire_flow *f = (const void *)(h + 1);
-
-			s->st.received_flows += count;
-			for (i = 0; i < count; i++)
-				apply(s, &f[i]);
-		}
+		sync_take(s, buf, n, &from);
 	}
 }
 
@@ -833,9 +784,20 @@ int sync_new(struct sync **out, const struct sync_opts *o, char *err,
 	if (!s)
 		return -ENOMEM;
 	s->fd = -1;
-	ret = sync_read_key(o->key_file, s->key, &s->keylen, err, errlen);
-	if (ret)
+	if (o->key_file) {
+		ret = sync_read_key(o->key_file, s->key, &s->keylen, err,
+				    errlen);
+		if (ret)
+			goto err;
+	} else if (o->keylen < 32 || o->keylen >= SYNC_KEY_MAX) {
+		snprintf(err, errlen, "a sync key has 32 to %d bytes",
+			 SYNC_KEY_MAX - 1);
+		ret = -EINVAL;
 		goto err;
+	} else {
+		memcpy(s->key, o->key, o->keylen);
+		s->keylen = o->keylen;
+	}
 	s->fd = socket(o->listen.ss_family, SOCK_DGRAM | SOCK_CLOEXEC |
 		       SOCK_NONBLOCK, 0);
 	if (s->fd < 0 ||
@@ -869,15 +831,16 @@ err:
 
 static void detach(struct sync *s)
 {
-	if (s->ct)
-		munmap(s->ct, s->ct_len);
+	if (s->ct_len)
+		munmap(s->tbl.ct, s->ct_len);
 	if (s->log)
 		munmap((void *)s->log, s->log_len);
 	free(s->log_pos);
 	free(s->guards);
 	free(s->reals);
 	free(s->real_index);
-	s->ct = NULL;
+	memset(&s->tbl, 0, sizeof(s->tbl));
+	s->ct_len = 0;
 	s->log = NULL;
 	s->log_pos = NULL;
 	s->guards = NULL;
@@ -897,33 +860,88 @@ void sync_free(struct sync *s)
 	free(s);
 }
 
+/* Take t (detached before), and ask the peers for their tables anew. */
+static int attach_table(struct sync *s, const struct sync_table *t)
+{
+	int i;
+
+	s->reals = calloc(XDPLB_MAX_REALS, sizeof(*s->reals));
+	s->real_index = calloc(REAL_SLOTS, sizeof(*s->real_index));
+	if (!s->reals || !s->real_index)
+		return -ENOMEM;
+	s->tbl = *t;
+	for (i = 0; i < s->npeers; i++) {
+		struct peer *p = &s->peer[i];
+
+		randombytes_buf(&p->ask_id, sizeof(p->ask_id));
+		p->first_ms = p->asked_ms = p->heard_ms = 0;
+		p->done = false;
+	}
+	reals_read(s, true);
+	return 0;
+}
+
+int sync_attach_table(struct sync *s, const struct sync_table *t)
+{
+	int err;
+
+	detach(s);
+	if (!t || !t->ct)
+		return 0;
+	if (!t->sets || (t->sets & (t->sets - 1)) || !t->svc_match ||
+	    !t->reals)
+		return -EINVAL;
+	err = attach_table(s, t);
+	if (err)
+		detach(s);
+	return err;
+}
+
+static int lb_table_svc_match(void *ctx, const struct xdplb_svc_key *key,
+			      struct xdplb_svc *svc)
+{
+	return lb_svc_match(ctx, key, svc);
+}
+
+static int lb_table_reals(void *ctx, struct xdplb_real *all)
+{
+	return lb_reals(ctx, all);
+}
+
 int sync_attach(struct sync *s, struct lb *lb)
 {
+	struct sync_table t = {
+		.svc_match = lb_table_svc_match,
+		.reals = lb_table_reals,
+		.ctx = lb,
+	};
 	char path[PATH_MAX + 16];
 	__u32 zero = 0;
-	int fd, cpu, i, err = 0;
+	int fd, cpu, err = 0;
+	size_t len;
 
 	detach(s);
 	if (!lb)
 		return 0;
+	t.sets = lb_ct_sets(lb);
+	t.cfg = lb->cfg;
+	len = (size_t)t.sets * sizeof(*t.ct);
+	t.ct = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    lb->conns_fd, 0);
+	if (t.ct == MAP_FAILED)
+		return -errno;
+	s->tbl.ct = t.ct;
+	s->ct_len = len;
+	err = attach_table(s, &t);
+	if (err)
+		goto err;
 	s->ncpus = libbpf_num_possible_cpus();
-	s->sets = lb_ct_sets(lb);
-	s->ct_len = (size_t)s->sets * sizeof(*s->ct);
 	s->log_len = (size_t)s->ncpus * XDPLB_CT_LOG_SLOTS *
 		     sizeof(struct xdplb_ct_note);
 	s->log_pos = calloc(s->ncpus, sizeof(*s->log_pos));
 	s->guards = calloc(s->ncpus, sizeof(*s->guards));
-	s->reals = calloc(XDPLB_MAX_REALS, sizeof(*s->reals));
-	s->real_index = calloc(REAL_SLOTS, sizeof(*s->real_index));
-	if (!s->log_pos || !s->guards || !s->reals || !s->real_index) {
+	if (!s->log_pos || !s->guards) {
 		err = -ENOMEM;
-		goto err;
-	}
-	s->ct = mmap(NULL, s->ct_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     lb->conns_fd, 0);
-	if (s->ct == MAP_FAILED) {
-		s->ct = NULL;
-		err = -errno;
 		goto err;
 	}
 	snprintf(path, sizeof(path), "%s/%s", lb->pin_dir, XDPLB_PIN_CT_LOG);
@@ -940,19 +958,10 @@ int sync_attach(struct sync *s, struct lb *lb)
 		goto err;
 	}
 	s->lb = lb;
-	/* Its table, from the peers: asked for anew. */
-	for (i = 0; i < s->npeers; i++) {
-		struct peer *p = &s->peer[i];
-
-		randombytes_buf(&p->ask_id, sizeof(p->ask_id));
-		p->first_ms = p->asked_ms = p->heard_ms = 0;
-		p->done = false;
-	}
 	/* Notes from before are made good by the refresh. */
 	if (!bpf_map_lookup_elem(lb->ct_guard_fd, &zero, s->guards))
 		for (cpu = 0; cpu < s->ncpus; cpu++)
 			s->log_pos[cpu] = s->guards[cpu].log_head;
-	reals_read(s, true);
 	return 0;
 err:
 	detach(s);
@@ -961,7 +970,7 @@ err:
 
 bool sync_attached(const struct sync *s)
 {
-	return s->lb;
+	return s->tbl.ct;
 }
 
 void sync_reals_changed(struct sync *s)
@@ -992,29 +1001,27 @@ void sync_dispatch(struct sync *s)
 	s->next_ms = now + SYNC_TICK_MS;
 	/* Ask for each peer's table until it has sent it, or is silent;
 	 * again only when no part of it came since, so that a peer sending
-	 * it is not made to start over. Not without an instance to write it
+	 * it is not made to start over. Not without a table to write it
 	 * into. */
-	for (i = 0; s->lb && i < s->npeers; i++) {
+	for (i = 0; s->tbl.ct && i < s->npeers; i++) {
 		struct peer *p = &s->peer[i];
 
 		if (p->done || !waiting(p, now) || p->heard_ms > p->asked_ms ||
 		    (p->asked_ms && now - p->asked_ms < SYNC_ASK_MS) ||
-		    !send_msg(s, p, MSG_ASK, p->ask_id, NULL))
+		    !send_msg(s, p, SYNC_MSG_ASK, p->ask_id, NULL))
 			continue;
 		if (!p->first_ms)
 			p->first_ms = now;
 		p->asked_ms = now;
 	}
-	if (!s->lb) {
-		for (i = 0; i < s->npeers; i++)
-			if (s->peer[i].dumping)
-				dump(s, &s->peer[i]);
-		return;
+	if (s->tbl.ct) {
+		reals_read(s, false);
+		/* The data path's notes: only an instance has them. */
+		if (s->lb)
+			read_notes(s);
+		refresh(s);
+		flush(s);
 	}
-	reals_read(s, false);
-	read_notes(s);
-	refresh(s);
-	flush(s);
 	for (i = 0; i < s->npeers; i++)
 		if (s->peer[i].dumping)
 			dump(s, &s->peer[i]);
