@@ -1057,6 +1057,7 @@ static int inactive_find(const struct inactive *v, int n,
 struct change {
 	struct console *c;
 	struct config *have, *want;
+	__u32 table_size;	/* the instance's default */
 	struct inactive *inactive;
 	int ninactive;
 	char err[SPEC_ERRLEN];
@@ -1376,7 +1377,9 @@ static void check_written(struct console *c, char **text, size_t *len)
 	char *t = NULL;
 	size_t n;
 
-	if (config_from_lb(c->ops.instance(c->ops.ctx), &now) ||
+	__u32 ts;
+
+	if (c->ops.read(c->ops.ctx, &now, &ts) ||
 	    config_text(now, false, &t, &n)) {
 		config_free(now);
 		return;
@@ -1427,7 +1430,6 @@ static void bad_line(struct http_reply *r, int status, const char *msg,
 static int build_want(struct change *ch, const struct http_request *req,
 		      struct http_reply *r, bool whole)
 {
-	struct lb *lb = ch->c->ops.instance(ch->c->ops.ctx);
 	size_t len = req->body_len;
 	char *text = NULL;
 	FILE *f = NULL;
@@ -1479,7 +1481,7 @@ static int build_want(struct change *ch, const struct http_request *req,
 	}
 	/* The default table size is no table size: as save writes it. */
 	for (i = 0; i < ch->want->nsvcs; i++)
-		if (ch->want->svcs[i].table_size == lb->cfg.table_size)
+		if (ch->want->svcs[i].table_size == ch->table_size)
 			ch->want->svcs[i].table_size = 0;
 	ch->line = new_exec(ch->have, ch->want, ch->err, sizeof(ch->err));
 	if (ch->line) {
@@ -1586,8 +1588,8 @@ static void change(struct console *c, const struct http_request *req,
 		return;
 	}
 	ch.inactive = malloc((c->ninactive + 1) * sizeof(*ch.inactive));
-	if (!ch.inactive || config_from_lb(c->ops.instance(c->ops.ctx),
-					   &ch.have) ||
+	if (!ch.inactive || c->ops.read(c->ops.ctx, &ch.have,
+					&ch.table_size) ||
 	    config_text(ch.have, false, &text, &len)) {
 		http_error(r, 500, "cannot read the instance's configuration");
 		goto out;
@@ -1637,6 +1639,7 @@ static void get_config(void *ctx, const struct http_request *req,
 	struct config *have = NULL;
 	char etag[2 * ETAG_BYTES + 3], *text = NULL, *shown = NULL;
 	size_t len, slen;
+	__u32 ts;
 	int err;
 
 	/* Under the lock: never half of another process's change. */
@@ -1645,7 +1648,7 @@ static void get_config(void *ctx, const struct http_request *req,
 		busy(r, err);
 		return;
 	}
-	err = config_from_lb(c->ops.instance(c->ops.ctx), &have);
+	err = c->ops.read(c->ops.ctx, &have, &ts);
 	c->ops.unlock(c->ops.ctx);
 	if (!err)
 		err = config_text(have, false, &text, &len);
@@ -1794,7 +1797,8 @@ int console_new(const struct console_config *cfg,
 		snprintf(err, len, "TLS needs both --tls-cert and --tls-key");
 		return -EINVAL;
 	}
-	if (!cfg->tls_cert_file && !cfg->insecure && !loopback(cfg->listen)) {
+	if (!cfg->tls_cert_file && !cfg->insecure && cfg->listen &&
+	    !loopback(cfg->listen)) {
 		snprintf(err, len, "the console without TLS listens on a "
 			 "loopback address only ('%s' is not): give "
 			 "--tls-cert and --tls-key, or --console-insecure",
@@ -1811,7 +1815,8 @@ int console_new(const struct console_config *cfg,
 		return -ENOMEM;
 	}
 	c->epfd = -1;
-	c->loopback_http = !cfg->tls_cert_file && loopback(cfg->listen);
+	c->loopback_http = !cfg->tls_cert_file &&
+			   (!cfg->listen || loopback(cfg->listen));
 	c->ops = *ops;
 	c->exp = (struct exporter){ .instance = ops->instance,
 				    .ctx = ops->ctx };
@@ -1906,4 +1911,10 @@ void console_dispatch(struct console *c)
 	/* Checks done first: their requests are answered by the server. */
 	pwcheck_dispatch(c->pw);
 	http_dispatch(c->http);
+}
+
+int console_add_connection(struct console *c, int fd,
+			   const struct sockaddr *addr, socklen_t len)
+{
+	return http_add_connection(c->http, fd, addr, len);
 }
