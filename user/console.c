@@ -1502,8 +1502,8 @@ static bool no_change(const struct console *c, const struct change *ch,
 {
 	return hlen == wlen && !memcmp(have, want, hlen) &&
 	       ch->ninactive == c->ninactive &&
-	       !memcmp(ch->inactive, c->inactive,
-		       c->ninactive * sizeof(*c->inactive));
+	       (!c->ninactive || !memcmp(ch->inactive, c->inactive,
+					 c->ninactive * sizeof(*c->inactive)));
 }
 
 /*
@@ -1594,7 +1594,10 @@ static void change(struct console *c, const struct http_request *req,
 		http_error(r, 500, "cannot read the instance's configuration");
 		goto out;
 	}
-	memcpy(ch.inactive, c->inactive, c->ninactive * sizeof(*ch.inactive));
+	/* (None: c->inactive is NULL, which memcpy may not take.) */
+	if (c->ninactive)
+		memcpy(ch.inactive, c->inactive,
+		       c->ninactive * sizeof(*ch.inactive));
 	ch.ninactive = c->ninactive;
 	etag_of(text, len, etag, sizeof(etag));
 	if (match && !if_match(match, etag)) {
