@@ -1701,8 +1701,9 @@ static const struct http_route api_routes[] = {
 	  HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 	{ "GET", "/api/v1/inactive", get_inactive, NULL, 0,
 	  HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
+	/* The text of save, its errors JSON as every route's of the API. */
 	{ "GET", "/api/v1/config", get_config, "text/plain; charset=utf-8",
-	  0, HTTP_ROUTE_AUTH },
+	  0, HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 	{ "PUT", "/api/v1/config", put_config, "application/json",
 	  CONFIG_MAX_BODY, HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 	{ "POST", "/api/v1/config", post_config, "application/json",
