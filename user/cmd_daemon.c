@@ -1513,6 +1513,15 @@ static int console_apply(void *ctx, const struct config *want,
 	return 0;
 }
 
+/* With the lock held: what the instance runs, for the console. */
+static int console_read(void *ctx, struct config **out, __u32 *table_size)
+{
+	struct daemon *d = ctx;
+
+	*table_size = d->lb.cfg.table_size;
+	return config_from_lb(&d->lb, out);
+}
+
 static int setup(struct daemon *d)
 {
 	struct rlimit rl;
@@ -1728,7 +1737,7 @@ int do_daemon(int argc, char **argv)
 	if (cc.listen && console_new(&cc, &(struct console_ops){
 			.instance = daemon_instance, .lock = console_lock,
 			.unlock = console_unlock, .apply = console_apply,
-			.ctx = &d }, &d.console, err, sizeof(err))) {
+			.read = console_read, .ctx = &d }, &d.console, err, sizeof(err))) {
 		p_err("%s", err);
 		goto out;
 	}

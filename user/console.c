@@ -1057,6 +1057,7 @@ static int inactive_find(const struct inactive *v, int n,
 struct change {
 	struct console *c;
 	struct config *have, *want;
+	__u32 table_size;	/* the instance's default */
 	struct inactive *inactive;
 	int ninactive;
 	char err[SPEC_ERRLEN];
@@ -1376,7 +1377,9 @@ static void check_written(struct console *c, char **text, size_t *len)
 	char *t = NULL;
 	size_t n;
 
-	if (config_from_lb(c->ops.instance(c->ops.ctx), &now) ||
+	__u32 ts;
+
+	if (c->ops.read(c->ops.ctx, &now, &ts) ||
 	    config_text(now, false, &t, &n)) {
 		config_free(now);
 		return;
@@ -1427,7 +1430,6 @@ static void bad_line(struct http_reply *r, int status, const char *msg,
 static int build_want(struct change *ch, const struct http_request *req,
 		      struct http_reply *r, bool whole)
 {
-	struct lb *lb = ch->c->ops.instance(ch->c->ops.ctx);
 	size_t len = req->body_len;
 	char *text = NULL;
 	FILE *f = NULL;
@@ -1479,7 +1481,7 @@ static int build_want(struct change *ch, const struct http_request *req,
 	}
 	/* The default table size is no table size: as save writes it. */
 	for (i = 0; i < ch->want->nsvcs; i++)
-		if (ch->want->svcs[i].table_size == lb->cfg.table_size)
+		if (ch->want->svcs[i].table_size == ch->table_size)
 			ch->want->svcs[i].table_size = 0;
 	ch->line = new_exec(ch->have, ch->want, ch->err, sizeof(ch->err));
 	if (ch->line) {
@@ -1500,8 +1502,8 @@ static bool no_change(const struct console *c, const struct change *ch,
 {
 	return hlen == wlen && !memcmp(have, want, hlen) &&
 	       ch->ninactive == c->ninactive &&
-	       !memcmp(ch->inactive, c->inactive,
-		       c->ninactive * sizeof(*c->inactive));
+	       (!c->ninactive || !memcmp(ch->inactive, c->inactive,
+					 c->ninactive * sizeof(*c->inactive)));
 }
 
 /*
@@ -1586,13 +1588,16 @@ static void change(struct console *c, const struct http_request *req,
 		return;
 	}
 	ch.inactive = malloc((c->ninactive + 1) * sizeof(*ch.inactive));
-	if (!ch.inactive || config_from_lb(c->ops.instance(c->ops.ctx),
-					   &ch.have) ||
+	if (!ch.inactive || c->ops.read(c->ops.ctx, &ch.have,
+					&ch.table_size) ||
 	    config_text(ch.have, false, &text, &len)) {
 		http_error(r, 500, "cannot read the instance's configuration");
 		goto out;
 	}
-	memcpy(ch.inactive, c->inactive, c->ninactive * sizeof(*ch.inactive));
+	/* (None: c->inactive is NULL, which memcpy may not take.) */
+	if (c->ninactive)
+		memcpy(ch.inactive, c->inactive,
+		       c->ninactive * sizeof(*ch.inactive));
 	ch.ninactive = c->ninactive;
 	etag_of(text, len, etag, sizeof(etag));
 	if (match && !if_match(match, etag)) {
@@ -1637,6 +1642,7 @@ static void get_config(void *ctx, const struct http_request *req,
 	struct config *have = NULL;
 	char etag[2 * ETAG_BYTES + 3], *text = NULL, *shown = NULL;
 	size_t len, slen;
+	__u32 ts;
 	int err;
 
 	/* Under the lock: never half of another process's change. */
@@ -1645,7 +1651,7 @@ static void get_config(void *ctx, const struct http_request *req,
 		busy(r, err);
 		return;
 	}
-	err = config_from_lb(c->ops.instance(c->ops.ctx), &have);
+	err = c->ops.read(c->ops.ctx, &have, &ts);
 	c->ops.unlock(c->ops.ctx);
 	if (!err)
 		err = config_text(have, false, &text, &len);
@@ -1695,8 +1701,9 @@ static const struct http_route api_routes[] = {
 	  HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 	{ "GET", "/api/v1/inactive", get_inactive, NULL, 0,
 	  HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
+	/* The text of save, its errors JSON as every route's of the API. */
 	{ "GET", "/api/v1/config", get_config, "text/plain; charset=utf-8",
-	  0, HTTP_ROUTE_AUTH },
+	  0, HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 	{ "PUT", "/api/v1/config", put_config, "application/json",
 	  CONFIG_MAX_BODY, HTTP_ROUTE_JSON | HTTP_ROUTE_AUTH },
 	{ "POST", "/api/v1/config", post_config, "application/json",
@@ -1794,7 +1801,8 @@ int console_new(const struct console_config *cfg,
 		snprintf(err, len, "TLS needs both --tls-cert and --tls-key");
 		return -EINVAL;
 	}
-	if (!cfg->tls_cert_file && !cfg->insecure && !loopback(cfg->listen)) {
+	if (!cfg->tls_cert_file && !cfg->insecure && cfg->listen &&
+	    !loopback(cfg->listen)) {
 		snprintf(err, len, "the console without TLS listens on a "
 			 "loopback address only ('%s' is not): give "
 			 "--tls-cert and --tls-key, or --console-insecure",
@@ -1811,7 +1819,8 @@ int console_new(const struct console_config *cfg,
 		return -ENOMEM;
 	}
 	c->epfd = -1;
-	c->loopback_http = !cfg->tls_cert_file && loopback(cfg->listen);
+	c->loopback_http = !cfg->tls_cert_file &&
+			   (!cfg->listen || loopback(cfg->listen));
 	c->ops = *ops;
 	c->exp = (struct exporter){ .instance = ops->instance,
 				    .ctx = ops->ctx };
@@ -1906,4 +1915,10 @@ void console_dispatch(struct console *c)
 	/* Checks done first: their requests are answered by the server. */
 	pwcheck_dispatch(c->pw);
 	http_dispatch(c->http);
+}
+
+int console_add_connection(struct console *c, int fd,
+			   const struct sockaddr *addr, socklen_t len)
+{
+	return http_add_connection(c->http, fd, addr, len);
 }

@@ -36,7 +36,7 @@
 
 /* What the console needs of its owner (the daemon). */
 struct console_ops {
-	/* The instance, or NULL while there is none. */
+	/* The instance, or NULL while there is none (the status page). */
 	struct lb *(*instance)(void *ctx);
 	/* The pin directory's lock, never waiting: 0; -EWOULDBLOCK while
 	 * another process holds it; -EINPROGRESS while a change of the
@@ -48,11 +48,17 @@ struct console_ops {
 	 * (config_apply), as the owner applies its file. */
 	int (*apply)(void *ctx, const struct config *want,
 		     struct config_diff *df);
+	/* With the lock held: the configuration the instance runs
+	 * (config_from_lb) into *out, and its default table size. */
+	int (*read)(void *ctx, struct config **out, __u32 *table_size);
 	void *ctx;
 };
 
 struct console_config {
-	const char *listen;		/* ADDR:PORT */
+	/* ADDR:PORT; NULL: no listening socket, connections come through
+	 * console_add_connection() only, and are taken for loopback's (a
+	 * request's Host must be, without TLS). */
+	const char *listen;
 	const char *users_file;
 	const char *config_file;	/* what changes are written to */
 	const char *tls_cert_file;	/* both, or neither */
@@ -78,6 +84,9 @@ void console_free(struct console *c);
 int console_fd(const struct console *c);
 int console_timeout(const struct console *c);
 void console_dispatch(struct console *c);
+/* Serve a connection accepted elsewhere, as http_add_connection(). */
+int console_add_connection(struct console *c, int fd,
+			   const struct sockaddr *addr, socklen_t len);
 
 /* One entry of the event list the page shows: kind "health", "config",
  * "daemon" or "login"; user NULL for the daemon's own. c may be NULL. */

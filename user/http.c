@@ -311,10 +311,10 @@ static int error_body(const struct http_route *route, int status,
 
 static const char *route_type(const struct http_route *route, bool error)
 {
-	if (route && (route->flags & HTTP_ROUTE_JSON))
-		return "application/json";
 	if (route && route->type && !error)
 		return route->type;
+	if (route && (route->flags & HTTP_ROUTE_JSON))
+		return "application/json";
 	return "text/plain; charset=utf-8";
 }
 

@@ -91,8 +91,8 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_reply *r);
 
 enum {
-	/* application/json; the body goes through json.h; errors are
-	 * {"error": "..."} */
+	/* application/json unless the route's type says otherwise; the
+	 * body goes through json.h; errors are {"error": "..."} */
 	HTTP_ROUTE_JSON = 1 << 0,
 	/* http_config.auth decides on the request's head first. */
 	HTTP_ROUTE_AUTH = 1 << 1,
@@ -102,7 +102,8 @@ struct http_route {
 	const char *method;	/* "GET" answers HEAD too */
 	const char *path;	/* exact */
 	http_handler_fn fn;
-	const char *type;	/* Content-Type, unless HTTP_ROUTE_JSON */
+	const char *type;	/* Content-Type (of a success, on a JSON
+				 * route whose errors are JSON) */
 	size_t max_body;	/* 0: no body */
 	unsigned int flags;
 };

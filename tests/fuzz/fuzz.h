@@ -72,4 +72,17 @@ static inline int fuzz_argv(const char *name, const uint8_t *data,
 	return argc;
 }
 
+/* The status of the HTTP/1.x answer that p (rest bytes) must start with. */
+static inline int fuzz_status_line(const char *p, size_t rest)
+{
+	FUZZ_ASSERT(rest >= 13 && (!memcmp(p, "HTTP/1.1 ", 9) ||
+				   !memcmp(p, "HTTP/1.0 ", 9)) &&
+		    p[9] >= '1' && p[9] <= '5' &&
+		    p[10] >= '0' && p[10] <= '9' &&
+		    p[11] >= '0' && p[11] <= '9' && p[12] == ' ',
+		    "not a status line: '%.*s'",
+		    (int)(rest < 40 ? rest : 40), p);
+	return (p[9] - '0') * 100 + (p[10] - '0') * 10 + p[11] - '0';
+}
+
 #endif /* XDPLB_FUZZ_H */

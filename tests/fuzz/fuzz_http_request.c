@@ -212,14 +212,7 @@ static void check_answers(const char *out, size_t len)
 		char num[24];
 		int st;
 
-		FUZZ_ASSERT(rest >= 13 && (!memcmp(p, "HTTP/1.1 ", 9) ||
-					   !memcmp(p, "HTTP/1.0 ", 9)) &&
-			    p[9] >= '1' && p[9] <= '5' &&
-			    p[10] >= '0' && p[10] <= '9' &&
-			    p[11] >= '0' && p[11] <= '9' && p[12] == ' ',
-			    "not a status line: '%.*s'",
-			    (int)(rest < 40 ? rest : 40), p);
-		st = (p[9] - '0') * 100 + (p[10] - '0') * 10 + p[11] - '0';
+		st = fuzz_status_line(p, rest);
 		FUZZ_ASSERT(status_known(st), "status %d", st);
 		head_end = memmem(p, rest, "\r\n\r\n", 4);
 		FUZZ_ASSERT(head_end, "an answer's head does not end");
