@@ -86,6 +86,25 @@ static const struct command *find_command(const char *name, bool *ambiguous)
 	return *ambiguous ? NULL : match;
 }
 
+/* The commands name abbreviates, as "a, b or c", in buf. */
+static const char *candidates(const char *name, char *buf, size_t len)
+{
+	size_t i, n = 0, k = 0, at = 0;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		n += !strncmp(commands[i].name, name, strlen(name));
+	buf[0] = '\0';
+	for (i = 0; i < N_COMMANDS && at < len; i++) {
+		if (strncmp(commands[i].name, name, strlen(name)))
+			continue;
+		k++;
+		at += snprintf(buf + at, len - at, "%s%s",
+			       k == 1 ? "" : k == n ? " or " : ", ",
+			       commands[i].name);
+	}
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
@@ -126,9 +145,13 @@ int main(int argc, char **argv)
 	}
 
 	cmd = find_command(argv[optind], &ambiguous);
-	if (!cmd) {
-		p_err("%s command '%s' (see 'xdplb help')",
-		      ambiguous ? "ambiguous" : "unknown", argv[optind]);
+	if (!cmd && ambiguous) {
+		p_err("ambiguous command '%s': %s", argv[optind],
+		      candidates(argv[optind], err, sizeof(err)));
+		return EXIT_USAGE;
+	} else if (!cmd) {
+		p_err("unknown command '%s' (see 'xdplb help')",
+		      argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (cmd->needs_root && geteuid() != 0) {

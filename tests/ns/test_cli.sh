@@ -89,6 +89,8 @@ test_bad_input() {
 	bad_case 2 'vip' "attach without --vip" xlb attach eth0
 	bad_case 2 'vip' "add-real without --vip" xlb add-real "$r3"
 	bad_case 2 'frobnicate' "unknown command" xlb frobnicate
+	bad_case 2 "ambiguous command 'ver': verify or version$" "an abbreviation of two commands" \
+		xlb ver
 	bad_case 1 'root' "list as nobody" lb_ns_exec setpriv --reuid=nobody \
 		--regid="$(id -g nobody)" --clear-groups "$XDPLB" --pin-dir "$PIN" list
 	bad_case 1 'root' "add-vip as nobody" lb_ns_exec setpriv --reuid=nobody \
