@@ -107,6 +107,7 @@ struct change {
 struct daemon {
 	const char *file;
 	const char *dir;
+	bool console_on;	/* --console: may start from no service */
 	struct lb lb;
 	bool open;		/* lb holds the instance's maps */
 	bool applied;		/* the file is applied to it */
@@ -190,7 +191,7 @@ static void name_real(const struct xdplb_svc_key *key,
 }
 
 /* The file, as config_parse reads it. (One that would wipe out what runs,
- * config_apply refuses: CONFIG_APPLY_NO_WIPE.) */
+ * config_apply refuses: CONFIG_APPLY_NO_WIPE, which knows what runs.) */
 static int read_file(const char *file, struct config **out, char *err,
 		     size_t len)
 {
@@ -891,7 +892,9 @@ static int apply_locked(struct daemon *d, const char *what, char *err,
 	/* New reals down: unchecked, none may take a flow, not even for
 	 * the moment until sync_locked() would set them down. */
 	ret = config_apply(&d->lb, d->cfg, CONFIG_APPLY_NEW_DOWN |
-			   CONFIG_APPLY_NO_WIPE, &df);
+			   CONFIG_APPLY_NO_WIPE |
+			   (d->console_on ? CONFIG_APPLY_EMPTY_IF_IDLE : 0),
+			   &df);
 	if (ret == -ECANCELED) {
 		snprintf(err, len, "'%s' %s: refused", d->file, df.error);
 		return ret;
@@ -1604,6 +1607,7 @@ int do_daemon(int argc, char **argv)
 	struct daemon d = { .dir = opts.pin_dir, .sigfd = -1, .tun_fd = -1,
 			    .tun_up = -1, .bird_cmd = "birdc configure" };
 	struct console_config cc = {};
+	struct sockaddr_storage cc_addr;
 	const char *listen_on = NULL;
 	char err[ERRLEN];
 	int c, lk, ret = EXIT_FAIL;
@@ -1646,11 +1650,12 @@ int do_daemon(int argc, char **argv)
 		else if (c != 'P')
 			return spec_report(-c, err);
 	}
+	d.console_on = cc.listen;
 	so = &d.flowsync_opts;
 	if (sync_on && sync_parse_addr(sync_on, &so->listen))
 		return usage_error(argv[0], "--sync '%s': expected ADDR[:PORT] "
 				   "(IPv6 ADDR in brackets)", sync_on);
-	if (!sync_on != !so->key_file || (!sync_on && so->npeers))
+	if (!sync_on != !so->key_file || !sync_on != !so->npeers)
 		return usage_error(argv[0], "--sync LISTEN, --sync-key FILE "
 				   "and one --sync-peer at least go together");
 	if (optind != argc)
@@ -1667,6 +1672,10 @@ int do_daemon(int argc, char **argv)
 	if (!*d.bird_cmd || (d.bird_file && !*d.bird_file))
 		return usage_error(argv[0], "--bird-vips and --bird-reload "
 				   "take a non-empty argument");
+	if (cc.listen && parse_sockaddr(cc.listen, 0, &cc_addr, NULL))
+		return usage_error(argv[0], "--console '%s': expected "
+				   "ADDR:PORT (IPv6 ADDR in brackets)",
+				   cc.listen);
 	if (!cc.listen && (cc.tls_cert_file || cc.tls_key_file ||
 			   cc.insecure || cc.users_file))
 		return usage_error(argv[0], "--users, --tls-cert, --tls-key "

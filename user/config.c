@@ -1182,6 +1182,10 @@ int config_check_wipe(const struct config *want, const struct config *have,
 	int i, serving = 0, reals = 0, kept = 0;
 	char vip[ADDR_STRLEN] = "";
 
+	if (!want->nsvcs) {
+		snprintf(err, errlen, "declares no service");
+		return -ECANCELED;
+	}
 	for (i = 0; have && i < have->nsvcs; i++) {
 		int j, n = 0;
 
@@ -1195,15 +1199,7 @@ int config_check_wipe(const struct config *want, const struct config *have,
 		reals += n;
 		kept += find_svc(want, &have->svcs[i].key) >= 0;
 	}
-	/* An instance that serves nothing yet loses nothing (a daemon whose
-	 * console builds the configuration from an empty file). */
-	if (have && !serving)
-		return 0;
-	if (!want->nsvcs) {
-		snprintf(err, errlen, "declares no service");
-		return -ECANCELED;
-	}
-	if (!have || kept)
+	if (!serving || kept)
 		return 0;
 	snprintf(err, errlen, "would delete every service that has reals (%d "
 		 "service%s with %d real%s: %s%s)", serving,
@@ -1224,7 +1220,9 @@ int config_apply(struct lb *lb, const struct config *want,
 	if (err)
 		return fail(out, err, "cannot read the instance: %s",
 			    strerror(-err));
-	if (flags & CONFIG_APPLY_NO_WIPE) {
+	if ((flags & CONFIG_APPLY_NO_WIPE) &&
+	    !((flags & CONFIG_APPLY_EMPTY_IF_IDLE) && !want->nsvcs &&
+	      !have->nreals)) {
 		err = config_check_wipe(want, have, out->error,
 					sizeof(out->error));
 		if (err)

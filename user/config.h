@@ -127,15 +127,20 @@ enum {
 	CONFIG_APPLY_NEW_DOWN = 1 << 0,
 	/* Refuse what config_check_wipe() calls a wipe: -ECANCELED. */
 	CONFIG_APPLY_NO_WIPE = 1 << 1,
+	/* With NO_WIPE: a configuration that declares no service is no
+	 * wipe of an instance that has no real (nothing it serves is lost),
+	 * for a daemon whose console builds the configuration from an
+	 * empty file; without it, an empty file is refused all the same
+	 * (what a crash or a full disk leaves). */
+	CONFIG_APPLY_EMPTY_IF_IDLE = 1 << 2,
 };
 
 /*
  * Would want wipe out an instance that runs have (NULL: not known)? It
  * would when it declares no service, or when it would delete every
- * service of have that has reals: what an empty, cut-off or wrong file
- * does. A have none of whose services has reals loses nothing: never a
- * wipe. -ECANCELED with why in err ("declares no service", "would delete
- * every service that has reals (...)"), else 0.
+ * service of have that has reals (if one has): what an empty, cut-off or
+ * wrong file does. -ECANCELED with why in err ("declares no service",
+ * "would delete every service that has reals (...)"), else 0.
  */
 int config_check_wipe(const struct config *want, const struct config *have,
 		      char *err, size_t errlen);

@@ -635,10 +635,12 @@ static bool host_ok(const struct console *c, const struct http_request *req)
 	__u8 family;
 
 	if (!c->loopback_http || !h)
-		return true;	/* (HTTP/1.0 without a Host) */
+		return true;	/* no Host: no browser (they all send one) */
 	if (*h == '[') {
 		start = h + 1;
 		end = strchr(start, ']');
+		if (end && end[1] && end[1] != ':')
+			return false;
 	} else {
 		end = strchr(h, ':');
 		if (!end)

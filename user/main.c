@@ -74,6 +74,8 @@ static const struct command *find_command(const char *name, bool *ambiguous)
 	size_t i, len = strlen(name);
 
 	*ambiguous = false;
+	if (!len)
+		return NULL;
 	for (i = 0; i < N_COMMANDS; i++) {
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];

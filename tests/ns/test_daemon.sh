@@ -415,7 +415,8 @@ test_daemon_lock_start() {
 
 # What a power loss leaves (a zero-filled file), an empty file and a file
 # that would delete every service with reals: refused on SIGHUP, logged,
-# the running configuration stays; and at start, with one line and exit 1.
+# the running configuration stays; and at start, with one line and exit 1,
+# on a fresh instance without reals too.
 test_daemon_corrupt() {
 	local conf=$T_TMP/corrupt.conf before after out rc
 	require_cmd bpftool
@@ -451,4 +452,16 @@ test_daemon_corrupt() {
 	done
 	after=$(daemon_state)
 	[[ $before == "$after" ]] || fail "a daemon refused at start changed something"
+
+	# A fresh instance (a service, no real yet) and an empty file, as a
+	# crash leaves it: refused all the same (only a daemon with --console
+	# builds from nothing: test_console_browser).
+	lb_fresh "$VIP4:80"
+	: >"$conf"
+	before=$(xlb save)
+	out=$(nsenter --net="$LB_NS" -- "$XDPLB" --pin-dir "$PIN" daemon --config "$conf" 2>&1 </dev/null)
+	rc=$?
+	((rc == 1)) && [[ $out == *"declares no service: refused"* ]] ||
+		fail "an empty file on a fresh instance: exit $rc: $out"
+	[[ $(xlb save) == "$before" ]] || fail "an empty file on a fresh instance changed it"
 }
