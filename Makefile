@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # xdplb build. Out of tree under build/: bpf/%.bpf.c -> build/%.bpf.o ->
-# build/%.skel.h, user/*.c -> build/xdplb (the BPF object embedded through
-# its skeleton). Quiet by default; V=1 shows the commands. `make help`.
+# build/%.skel.h, user/DIR/*.c -> build/xdplb (the BPF object embedded
+# through its skeleton). Quiet by default; V=1 shows the commands. `make help`.
 #
 # Every target first makes sure Debian's packages it needs are installed
 # (target `deps`), so a fresh machine needs nothing but make and apt.
@@ -57,12 +57,16 @@ PKG_LIBS   = $(shell pkg-config --libs libbpf libxdp libmnl libmicrohttpd \
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes
 CFLAGS	?= -O2 -g
-USER_CFLAGS = $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
+# user/ has a folder per subsystem (USER_DIRS); each is on the include
+# path, so that a file includes any header by its name alone.
+USER_DIRS := cli common daemon instance netlink web
+USER_CFLAGS = $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude \
+	      $(addprefix -Iuser/,$(USER_DIRS)) -I$(BUILD) \
 	      $(PKG_CFLAGS) -MMD -MP $(VERSION_CFLAGS)
 ALL_CFLAGS = $(CFLAGS) $(USER_CFLAGS)
 # XDPLB_VERSION=X.Y.Z builds a binary that calls itself X.Y.Z (the
 # upgrade tests build a "newer" one of the same layout so); default:
-# user/version.h.
+# user/common/version.h.
 ifdef XDPLB_VERSION
 VERSION_CFLAGS := -DXDPLB_VERSION='"$(XDPLB_VERSION)"'
 endif
@@ -87,7 +91,8 @@ BPF_CFLAGS = -O2 -g -target bpf -mcpu=v3 $(WARN) -Wno-missing-prototypes \
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_SRCS  := $(filter-out user/cli/main.c,$(wildcard \
+	     $(patsubst %,user/%/*.c,$(USER_DIRS))))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_OBJS := $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(BENCH_SRCS))
@@ -157,7 +162,8 @@ $(NODE_DEPS_STAMP): tests/browser/package.json tests/browser/package-lock.json \
 	$(Q)touch $@
 test test-ns: $(NODE_DEPS_STAMP)
 
-$(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
+$(BUILD) $(BUILD)/tests $(BUILD)/bench \
+$(addprefix $(BUILD)/user/,$(USER_DIRS)):
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(DEPS_STAMP) $(BUILD)
@@ -170,11 +176,11 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 # User-space objects include the skeletons and the build record; main.c
 # the help text, console.c the web console's files.
-$(LIB_OBJS) $(BUILD)/user/main.o: $(BUILD)/xdplb.skel.h $(BUILD)/build_info.h
-$(BUILD)/user/main.o: $(BUILD)/usage.h
-$(BUILD)/user/console.o: $(BUILD)/web_assets.h
+$(LIB_OBJS) $(BUILD)/user/cli/main.o: $(BUILD)/xdplb.skel.h $(BUILD)/build_info.h
+$(BUILD)/user/cli/main.o: $(BUILD)/usage.h
+$(BUILD)/user/web/console.o: $(BUILD)/web_assets.h
 
-WEB_SRCS := $(wildcard user/web/*)
+WEB_SRCS := $(wildcard user/web/assets/*)
 $(BUILD)/web_assets.h: $(WEB_SRCS) scripts/gen-web.py | $(DEPS_STAMP) $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(PYTHON) scripts/gen-web.py $@ $(WEB_SRCS)
@@ -207,7 +213,8 @@ check-docs: $(BUILD)/xdplb.8 ## fail if README or the completion is stale, or th
 doc-examples: all ## capture the man page's EXAMPLES in the namespace lab
 	$(Q)scripts/doc-examples.sh
 
-$(BUILD)/user/%.o: user/%.c | $(DEPS_STAMP) $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c | $(DEPS_STAMP) \
+		    $(addprefix $(BUILD)/user/,$(USER_DIRS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -215,7 +222,7 @@ $(BUILD)/libxdplb.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/xdplb: $(BUILD)/user/main.o $(BUILD)/libxdplb.a
+$(BUILD)/xdplb: $(BUILD)/user/cli/main.o $(BUILD)/libxdplb.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -275,10 +282,11 @@ test-asan: asan ## run them
 	$(Q)tests/asan.sh $(BUILD)/asan/test_unit --jobs 2
 	$(Q)tests/asan.sh $(BUILD)/asan/test_prog --jobs 1
 
-$(BUILD)/fuzz $(BUILD)/fuzz/user:
+$(BUILD)/fuzz $(addprefix $(BUILD)/fuzz/user/,$(USER_DIRS)):
 	$(Q)mkdir -p $@
 
-$(BUILD)/fuzz/user/%.o: user/%.c $(BUILD)/xdplb.skel.h | $(BUILD)/fuzz/user
+$(BUILD)/fuzz/user/%.o: user/%.c $(BUILD)/xdplb.skel.h | \
+			$(addprefix $(BUILD)/fuzz/user/,$(USER_DIRS))
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
@@ -362,11 +370,12 @@ uninstall: ## remove what install put there (PREFIX, DESTDIR)
 		2>/dev/null || true
 
 format: ## clang-format every C file
-	clang-format -i $(wildcard bpf/*.[ch] user/*.[ch] include/*.h tests/*/*.c bench/*.[ch])
+	clang-format -i $(wildcard bpf/*.[ch] user/*/*.[ch] include/*.h \
+		tests/*/*.c bench/*.[ch])
 
 clean: ## remove build/
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
-	$(BUILD)/bench/*.d $(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d \
+	$(BUILD)/bench/*.d $(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*/*.d)

@@ -3,7 +3,8 @@
  * cplane.c - the control plane's figures that need C:
  *   xdplb-bench maglev [ROUNDS]  time of one Maglev build, 65537 slots and
  *                                1000 reals of weight 1, through
- *                                user/maglev.c as the xdplb command calls it
+ *                                user/instance/maglev.c as the xdplb
+ *                                command calls it
  *   xdplb-bench maps PINDIR      kernel-reported memory (memlock in
  *                                /proc/self/fdinfo) of every map pinned
  *                                there, and of the Maglev tables inside the

@@ -28,7 +28,7 @@
  *     (ct_hit unchanged) and send every packet.
  *   - first packet: PEER_FLOWS flows that another party tracks, written
  *     into the table through its mapping before each run. In ABI 8 as
- *     the sync daemon writes a flow learnt from a peer (user/sync.c
+ *     the sync daemon writes a flow learnt from a peer (user/daemon/sync.c
  *     apply(): tag CONFIRMED | PEER, the instance's hash seed and sets);
  *     in ABI 7 into another CPU's part: the last CPU's (the end of the
  *     walk, the worst case), or CPUs 1..N-1 in turn (half the walk on

@@ -4,7 +4,7 @@
  * remembers, else the one in the flow's Maglev slot, which is then
  * remembered.
  *
- * User space built the Maglev table (user/maglev.c, packed as xdplb.h
+ * User space built the Maglev table (user/instance/maglev.c, packed as xdplb.h
  * says); placing a flow is one hash, one multiplication and two array
  * lookups. The slot comes from the 5-tuple, or from the client address
  * alone for src-ip services. A slot without a real (XDPLB_NO_REAL), or a

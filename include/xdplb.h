@@ -11,7 +11,7 @@
  * balancers that share flows must place them alike.
  *
  * Pinned state outlives the binary that made it: every layout this one
- * replaced is kept in xdplb_layouts.h, and user/layout.c converts each
+ * replaced is kept in xdplb_layouts.h, and user/instance/layout.c converts each
  * into the next (`xdplb upgrade`). A layout change adds its predecessor
  * there, a migration step and its test.
  */

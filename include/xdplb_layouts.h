@@ -2,14 +2,14 @@
 /*
  * xdplb_layouts.h - the pinned-map layouts that earlier releases made and
  * this one still upgrades: the structs of each that differ from its
- * successor's, never changed once released. user/layout.c holds what
- * every layout's maps look like and the step that converts each into the
- * next; RELEASES names the release that made each layout.
+ * successor's, never changed once released. user/instance/layout.c holds
+ * what every layout's maps look like and the step that converts each into
+ * the next; RELEASES names the release that made each layout.
  *
  * Adding a layout (a change of xdplb.h that bumps XDPLB_ABI_VERSION): copy
  * here, suffixed with the old number, every struct the change touches, as
- * it was; describe the old maps in user/layout.c and write the step from
- * it to the new one, with its test (tests/unit/test_layout.c).
+ * it was; describe the old maps in user/instance/layout.c and write the
+ * step from it to the new one, with its test (tests/unit/test_layout.c).
  */
 #ifndef XDPLB_LAYOUTS_H
 #define XDPLB_LAYOUTS_H

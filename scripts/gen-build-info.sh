@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# gen-build-info.sh RELEASES BPF_OBJECT: print the header user/release.c
-# builds on: the SHA-256 of the BPF object this binary embeds (what
-# `xdplb version` calls the object digest, and what each program it loads
-# carries in its .rodata), and the release table from RELEASES. A malformed
-# line of RELEASES fails the build, naming it.
+# gen-build-info.sh RELEASES BPF_OBJECT: print the header
+# user/instance/release.c builds on: the SHA-256 of the BPF object this
+# binary embeds (what `xdplb version` calls the object digest, and what each
+# program it loads carries in its .rodata), and the release table from
+# RELEASES. A malformed line of RELEASES fails the build, naming it.
 set -eu
 
 releases=$1 obj=$2

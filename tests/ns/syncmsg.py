@@ -19,10 +19,11 @@ CASE, each carrying one TCP flow from 198.18.0.200 (the port below) to
     garbage   40 random bytes
     alien     valid, but from FROM's port + 1, not a peer   (port 40007)
 
-The wire format is user/sync.c's: a 40-byte header (magic "xsyn", version
-1, type, count, sender id, sequence, the sender's time in ms, request id),
-64 bytes per flow (struct xdplb_flow, the real's address and family, how
-long the flow has been idle in ms), then HMAC-SHA256 of all that.
+The wire format is user/daemon/sync.c's: a 40-byte header (magic "xsyn",
+version 1, type, count, sender id, sequence, the sender's time in ms,
+request id), 64 bytes per flow (struct xdplb_flow, the real's address and
+family, how long the flow has been idle in ms), then HMAC-SHA256 of all
+that.
 """
 import hashlib
 import hmac

@@ -61,22 +61,22 @@ test_man_page() {
 	grep -q '^  \\-> 198\.18\.0\.11 ' build/xdplb.8 || { echo "EXAMPLES lack list output"; return 1; }
 }
 
-# The command table of user/main.c and the documented commands are the same
+# The command table of user/cli/main.c and the documented commands are the same
 # set, each with its subsection in the man page and its line in `help`.
 test_commands_documented() {
 	local code doc c help
-	code=$(sed -n 's/^\t{ "\([a-z-]*\)", do_[a-z_]*,.*/\1/p' user/main.c | sort)
+	code=$(sed -n 's/^\t{ "\([a-z-]*\)", do_[a-z_]*,.*/\1/p' user/cli/main.c | sort)
 	doc=$(gendoc commands "$SRC" | sort)
-	[[ -n $code ]] || { echo "cannot read the command table of user/main.c"; return 1; }
+	[[ -n $code ]] || { echo "cannot read the command table of user/cli/main.c"; return 1; }
 	[[ $code == "$doc" ]] || {
-		echo "user/main.c and $SRC differ: $(diff <(echo "$code") <(echo "$doc") | grep '^[<>]' | tr '\n' ' ')"
+		echo "user/cli/main.c and $SRC differ: $(diff <(echo "$code") <(echo "$doc") | grep '^[<>]' | tr '\n' ' ')"
 		return 1
 	}
 	help=$(build/xdplb help)
-	# The source spells out the default pin dir that user/cmd.h defines.
-	c=$(sed -n 's/^#define DEFAULT_PIN_DIR[[:space:]]*"\(.*\)"$/\1/p' user/cmd.h)
+	# The source spells out the default pin dir that user/cli/cmd.h defines.
+	c=$(sed -n 's/^#define DEFAULT_PIN_DIR[[:space:]]*"\(.*\)"$/\1/p' user/cli/cmd.h)
 	grep -qF "(default $c)" <<<"$help" ||
-		{ echo "help does not give the default pin dir '$c' of user/cmd.h"; return 1; }
+		{ echo "help does not give the default pin dir '$c' of user/cli/cmd.h"; return 1; }
 	for c in $doc; do
 		grep -qxF ".SS ${c//-/\\-}" build/xdplb.8 || { echo "no '.SS $c' in the man page"; return 1; }
 		grep -q "^  $c\\b" <<<"$help" || { echo "'xdplb help' has no line for $c"; return 1; }

@@ -7,12 +7,12 @@
  *   pktfuzz [-n FRAMES] [-s SEED] [-i FRAME] [-v]
  *
  * It loads the real skeleton and seeds a world through the control plane
- * (user/lb.c), as tests/prog/test_packets.c does: services of every kind
- * (5-tuple, src-ip, one-packet scheduling, port 0, IPv4 and IPv6, sorry
- * reals below quorum, drained and down reals, none at all) and a small
- * connection table, so that frames fill it and the flood guard refuses
- * some. The world changes as frames run (weights, reals down and up,
- * reals deleted and added back in their slot with a new generation).
+ * (user/instance/lb.c), as tests/prog/test_packets.c does: services of
+ * every kind (5-tuple, src-ip, one-packet scheduling, port 0, IPv4 and
+ * IPv6, sorry reals below quorum, drained and down reals, none at all) and
+ * a small connection table, so that frames fill it and the flood guard
+ * refuses some. The world changes as frames run (weights, reals down and
+ * up, reals deleted and added back in their slot with a new generation).
  *
  * Seeds are valid frames built field by field: 0..3 VLAN tags (802.1Q,
  * 802.1ad), IPv4 with options, IPv6 with chains of extension headers up to

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_layout.c - the pinned-map layouts (user/layout.c): the current one
- * is exactly what the BPF object makes, and each older one converts into
- * it. An old instance is built here from its layout's own description
- * (types, sizes and the structs of include/xdplb_layouts.h), never from
- * today's structs, then converted as `xdplb upgrade` converts it.
+ * test_layout.c - the pinned-map layouts (user/instance/layout.c): the
+ * current one is exactly what the BPF object makes, and each older one
+ * converts into it. An old instance is built here from its layout's own
+ * description (types, sizes and the structs of include/xdplb_layouts.h),
+ * never from today's structs, then converted as `xdplb upgrade` converts
+ * it.
  */
 #include <errno.h>
 #include <limits.h>

@@ -4,15 +4,15 @@
  * BPF_PROG_TEST_RUN.
  *
  * Every test loads the real skeleton with 251-slot Maglev tables, seeds a
- * small world of services and reals through the control plane (user/lb.c,
- * the code the xdplb command uses), and runs frames built field by field.
- * A case is a row of a table: a description, the packet (struct spec, read
- * by the builders below), and what must happen: the verdict and the one
- * global counter that counts it. The expected output follows from the
- * verdict: XDP_PASS and XDP_DROP give the input back byte for byte; XDP_TX
- * gives it back with the destination MAC set to the real the flow must go
- * to, and the source MAC set to ifmac. A failure names the case and the
- * field (or counter) that differed.
+ * small world of services and reals through the control plane
+ * (user/instance/lb.c, the code the xdplb command uses), and runs frames
+ * built field by field. A case is a row of a table: a description, the
+ * packet (struct spec, read by the builders below), and what must happen:
+ * the verdict and the one global counter that counts it. The expected
+ * output follows from the verdict: XDP_PASS and XDP_DROP give the input
+ * back byte for byte; XDP_TX gives it back with the destination MAC set to
+ * the real the flow must go to, and the source MAC set to ifmac. A failure
+ * names the case and the field (or counter) that differed.
  *
  * Where a flow must go depends on the connection table, so check() reads
  * the flow's set before every packet: a flow tracked to a real that is

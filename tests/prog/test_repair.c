@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_repair.c - what a change killed between two writes leaves, and its
- * repair (user/repair.c): on a loaded instance, each state such a kill can
- * leave is made by hand (the configuration maps written, what the data
- * path reads left behind), lb_reconcile() must name it, and with fix make
- * every structure what the configuration builds, after which it finds
+ * repair (user/instance/repair.c): on a loaded instance, each state such a
+ * kill can leave is made by hand (the configuration maps written, what the
+ * data path reads left behind), lb_reconcile() must name it, and with fix
+ * make every structure what the configuration builds, after which it finds
  * nothing. Then the marker: pinned by lb_change_begin(), removed by
  * lb_change_end(), and found and repaired by lb_repair().
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_bird.c - the VIP routes the daemon writes for BIRD (user/bird.c):
+ * test_bird.c - the VIP routes the daemon writes for BIRD (user/daemon/bird.c):
  * one route per VIP address and family, whatever its ports; empty
  * protocols for a family without VIPs; the file rewritten only when its
  * text changes.

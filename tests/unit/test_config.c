@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_config.c - configuration files (user/config.c): what config_parse
- * accepts and what it makes of it, every kind of bad line with its line
- * number, and config_write's lines read back to the same configuration;
- * the line reader under it (lines.h), and lines_read_one.
+ * test_config.c - configuration files (user/instance/config.c): what
+ * config_parse accepts and what it makes of it, every kind of bad line with
+ * its line number, and config_write's lines read back to the same
+ * configuration; the line reader under it (lines.h), and lines_read_one.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_health.c - the health-check engine (user/health.c) against local
+ * test_health.c - the health-check engine (user/daemon/health.c) against local
  * listeners on 127.0.0.1 and ::1 and local commands: TCP, HTTP and exec
  * checks passing, failing and timing out, the rise/fall rule, spreading,
  * and hc_sync keeping state.

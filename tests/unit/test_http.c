@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_http.c - the HTTP layer (user/http.c) on 127.0.0.1, its loop in a
+ * test_http.c - the HTTP layer (user/web/http.c) on 127.0.0.1, its loop in a
  * thread as the exporter's and the daemon's run it: the route table (404,
  * 405 with Allow, HEAD), request bodies up to the route's cap (413, a
  * chunked body over it cut off), JSON errors, the per-client limit, the

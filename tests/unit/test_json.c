@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_json.c - the JSON writer (user/json.c): commas and nesting, and
+ * test_json.c - the JSON writer (user/common/json.c): commas and nesting, and
  * strings escaped so that the document stays valid JSON whatever bytes
  * they hold (control characters, quotes, and bytes that are not UTF-8,
  * such as those of a client's request echoed in an error).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_maglev.c - the weighted Maglev table (user/maglev.c).
+ * test_maglev.c - the weighted Maglev table (user/instance/maglev.c).
  *
  * What is checked, and against what:
  *  - balance: each backend's slot count is the largest-remainder quota of

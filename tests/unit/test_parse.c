@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_parse.c - what operators type (user/addr.c, spec.c): VIPs,
- * addresses, MACs, weights, table sizes, the printed form of a VIP, the
- * one-line usage errors of options, seconds (SEC) and the help text's
- * range of them; and the one-line form of every error message (log.c).
+ * test_parse.c - what operators type (user/common/addr.c,
+ * user/cli/spec.c): VIPs, addresses, MACs, weights, table sizes, the
+ * printed form of a VIP, the one-line usage errors of options, seconds
+ * (SEC) and the help text's range of them; and the one-line form of every
+ * error message (log.c).
  *
  * Expected values are written out as bytes, or come from inet_pton, never
  * from the functions under test.

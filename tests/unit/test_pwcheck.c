@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_pwcheck.c - password checks on a thread (user/pwcheck.c): verdicts
+ * test_pwcheck.c - password checks on a thread (user/web/pwcheck.c): verdicts
  * handed back on the owner's thread, a user who does not exist never
  * matching yet costing a hash, a hash changed meanwhile not matching, the
  * queue's bounds (full: EBUSY, an owner's share: EAGAIN) refused at once,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_users.c - the web console's users file (user/users.c): passwords
+ * test_users.c - the web console's users file (user/web/users.c): passwords
  * hashed with Argon2id and checked, the file written whole with mode 0600
  * and read back, what a daemon refuses to read (a file others may read or
  * change), and bad lines named with their number.
