@@ -57,8 +57,10 @@ test_real_setup() {
 		net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.lo.arp_ignore=0 \
 		net.ipv4.conf.all.arp_announce=0 net.ipv4.conf.lo.arp_announce=0 >/dev/null ||
 		fail "sysctl on $BARE"
-	lab_exec "$BARE" /usr/bin/python3 "$REALSRV" --name "$BARE" --http-port 80 \
-		</dev/null >"$T_TMP/realsrv-$BARE.log" 2>&1 &
+	# nsenter itself, not lab_exec: a backgrounded shell function is a
+	# subshell, and killing it left the server running (lab_server_start).
+	nsenter --net="/var/run/netns/$LAB-$BARE" -- /usr/bin/python3 "$REALSRV" \
+		--name "$BARE" --http-port 80 </dev/null >"$T_TMP/realsrv-$BARE.log" 2>&1 &
 	pid=$!
 	on_exit "kill $pid"
 	echo "$pid" >"$(lab_run_dir)/realsrv-$BARE.pid"
