@@ -89,28 +89,42 @@ static const struct option vip_only_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-int do_conns(int argc, char **argv)
+/* The options of conns and flow: --vip VIP at most, into *key (family 0
+ * without one). EXIT_OK, or the exit status having said why. */
+static int parse_vip_opt(int argc, char **argv, struct xdplb_svc_key *key)
 {
-	struct xdplb_real *all = NULL;
-	struct lb_conn_ways set;
 	char msg[SPEC_ERRLEN];
-	struct xdplb_svc_key key;
-	struct xdplb_svc svc;
-	bool filter = false;
-	__u32 nsets, i;
-	__u64 now, shown = 0;
-	int c, w, err, ret = EXIT_FAIL;
-	struct lb lb;
+	int c;
 
 	optind = 0;
+	key->family = 0;
 	while ((c = spec_getopt(argc, argv, vip_only_opts, msg,
 				sizeof(msg))) != -1) {
 		if (c != 'V')
 			return spec_report(-c, msg);
-		if (parse_vip_arg(optarg, &key))
+		if (parse_vip_arg(optarg, key))
 			return EXIT_FAIL;
-		filter = true;
 	}
+	return EXIT_OK;
+}
+
+int do_conns(int argc, char **argv)
+{
+	struct xdplb_real *all = NULL;
+	struct lb_conn_ways set;
+	struct xdplb_svc_key key;
+	struct xdplb_svc svc;
+	bool filter;
+	__u32 nsets, i;
+	__u64 now, shown = 0;
+	int w, err, ret;
+	struct lb lb;
+
+	ret = parse_vip_opt(argc, argv, &key);
+	if (ret)
+		return ret;
+	ret = EXIT_FAIL;
+	filter = key.family != 0;
 	if (optind != argc)
 		return usage_error(argv[0], "unexpected argument '%s'",
 				   argv[optind]);
@@ -187,27 +201,21 @@ static int maglev_slot(struct lb *lb, const struct xdplb_svc *svc,
 int do_flow(int argc, char **argv)
 {
 	char real[ADDR_STRLEN], vip[ADDR_STRLEN], client[ADDR_STRLEN];
-	char msg[SPEC_ERRLEN];
 	struct lb_conn_ways *set = NULL;
 	struct xdplb_real *all = NULL;
 	struct xdplb_svc_key key, ckey;
 	struct xdplb_flow flow = {};
 	struct xdplb_svc svc;
 	const struct lb_conn *hit = NULL;
-	int c, w, err, ret = EXIT_FAIL;
+	int w, err, ret;
 	__u32 idx, slot = 0, mag_real;	/* slot: set unless err */
 	__u64 now;
 	struct lb lb;
 
-	optind = 0;
-	key.family = 0;
-	while ((c = spec_getopt(argc, argv, vip_only_opts, msg,
-				sizeof(msg))) != -1) {
-		if (c != 'V')
-			return spec_report(-c, msg);
-		if (parse_vip_arg(optarg, &key))
-			return EXIT_FAIL;
-	}
+	ret = parse_vip_opt(argc, argv, &key);
+	if (ret)
+		return ret;
+	ret = EXIT_FAIL;
 	if (!key.family)
 		return usage_error(argv[0], "--vip VIP is required");
 	if (optind != argc - 1)
